@@ -1,0 +1,270 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/chiphost/chiphost/runtime"
+	"github.com/chiphost/chiphost/runtime/driver"
+)
+
+func parseCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("parse", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var hf hostFlags
+	hf.register(fs)
+	parserRef := fs.String("parser", "", "parser plugin (.wasm path or discovered name); \"text\" for the built-in line parser")
+	sourceRef := fs.String("source", "", "byte-source plugin (.wasm path or discovered name) instead of FILE")
+	var config, sourceConfig stringList
+	fs.Var(&config, "config", "parser config value id=value (repeatable; repeat a files/directories id for several paths)")
+	fs.Var(&sourceConfig, "source-config", "byte-source config value id=value (repeatable)")
+	output := fs.String("output", "text", "output format: text (columns separated by tabs) or jsonl")
+	attachDir := fs.String("attachments", "", "directory for attachments (default: a new temporary directory)")
+	chipmunkGuards := fs.Bool("chipmunk-guards", false, "stop on Chipmunk's consecutive-error limits (2000 parse errors, 50 incompletes, 1024 initial skipped bytes)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *parserRef == "" {
+		return usageError{errorf("-parser is required")}
+	}
+	if *output != "text" && *output != "jsonl" {
+		return usageError{errorf("-output must be text or jsonl, found %q", *output)}
+	}
+	if fs.NArg() > 1 || (*sourceRef != "" && fs.NArg() > 0) {
+		return usageError{errorf("give one FILE (or - for stdin), or -source, not both")}
+	}
+	h, done, err := newHost(ctx, &hf, stderr)
+	if err != nil {
+		return err
+	}
+	defer done()
+	roots := hf.roots()
+
+	var parser driver.Parser
+	if *parserRef == "text" {
+		parser = &driver.TextParser{}
+	} else {
+		p, err := resolvePlugin(ctx, h, *parserRef, roots, runtime.Parser)
+		if err != nil {
+			return err
+		}
+		settings, err := configFrom(p, config)
+		if err != nil {
+			return err
+		}
+		pi, err := p.NewParser(ctx, &runtime.InitOptions{Config: settings})
+		if err != nil {
+			return err
+		}
+		defer pi.Close()
+		parser = pi
+	}
+
+	var src driver.Source
+	switch {
+	case *sourceRef != "":
+		p, err := resolvePlugin(ctx, h, *sourceRef, roots, runtime.ByteSource)
+		if err != nil {
+			return err
+		}
+		settings, err := configFrom(p, sourceConfig)
+		if err != nil {
+			return err
+		}
+		si, err := p.NewSource(ctx, &runtime.InitOptions{Config: settings})
+		if err != nil {
+			return err
+		}
+		defer si.Close()
+		src = si
+	case fs.NArg() == 0 || fs.Arg(0) == "-":
+		src = &driver.ReaderSource{R: stdin}
+	default:
+		f, err := driver.OpenFile(fs.Arg(0))
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		src = f
+	}
+
+	w := bufio.NewWriterSize(stdout, 256<<10)
+	defer w.Flush()
+	sink := &printSink{w: w, jsonl: *output == "jsonl", dir: *attachDir}
+	stats, err := driver.Run(ctx, src, parser, sink, &driver.Options{ChipmunkGuards: *chipmunkGuards})
+	if ferr := w.Flush(); err == nil {
+		err = ferr
+	}
+	if err != nil {
+		return fmt.Errorf("after %d rows (%d bytes read, %d skipped, %d parse errors): %w", stats.Items, stats.Bytes, stats.SkippedBytes, stats.ParseErrors, err)
+	}
+	if stats.SkippedBytes > 0 || stats.ParseErrors > 0 {
+		fmt.Fprintf(os.Stderr, "chiphost parse: %d rows, %d bytes skipped, %d parse errors\n", stats.Items, stats.SkippedBytes, stats.ParseErrors)
+	}
+	return nil
+}
+
+// printSink writes rows as text or JSON lines and saves attachments.
+type printSink struct {
+	w     *bufio.Writer
+	jsonl bool
+	dir   string
+	store *driver.AttachmentStore
+	buf   []byte
+}
+
+func (s *printSink) Rows(ctx context.Context, rows []driver.Row) error {
+	for _, r := range rows {
+		var path string
+		if a := r.Item.Attachment; a != nil {
+			if s.store == nil {
+				dir := s.dir
+				if dir == "" {
+					d, err := os.MkdirTemp("", "chiphost-attachments-*")
+					if err != nil {
+						return err
+					}
+					dir = d
+				}
+				abs, _ := filepath.Abs(dir)
+				s.store = &driver.AttachmentStore{Dir: abs}
+			}
+			p, err := s.store.Save(a.Name, a.Data)
+			if err != nil {
+				return err
+			}
+			path = p
+		}
+		if s.jsonl {
+			s.buf = appendRowJSON(s.buf[:0], r, path)
+		} else {
+			s.buf = appendRowText(s.buf[:0], r, path)
+		}
+		if _, err := s.w.Write(s.buf); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func appendRowText(b []byte, r driver.Row, path string) []byte {
+	if m := r.Item.Message; m != nil {
+		if m.Columns != nil {
+			b = append(b, strings.Join(m.Columns, "\t")...)
+		} else {
+			b = append(b, m.Line...)
+		}
+	}
+	if path != "" {
+		if r.Item.Message != nil {
+			b = append(b, '\t')
+		}
+		b = append(b, "[attachment "...)
+		b = append(b, path...)
+		b = append(b, ']')
+	}
+	return append(b, '\n')
+}
+
+// appendRowJSON writes {"index":N,"line":…} or {"index":N,"columns":[…]}
+// plus "attachment" when present, without reflection.
+func appendRowJSON(b []byte, r driver.Row, path string) []byte {
+	b = append(b, `{"index":`...)
+	b = strconv.AppendUint(b, r.Index, 10)
+	if m := r.Item.Message; m != nil {
+		if m.Columns != nil {
+			b = append(b, `,"columns":[`...)
+			for i, c := range m.Columns {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = appendJSONString(b, c)
+			}
+			b = append(b, ']')
+		} else {
+			b = append(b, `,"line":`...)
+			b = appendJSONString(b, m.Line)
+		}
+	}
+	if a := r.Item.Attachment; a != nil {
+		b = append(b, `,"attachment":{"name":`...)
+		b = appendJSONString(b, a.Name)
+		b = append(b, `,"size":`...)
+		b = strconv.AppendUint(b, a.Size, 10)
+		b = append(b, `,"path":`...)
+		b = appendJSONString(b, path)
+		if a.CreatedDate != nil {
+			b = append(b, `,"createdDate":`...)
+			b = appendJSONString(b, *a.CreatedDate)
+		}
+		if a.ModifiedDate != nil {
+			b = append(b, `,"modifiedDate":`...)
+			b = appendJSONString(b, *a.ModifiedDate)
+		}
+		b = append(b, `,"messages":[`...)
+		for i, n := range a.Messages {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendUint(b, n, 10)
+		}
+		b = append(b, "]}"...)
+	}
+	return append(b, "}\n"...)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as a JSON string (s is valid UTF-8: the
+// runtime validated it when lifting).
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == '\u2028' || r == '\u2029' {
+				b = append(b, s[start:i]...)
+				b = append(b, `\u202`...)
+				b = append(b, hexDigits[r&0xf])
+				i += size
+				start = i
+				continue
+			}
+			i += size
+			continue
+		}
+		b = append(b, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			b = append(b, '\\', c)
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		case '\t':
+			b = append(b, '\\', 't')
+		default:
+			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+		}
+		i++
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }

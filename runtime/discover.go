@@ -1,0 +1,165 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"unicode/utf8"
+)
+
+// Entry is one plugin directory found by Discover, valid or not.
+type Entry struct {
+	ID          string     // the plugin directory's absolute path (Chipmunk's plugin id)
+	Name        string     // directory name
+	Kind        PluginKind // from the parent directory (parsers/ or bytesources/)
+	Dir         string
+	WasmPath    string
+	Title       string  // metadata title, or the directory name
+	Description *string // metadata description
+	Readme      string  // path of README.md when present and at most 1 MiB
+	Plugin      *Plugin // nil when invalid
+	Err         error   // why the plugin is invalid
+	Warnings    []string
+}
+
+// Valid reports whether the plugin loaded and passed validation.
+func (e *Entry) Valid() bool { return e.Err == nil && e.Plugin != nil }
+
+// kindDirs maps Chipmunk's type directories to plugin kinds.
+var kindDirs = [...]struct {
+	dir  string
+	kind PluginKind
+}{{"parsers", Parser}, {"bytesources", ByteSource}}
+
+// DefaultRoot returns Chipmunk's plugin root, ~/.chipmunk/plugins.
+func DefaultRoot() (string, error) {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(home, ".chipmunk", "plugins"), nil
+}
+
+// Metadata and README limits, as in Chipmunk.
+const (
+	maxMetaTitle   = 2048
+	maxMetaDesc    = 10240
+	maxReadmeBytes = 1 << 20
+)
+
+// Discover scans each root with Chipmunk's layout
+// (<root>/parsers/<name>/<name>.wasm, optional <name>.toml and README.md;
+// the same under bytesources/) and loads every plugin it finds. Invalid
+// plugins are returned with Err set, never hidden. Missing roots or type
+// directories yield no entries. Unlike Chipmunk, hidden directories are
+// skipped and the order is sorted by kind and name.
+func (h *Host) Discover(ctx context.Context, roots []string) []*Entry {
+	var out []*Entry
+	for _, root := range roots {
+		for _, kd := range kindDirs {
+			dir := filepath.Join(root, kd.dir)
+			des, err := os.ReadDir(dir)
+			if err != nil {
+				continue
+			}
+			for _, de := range des {
+				name := de.Name()
+				if strings.HasPrefix(name, ".") {
+					continue
+				}
+				pdir := filepath.Join(dir, name)
+				if st, err := os.Stat(pdir); err != nil || !st.IsDir() {
+					continue
+				}
+				out = append(out, h.loadEntry(ctx, pdir, name, kd.kind))
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Kind != out[j].Kind {
+			return out[i].Kind > out[j].Kind // parsers first
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}
+
+func (h *Host) loadEntry(ctx context.Context, dir, name string, kind PluginKind) *Entry {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		abs = dir
+	}
+	e := &Entry{ID: abs, Name: name, Kind: kind, Dir: abs, Title: name}
+	if !utf8.ValidString(name) {
+		e.Err = &Error{Kind: KindUnsupported, Plugin: name, Op: "discover", Err: errors.New("plugin directory name is not valid UTF-8")}
+		return e
+	}
+	e.WasmPath = filepath.Join(abs, name+".wasm")
+	e.readMetadataFile(filepath.Join(abs, name+".toml"))
+	if st, err := os.Stat(filepath.Join(abs, "README.md")); err == nil && st.Mode().IsRegular() && st.Size() <= maxReadmeBytes {
+		e.Readme = filepath.Join(abs, "README.md")
+	}
+	if _, err := os.Stat(e.WasmPath); err != nil {
+		e.Err = &Error{Kind: KindNotFound, Plugin: name, Op: "discover", Err: fmt.Errorf("plugin wasm file not found: %s", e.WasmPath)}
+		return e
+	}
+	p, err := h.Load(ctx, e.WasmPath)
+	if err != nil {
+		e.Err = err
+		return e
+	}
+	p.Name = name
+	if p.Kind != kind {
+		e.Err = &Error{Kind: KindUnsupported, Plugin: name, Op: "discover", Err: fmt.Errorf("plugin in %s/ exports a %s interface", kindDirName(kind), p.Kind)}
+		return e
+	}
+	e.Plugin = p
+	e.Warnings = append(e.Warnings, p.Warnings...)
+	return e
+}
+
+func kindDirName(k PluginKind) string {
+	for _, kd := range kindDirs {
+		if kd.kind == k {
+			return kd.dir
+		}
+	}
+	return string(k)
+}
+
+// readMetadataFile reads <name>.toml: title (required) and description.
+// Problems are warnings: the plugin stays valid with the fallback title.
+func (e *Entry) readMetadataFile(path string) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			e.Warnings = append(e.Warnings, "metadata file not found: "+filepath.Base(path))
+		} else {
+			e.Warnings = append(e.Warnings, "reading metadata file failed: "+err.Error())
+		}
+		return
+	}
+	kv, err := parseTOMLStrings(string(b))
+	if err != nil {
+		e.Warnings = append(e.Warnings, fmt.Sprintf("parsing metadata file %s failed: %v", filepath.Base(path), err))
+		return
+	}
+	title, ok := kv["title"]
+	if !ok {
+		e.Warnings = append(e.Warnings, fmt.Sprintf("parsing metadata file %s failed: missing field `title`", filepath.Base(path)))
+		return
+	}
+	desc, hasDesc := kv["description"]
+	if len(title) > maxMetaTitle || len(desc) > maxMetaDesc {
+		e.Warnings = append(e.Warnings, "metadata ignored: title longer than 2048 bytes or description longer than 10240 bytes")
+		return
+	}
+	e.Title = title
+	if hasDesc {
+		e.Description = &desc
+	}
+}

@@ -1,0 +1,74 @@
+package driver
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// AttachmentStore writes attachments to files in one directory (a
+// session's), with names sanitised as Chipmunk does: letters, digits, '-'
+// and '_' are kept, everything else becomes '_', the extension is kept, and
+// a clash gets a "_N" suffix.
+type AttachmentStore struct {
+	Dir string
+}
+
+// Save writes data under a name derived from name and returns the path.
+func (s *AttachmentStore) Save(name string, data []byte) (string, error) {
+	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
+		return "", fmt.Errorf("attachment %q: %w", name, err)
+	}
+	stem, ext := splitExt(filepath.Base(name))
+	stem = sanitize(stem)
+	if stem == "" {
+		stem = "attachment"
+	}
+	if ext != "" {
+		ext = "." + sanitize(ext)
+	}
+	for i := 0; i < 1000; i++ {
+		n := stem + ext
+		if i > 0 {
+			n = fmt.Sprintf("%s_%d%s", stem, i, ext)
+		}
+		p := filepath.Join(s.Dir, n)
+		f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if os.IsExist(err) {
+			continue
+		}
+		if err != nil {
+			return "", fmt.Errorf("attachment %q: %w", name, err)
+		}
+		_, werr := f.Write(data)
+		if cerr := f.Close(); werr == nil {
+			werr = cerr
+		}
+		if werr != nil {
+			return "", fmt.Errorf("attachment %q: %w", name, werr)
+		}
+		return p, nil
+	}
+	return "", fmt.Errorf("attachment %q: no free file name after 1000 attempts", name)
+}
+
+func splitExt(name string) (string, string) {
+	i := strings.LastIndexByte(name, '.')
+	if i <= 0 {
+		return name, ""
+	}
+	return name[:i], name[i+1:]
+}
+
+func sanitize(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	return b.String()
+}

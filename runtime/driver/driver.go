@@ -1,0 +1,351 @@
+// Package driver feeds bytes from a source to a parser the way Chipmunk's
+// producer does, without its weaknesses: it passes bounded chunks that grow
+// only when the parser says a message is incomplete, never spins on a parser
+// that makes no progress, counts skipped bytes and parse errors, and reports
+// the error that ended a run instead of swallowing it.
+//
+// It works on the small [Parser] and [Source] interfaces, satisfied by
+// plugin instances (runtime.Parser, runtime.Source), by the built-in
+// [TextParser], [FileSource] and [ReaderSource], and by native Go parsers in
+// benchmarks. It must not import wazero or JSON-RPC packages.
+package driver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/chiphost/chiphost/runtime"
+)
+
+// Parser turns bytes into items (Chipmunk's parse contract). The items and
+// everything they reference are valid only until the next call.
+//
+// Errors the plugin reports itself are *runtime.Error values of kind
+// runtime.KindPluginError whose Code is "parse", "incomplete", "eof" or
+// "unrecoverable"; any other error ends the run.
+type Parser interface {
+	Parse(ctx context.Context, data []byte, timestamp *uint64) ([]runtime.Item, error)
+}
+
+// Finisher is implemented by parsers that can turn a trailing incomplete
+// message into items once no more input will come (the built-in text parser
+// emits a last line without a newline). Plugins cannot, as in Chipmunk.
+type Finisher interface {
+	Finish(ctx context.Context, data []byte) ([]runtime.Item, error)
+}
+
+// Source produces input bytes. Read appends at most max bytes to buf and
+// returns the extended slice; io.EOF (possibly with data) means no more data
+// will ever come. Appending nothing without an error is treated as the end of
+// the input, as Chipmunk treats an empty read.
+type Source interface {
+	Read(ctx context.Context, buf []byte, max int) ([]byte, error)
+}
+
+// Options tune the parse loop. The zero value gives the defaults.
+type Options struct {
+	// InitialChunk is the largest slice handed to the parser at first
+	// (default 64 KiB). It doubles whenever the parser answers "incomplete"
+	// for a full chunk, up to MaxChunk.
+	InitialChunk int
+	// MaxChunk bounds the slice handed to the parser (default 10 MiB, as
+	// Chipmunk's buffer). A message larger than that cannot be parsed.
+	MaxChunk int
+	// ChipmunkGuards reproduces Chipmunk's guard counters exactly: more than
+	// 2000 consecutive parse errors or 50 consecutive incompletes end the
+	// run, and more than 1024 skipped bytes before the first item abort it.
+	// Off by default: these limits kill healthy sessions (see the docs).
+	ChipmunkGuards bool
+	// BatchItems caps how many rows are handed to the sink at once
+	// (default 4096).
+	BatchItems int
+}
+
+func (o *Options) withDefaults() Options {
+	var r Options
+	if o != nil {
+		r = *o
+	}
+	if r.InitialChunk <= 0 {
+		r.InitialChunk = 64 << 10
+	}
+	if r.MaxChunk <= 0 {
+		r.MaxChunk = 10 << 20
+	}
+	if r.MaxChunk < r.InitialChunk {
+		r.MaxChunk = r.InitialChunk
+	}
+	if r.BatchItems <= 0 {
+		r.BatchItems = 4096
+	}
+	return r
+}
+
+// Row is one item with its 0-based index in the run's output.
+type Row struct {
+	Index uint64
+	Item  *runtime.Item
+}
+
+// Sink receives rows in order. The rows and the items they point to are
+// valid only during the call: copy what must be kept.
+type Sink interface {
+	Rows(ctx context.Context, rows []Row) error
+}
+
+// SinkFunc adapts a function to a Sink.
+type SinkFunc func(ctx context.Context, rows []Row) error
+
+// Rows calls f.
+func (f SinkFunc) Rows(ctx context.Context, rows []Row) error { return f(ctx, rows) }
+
+// Stats count what a run did.
+type Stats struct {
+	Bytes        uint64 // bytes read from the source
+	Consumed     uint64 // bytes the parser consumed (including skipped ones)
+	Items        uint64 // rows produced (messages and attachments)
+	SkippedBytes uint64 // bytes consumed without an item, or dropped after an error
+	ParseErrors  uint64 // recoverable parse errors
+	Calls        uint64 // parse calls
+	MaxChunk     int    // largest slice handed to the parser
+}
+
+// ErrNoProgress is returned when a parser keeps consuming nothing although it
+// was given all the input there is.
+var ErrNoProgress = errors.New("parser made no progress: it consumed 0 bytes of all remaining input")
+
+// Run pulls bytes from src, parses them with p and hands rows to sink until
+// the input ends, the parser reports eof, or an error occurs. It returns the
+// stats so far in every case; the error is nil when the run ended normally.
+func Run(ctx context.Context, src Source, p Parser, sink Sink, opts *Options) (Stats, error) {
+	o := opts.withDefaults()
+	r := &run{src: src, p: p, sink: sink, o: o, chunk: o.InitialChunk}
+	err := r.loop(ctx)
+	return r.stats, err
+}
+
+type run struct {
+	src   Source
+	p     Parser
+	sink  Sink
+	o     Options
+	stats Stats
+
+	buf   []byte // unconsumed input at buf[off:]
+	off   int
+	eof   bool
+	chunk int
+	rows  []Row
+
+	consecutiveErrors      int
+	consecutiveIncompletes int
+}
+
+func (r *run) pending() []byte { return r.buf[r.off:] }
+
+// readMore does one read of up to want bytes (want > 0) and reports how many
+// arrived. A streaming source (stdin, a byte-source plugin) returns what it
+// has, so rows are produced as soon as their bytes arrive.
+func (r *run) readMore(ctx context.Context, want int) (int, error) {
+	if r.eof {
+		return 0, nil
+	}
+	if r.off > 0 && r.off >= len(r.buf)/2 {
+		n := copy(r.buf, r.buf[r.off:])
+		r.buf = r.buf[:n]
+		r.off = 0
+	}
+	before := len(r.buf)
+	var err error
+	r.buf, err = r.src.Read(ctx, r.buf, want)
+	got := len(r.buf) - before
+	r.stats.Bytes += uint64(got)
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			r.eof = true
+			return got, nil
+		}
+		return got, fmt.Errorf("read source: %w", err)
+	}
+	if got == 0 {
+		r.eof = true
+	}
+	return got, nil
+}
+
+func (r *run) loop(ctx context.Context) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if n := len(r.pending()); n < r.chunk {
+			if _, err := r.readMore(ctx, r.chunk-n); err != nil {
+				return err
+			}
+		}
+		data := r.pending()
+		if len(data) == 0 {
+			return nil
+		}
+		window := data
+		if len(window) > r.chunk {
+			window = window[:r.chunk]
+		}
+		if len(window) > r.stats.MaxChunk {
+			r.stats.MaxChunk = len(window)
+		}
+		r.stats.Calls++
+		items, err := r.p.Parse(ctx, window, nil)
+		if err != nil {
+			done, err := r.onError(ctx, err, len(window), len(data))
+			if done || err != nil {
+				return err
+			}
+			continue
+		}
+		consumed, err := r.emit(ctx, items, len(window))
+		if err != nil {
+			return err
+		}
+		if consumed == 0 {
+			// Chipmunk spins here forever. Give the parser more input; if
+			// there is none, it cannot make progress.
+			if done, err := r.grow(ctx, len(window), len(data)); done || err != nil {
+				if err == nil && len(r.pending()) > 0 {
+					err = ErrNoProgress
+				}
+				return err
+			}
+			continue
+		}
+		r.consecutiveErrors, r.consecutiveIncompletes = 0, 0
+	}
+}
+
+// emit hands items to the sink and advances past what they consumed. A
+// call that consumed nothing emits nothing: Chipmunk would emit such items
+// again on every call, forever.
+func (r *run) emit(ctx context.Context, items []runtime.Item, window int) (uint64, error) {
+	var total uint64
+	for i := range items {
+		total += items[i].Consumed
+	}
+	if total == 0 {
+		return 0, nil
+	}
+	var consumed uint64
+	r.rows = r.rows[:0]
+	for i := range items {
+		it := &items[i]
+		c := it.Consumed
+		if consumed+c > uint64(window) { // more than it was given: clamp, as Chipmunk does
+			c = uint64(window) - consumed
+		}
+		consumed += c
+		if it.Message == nil && it.Attachment == nil {
+			r.stats.SkippedBytes += c
+			continue
+		}
+		r.rows = append(r.rows, Row{Index: r.stats.Items, Item: it})
+		r.stats.Items++
+		if len(r.rows) == r.o.BatchItems {
+			if err := r.sink.Rows(ctx, r.rows); err != nil {
+				return consumed, err
+			}
+			r.rows = r.rows[:0]
+		}
+	}
+	if len(r.rows) > 0 {
+		if err := r.sink.Rows(ctx, r.rows); err != nil {
+			return consumed, err
+		}
+	}
+	r.off += int(consumed)
+	r.stats.Consumed += consumed
+	return consumed, nil
+}
+
+// grow prepares a larger next window after the parser could not make
+// progress with this one: more of the buffer, or more input. It reports done
+// when the parser has already seen all the input it can be given.
+func (r *run) grow(ctx context.Context, window, pending int) (bool, error) {
+	if window < pending {
+		if r.chunk < r.o.MaxChunk {
+			r.chunk = min(r.chunk*2, r.o.MaxChunk)
+			return false, nil
+		}
+		return true, nil // a message larger than MaxChunk
+	}
+	if r.eof {
+		return true, nil
+	}
+	if window >= r.chunk {
+		if r.chunk >= r.o.MaxChunk {
+			return true, nil
+		}
+		r.chunk = min(r.chunk*2, r.o.MaxChunk)
+	}
+	n, err := r.readMore(ctx, r.chunk-pending)
+	if err != nil {
+		return true, err
+	}
+	return n == 0, nil
+}
+
+// drop skips n pending bytes after an error, as Chipmunk does (one byte).
+func (r *run) drop(n int) {
+	r.off += n
+	r.stats.Consumed += uint64(n)
+	r.stats.SkippedBytes += uint64(n)
+}
+
+func (r *run) onError(ctx context.Context, err error, window, pending int) (bool, error) {
+	switch runtime.PluginErrorCode(err) {
+	case "eof":
+		return true, nil
+	case "incomplete":
+		r.consecutiveIncompletes++
+		if r.o.ChipmunkGuards && r.consecutiveIncompletes+r.consecutiveErrors > 50 {
+			return true, fmt.Errorf("parser returned more than 50 incomplete errors in a row (Chipmunk guard): %w", err)
+		}
+		done, gerr := r.grow(ctx, window, pending)
+		if gerr != nil {
+			return true, gerr
+		}
+		if !done {
+			return false, nil
+		}
+		// All input seen and still incomplete: a truncated message.
+		if f, ok := r.p.(Finisher); ok {
+			items, ferr := f.Finish(ctx, r.pending())
+			if ferr != nil {
+				return true, ferr
+			}
+			if _, eerr := r.emit(ctx, items, len(r.pending())); eerr != nil {
+				return true, eerr
+			}
+			if len(r.pending()) > 0 {
+				r.drop(len(r.pending()))
+			}
+			return true, nil
+		}
+		r.drop(1)
+		return false, nil
+	case "parse":
+		r.stats.ParseErrors++
+		r.consecutiveErrors++
+		if r.o.ChipmunkGuards {
+			if r.stats.Items == 0 && r.stats.SkippedBytes > 1024 {
+				return true, fmt.Errorf("aborting: initial parse failed after 1024 skipped bytes (Chipmunk guard): %w", err)
+			}
+			if r.consecutiveErrors > 2000 {
+				return true, fmt.Errorf("parser returned more than 2000 parse errors in a row (Chipmunk guard): %w", err)
+			}
+		}
+		r.drop(1)
+		return false, nil
+	}
+	return true, err
+}

@@ -1,0 +1,212 @@
+package runtime
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/experimental"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+)
+
+// Options configure a Host. A nil *Options or a zero field means the
+// documented default.
+type Options struct {
+	// Logger receives chiphost's own diagnostics and, at debug level, plugin
+	// log lines. Default: discard.
+	Logger *zerolog.Logger
+	// OnLog receives every plugin log line (log import, stdout and stderr
+	// lines). It is called from the goroutine running the plugin and must
+	// not block for long.
+	OnLog func(LogRecord)
+	// CacheDir holds the compiled-module cache and the metadata cache.
+	// Default: <user cache dir>/chiphost. NoCache disables both.
+	CacheDir string
+	NoCache  bool
+	// MemoryLimit caps each instance's linear memory in bytes
+	// (default 512 MiB; rounded down to 64 KiB pages).
+	MemoryLimit uint64
+	// CallTimeout bounds every call into a plugin (default 60 s; negative:
+	// no deadline). A call that overruns is interrupted and its instance
+	// discarded.
+	CallTimeout time.Duration
+	// Env lists the host environment variables a plugin may see (by name).
+	// Default: none, unlike Chipmunk which passes the whole environment.
+	Env []string
+	// ParentDirAccess grants read access to the parent directory of every
+	// file or directory in a plugin's configuration, as Chipmunk does.
+	// Default: access to exactly the configured files and directories.
+	ParentDirAccess bool
+	// TempRoot is where per-instance temporary directories are created
+	// (default: <os temp dir>/chiphost).
+	TempRoot string
+	// Interpreter runs plugins with wazero's interpreter instead of its
+	// compiler (about 30× slower; for platforms without the compiler).
+	Interpreter bool
+}
+
+const (
+	defaultMemoryLimit = 512 << 20
+	defaultCallTimeout = 60 * time.Second
+)
+
+// Host loads and runs plugins. It owns one wazero runtime; every plugin
+// instance runs in it with its own memory and WASI configuration.
+//
+// # Notes
+//
+//   - A Host is safe for concurrent use. Close it to release the runtime;
+//     instances still open become unusable.
+type Host struct {
+	opts    Options
+	log     zerolog.Logger
+	rt      wazero.Runtime
+	apis    map[string]*apiVersion // by API version string
+	meta    *metaCache
+	tempDir string
+
+	nextInstance atomic.Uint64
+
+	mu       sync.Mutex
+	compiled map[string]*compiledPlugin // by content hash
+}
+
+// NewHost creates a Host.
+func NewHost(ctx context.Context, opts *Options) (*Host, error) {
+	h := &Host{compiled: map[string]*compiledPlugin{}}
+	if opts != nil {
+		h.opts = *opts
+	}
+	if h.opts.Logger != nil {
+		h.log = *h.opts.Logger
+	} else {
+		h.log = zerolog.Nop()
+	}
+	if h.opts.MemoryLimit == 0 {
+		h.opts.MemoryLimit = defaultMemoryLimit
+	}
+	if h.opts.CallTimeout == 0 {
+		h.opts.CallTimeout = defaultCallTimeout
+	}
+	if h.opts.TempRoot == "" {
+		h.opts.TempRoot = filepath.Join(os.TempDir(), "chiphost")
+	}
+	apis, err := loadAPIs()
+	if err != nil {
+		return nil, err
+	}
+	h.apis = apis
+
+	var cfg wazero.RuntimeConfig
+	if h.opts.Interpreter {
+		cfg = wazero.NewRuntimeConfigInterpreter()
+	} else {
+		cfg = wazero.NewRuntimeConfigCompiler()
+	}
+	if !h.opts.NoCache {
+		dir := h.opts.CacheDir
+		if dir == "" {
+			base, err := os.UserCacheDir()
+			if err != nil {
+				base = os.TempDir()
+			}
+			dir = filepath.Join(base, "chiphost")
+		}
+		h.opts.CacheDir = dir
+		cache, err := wazero.NewCompilationCacheWithDir(filepath.Join(dir, "wazero"))
+		if err != nil {
+			h.log.Warn().Err(err).Str("dir", dir).Msg("compilation cache disabled")
+		} else {
+			cfg = cfg.WithCompilationCache(cache)
+		}
+		h.meta = &metaCache{dir: filepath.Join(dir, "metadata")}
+	}
+	// Memory limits are enforced per instance by our allocator (see
+	// memory.go); this is the hard ceiling on top.
+	cfg = cfg.WithMemoryLimitPages(uint32(min(h.opts.MemoryLimit/65536, 65536)))
+	h.rt = wazero.NewRuntimeWithConfig(ctx, cfg)
+
+	// WASI preview 1 for the plugins' main modules (the component's adapter
+	// is skipped). The listener enforces the canonical ABI rule that a
+	// post-return function may not call imports.
+	wctx := experimental.WithFunctionListenerFactory(ctx, postReturnGuard{})
+	if _, err := wasi_snapshot_preview1.Instantiate(wctx, h.rt); err != nil {
+		h.rt.Close(ctx)
+		return nil, fmt.Errorf("instantiate wasi: %w", err)
+	}
+	if err := h.instantiateHostImports(ctx); err != nil {
+		h.rt.Close(ctx)
+		return nil, err
+	}
+	return h, nil
+}
+
+// Close releases the runtime and every compiled plugin.
+func (h *Host) Close(ctx context.Context) error {
+	return h.rt.Close(ctx)
+}
+
+// Options returns the effective options (defaults filled in).
+func (h *Host) Options() Options { return h.opts }
+
+// Load loads the plugin at path (a component, or a bare core module with
+// canonical-ABI export names), compiles it and reads its metadata.
+func (h *Host) Load(ctx context.Context, path string) (*Plugin, error) {
+	name := strings.TrimSuffix(filepath.Base(path), ".wasm")
+	bin, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, &Error{Kind: KindNotFound, Plugin: name, Op: "load", Err: err}
+		}
+		return nil, &Error{Kind: KindIO, Plugin: name, Op: "load", Err: err}
+	}
+	return h.LoadBytes(ctx, name, path, bin)
+}
+
+// LoadBytes is Load for a binary already in memory; path is informational.
+func (h *Host) LoadBytes(ctx context.Context, name, path string, bin []byte) (*Plugin, error) {
+	sum := sha256.Sum256(bin)
+	hash := hex.EncodeToString(sum[:])
+	cp, err := h.compile(ctx, name, hash, bin)
+	if err != nil {
+		return nil, err
+	}
+	p := &Plugin{Name: name, Path: path, Hash: hash, Kind: cp.kind, APIVersion: cp.api.version, host: h, cp: cp}
+	if md, ok := h.meta.get(hash); ok {
+		p.applyMetadata(md)
+		return p, nil
+	}
+	md, err := p.readMetadata(ctx)
+	if err != nil {
+		return nil, err
+	}
+	h.meta.put(hash, md)
+	p.applyMetadata(md)
+	return p, nil
+}
+
+// compile decodes, checks, instruments and compiles a binary once per
+// content hash.
+func (h *Host) compile(ctx context.Context, name, hash string, bin []byte) (*compiledPlugin, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if cp, ok := h.compiled[hash]; ok {
+		return cp, nil
+	}
+	cp, err := h.prepare(ctx, name, bin)
+	if err != nil {
+		return nil, err
+	}
+	h.compiled[hash] = cp
+	return cp, nil
+}

@@ -1,0 +1,140 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
+
+	"github.com/chiphost/chiphost/runtime/internal/abi"
+	"github.com/chiphost/chiphost/wit"
+)
+
+// hostFunc implements one imported WIT function. It runs on the goroutine
+// of the guest call that invoked it.
+type hostFunc func(ctx context.Context, in *instance, args []abi.Value) (abi.Value, error)
+
+// hostFuncs maps "interface.function" (unversioned interface name) to its
+// implementation. Every import of every supported API version must be here.
+func hostFuncs() map[string]hostFunc {
+	return map[string]hostFunc{
+		"chipmunk:shared/logging.log":            logImport,
+		"chipmunk:shared/sandbox.temp-directory": tempDirectoryImport,
+	}
+}
+
+// instantiateHostImports registers one host module per imported interface
+// of every supported API version. Lifting the arguments and lowering the
+// results is generic: it follows the WIT signature through the canonical ABI.
+func (h *Host) instantiateHostImports(ctx context.Context) error {
+	impls := hostFuncs()
+	done := map[string]bool{}
+	for _, a := range h.apis {
+		for qname, iface := range a.imports {
+			if done[qname] || len(iface.Funcs) == 0 {
+				continue
+			}
+			done[qname] = true
+			unversioned, _, _ := strings.Cut(qname, "@")
+			b := h.rt.NewHostModuleBuilder(qname)
+			for _, f := range iface.Funcs {
+				impl := impls[unversioned+"."+f.Name]
+				if impl == nil {
+					return fmt.Errorf("host import %s.%s has no implementation", qname, f.Name)
+				}
+				sig := abi.ImportSignature(f)
+				b.NewFunctionBuilder().
+					WithGoModuleFunction(importTrampoline(f, sig, impl), sig.Params, sig.Results).
+					WithName(f.Name).
+					Export(f.Name)
+			}
+			if _, err := b.Instantiate(ctx); err != nil {
+				return fmt.Errorf("instantiate host module %s: %w", qname, err)
+			}
+		}
+	}
+	return nil
+}
+
+// importTrampoline adapts impl to the core calling convention.
+func importTrampoline(f *wit.Func, sig abi.Signature, impl hostFunc) api.GoModuleFunction {
+	return api.GoModuleFunc(func(ctx context.Context, mod api.Module, stack []uint64) {
+		in, _ := ctx.Value(instanceKey{}).(*instance)
+		if in == nil {
+			panic(fmt.Errorf("import %s called outside a chiphost call", f.Name))
+		}
+		fail := func(err error) {
+			in.hostErr = &Error{Kind: KindABI, Plugin: in.cp.name, Err: fmt.Errorf("import %s: %w", f.Name, err)}
+			panic(in.hostErr)
+		}
+		if in.inPostReturn {
+			fail(errImportInPostReturn)
+		}
+		in.importLifter.Reset()
+		args, err := in.importLifter.LiftParams(in.mem, &sig, stack[:len(sig.Params)])
+		if err != nil {
+			fail(err)
+		}
+		res, err := impl(ctx, in, args)
+		if err != nil {
+			fail(err)
+		}
+		if f.Result == nil {
+			return
+		}
+		if sig.ResultSpilled {
+			retptr := uint32(stack[len(sig.Params)-1])
+			if err := in.lowerer.LowerTo(ctx, f.Result, res, retptr); err != nil {
+				fail(err)
+			}
+			return
+		}
+		if _, err := in.lowerer.LowerFlat(ctx, f.Result, res, stack[:0]); err != nil {
+			fail(err)
+		}
+	})
+}
+
+var errImportInPostReturn = fmt.Errorf("called during post-return, where the canonical ABI forbids calling imports")
+
+// logImport implements chipmunk:shared/logging.log(level, msg).
+func logImport(_ context.Context, in *instance, args []abi.Value) (abi.Value, error) {
+	in.emitLog(LogLevel(args[0].Num), FromLogImport, args[1].Str)
+	return abi.Value{}, nil
+}
+
+// tempDirectoryImport implements chipmunk:shared/sandbox.temp-directory():
+// a per-instance directory, created on the first call, removed with the
+// instance. Errors are returned to the plugin as result.err strings.
+func tempDirectoryImport(_ context.Context, in *instance, _ []abi.Value) (abi.Value, error) {
+	p, err := in.temp.get()
+	if err != nil {
+		return abi.Value{Num: 1, Elems: []abi.Value{{Str: err.Error()}}}, nil
+	}
+	return abi.Value{Num: 0, Elems: []abi.Value{{Str: p}}}, nil
+}
+
+// postReturnGuard is a listener on WASI functions that traps a guest
+// calling WASI from a post-return function. It costs one check per WASI
+// call and nothing elsewhere.
+type postReturnGuard struct{}
+
+func (postReturnGuard) NewFunctionListener(api.FunctionDefinition) experimental.FunctionListener {
+	return postReturnListener{}
+}
+
+type postReturnListener struct{}
+
+func (postReturnListener) Before(ctx context.Context, _ api.Module, def api.FunctionDefinition, _ []uint64, _ experimental.StackIterator) {
+	in, _ := ctx.Value(instanceKey{}).(*instance)
+	if in != nil && in.inPostReturn {
+		in.hostErr = &Error{Kind: KindABI, Plugin: in.cp.name, Err: fmt.Errorf("WASI function %s %w", def.Name(), errImportInPostReturn)}
+		panic(in.hostErr)
+	}
+}
+
+func (postReturnListener) After(context.Context, api.Module, api.FunctionDefinition, []uint64) {}
+
+func (postReturnListener) Abort(context.Context, api.Module, api.FunctionDefinition, error) {}

@@ -1,0 +1,363 @@
+package runtime
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
+
+	"github.com/chiphost/chiphost/runtime/internal/abi"
+	"github.com/chiphost/chiphost/runtime/internal/interrupt"
+)
+
+// instanceKey marks call contexts with the instance being called, so that
+// host imports know which instance called them.
+type instanceKey struct{}
+
+// Interrupt reasons.
+const (
+	notInterrupted int32 = iota
+	interruptedByDeadline
+	interruptedByCancel
+)
+
+// instance is one wasm instance of a plugin. All calls go through call,
+// which serialises them, enforces the deadline and the post-return rule,
+// and discards the instance after any failure.
+type instance struct {
+	host *Host
+	cp   *compiledPlugin
+	id   uint64
+	mod  api.Module
+	mem  api.Memory
+
+	funcs     map[string]*boundFunc
+	realloc   api.Function
+	interrupt api.MutableGlobal
+	callCtx   context.Context
+
+	lifter       *abi.Lifter // results of exports; valid until the next call
+	importLifter *abi.Lifter // parameters of host imports
+	lowerer      abi.Lowerer
+	stack        []uint64
+
+	memory *limitedMemory
+	stdout *lineWriter
+	stderr *lineWriter
+	temp   tempDir
+
+	mu           sync.Mutex // one call at a time
+	dead         *Error     // set once the instance may not be entered again
+	inPostReturn bool
+	hostErr      *Error // set by a host import or guard before it traps the guest
+
+	// Interruption: fire sets the guest's interrupt global when the call of
+	// generation gen overruns or is cancelled.
+	fireMu      sync.Mutex
+	gen         uint64
+	interrupted int32
+	timer       *time.Timer
+	stopCancel  func() bool
+}
+
+type boundFunc struct {
+	*exportFunc
+	fn   api.Function
+	post api.Function
+}
+
+// mounts are the host paths an instance may read.
+type mounts struct {
+	dirs  []string            // directories mounted read-only at their own path
+	files map[string][]string // parent directory → file names visible in it
+}
+
+func (h *Host) newInstance(ctx context.Context, cp *compiledPlugin, m mounts) (*instance, error) {
+	in := &instance{
+		host:         h,
+		cp:           cp,
+		id:           h.nextInstance.Add(1),
+		funcs:        map[string]*boundFunc{},
+		lifter:       abi.NewLifter(),
+		importLifter: abi.NewLifter(),
+		memory:       &limitedMemory{limit: h.opts.MemoryLimit},
+	}
+	in.callCtx = context.WithValue(context.Background(), instanceKey{}, in)
+	in.stdout = &lineWriter{in: in, source: FromStdout, level: LevelInfo}
+	in.stderr = &lineWriter{in: in, source: FromStderr, level: LevelWarn}
+	in.temp.path = filepath.Join(h.opts.TempRoot, fmt.Sprintf("%s-%d-%s", cp.name, in.id, randomSuffix()))
+
+	// wazero needs a preopened directory to exist, so the sandbox directory
+	// is created with the instance (not on the first temp-directory call).
+	if _, err := in.temp.get(); err != nil {
+		return nil, &Error{Kind: KindIO, Plugin: cp.name, Op: "instantiate", Err: fmt.Errorf("create temporary directory: %w", err)}
+	}
+	fsc := wazero.NewFSConfig().WithDirMount(in.temp.path, in.temp.path)
+	for _, d := range m.dirs {
+		fsc = fsc.WithReadOnlyDirMount(d, d)
+	}
+	for dir, names := range m.files {
+		fsc = fsc.WithFSMount(newFileSubset(dir, names), dir)
+	}
+	cfg := wazero.NewModuleConfig().
+		WithName(fmt.Sprintf("%s#%d", cp.name, in.id)).
+		WithStartFunctions().
+		WithSysWalltime().WithSysNanotime().WithSysNanosleep().
+		WithRandSource(rand.Reader).
+		WithStdout(in.stdout).WithStderr(in.stderr).
+		WithArgs(cp.name).
+		WithFSConfig(fsc)
+	for _, k := range h.opts.Env {
+		if v, ok := os.LookupEnv(k); ok {
+			cfg = cfg.WithEnv(k, v)
+		}
+	}
+	ictx := experimental.WithMemoryAllocator(ctx, experimental.MemoryAllocatorFunc(in.memory.allocate))
+	mod, err := h.rt.InstantiateModule(ictx, cp.module, cfg)
+	if err != nil {
+		in.temp.remove()
+		return nil, &Error{Kind: KindUnsupported, Plugin: cp.name, Op: "instantiate", Err: err}
+	}
+	in.mod = mod
+	in.mem = mod.ExportedMemory(cp.memory)
+	g, ok := mod.ExportedGlobal(interrupt.ExportName).(api.MutableGlobal)
+	if !ok {
+		in.close()
+		return nil, &Error{Kind: KindUnsupported, Plugin: cp.name, Op: "instantiate", Err: errors.New("interrupt global missing after instrumentation")}
+	}
+	in.interrupt = g
+	if cp.realloc != "" {
+		in.realloc = mod.ExportedFunction(cp.realloc)
+	}
+	for name, f := range cp.funcs {
+		b := &boundFunc{exportFunc: f, fn: mod.ExportedFunction(f.lift.Core)}
+		if f.lift.PostReturn != "" {
+			b.post = mod.ExportedFunction(f.lift.PostReturn)
+		}
+		if f.lift.Realloc != "" && in.realloc == nil {
+			in.realloc = mod.ExportedFunction(f.lift.Realloc)
+		}
+		in.funcs[name] = b
+	}
+	in.lowerer = abi.Lowerer{Mem: in.mem, Realloc: in.callRealloc}
+	if init := cp.plan.Initialize; init != "" {
+		if f := mod.ExportedFunction(init); f != nil {
+			if err := in.run(ctx, "initialize", func() error { return f.CallWithStack(in.callCtx, nil) }); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return in, nil
+}
+
+// callRealloc calls the guest's realloc (used while lowering values).
+func (in *instance) callRealloc(ctx context.Context, old, oldSize, align, newSize uint32) (uint32, error) {
+	if in.realloc == nil {
+		return 0, errors.New("the plugin exports no realloc function, but a value needs guest memory")
+	}
+	var stack [4]uint64
+	stack[0], stack[1], stack[2], stack[3] = uint64(old), uint64(oldSize), uint64(align), uint64(newSize)
+	if err := in.realloc.CallWithStack(in.callCtx, stack[:]); err != nil {
+		return 0, err
+	}
+	return uint32(stack[0]), nil
+}
+
+// call calls the exported function fname with args and returns its lifted
+// result. The result (its strings, bytes and lists) is valid until the next
+// call on this instance.
+func (in *instance) call(ctx context.Context, fname string, args []abi.Value) (abi.Value, error) {
+	if v, _ := ctx.Value(instanceKey{}).(*instance); v == in {
+		return abi.Value{}, &Error{Kind: KindABI, Plugin: in.cp.name, Op: fname, Err: errors.New("re-entrant call into the plugin from one of its own imports")}
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	f := in.funcs[fname]
+	if f == nil {
+		return abi.Value{}, &Error{Kind: KindUnsupported, Plugin: in.cp.name, Op: fname, Err: errors.New("the plugin does not export this function")}
+	}
+	var result abi.Value
+	err := in.run(ctx, fname, func() error {
+		in.lifter.Reset()
+		params, err := in.lowerer.LowerParams(in.callCtx, &f.sig, args, in.stack[:0])
+		if err != nil {
+			if in.hostErr == nil && !isGuestError(err) {
+				in.hostErr = &Error{Kind: KindABI, Plugin: in.cp.name, Op: fname, Err: fmt.Errorf("lower arguments: %w", err)}
+			}
+			return err
+		}
+		n := max(len(params), len(f.sig.Results))
+		if cap(params) < n {
+			params = append(params, make([]uint64, n-len(params))...)
+		}
+		stack := params[:n]
+		in.stack = stack[:0]
+		if err := f.fn.CallWithStack(in.callCtx, stack); err != nil {
+			return err
+		}
+		results := stack[:len(f.sig.Results)]
+		result, err = in.lifter.LiftResult(in.mem, &f.sig, results)
+		if err != nil {
+			in.hostErr = &Error{Kind: KindABI, Plugin: in.cp.name, Op: fname, Err: fmt.Errorf("invalid result: %w", err)}
+			return err
+		}
+		if f.post != nil {
+			in.inPostReturn = true
+			err := f.post.CallWithStack(in.callCtx, results)
+			in.inPostReturn = false
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return result, err
+}
+
+// isGuestError reports whether err came out of the guest (a trap during a
+// realloc call) rather than from a check on the host side.
+func isGuestError(err error) bool {
+	var abiErr *abi.Error
+	return !errors.As(err, &abiErr)
+}
+
+// run runs body with the instance's deadline armed and turns a failure
+// into a typed *Error; after a failure the instance is closed for good.
+func (in *instance) run(ctx context.Context, op string, body func() error) error {
+	if in.dead != nil {
+		return &Error{Kind: KindClosed, Plugin: in.cp.name, Op: op, Err: in.dead}
+	}
+	if err := ctx.Err(); err != nil {
+		return &Error{Kind: KindCancelled, Plugin: in.cp.name, Op: op, Err: err}
+	}
+	in.arm(ctx)
+	err := body()
+	reason := in.disarm()
+	if err == nil {
+		return nil
+	}
+	e := in.classify(op, err, reason)
+	in.dead = e
+	in.close()
+	return e
+}
+
+// arm starts the deadline timer and the cancellation hook for one call.
+func (in *instance) arm(ctx context.Context) {
+	in.fireMu.Lock()
+	in.gen++
+	gen := in.gen
+	in.fireMu.Unlock()
+	if d := in.host.opts.CallTimeout; d > 0 {
+		in.timer = time.AfterFunc(d, func() { in.fire(gen, interruptedByDeadline) })
+	}
+	if ctx.Done() != nil {
+		stop := context.AfterFunc(ctx, func() { in.fire(gen, interruptedByCancel) })
+		in.stopCancel = stop
+	}
+}
+
+// disarm stops the hooks and reports whether the call was interrupted.
+// A hook that fires late sees a newer generation and does nothing.
+func (in *instance) disarm() int32 {
+	if in.timer != nil {
+		in.timer.Stop()
+	}
+	if in.stopCancel != nil {
+		in.stopCancel()
+		in.stopCancel = nil
+	}
+	in.fireMu.Lock()
+	defer in.fireMu.Unlock()
+	in.gen++
+	r := in.interrupted
+	if r != notInterrupted {
+		in.interrupted = notInterrupted
+		in.interrupt.Set(0)
+	}
+	return r
+}
+
+func (in *instance) fire(gen uint64, reason int32) {
+	in.fireMu.Lock()
+	defer in.fireMu.Unlock()
+	if gen != in.gen || in.interrupted != notInterrupted {
+		return
+	}
+	in.interrupted = reason
+	in.interrupt.Set(1)
+}
+
+// classify turns a failed call into a typed error.
+func (in *instance) classify(op string, err error, reason int32) *Error {
+	name := in.cp.name
+	switch {
+	case in.hostErr != nil:
+		e := *in.hostErr
+		e.Op = op
+		return &e
+	case reason == interruptedByDeadline:
+		return &Error{Kind: KindTimeout, Plugin: name, Op: op, Err: fmt.Errorf("call did not finish within %s and was interrupted", in.host.opts.CallTimeout)}
+	case reason == interruptedByCancel:
+		return &Error{Kind: KindCancelled, Plugin: name, Op: op, Err: errors.New("call was cancelled and interrupted")}
+	case in.memory.failed.Load():
+		return &Error{Kind: KindOOM, Plugin: name, Op: op, Err: fmt.Errorf("memory limit of %d MiB reached (%w)", in.host.opts.MemoryLimit>>20, err)}
+	}
+	return &Error{Kind: KindTrap, Plugin: name, Op: op, Err: err}
+}
+
+// close releases the wasm instance and the temporary directory. It is
+// idempotent.
+func (in *instance) close() {
+	if in.mod != nil {
+		in.mod.Close(context.Background())
+	}
+	in.stdout.flush()
+	in.stderr.flush()
+	in.temp.remove()
+}
+
+// Close closes the instance; later calls fail with KindClosed.
+func (in *instance) Close() {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.dead == nil {
+		in.dead = &Error{Kind: KindClosed, Plugin: in.cp.name, Err: errors.New("instance closed")}
+	}
+	in.close()
+}
+
+// tempDir is an instance's sandbox directory, removed with the instance.
+type tempDir struct {
+	path    string
+	created atomic.Bool
+}
+
+func (t *tempDir) get() (string, error) {
+	if err := os.MkdirAll(t.path, 0o700); err != nil {
+		return "", err
+	}
+	t.created.Store(true)
+	return t.path, nil
+}
+
+func (t *tempDir) remove() {
+	if t.created.Swap(false) {
+		os.RemoveAll(t.path)
+	}
+}
+
+func randomSuffix() string {
+	var b [6]byte
+	rand.Read(b[:])
+	return fmt.Sprintf("%x", b)
+}

@@ -1,0 +1,301 @@
+package component
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/chiphost/chiphost/wit"
+)
+
+func TestDecodeRoundTrip(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		spec compSpec
+	}{
+		{"nested shim component", compSpec{}},
+		{"synthetic export instance", compSpec{synthetic: true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bin := tc.spec.bytes()
+			p, err := Decode(bin)
+			if err != nil {
+				t.Fatalf("Decode: %v", err)
+			}
+			if p.IsCoreModule || p.Main != 0 || p.Initialize != "_initialize" {
+				t.Errorf("IsCoreModule=%v Main=%d Initialize=%q", p.IsCoreModule, p.Main, p.Initialize)
+			}
+			wantRoles := []Role{Main, Adapter, Shim, Fixup}
+			if len(p.Modules) != len(wantRoles) {
+				t.Fatalf("Modules = %+v", p.Modules)
+			}
+			for i, r := range wantRoles {
+				if p.Modules[i].Role != r || p.Modules[i].Index != i {
+					t.Errorf("module %d: %+v, want role %v", i, p.Modules[i], r)
+				}
+			}
+			if p.Modules[1].Name != "wit-component:adapter:wasi_snapshot_preview1" {
+				t.Errorf("adapter name %q", p.Modules[1].Name)
+			}
+			if len(p.Core) != p.Modules[0].Size || string(p.Core[:4]) != "\x00asm" {
+				t.Errorf("Core is %d bytes, module 0 is %d", len(p.Core), p.Modules[0].Size)
+			}
+			if len(p.Exports) != 1 || p.Exports[0].Name != ifaceParser {
+				t.Fatalf("Exports = %+v", p.Exports)
+			}
+			u16 := &wit.Type{Kind: wit.U16}
+			bytes := &wit.Type{Kind: wit.List, Elem: &wit.Type{Kind: wit.U8}}
+			want := []struct {
+				lift Lift
+				typ  *wit.Func
+			}{
+				{Lift{Name: "get-version", Core: ifaceParser + "#get-version", Memory: "memory"},
+					&wit.Func{Result: &wit.Type{Kind: wit.Record, Fields: []wit.Field{{Name: "major", Type: u16}, {Name: "minor", Type: u16}, {Name: "patch", Type: u16}}}}},
+				{Lift{Name: "parse", Core: ifaceParser + "#parse", Memory: "memory", Realloc: "cabi_realloc", PostReturn: "cabi_post_" + ifaceParser + "#parse"},
+					&wit.Func{Params: []wit.Param{{Name: "data", Type: bytes}, {Name: "timestamp", Type: &wit.Type{Kind: wit.Option, Elem: &wit.Type{Kind: wit.U64}}}},
+						Result: &wit.Type{Kind: wit.Result, Ok: bytes, Err: &wit.Type{Kind: wit.String}}}},
+			}
+			funcs := p.Exports[0].Funcs
+			if len(funcs) != len(want) {
+				t.Fatalf("%d lifts, want %d", len(funcs), len(want))
+			}
+			for i, w := range want {
+				got := *funcs[i]
+				if got.Type == nil {
+					t.Fatalf("lift %s: nil type", got.Name)
+				}
+				if d := wit.DiffFunc(w.typ, got.Type); d != "" {
+					t.Errorf("lift %s type: %s", got.Name, d)
+				}
+				if got.Type.Name != w.lift.Name {
+					t.Errorf("lift type name %q, want %q", got.Type.Name, w.lift.Name)
+				}
+				got.Type = nil
+				if got != w.lift {
+					t.Errorf("lift %d = %+v, want %+v", i, got, w.lift)
+				}
+			}
+			if l := p.Exports[0].Func("parse"); l == nil || l.Name != "parse" {
+				t.Errorf("Export.Func(parse) = %v", l)
+			}
+			if len(p.Imports) != 1 || p.Imports[0].Name != ifaceLogging || len(p.Imports[0].Funcs) != 1 {
+				t.Fatalf("Imports = %+v", p.Imports)
+			}
+			level := p.Imports[0].Types["level"]
+			if level == nil || level.Kind != wit.Enum || level.Name != "level" || len(level.Cases) != 3 {
+				t.Errorf("Imports[0].Types[level] = %v", level)
+			}
+			logFn := p.Imports[0].Funcs[0]
+			if logFn.Name != "log" || len(logFn.Params) != 2 || logFn.Params[0].Type.Name != "level" || logFn.Result != nil {
+				t.Errorf("log = %+v", logFn)
+			}
+			if len(p.CoreImports) != 2 {
+				t.Fatalf("CoreImports = %+v", p.CoreImports)
+			}
+			if ci := p.CoreImports[0]; ci.Kind != WASI || ci.Module != "wasi_snapshot_preview1" || ci.Name != "fd_write" || ci.Lower != nil {
+				t.Errorf("CoreImports[0] = %+v", ci)
+			}
+			ci := p.CoreImports[1]
+			if ci.Kind != Lowered || ci.Lower == nil {
+				t.Fatalf("CoreImports[1] = %+v", ci)
+			}
+			if l := ci.Lower; l.Interface != ifaceLogging || l.Func != "log" || l.Memory != "memory" || l.Realloc != "" || l.Encoding != UTF8 || l.Type != logFn && wit.DiffFunc(logFn, l.Type) != "" {
+				t.Errorf("Lower = %+v", *l)
+			}
+		})
+	}
+}
+
+func TestDecodeErrors(t *testing.T) {
+	valid := compSpec{}.bytes()
+	// unknownCanon: canon opcode 0x0c with no immediates.
+	for _, tc := range []struct {
+		name string
+		bin  []byte
+		is   error
+		want string
+	}{
+		{"empty", nil, ErrNotWasm, "not \\0asm"},
+		{"not wasm", []byte("hello, world"), ErrNotWasm, "68 65 6c 6c 6f"},
+		{"bad version", []byte{0, 'a', 's', 'm', 0x0e, 0, 1, 0}, ErrNotWasm, "layer 1 version 0xe"},
+		{"core version 2", []byte{0, 'a', 's', 'm', 2, 0, 0, 0}, ErrNotWasm, "layer 0 version 0x2"},
+		{"truncated", valid[:len(valid)/2], ErrMalformed, "exceeds"},
+		{"truncated header", append(append([]byte{}, componentPreamble...), 0x07), ErrMalformed, "unexpected end"},
+		{"leb overflow", cat(componentPreamble, []byte{0x07, 0xff, 0xff, 0xff, 0xff, 0x7f}), ErrMalformed, "LEB128 u32 overflow"},
+		{"leb too long", cat(componentPreamble, []byte{0x07, 0x01, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00}), ErrMalformed, "unexpected end"},
+		{"vector too long", cat(componentPreamble, sec(7, []byte{0xff, 0xff, 0x03})), ErrMalformed, "vector of 65535 elements"},
+		{"section overrun", cat(componentPreamble, []byte{0x07, 0x05, 0x00}), ErrMalformed, "exceeds"},
+		{"trailing bytes", cat(componentPreamble, sec(7, []byte{0x00, 0x00})), ErrMalformed, "trailing bytes"},
+		{"unknown section", cat(componentPreamble, sec(13, nil)), ErrMalformed, "unknown section id 13"},
+		{"type index out of range", cat(componentPreamble, sec(7, vec([]byte{0x70, 0x05}))), ErrMalformed, "type index 5 out of range"},
+		{"no lifts", cat(componentPreamble, sec(7, vec([]byte{0x70, 0x7d}))), ErrUnsupported, "no canon lift"},
+		{"two modules with code", compSpec{secondCode: true}.bytes(), ErrUnsupported, "core module 4 (49 bytes, 1 functions) is a second module with code: composed components are not supported"},
+		{"lifts from two modules", compSpec{liftOther: true}.bytes(), ErrUnsupported, "canon lifts point at core instances 9 (module 4) and 3 (module 0)"},
+		{"unknown canon opcode", compSpec{extraCanon: []byte{0x0c}}.bytes(), ErrUnsupported, "canon opcode 0x0c is not supported"},
+		{"async option", compSpec{liftOpts: []byte{0x06}}.bytes(), ErrUnsupported, "canon lift: option async (0x06) is not supported"},
+		{"callback option", compSpec{liftOpts: []byte{0x07, 0x00}}.bytes(), ErrUnsupported, "option callback (0x07)"},
+		{"utf16", compSpec{liftOpts: []byte{0x01}}.bytes(), ErrUnsupported, "export parse: string-encoding=utf16 is not supported"},
+		{"latin1+utf16", compSpec{liftOpts: []byte{0x02}}.bytes(), ErrUnsupported, "export parse: string-encoding=latin1+utf16 is not supported"},
+		{"direct p2 import", compSpec{p2Import: true, mainExtraImports: [][3]string{{"wasi:random/random@0.2.3", "get-random-bytes", "func"}}}.bytes(),
+			ErrUnsupported, `core module 0: unsupported imports: "wasi:random/random@0.2.3" "get-random-bytes" (direct WASI preview 2 import)`},
+		{"all unsupported imports listed", compSpec{mainExtraImports: [][3]string{
+			{"wasi:io/streams@0.2.0", "[resource-drop]output-stream", "func"},
+			{"$root", "f", "func"},
+			{"env", "t", "table"},
+		}}.bytes(), ErrUnsupported, `unsupported imports: "wasi:io/streams@0.2.0" "[resource-drop]output-stream" (direct WASI preview 2 import), "$root" "f" (world-level function imports are not supported), "env" "t" (table import)`},
+		{"undeclared function", compSpec{mainExtraImports: [][3]string{{ifaceLogging, "trace", "func"}}}.bytes(),
+			ErrUnsupported, `"chipmunk:shared/logging@0.1.0" "trace" (the interface declares no such function)`},
+		{"nested component with core modules", compSpec{nestedWithCore: true}.bytes(), ErrUnsupported, "nested component 1 contains core modules: composed components are not supported"},
+		{"own in export", compSpec{ownInExport: true}.bytes(), ErrUnsupported, "export parse: own<…> resource handle is not supported"},
+		{"64-bit memory", compSpec{mainMem64: true}.bytes(), ErrUnsupported, "core module 0: 64-bit memory is not supported"},
+		{"two memories", compSpec{mainTwoMems: true}.bytes(), ErrUnsupported, "core module 0: 2 memories"},
+		{"component start", compSpec{start: true}.bytes(), ErrUnsupported, "component start function"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := Decode(tc.bin)
+			if err == nil {
+				t.Fatalf("Decode succeeded: %+v", p)
+			}
+			if !errors.Is(err, tc.is) {
+				t.Errorf("error %q does not match %v", err, tc.is)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q\nwant substring %q", err, tc.want)
+			}
+			if !strings.HasPrefix(err.Error(), "component: ") {
+				t.Errorf("error %q lacks the component: prefix", err)
+			}
+		})
+	}
+}
+
+// bareCore builds a bare core module exporting the given functions.
+func bareCore(imports [][3]string, mem byte, names ...string) []byte {
+	c := coreSpec{imports: imports, start: -1}
+	if mem != 0xff {
+		c.memories = []byte{mem}
+		c.exports = append(c.exports, coreExport{"memory", kindMemory, 0})
+	}
+	nimp := uint32(0)
+	for _, im := range imports {
+		if im[2] == "func" {
+			nimp++
+		}
+	}
+	for i, n := range names {
+		c.bodies = append(c.bodies, plainBody)
+		c.exports = append(c.exports, coreExport{n, kindFunc, nimp + uint32(i)})
+	}
+	return c.bytes()
+}
+
+func TestDecodeCoreModule(t *testing.T) {
+	legacy := bareCore([][3]string{{"wasi_snapshot_preview1", "fd_write", "func"}, {ifaceLogging, "log", "func"}}, 0,
+		ifaceParser+"#get-version", ifaceParser+"#parse", "cabi_post_"+ifaceParser+"#parse", "cabi_realloc", "_initialize")
+	std := bareCore([][3]string{{"cm32p2|chipmunk:shared/logging@0.1", "log", "func"}}, 0,
+		"cm32p2|chipmunk:parser/parser@0.1|get-version", "cm32p2|chipmunk:parser/parser@0.1|parse",
+		"cm32p2|chipmunk:parser/parser@0.1|parse_post", "cm32p2_realloc", "cm32p2_initialize")
+	for _, tc := range []struct {
+		name      string
+		bin       []byte
+		core, pr  string
+		realloc   string
+		init      string
+		nImports  int
+		wasiFirst bool
+	}{
+		{"legacy", legacy, ifaceParser + "#parse", "cabi_post_" + ifaceParser + "#parse", "cabi_realloc", "_initialize", 2, true},
+		{"standard32", std, "cm32p2|chipmunk:parser/parser@0.1|parse", "cm32p2|chipmunk:parser/parser@0.1|parse_post", "cm32p2_realloc", "cm32p2_initialize", 1, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := Decode(tc.bin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !p.IsCoreModule || &p.Core[0] != &tc.bin[0] || p.Initialize != tc.init {
+				t.Errorf("IsCoreModule=%v Initialize=%q", p.IsCoreModule, p.Initialize)
+			}
+			if len(p.Exports) != 1 || p.Exports[0].Name != ifaceParser || len(p.Exports[0].Funcs) != 2 {
+				t.Fatalf("Exports = %+v", p.Exports)
+			}
+			l := p.Exports[0].Func("parse")
+			if l == nil || l.Core != tc.core || l.PostReturn != tc.pr || l.Realloc != tc.realloc || l.Memory != "memory" || l.Type != nil {
+				t.Errorf("parse = %+v", l)
+			}
+			if gv := p.Exports[0].Func("get-version"); gv == nil || gv.PostReturn != "" {
+				t.Errorf("get-version = %+v", gv)
+			}
+			if len(p.CoreImports) != tc.nImports {
+				t.Fatalf("CoreImports = %+v", p.CoreImports)
+			}
+			last := p.CoreImports[len(p.CoreImports)-1]
+			if last.Kind != Lowered || last.Lower.Interface != ifaceLogging || last.Lower.Func != "log" || last.Lower.Realloc != tc.realloc {
+				t.Errorf("log import = %+v %+v", last, last.Lower)
+			}
+			if tc.wasiFirst && p.CoreImports[0].Kind != WASI {
+				t.Errorf("CoreImports[0] = %+v", p.CoreImports[0])
+			}
+		})
+	}
+	for _, tc := range []struct {
+		name string
+		bin  []byte
+		want string
+	}{
+		{"no memory", bareCore(nil, 0xff, ifaceParser+"#parse"), "exports no memory"},
+		{"no functions", bareCore(nil, 0, "foo"), "exports no canonical-ABI functions"},
+		{"unsupported import", bareCore([][3]string{{"env", "f", "func"}, {"wasi:io/streams@0.2.0", "[resource-drop]output-stream", "func"}}, 0, ifaceParser+"#parse"),
+			`unsupported imports: "env" "f", "wasi:io/streams@0.2.0" "[resource-drop]output-stream"`},
+		{"memory64", bareCore(nil, 0x04, ifaceParser+"#parse"), "64-bit memory"},
+		{"truncated", legacy[:len(legacy)-3], "malformed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Decode(tc.bin)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestReaderLEB(t *testing.T) {
+	for _, tc := range []struct {
+		in   []byte
+		want uint32
+		err  string
+	}{
+		{[]byte{0x00}, 0, ""},
+		{[]byte{0xe5, 0x8e, 0x26}, 624485, ""},
+		{[]byte{0xff, 0xff, 0xff, 0xff, 0x0f}, 0xffffffff, ""},
+		{[]byte{0xff, 0xff, 0xff, 0xff, 0x1f}, 0, "overflow"},
+		{[]byte{0x80, 0x80, 0x80, 0x80, 0x80, 0x00}, 0, "overflow"},
+		{[]byte{0x80}, 0, "unexpected end"},
+	} {
+		got, err := newReader(tc.in, 0).u32()
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) || !errors.Is(err, ErrMalformed) {
+				t.Errorf("u32(% x) = %d, %v; want error %q", tc.in, got, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("u32(% x) = %d, %v; want %d", tc.in, got, err, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		in   []byte
+		want int64
+		bad  bool
+	}{
+		{[]byte{0x7f}, -1, false},
+		{[]byte{0x3f}, 63, false},
+		{[]byte{0xc0, 0x00}, 64, false},
+		{[]byte{0xff, 0xff, 0xff, 0xff, 0x0f}, 1<<32 - 1, false},
+		{[]byte{0xff, 0xff, 0xff, 0xff, 0x2f}, 0, true},
+	} {
+		got, err := newReader(tc.in, 0).s33()
+		if (err != nil) != tc.bad || (!tc.bad && got != tc.want) {
+			t.Errorf("s33(% x) = %d, %v; want %d (error %v)", tc.in, got, err, tc.want, tc.bad)
+		}
+	}
+}

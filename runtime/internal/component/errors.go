@@ -1,0 +1,36 @@
+package component
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors. Decode wraps them with the location of the failure, for
+// example `component: section 8 (canon) entry 3: canon opcode 0x06: unsupported`,
+// so callers test with errors.Is.
+var (
+	// ErrNotWasm: the input is neither a component (layer 1, version 0x0d)
+	// nor a core module (layer 0, version 1).
+	ErrNotWasm = errors.New("not a WebAssembly component or core module")
+
+	// ErrMalformed: the binary is truncated, has a bad LEB128, a section
+	// size that overruns its parent, or an index out of range.
+	ErrMalformed = errors.New("malformed")
+
+	// ErrUnsupported: the binary is well formed but uses a feature or shape
+	// chiphost cannot run (composed components, resources, async, utf16,
+	// direct WASI preview 2 imports, memory64, ...).
+	ErrUnsupported = errors.New("unsupported")
+)
+
+// unsupportedError carries a complete message and matches ErrUnsupported,
+// so messages read "export parse: string-encoding=utf16 is not supported"
+// rather than ending in a bare ": unsupported".
+type unsupportedError struct{ msg string }
+
+func (e *unsupportedError) Error() string        { return e.msg }
+func (e *unsupportedError) Is(target error) bool { return target == ErrUnsupported }
+
+func unsupported(format string, args ...any) error {
+	return &unsupportedError{msg: fmt.Sprintf(format, args...)}
+}

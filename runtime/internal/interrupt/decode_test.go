@@ -1,0 +1,324 @@
+package interrupt
+
+import (
+	"bytes"
+	"testing"
+)
+
+// rep returns n copies of c.
+func rep(c byte, n int) []byte { return bytes.Repeat([]byte{c}, n) }
+
+// codeOnly builds a module with just a code section holding one raw body (no size
+// prefix): the body's first byte is at offset 12 when the body is shorter than 128 bytes.
+func codeOnly(raw []byte) []byte {
+	return wasmModule(sec(secCode, vec(cat(u32(uint32(len(raw))), raw))))
+}
+
+// TestDecoderImmediates puts each instruction in front of a loop. Most immediates hold
+// 0x03 (loop) and 0x0b (end) bytes, so a decoder that skips an immediate wrongly finds
+// a second loop, loses the real one, or runs off the body. The output must equal the
+// input with exactly one check inserted after the loop's block type.
+func TestDecoderImmediates(t *testing.T) {
+	tests := []struct {
+		name  string
+		instr []byte
+	}{
+		{"unreachable nop", cat(0x00, 0x01)},
+		{"block type index", cat(opBlock, 0x03, opEnd)},
+		{"block type index padded s33", cat(opBlock, 0x83, 0x80, 0x80, 0x80, 0x00, opEnd)},
+		{"block value type", cat(opBlock, i64, opEnd)},
+		{"block ref type", cat(opBlock, 0x63, 0x03, opEnd)},
+		{"if else", cat(0x04, i32, i32c(3), 0x05, i32c(3), opEnd)},
+		{"br br_if", cat(br(3), brIf(3))},
+		{"br_table", cat(0x0e, 0x03, 0x03, 0x0b, 0x03, 0x0b)},
+		{"return", cat(0x0f)},
+		{"call call_indirect", cat(0x10, 0x03, 0x11, 0x03, 0x0b)},
+		{"return_call return_call_indirect", cat(0x12, 0x03, 0x13, 0x03, 0x0b)},
+		{"call_ref return_call_ref", cat(0x14, 0x03, 0x15, 0x0b)},
+		{"drop select", cat(0x1a, 0x1b)},
+		{"select typed", cat(0x1c, 0x02, i32, 0x63, 0x03)},
+		{"locals and globals", cat(lget(3), lset(0x0b), ltee(3), gget(3), gset(0x0b))},
+		{"table.get table.set", cat(0x25, 0x03, 0x26, 0x0b)},
+		{"loads and stores", cat(0x28, 0x03, 0x0b, 0x2d, 0x00, 0x03, 0x3e, 0x03, 0x83, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01)},
+		{"memarg with memory index", cat(0x28, 0x43, 0x03, 0x0b)},
+		{"memory.size memory.grow", cat(0x3f, 0x00, 0x40, 0x03)},
+		{"i32.const", cat(0x41, 0x83, 0x80, 0x80, 0x80, 0x00)},
+		{"i32.const negative", cat(0x41, 0x7d)},
+		{"i64.const", cat(0x42, 0x83, 0x83, 0x83, 0x83, 0x83, 0x83, 0x83, 0x83, 0x83, 0x00)},
+		{"f32.const", cat(0x43, rep(0x03, 4))},
+		{"f64.const", cat(0x44, rep(0x0b, 8))},
+		{"numeric", cat(0x45, 0x6a, 0xa7, 0xbf)},
+		{"sign extension", cat(0xc0, 0xc4)},
+		{"reference types", cat(0xd0, 0x70, 0xd0, 0x6f, 0xd1, 0xd2, 0x03)},
+		{"typed function references", cat(0xd0, 0x03, 0xd3, 0xd4, 0x03, 0xd6, 0x0b)},
+		{"trunc_sat", cat(0xfc, 0x00, 0xfc, 0x07)},
+		{"sub-opcode padded", cat(0xfc, 0x80, 0x00)},
+		{"memory.init data.drop", cat(0xfc, 0x08, 0x03, 0x00, 0xfc, 0x09, 0x03)},
+		{"memory.copy memory.fill", cat(0xfc, 0x0a, 0x03, 0x0b, 0xfc, 0x0b, 0x03)},
+		{"table.init elem.drop table.copy", cat(0xfc, 0x0c, 0x03, 0x03, 0xfc, 0x0d, 0x03, 0xfc, 0x0e, 0x03, 0x0b)},
+		{"table.grow size fill", cat(0xfc, 0x0f, 0x03, 0xfc, 0x10, 0x03, 0xfc, 0x11, 0x0b)},
+		{"v128.load v128.store", cat(0xfd, 0x00, 0x03, 0x03, 0xfd, 0x0b, 0x04, 0x0b)},
+		{"v128.const", cat(0xfd, 0x0c, rep(0x03, 16))},
+		{"i8x16.shuffle", cat(0xfd, 0x0d, rep(0x0b, 16))},
+		{"lanes", cat(0xfd, 0x15, 0x03, 0xfd, 0x22, 0x0b)},
+		{"load and store lane", cat(0xfd, 0x54, 0x00, 0x03, 0x03, 0xfd, 0x5b, 0x03, 0x0b, 0x01)},
+		{"load zero", cat(0xfd, 0x5c, 0x02, 0x03, 0xfd, 0x5d, 0x03, 0x0b)},
+		{"simd no immediates", cat(0xfd, 0x0e, 0xfd, 0x53, 0xfd, 0x5e, 0xfd, 0xff, 0x01)},
+		{"relaxed simd", cat(0xfd, 0x80, 0x02, 0xfd, 0x93, 0x02)},
+		{"atomic notify and wait", cat(0xfe, 0x00, 0x02, 0x03, 0xfe, 0x02, 0x03, 0x0b)},
+		{"atomic.fence", cat(0xfe, 0x03, 0x00)},
+		{"atomic rmw", cat(0xfe, 0x10, 0x02, 0x03, 0xfe, 0x4e, 0x03, 0x0b)},
+		{"throw throw_ref", cat(0x08, 0x03, 0x0a)},
+		{"try_table", cat(0x1f, opEmpty, 0x04, 0x00, 0x03, 0x0b, 0x01, 0x03, 0x03, 0x02, 0x03, 0x03, 0x0b, opEnd)},
+		{"legacy try catch", cat(0x06, opEmpty, 0x07, 0x03, 0x09, 0x03, 0x19, opEnd)},
+		{"legacy try delegate", cat(0x06, i32, i32c(3), 0x18, 0x03, opDrop)},
+		{"loop type index", cat(opLoop, 0x03, opEnd)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in := codeOnly(cat(u32(0), tc.instr, opLoop, opEmpty, br(0), opEnd, opEnd))
+			out, stats, err := Instrument(in)
+			if err != nil {
+				t.Fatalf("Instrument: %v", err)
+			}
+			wantLoops := 1 + bytes.Count([]byte(tc.name), []byte("loop"))
+			if stats != (Stats{Functions: 1, Loops: wantLoops}) {
+				t.Fatalf("stats = %+v, want 1 function, %d loops", stats, wantLoops)
+			}
+			if wantLoops > 1 {
+				return // the loop in the instruction shifts the layout; counted above
+			}
+			check := []byte{0x23, 0x00, 0x04, 0x40, 0x00, 0x0b}
+			want := wasmModule(
+				sec(secGlobal, vec(globalEntry(i32, true, 0))),
+				sec(secExport, vec(exportEntry(ExportName, kindGlobal, 0))),
+				sec(secCode, vec(body(0, tc.instr, opLoop, opEmpty, check, br(0), opEnd))))
+			if !bytes.Equal(out, want) {
+				t.Fatalf("output\n% x\nwant\n% x", out, want)
+			}
+		})
+	}
+}
+
+// TestDecoderErrors pairs hand-assembled bytes with the exact error text. In codeOnly
+// modules the body starts at offset 0xc.
+func TestDecoderErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		bin  []byte
+		want string
+	}{
+		{
+			name: "empty input",
+			bin:  nil,
+			want: "interrupt: module header: want 8 bytes, have 0",
+		},
+		{
+			name: "bad magic",
+			bin:  []byte("\x00wasm\x01\x00\x00"),
+			want: "interrupt: module header: bad magic 00 77 61 73, want 00 61 73 6d",
+		},
+		{
+			name: "component",
+			bin:  []byte("\x00asm\x0d\x00\x01\x00"),
+			want: "interrupt: module header: version 0d 00 01 00 is a component, want a core module",
+		},
+		{
+			name: "section size past the end",
+			bin:  cat("\x00asm", []byte{1, 0, 0, 0}, secType, 0x05, 0x00),
+			want: "interrupt: type section at offset 0x8: size 5 exceeds the 1 bytes left",
+		},
+		{
+			name: "unknown section",
+			bin:  wasmModule(sec(14)),
+			want: "interrupt: section at offset 0x8: unknown section id 14",
+		},
+		{
+			name: "sections out of order",
+			bin:  wasmModule(sec(secExport, vec()), sec(secGlobal, vec())),
+			want: "interrupt: global section at offset 0xb: duplicate or out of order",
+		},
+		{
+			name: "truncated body",
+			bin:  wasmModule(sec(secCode, u32(1), u32(9), u32(0), 0x41)),
+			want: "interrupt: code section: function 0: body size 9 at offset 0xc exceeds the 2 bytes left",
+		},
+		{
+			name: "body without final end",
+			bin:  codeOnly(cat(u32(0), opBlock, opEmpty, opEnd)),
+			want: "interrupt: code section: function 0: body ends at offset 0x10 inside 1 open blocks",
+		},
+		{
+			name: "truncated immediate",
+			bin:  codeOnly(cat(u32(0), 0x41, 0x80)),
+			want: "interrupt: code section: function 0: opcode 0x41 at offset 0xd: truncated s32 LEB128 at offset 0xe",
+		},
+		{
+			name: "truncated memarg",
+			bin:  codeOnly(cat(u32(0), 0x28, 0x02)),
+			want: "interrupt: code section: function 0: opcode 0x28 at offset 0xd: memarg offset: truncated u64 LEB128 at offset 0xf",
+		},
+		{
+			name: "truncated v128.const",
+			bin:  codeOnly(cat(u32(0), 0xfd, 0x0c, rep(0, 15))),
+			want: "interrupt: code section: function 0: opcode 0xfd 0xc at offset 0xd: unexpected end of data at offset 0x1e",
+		},
+		{
+			name: "bad opcode",
+			bin:  codeOnly(cat(u32(0), 0x01, 0x16, opEnd)),
+			want: "interrupt: code section: function 0: unknown opcode 0x16 at offset 0xe",
+		},
+		{
+			name: "bad simd opcode",
+			bin:  codeOnly(cat(u32(0), 0xfd, 0xff, 0x03, opEnd)),
+			want: "interrupt: code section: function 0: unknown opcode 0xfd 0x1ff at offset 0xd",
+		},
+		{
+			name: "unassigned simd opcode",
+			bin:  codeOnly(cat(u32(0), 0xfd, 0x9a, 0x01, opEnd)),
+			want: "interrupt: code section: function 0: unknown opcode 0xfd 0x9a at offset 0xd",
+		},
+		{
+			name: "bad misc opcode",
+			bin:  codeOnly(cat(u32(0), 0xfc, 0x12, opEnd)),
+			want: "interrupt: code section: function 0: unknown opcode 0xfc 0x12 at offset 0xd",
+		},
+		{
+			name: "bad atomic opcode",
+			bin:  codeOnly(cat(u32(0), 0xfe, 0x04, opEnd)),
+			want: "interrupt: code section: function 0: unknown opcode 0xfe 0x4 at offset 0xd",
+		},
+		{
+			name: "atomic.fence reserved byte",
+			bin:  codeOnly(cat(u32(0), 0xfe, 0x03, 0x01, opEnd)),
+			want: "interrupt: code section: function 0: opcode 0xfe 0x3 at offset 0xd: reserved byte 0x1 at offset 0xf, want 0",
+		},
+		{
+			name: "gc opcode",
+			bin:  codeOnly(cat(u32(0), 0xfb, 0x00, opEnd)),
+			want: "interrupt: code section: function 0: unsupported opcode 0xfb (GC proposal) at offset 0xd",
+		},
+		{
+			name: "u32 LEB overflow",
+			bin:  codeOnly(cat(u32(0), 0x20, 0x80, 0x80, 0x80, 0x80, 0x10, opEnd)),
+			want: "interrupt: code section: function 0: opcode 0x20 at offset 0xd: u32 LEB128 overflow at offset 0xe",
+		},
+		{
+			name: "u32 LEB too long",
+			bin:  codeOnly(cat(u32(0), 0x20, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00, opEnd)),
+			want: "interrupt: code section: function 0: opcode 0x20 at offset 0xd: u32 LEB128 overflow at offset 0xe",
+		},
+		{
+			name: "s32 LEB overflow",
+			bin:  codeOnly(cat(u32(0), 0x41, 0xff, 0xff, 0xff, 0xff, 0x4f, opEnd)),
+			want: "interrupt: code section: function 0: opcode 0x41 at offset 0xd: s32 LEB128 overflow at offset 0xe",
+		},
+		{
+			name: "s64 LEB overflow",
+			bin:  codeOnly(cat(u32(0), 0x42, rep(0x80, 9), 0x02, opEnd)),
+			want: "interrupt: code section: function 0: opcode 0x42 at offset 0xd: s64 LEB128 overflow at offset 0xe",
+		},
+		{
+			name: "negative block type",
+			bin:  codeOnly(cat(u32(0), opLoop, 0x41, opEnd, opEnd)),
+			want: "interrupt: code section: function 0: opcode 0x03 at offset 0xd: invalid block type 0x41 at offset 0xe",
+		},
+		{
+			name: "bad local type",
+			bin:  codeOnly(cat(vec(cat(u32(1), 0x40)), opEnd)),
+			want: "interrupt: code section: function 0: local declaration 0: invalid value type 0x40 at offset 0xe",
+		},
+		{
+			name: "bad catch kind",
+			bin:  codeOnly(cat(u32(0), 0x1f, opEmpty, 0x01, 0x04, 0x00, opEnd, opEnd)),
+			want: "interrupt: code section: function 0: opcode 0x1f at offset 0xd: catch 0: unknown catch kind 0x4 at offset 0x10",
+		},
+		{
+			name: "delegate outside try",
+			bin:  codeOnly(cat(u32(0), 0x18, 0x00)),
+			want: "interrupt: code section: function 0: delegate outside a try at offset 0xd",
+		},
+		{
+			name: "bytes after the final end",
+			bin:  codeOnly(cat(u32(0), opEnd, 0x01)),
+			want: "interrupt: code section: function 0: 1 bytes after the final end at offset 0xe",
+		},
+		{
+			name: "function index counts imports",
+			bin: wasmModule(
+				sec(secImport, vec(
+					cat(str("a"), str("f"), kindFunc, u32(0)),
+					cat(str("a"), str("g"), kindFunc, u32(0)))),
+				sec(secCode, vec(body(0), cat(u32(3), u32(0), 0x17, opEnd)))),
+			want: "interrupt: code section: function 3: unknown opcode 0x17 at offset 0x1f",
+		},
+		{
+			name: "trailing bytes in code section",
+			bin:  wasmModule(sec(secCode, vec(body(0)), 0x00)),
+			want: "interrupt: code section: 1 trailing bytes after 1 bodies at offset 0xe",
+		},
+		{
+			name: "bad import kind",
+			bin:  wasmModule(sec(secImport, vec(cat(str("a"), str("b"), 0x05)))),
+			want: "interrupt: import section: import 0: unknown import kind 0x5 at offset 0xf",
+		},
+		{
+			name: "bad limits",
+			bin:  wasmModule(sec(secImport, vec(cat(str("a"), str("b"), kindMemory, 0x10, 0x01)))),
+			want: "interrupt: import section: import 0: memory limits: invalid limits flags 0x10 at offset 0x10",
+		},
+		{
+			name: "bad export kind",
+			bin:  wasmModule(sec(secExport, vec(cat(str("a"), 0x07, 0x00)))),
+			want: "interrupt: export section: export 0: unknown export kind 0x7 at offset 0xd",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out, _, err := Instrument(tc.bin)
+			if err == nil {
+				t.Fatalf("Instrument succeeded: % x", out)
+			}
+			if err.Error() != tc.want {
+				t.Fatalf("error\n%s\nwant\n%s", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestReaderLEB(t *testing.T) {
+	tests := []struct {
+		name string
+		in   []byte
+		bits int
+		sign bool
+		want int64
+	}{
+		{"u32 max", []byte{0xff, 0xff, 0xff, 0xff, 0x0f}, 32, false, 0xffffffff},
+		{"u32 padded zero", []byte{0x80, 0x80, 0x80, 0x80, 0x00}, 32, false, 0},
+		{"s32 min", []byte{0x80, 0x80, 0x80, 0x80, 0x78}, 32, true, -1 << 31},
+		{"s32 max", []byte{0xff, 0xff, 0xff, 0xff, 0x07}, 32, true, 1<<31 - 1},
+		{"s32 minus one padded", []byte{0xff, 0xff, 0xff, 0xff, 0x7f}, 32, true, -1},
+		{"s33 max", []byte{0xff, 0xff, 0xff, 0xff, 0x0f}, 33, true, 1<<32 - 1},
+		{"s64 min", append(rep(0x80, 9), 0x7f), 64, true, -1 << 63},
+		{"s64 max", append(rep(0xff, 9), 0x00), 64, true, 1<<63 - 1},
+		{"s64 small negative", []byte{0x40}, 64, true, -64},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &reader{b: tc.in}
+			var got int64
+			var err error
+			if tc.sign {
+				got, err = r.sleb(tc.bits)
+			} else {
+				var u uint64
+				u, err = r.uleb(tc.bits)
+				got = int64(u)
+			}
+			if err != nil || got != tc.want || !r.done() {
+				t.Fatalf("got %d, %v (done %v), want %d", got, err, r.done(), tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,465 @@
+package interrupt
+
+import "fmt"
+
+// ExportName is the name under which an instrumented module exports its interrupt flag:
+// a mutable i32 global, initially 0. The host sets it to a non-zero value, from any
+// goroutine, to make the guest trap at its next loop header.
+const ExportName = "chiphost:interrupt"
+
+// Stats says how much of a module [Instrument] rewrote.
+type Stats struct {
+	// Functions is the number of function bodies that contain at least one loop.
+	Functions int
+	// Loops is the number of loop headers that received a check.
+	Loops int
+}
+
+// Section ids of the core binary format.
+const (
+	secCustom    = 0
+	secType      = 1
+	secImport    = 2
+	secFunction  = 3
+	secTable     = 4
+	secMemory    = 5
+	secGlobal    = 6
+	secExport    = 7
+	secStart     = 8
+	secElement   = 9
+	secCode      = 10
+	secData      = 11
+	secDataCount = 12
+	secTag       = 13
+)
+
+// sectionRank gives the position each known non-custom section must take, or 0 for an
+// unknown id. The tag section (exception handling) sits between memory and global, and
+// data count between element and code.
+func sectionRank(id byte) int {
+	switch id {
+	case secType, secImport, secFunction, secTable, secMemory:
+		return int(id)
+	case secTag:
+		return 6
+	case secGlobal, secExport, secStart, secElement:
+		return int(id) + 1
+	case secDataCount:
+		return 11
+	case secCode, secData:
+		return int(id) + 2
+	}
+	return 0
+}
+
+// sectionName names a section id for error messages.
+func sectionName(id byte) string {
+	switch id {
+	case secCustom:
+		return "custom"
+	case secType:
+		return "type"
+	case secImport:
+		return "import"
+	case secFunction:
+		return "function"
+	case secTable:
+		return "table"
+	case secMemory:
+		return "memory"
+	case secGlobal:
+		return "global"
+	case secExport:
+		return "export"
+	case secStart:
+		return "start"
+	case secElement:
+		return "element"
+	case secCode:
+		return "code"
+	case secData:
+		return "data"
+	case secDataCount:
+		return "data count"
+	case secTag:
+		return "tag"
+	}
+	return fmt.Sprintf("unknown (id %d)", id)
+}
+
+// Export kinds.
+const (
+	kindFunc   = 0
+	kindTable  = 1
+	kindMemory = 2
+	kindGlobal = 3
+	kindTag    = 4
+)
+
+// section locates one section of the input.
+type section struct {
+	id    byte
+	start int // offset of the id byte
+	body  int // offset of the first content byte
+	end   int // offset just past the content
+}
+
+// module holds what Instrument learns from the sections it has to understand.
+type module struct {
+	sections      []section
+	importFuncs   uint32
+	importGlobals uint32
+	globals       uint32 // defined globals
+	global        int    // index of the global section in sections, or -1
+	export        int    // index of the export section in sections, or -1
+	code          int    // index of the code section in sections, or -1
+}
+
+// The module header: magic and version 1.
+const (
+	magic   = "\x00asm"
+	version = "\x01\x00\x00\x00"
+)
+
+// Instrument returns a copy of the core module bin with a new mutable i32 global
+// (initially 0), exported as [ExportName], and with the check
+//
+//	global.get $g
+//	if
+//	  unreachable
+//	end
+//
+// at the start of every loop body.
+//
+// All other sections are kept byte for byte. The global is appended at the end of the
+// global index space, after the imported and the defined globals, so no existing index
+// changes. Function bodies that contain a loop, and the code section, get new sizes.
+// A missing global or export section is created in its place in the section order.
+//
+// Instrument fails, with the section, the function index (imports included), and the
+// module offset, on anything it cannot decode. It rejects a module that already exports
+// ExportName, so a module cannot be instrumented twice.
+//
+// # Notes
+//
+//   - Instrument does not validate the module: it decodes only what it must. A module
+//     that the runtime would reject stays invalid.
+//   - Custom sections that refer to code offsets (DWARF ".debug_*", branch hints) are
+//     copied unchanged and so become stale for instrumented functions.
+func Instrument(bin []byte) ([]byte, Stats, error) {
+	m, err := parseModule(bin)
+	if err != nil {
+		return nil, Stats{}, err
+	}
+	total := uint64(m.importGlobals) + uint64(m.globals)
+	if total >= 1<<32-1 {
+		return nil, Stats{}, fmt.Errorf("interrupt: global section: %d globals leave no index for the interrupt global", total)
+	}
+	idx := uint32(total)
+
+	// check is the sequence inserted after each loop's block type.
+	check := append([]byte{0x23}, appendU32(nil, idx)...)
+	check = append(check, 0x04, 0x40, 0x00, 0x0b)
+
+	var code []byte
+	var stats Stats
+	if m.code >= 0 {
+		code, stats, err = rewriteCode(bin, m.sections[m.code], m.importFuncs, check)
+		if err != nil {
+			return nil, Stats{}, err
+		}
+	}
+
+	out := make([]byte, 0, len(bin)+len(code)-sectionLen(m, m.code)+64)
+	out = append(out, bin[:8]...)
+	pendingGlobal, pendingExport := m.global < 0, m.export < 0
+	for i, s := range m.sections {
+		if s.id != secCustom {
+			rank := sectionRank(s.id)
+			if pendingGlobal && rank > sectionRank(secGlobal) {
+				out = appendSection(out, secGlobal, appendGlobal(appendU32(nil, 1)))
+				pendingGlobal = false
+			}
+			if pendingExport && rank > sectionRank(secExport) {
+				out = appendSection(out, secExport, appendExport(appendU32(nil, 1), idx))
+				pendingExport = false
+			}
+		}
+		switch i {
+		case m.global:
+			out = appendSection(out, secGlobal, appendGlobal(extendVec(bin, s, m.globals)))
+		case m.export:
+			n, err := vecLen(bin, s)
+			if err != nil {
+				return nil, Stats{}, err
+			}
+			out = appendSection(out, secExport, appendExport(extendVec(bin, s, n), idx))
+		case m.code:
+			out = appendSection(out, secCode, code)
+		default:
+			out = append(out, bin[s.start:s.end]...)
+		}
+	}
+	if pendingGlobal {
+		out = appendSection(out, secGlobal, appendGlobal(appendU32(nil, 1)))
+	}
+	if pendingExport {
+		out = appendSection(out, secExport, appendExport(appendU32(nil, 1), idx))
+	}
+	return out, stats, nil
+}
+
+// sectionLen reports the input size of section i, or 0 when i is -1.
+func sectionLen(m *module, i int) int {
+	if i < 0 {
+		return 0
+	}
+	return m.sections[i].end - m.sections[i].start
+}
+
+// parseModule checks the header and the section layout, and decodes the import, global
+// and export sections far enough to place the new global and export.
+func parseModule(bin []byte) (*module, error) {
+	if len(bin) < 8 {
+		return nil, fmt.Errorf("interrupt: module header: want 8 bytes, have %d", len(bin))
+	}
+	if string(bin[:4]) != magic {
+		return nil, fmt.Errorf("interrupt: module header: bad magic % x, want % x", bin[:4], magic)
+	}
+	if string(bin[4:8]) != version {
+		if bin[6] == 0x01 && bin[7] == 0x00 {
+			return nil, fmt.Errorf("interrupt: module header: version % x is a component, want a core module", bin[4:8])
+		}
+		return nil, fmt.Errorf("interrupt: module header: unsupported version % x, want % x", bin[4:8], version)
+	}
+	m := &module{global: -1, export: -1, code: -1}
+	r := &reader{b: bin, pos: 8}
+	lastRank := 0
+	for !r.done() {
+		start := r.off()
+		id, _ := r.byte()
+		size, err := r.u32()
+		if err != nil {
+			return nil, fmt.Errorf("interrupt: section at offset %#x: size: %w", start, err)
+		}
+		if id != secCustom && sectionRank(id) == 0 {
+			return nil, fmt.Errorf("interrupt: section at offset %#x: unknown section id %d", start, id)
+		}
+		body := r.off()
+		if err := r.skip(int(size)); err != nil {
+			return nil, fmt.Errorf("interrupt: %s section at offset %#x: size %d exceeds the %d bytes left",
+				sectionName(id), start, size, len(bin)-body)
+		}
+		if id != secCustom {
+			if sectionRank(id) <= lastRank {
+				return nil, fmt.Errorf("interrupt: %s section at offset %#x: duplicate or out of order", sectionName(id), start)
+			}
+			lastRank = sectionRank(id)
+		}
+		s := section{id: id, start: start, body: body, end: r.off()}
+		switch id {
+		case secImport:
+			if err := m.parseImports(bin, s); err != nil {
+				return nil, fmt.Errorf("interrupt: import section: %w", err)
+			}
+		case secGlobal:
+			n, err := vecLen(bin, s)
+			if err != nil {
+				return nil, err
+			}
+			m.globals, m.global = n, len(m.sections)
+		case secExport:
+			if err := checkExports(bin, s); err != nil {
+				return nil, fmt.Errorf("interrupt: export section: %w", err)
+			}
+			m.export = len(m.sections)
+		case secCode:
+			m.code = len(m.sections)
+		}
+		m.sections = append(m.sections, s)
+	}
+	return m, nil
+}
+
+// sectionReader returns a reader over the content of s.
+func sectionReader(bin []byte, s section) *reader {
+	return &reader{b: bin[s.body:s.end], base: s.body}
+}
+
+// vecLen reads the element count at the start of a vector section.
+func vecLen(bin []byte, s section) (uint32, error) {
+	n, err := sectionReader(bin, s).u32()
+	if err != nil {
+		return 0, fmt.Errorf("interrupt: %s section: count: %w", sectionName(s.id), err)
+	}
+	return n, nil
+}
+
+// extendVec returns the content of vector section s with its count raised by one; the
+// caller appends the new element. The count was already decoded, so it is valid.
+func extendVec(bin []byte, s section, n uint32) []byte {
+	r := sectionReader(bin, s)
+	_, _ = r.u32()
+	rest := r.b[r.pos:]
+	out := make([]byte, 0, 5+len(rest)+32)
+	out = appendU32(out, n+1)
+	return append(out, rest...)
+}
+
+// appendGlobal appends the interrupt global: a mutable i32 initialised by i32.const 0.
+func appendGlobal(b []byte) []byte {
+	return append(b, 0x7f, 0x01, 0x41, 0x00, 0x0b)
+}
+
+// appendExport appends the export of global idx as ExportName.
+func appendExport(b []byte, idx uint32) []byte {
+	b = appendU32(b, uint32(len(ExportName)))
+	b = append(b, ExportName...)
+	b = append(b, kindGlobal)
+	return appendU32(b, idx)
+}
+
+// appendSection appends a section with the given id and content.
+func appendSection(out []byte, id byte, content []byte) []byte {
+	out = append(out, id)
+	out = appendU32(out, uint32(len(content)))
+	return append(out, content...)
+}
+
+// parseImports counts the imported functions and globals.
+func (m *module) parseImports(bin []byte, s section) error {
+	r := sectionReader(bin, s)
+	n, err := r.u32()
+	if err != nil {
+		return fmt.Errorf("count: %w", err)
+	}
+	for i := uint32(0); i < n; i++ {
+		if err := m.parseImport(r); err != nil {
+			return fmt.Errorf("import %d: %w", i, err)
+		}
+	}
+	if !r.done() {
+		return fmt.Errorf("%d trailing bytes at offset %#x", len(r.b)-r.pos, r.off())
+	}
+	return nil
+}
+
+func (m *module) parseImport(r *reader) error {
+	if _, err := r.name(); err != nil {
+		return fmt.Errorf("module name: %w", err)
+	}
+	if _, err := r.name(); err != nil {
+		return fmt.Errorf("field name: %w", err)
+	}
+	at := r.off()
+	kind, err := r.byte()
+	if err != nil {
+		return err
+	}
+	switch kind {
+	case kindFunc:
+		if _, err := r.u32(); err != nil {
+			return fmt.Errorf("function type index: %w", err)
+		}
+		m.importFuncs++
+	case kindTable:
+		if err := skipValType(r); err != nil {
+			return fmt.Errorf("table element type: %w", err)
+		}
+		if err := skipLimits(r); err != nil {
+			return fmt.Errorf("table limits: %w", err)
+		}
+	case kindMemory:
+		if err := skipLimits(r); err != nil {
+			return fmt.Errorf("memory limits: %w", err)
+		}
+	case kindGlobal:
+		if err := skipValType(r); err != nil {
+			return fmt.Errorf("global type: %w", err)
+		}
+		at := r.off()
+		mut, err := r.byte()
+		if err != nil {
+			return err
+		}
+		if mut > 1 {
+			return fmt.Errorf("invalid global mutability %#x at offset %#x", mut, at)
+		}
+		m.importGlobals++
+	case kindTag:
+		if _, err := r.byte(); err != nil {
+			return fmt.Errorf("tag attribute: %w", err)
+		}
+		if _, err := r.u32(); err != nil {
+			return fmt.Errorf("tag type index: %w", err)
+		}
+	default:
+		return fmt.Errorf("unknown import kind %#x at offset %#x", kind, at)
+	}
+	return nil
+}
+
+// skipLimits skips table or memory limits, including the shared (threads), 64-bit
+// (memory64, table64) and custom page size flags.
+func skipLimits(r *reader) error {
+	at := r.off()
+	flags, err := r.byte()
+	if err != nil {
+		return err
+	}
+	if flags > 0x0f {
+		return fmt.Errorf("invalid limits flags %#x at offset %#x", flags, at)
+	}
+	read := r.u64
+	if flags&0x04 == 0 {
+		read = func() (uint64, error) { v, err := r.u32(); return uint64(v), err }
+	}
+	if _, err := read(); err != nil {
+		return fmt.Errorf("minimum: %w", err)
+	}
+	if flags&0x01 != 0 {
+		if _, err := read(); err != nil {
+			return fmt.Errorf("maximum: %w", err)
+		}
+	}
+	if flags&0x08 != 0 {
+		if _, err := r.u32(); err != nil {
+			return fmt.Errorf("page size: %w", err)
+		}
+	}
+	return nil
+}
+
+// checkExports decodes the export section and rejects a module that already exports
+// ExportName.
+func checkExports(bin []byte, s section) error {
+	r := sectionReader(bin, s)
+	n, err := r.u32()
+	if err != nil {
+		return fmt.Errorf("count: %w", err)
+	}
+	for i := uint32(0); i < n; i++ {
+		name, err := r.name()
+		if err != nil {
+			return fmt.Errorf("export %d: name: %w", i, err)
+		}
+		if name == ExportName {
+			return fmt.Errorf("export %d: module already exports %q (instrumented twice?)", i, ExportName)
+		}
+		at := r.off()
+		kind, err := r.byte()
+		if err != nil {
+			return fmt.Errorf("export %d: %w", i, err)
+		}
+		if kind > kindTag {
+			return fmt.Errorf("export %d: unknown export kind %#x at offset %#x", i, kind, at)
+		}
+		if _, err := r.u32(); err != nil {
+			return fmt.Errorf("export %d: index: %w", i, err)
+		}
+	}
+	if !r.done() {
+		return fmt.Errorf("%d trailing bytes at offset %#x", len(r.b)-r.pos, r.off())
+	}
+	return nil
+}

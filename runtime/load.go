@@ -1,0 +1,208 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+
+	"github.com/chiphost/chiphost/runtime/internal/abi"
+	"github.com/chiphost/chiphost/runtime/internal/component"
+	"github.com/chiphost/chiphost/runtime/internal/interrupt"
+	"github.com/chiphost/chiphost/wit"
+)
+
+// compiledPlugin is a checked, instrumented and compiled plugin binary,
+// shared by every instance of it.
+type compiledPlugin struct {
+	name   string
+	kind   PluginKind
+	api    *apiVersion
+	iface  *wit.Interface
+	plan   *component.Plan
+	module wazero.CompiledModule
+	funcs  map[string]*exportFunc // by WIT function name
+	memory string                 // main-module memory export
+	// realloc is the main module's realloc export used for import results
+	// ("" when the plugin imports nothing that needs it).
+	realloc string
+	loops   int // loop headers instrumented for interruption
+}
+
+// exportFunc is one function of the plugin's exported interface.
+type exportFunc struct {
+	wit  *wit.Func
+	sig  abi.Signature
+	lift *component.Lift
+}
+
+// prepare decodes the binary, checks it against the supported WIT and the
+// host's imports, instruments it for interruption and compiles it.
+func (h *Host) prepare(ctx context.Context, name string, bin []byte) (*compiledPlugin, error) {
+	fail := func(kind ErrorKind, err error) error {
+		return &Error{Kind: kind, Plugin: name, Op: "load", Err: err}
+	}
+	plan, err := component.Decode(bin)
+	if err != nil {
+		kind := KindUnsupported
+		if errors.Is(err, component.ErrNotWasm) {
+			kind = KindABI
+		}
+		return nil, fail(kind, err)
+	}
+	if len(plan.Exports) == 0 {
+		return nil, fail(KindUnsupported, errors.New("the binary exports no interface (want chipmunk:parser/parser@0.1.0 or chipmunk:bytesource/byte-source@0.1.0)"))
+	}
+	exp := plan.Exports[0]
+	kind, a, err := h.resolveExport(exp.Name)
+	if err != nil {
+		return nil, fail(KindUnsupported, err)
+	}
+	cp := &compiledPlugin{name: name, kind: kind, api: a, iface: a.exports[kind], plan: plan, funcs: map[string]*exportFunc{}}
+
+	lifts := map[string]*component.Lift{}
+	for _, l := range exp.Funcs {
+		lifts[l.Name] = l
+	}
+	for _, f := range cp.iface.Funcs {
+		l := lifts[f.Name]
+		if l == nil {
+			return nil, fail(KindUnsupported, fmt.Errorf("export %s: function %s is missing", exp.Name, f.Name))
+		}
+		if l.Type != nil {
+			if d := wit.DiffFunc(f, l.Type); d != "" {
+				return nil, fail(KindUnsupported, fmt.Errorf("export %s: function %s: %s", exp.Name, f.Name, d))
+			}
+		}
+		if l.Memory != "" {
+			cp.memory = l.Memory
+		}
+		cp.funcs[f.Name] = &exportFunc{wit: f, sig: abi.ExportSignature(f), lift: l}
+	}
+
+	// Host imports: every lowered import must be one we provide, with the
+	// signature our WIT gives it.
+	var unsupported []string
+	lowered := map[[2]string]*wit.Func{}
+	for _, ci := range plan.CoreImports {
+		if ci.Kind != component.Lowered {
+			continue
+		}
+		l := ci.Lower
+		iface := a.imports[l.Interface]
+		var f *wit.Func
+		if iface != nil {
+			f = iface.Func(l.Func)
+		}
+		if f == nil {
+			unsupported = append(unsupported, fmt.Sprintf("%s.%s", ci.Module, ci.Name))
+			continue
+		}
+		if l.Type != nil {
+			if d := wit.DiffFunc(f, l.Type); d != "" {
+				return nil, fail(KindUnsupported, fmt.Errorf("import %s.%s: %s", l.Interface, l.Func, d))
+			}
+		}
+		if l.Realloc != "" {
+			cp.realloc = l.Realloc
+		}
+		if l.Memory != "" && cp.memory == "" {
+			cp.memory = l.Memory
+		}
+		lowered[[2]string{ci.Module, ci.Name}] = f
+	}
+	if len(unsupported) > 0 {
+		return nil, fail(KindUnsupported, fmt.Errorf("imports not provided by chiphost: %s", strings.Join(unsupported, ", ")))
+	}
+
+	core, err := component.NormalizeWASIImports(plan.Core)
+	if err != nil {
+		return nil, fail(KindUnsupported, fmt.Errorf("main module imports: %w", err))
+	}
+	core, stats, err := interrupt.Instrument(core)
+	if err != nil {
+		return nil, fail(KindUnsupported, fmt.Errorf("instrument main module: %w", err))
+	}
+	cp.loops = stats.Loops
+	mod, err := h.rt.CompileModule(ctx, core)
+	if err != nil {
+		return nil, fail(KindUnsupported, fmt.Errorf("compile main module: %w", err))
+	}
+	if err := cp.checkCoreSignatures(mod, lowered); err != nil {
+		mod.Close(ctx)
+		return nil, fail(KindUnsupported, err)
+	}
+	if cp.memory == "" {
+		if _, ok := mod.ExportedMemories()["memory"]; ok {
+			cp.memory = "memory"
+		}
+	}
+	if _, ok := mod.ExportedMemories()[cp.memory]; !ok {
+		mod.Close(ctx)
+		return nil, fail(KindUnsupported, fmt.Errorf("main module exports no memory %q", cp.memory))
+	}
+	cp.module = mod
+	h.log.Debug().Str("plugin", name).Str("kind", string(kind)).Int("loops", stats.Loops).Msg("compiled plugin")
+	return cp, nil
+}
+
+// checkCoreSignatures compares the core signatures of the exports and
+// imports with what the canonical ABI derives from our WIT, so that a
+// mismatch is reported with names instead of failing at instantiation.
+func (cp *compiledPlugin) checkCoreSignatures(mod wazero.CompiledModule, lowered map[[2]string]*wit.Func) error {
+	exports := mod.ExportedFunctions()
+	for name, f := range cp.funcs {
+		def, ok := exports[f.lift.Core]
+		if !ok {
+			return fmt.Errorf("export %s: core function %q not found in the main module", name, f.lift.Core)
+		}
+		if !sameTypes(def.ParamTypes(), f.sig.Params) || !sameTypes(def.ResultTypes(), f.sig.Results) {
+			return fmt.Errorf("export %s: core function %q has type %s, want %s", name, f.lift.Core,
+				sigString(def.ParamTypes(), def.ResultTypes()), sigString(f.sig.Params, f.sig.Results))
+		}
+		if f.lift.PostReturn != "" {
+			if _, ok := exports[f.lift.PostReturn]; !ok {
+				return fmt.Errorf("export %s: post-return function %q not found in the main module", name, f.lift.PostReturn)
+			}
+		}
+	}
+	for _, def := range mod.ImportedFunctions() {
+		m, n, _ := def.Import()
+		f, ok := lowered[[2]string{m, n}]
+		if !ok {
+			continue
+		}
+		sig := abi.ImportSignature(f)
+		if !sameTypes(def.ParamTypes(), sig.Params) || !sameTypes(def.ResultTypes(), sig.Results) {
+			return fmt.Errorf("import %s.%s has type %s, want %s", m, n,
+				sigString(def.ParamTypes(), def.ResultTypes()), sigString(sig.Params, sig.Results))
+		}
+	}
+	return nil
+}
+
+func sameTypes(a, b []api.ValueType) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func sigString(params, results []api.ValueType) string {
+	names := func(ts []api.ValueType) string {
+		s := make([]string, len(ts))
+		for i, t := range ts {
+			s[i] = api.ValueTypeName(t)
+		}
+		return "(" + strings.Join(s, " ") + ")"
+	}
+	return names(params) + " -> " + names(results)
+}

@@ -1,0 +1,149 @@
+package runtime
+
+import (
+	"bytes"
+	"io/fs"
+	"os"
+	"path"
+	"sync/atomic"
+
+	"github.com/tetratelabs/wazero/experimental"
+)
+
+// limitedMemory backs a guest's linear memory and refuses to grow it past
+// the instance's cap, remembering that it did so (to report KindOOM).
+type limitedMemory struct {
+	limit  uint64
+	buf    []byte
+	failed atomic.Bool
+}
+
+func (m *limitedMemory) allocate(capacity, maximum uint64) experimental.LinearMemory {
+	m.buf = make([]byte, 0, min(capacity, m.limit))
+	return m
+}
+
+// Reallocate implements experimental.LinearMemory.
+func (m *limitedMemory) Reallocate(size uint64) []byte {
+	if size > m.limit {
+		m.failed.Store(true)
+		return nil
+	}
+	if size <= uint64(cap(m.buf)) {
+		m.buf = m.buf[:size]
+		return m.buf
+	}
+	c := max(size, min(2*uint64(cap(m.buf)), m.limit))
+	b := make([]byte, size, c)
+	copy(b, m.buf)
+	m.buf = b
+	return b
+}
+
+// Free implements experimental.LinearMemory.
+func (m *limitedMemory) Free() { m.buf = nil }
+
+// lineWriter turns a plugin's stdout or stderr into log records, one per
+// line (long lines are cut at maxLogLine bytes).
+type lineWriter struct {
+	in     *instance
+	source LogSource
+	level  LogLevel
+	buf    []byte
+}
+
+const maxLogLine = 16 << 10
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			w.buf = append(w.buf, p...)
+			if len(w.buf) >= maxLogLine {
+				w.flush()
+			}
+			break
+		}
+		w.buf = append(w.buf, p[:i]...)
+		w.flush()
+		p = p[i+1:]
+	}
+	return n, nil
+}
+
+func (w *lineWriter) flush() {
+	if len(w.buf) == 0 {
+		return
+	}
+	line := string(bytes.ToValidUTF8(bytes.TrimSuffix(w.buf, []byte{'\r'}), []byte("\uFFFD")))
+	w.buf = w.buf[:0]
+	w.in.emitLog(w.level, w.source, line)
+}
+
+// emitLog forwards one plugin log line to the Host's callback and logger.
+func (in *instance) emitLog(level LogLevel, source LogSource, msg string) {
+	h := in.host
+	h.log.Debug().Str("plugin", in.cp.name).Uint64("instance", in.id).Str("level", level.String()).Str("from", string(source)).Msg(msg)
+	if h.opts.OnLog != nil {
+		h.opts.OnLog(LogRecord{Plugin: in.cp.name, Instance: in.id, Level: level, Source: source, Message: msg})
+	}
+}
+
+// fileSubset is a read-only file system rooted at a host directory that
+// shows only the named files: a plugin configured with one file sees that
+// file, not its siblings.
+type fileSubset struct {
+	root  fs.FS
+	names map[string]bool
+}
+
+func newFileSubset(dir string, names []string) fs.FS {
+	s := &fileSubset{root: os.DirFS(dir), names: map[string]bool{}}
+	for _, n := range names {
+		s.names[n] = true
+	}
+	return s
+}
+
+func (s *fileSubset) allowed(name string) bool {
+	name = path.Clean(name)
+	return name == "." || s.names[name]
+}
+
+// Open implements fs.FS.
+func (s *fileSubset) Open(name string) (fs.File, error) {
+	if !fs.ValidPath(name) || !s.allowed(name) {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+	}
+	f, err := s.root.Open(name)
+	if err != nil || name != "." {
+		return f, err
+	}
+	return &subsetDir{File: f, s: s}, nil
+}
+
+// subsetDir filters directory listings of the root.
+type subsetDir struct {
+	fs.File
+	s *fileSubset
+}
+
+// ReadDir implements fs.ReadDirFile.
+func (d *subsetDir) ReadDir(n int) ([]fs.DirEntry, error) {
+	rd, ok := d.File.(fs.ReadDirFile)
+	if !ok {
+		return nil, &fs.PathError{Op: "readdir", Path: ".", Err: fs.ErrInvalid}
+	}
+	all, err := rd.ReadDir(-1)
+	var out []fs.DirEntry
+	for _, e := range all {
+		if d.s.names[e.Name()] {
+			out = append(out, e)
+		}
+	}
+	if n > 0 && len(out) > n {
+		out = out[:n]
+	}
+	return out, err
+}

@@ -1,0 +1,177 @@
+package schema
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// FieldError is one invalid configuration value.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+func (e FieldError) Error() string { return e.Field + ": " + e.Message }
+
+// Errors is a list of FieldErrors, returned when a configuration is invalid.
+type Errors []FieldError
+
+func (es Errors) Error() string {
+	parts := make([]string, len(es))
+	for i, e := range es {
+		parts[i] = e.Error()
+	}
+	return "invalid configuration: " + strings.Join(parts, "; ")
+}
+
+// Default returns the default value of an item, as Chipmunk's UI computes
+// it: the schema default, an empty list for files and directories, and for
+// a dropdown its default if it is one of the options, else the first option.
+func Default(it Item) Value {
+	t := it.InputType
+	v := Value{Type: t.Type}
+	switch t.Type {
+	case Boolean:
+		v.Bool, _ = t.Default.(bool)
+	case Integer:
+		v.Int, _ = t.Default.(int32)
+	case Float:
+		v.Float, _ = t.Default.(float32)
+	case Text:
+		v.Text, _ = t.Default.(string)
+	case Files, Directories:
+		v.Paths = []string{}
+	case Dropdown:
+		d, _ := t.Default.(string)
+		v.Text = d
+		if len(t.Options) > 0 && !contains(t.Options, d) {
+			v.Text = t.Options[0]
+		}
+	}
+	return v
+}
+
+// Complete returns one setting per item, in schema order (as Chipmunk
+// delivers them to init): the given value, or the default when absent.
+// Given values for unknown ids are errors.
+func Complete(items []Item, given map[string]Value) ([]Setting, error) {
+	var errs Errors
+	known := map[string]bool{}
+	out := make([]Setting, 0, len(items))
+	for _, it := range items {
+		known[it.ID] = true
+		v, ok := given[it.ID]
+		if !ok {
+			v = Default(it)
+		} else if err := Check(it, v); err != nil {
+			errs = append(errs, FieldError{Field: it.ID, Message: err.Error()})
+		}
+		out = append(out, Setting{ID: it.ID, Value: v})
+	}
+	for id := range given {
+		if !known[id] {
+			errs = append(errs, FieldError{Field: id, Message: "unknown configuration id"})
+		}
+	}
+	if len(errs) > 0 {
+		sortErrors(errs)
+		return nil, errs
+	}
+	return out, nil
+}
+
+func sortErrors(es Errors) {
+	for i := 1; i < len(es); i++ {
+		for j := i; j > 0 && es[j].Field < es[j-1].Field; j-- {
+			es[j], es[j-1] = es[j-1], es[j]
+		}
+	}
+}
+
+// Check validates a value against its item: the type must match, a
+// dropdown value must be one of the options, files must carry one of the
+// allowed extensions (case-insensitive; none listed = any).
+func Check(it Item, v Value) error {
+	t := it.InputType
+	if v.Type != t.Type {
+		return fmt.Errorf("want a %s value, found %s", t.Type, v.Type)
+	}
+	switch t.Type {
+	case Float:
+		if math.IsNaN(float64(v.Float)) || math.IsInf(float64(v.Float), 0) {
+			return fmt.Errorf("want a finite number")
+		}
+	case Dropdown:
+		if !contains(t.Options, v.Text) {
+			return fmt.Errorf("%q is not one of the options %q", v.Text, t.Options)
+		}
+	case Files:
+		if len(t.Extensions) > 0 {
+			for _, p := range v.Paths {
+				if !hasExtension(p, t.Extensions) {
+					return fmt.Errorf("file %q does not have one of the extensions %q", p, t.Extensions)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func hasExtension(path string, exts []string) bool {
+	i := strings.LastIndexByte(path, '.')
+	if i < 0 {
+		return false
+	}
+	ext := path[i+1:]
+	for _, e := range exts {
+		if strings.EqualFold(strings.TrimPrefix(e, "."), ext) {
+			return true
+		}
+	}
+	return false
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseText parses a command-line value ("id=value") for an item: true or
+// false, a 32-bit integer, a number, text, a dropdown option, or one path
+// for files and directories (repeat the flag to give several).
+func ParseText(it Item, text string) (Value, error) {
+	v := Value{Type: it.InputType.Type}
+	switch v.Type {
+	case Boolean:
+		b, err := strconv.ParseBool(text)
+		if err != nil {
+			return v, fmt.Errorf("want true or false, found %q", text)
+		}
+		v.Bool = b
+	case Integer:
+		n, err := strconv.ParseInt(text, 10, 32)
+		if err != nil {
+			return v, fmt.Errorf("want a 32-bit integer, found %q", text)
+		}
+		v.Int = int32(n)
+	case Float:
+		f, err := strconv.ParseFloat(text, 32)
+		if err != nil {
+			return v, fmt.Errorf("want a number, found %q", text)
+		}
+		v.Float = float32(f)
+	case Text, Dropdown:
+		v.Text = text
+	case Files, Directories:
+		v.Paths = []string{text}
+	default:
+		return v, fmt.Errorf("unknown input type %q", v.Type)
+	}
+	return v, nil
+}

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Builds chiphost's test plugins with foreign toolchains (Debian clang + wasi-libc, Go wasip1,
+# componentize-js) and wraps core modules into components with wit-component (wasm build inside
+# npm @bytecodealliance/jco-transpile). Only apt, npm and the Go toolchain are used.
+#
+#   build.sh           build every fixture into place (JS ones only if missing)
+#   build.sh --js      also rebuild the JavaScript fixtures (not byte-reproducible)
+#   build.sh --check   rebuild the deterministic fixtures (C, Go, core modules, utf16) into a temp
+#                      dir and compare them byte for byte with the committed files
+#
+# Environment: WIT (default: <repo>/wit/v0.1.0), CHIPHOST_PLUGIN_CACHE (npm installs and the
+# adapter; default ${XDG_CACHE_HOME:-~/.cache}/chiphost-plugins).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+WIT=${WIT:-$ROOT/wit/v0.1.0}
+CACHE=${CHIPHOST_PLUGIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/chiphost-plugins}
+
+# Pinned versions (keep in sync with tools/*/package.json and README.md).
+CLANG=clang-19
+JCO_ADAPTER_VERSION=1.35.0
+ADAPTER_SHA256=b857310c4753c8fafaa0f890e9ccf978dc3d9dbe8804b1125291a627485041d0
+CFLAGS=(--target=wasm32-wasi -mexec-model=reactor -O2 -Wall)
+
+MODE=build
+case "${1:-}" in
+  "") ;;
+  --js) MODE=js ;;
+  --check) MODE=check ;;
+  *) echo "usage: $0 [--js|--check]" >&2; exit 2 ;;
+esac
+
+log() { echo "build.sh: $*" >&2; }
+[ -f "$WIT/world.wit" ] || { log "WIT directory $WIT not found (set WIT=...)"; exit 1; }
+WIT=$(cd "$WIT" && pwd)
+
+# --- toolchains ----------------------------------------------------------------
+if ! command -v $CLANG >/dev/null || ! command -v wasm-ld-19 >/dev/null || [ ! -f /usr/lib/wasm32-wasi/crt1-reactor.o ] \
+  || [ ! -f /usr/lib/llvm-19/lib/clang/19/lib/wasi/libclang_rt.builtins-wasm32.a ]; then
+  log "installing clang-19, lld-19, libclang-rt-19-dev-wasm32, wasi-libc"
+  SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
+  for i in 1 2 3 4 5 6; do $SUDO apt-get update -qq && break; log "apt busy, retrying"; sleep 10; done
+  for i in 1 2 3 4 5 6; do
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang-19 lld-19 libclang-rt-19-dev-wasm32 wasi-libc >/dev/null && break
+    log "apt busy, retrying"; sleep 10
+  done
+fi
+
+# npm_tools DIR: `npm ci` of tools/DIR/package-lock.json into $CACHE/DIR (re-run when the lock changes).
+npm_tools() {
+  local src=$HERE/tools/$1 dst=$CACHE/$1
+  mkdir -p "$dst"
+  if ! cmp -s "$src/package-lock.json" "$dst/package-lock.json" || [ ! -d "$dst/node_modules" ]; then
+    log "npm ci in $dst"
+    cp "$src/package.json" "$src/package-lock.json" "$dst/"
+    (cd "$dst" && npm ci -s --no-audit --no-fund)
+  fi
+}
+npm_tools wit-component
+cp "$HERE/tools/wit-component/wasm-tools.mjs" "$CACHE/wit-component/"
+WT="node $CACHE/wit-component/wasm-tools.mjs"
+
+ADAPTER=$CACHE/adapter/wasi_snapshot_preview1.reactor.wasm
+if ! echo "$ADAPTER_SHA256  $ADAPTER" | sha256sum -c --status 2>/dev/null; then
+  log "fetching the WASI reactor adapter from npm @bytecodealliance/jco@$JCO_ADAPTER_VERSION"
+  mkdir -p "$CACHE/adapter"
+  (cd "$CACHE/adapter" && npm pack -s "@bytecodealliance/jco@$JCO_ADAPTER_VERSION" >/dev/null \
+    && tar -xzf "bytecodealliance-jco-$JCO_ADAPTER_VERSION.tgz" --strip-components=2 package/lib/wasi_snapshot_preview1.reactor.wasm)
+  echo "$ADAPTER_SHA256  $ADAPTER" | sha256sum -c --status || { log "adapter checksum mismatch"; exit 1; }
+fi
+
+# --- deterministic fixtures --------------------------------------------------------
+# build_det OUT_ROOT: C and Go plugins, core modules, negative/utf16.wasm, all under OUT_ROOT.
+build_det() {
+  local out=$1 tmp
+  tmp=$(mktemp -d)
+  mkdir -p "$out"/{parsers/string_parser,parsers/go_records,bytesources/file_source,hostile,negative,core}
+  local c=$HERE/src/c
+  $CLANG "${CFLAGS[@]}" -o "$out/core/string_parser.core.wasm" "$c/string_parser.c"
+  $CLANG "${CFLAGS[@]}" -o "$out/core/file_source.core.wasm" "$c/file_source.c"
+  $CLANG "${CFLAGS[@]}" -o "$tmp/hostile.core.wasm" "$c/hostile.c"
+  (cd "$HERE/src/go" && GOOS=wasip1 GOARCH=wasm GOFLAGS= CGO_ENABLED=0 \
+    go build -buildmode=c-shared -trimpath -buildvcs=false -o "$tmp/go_records.core.wasm" .)
+
+  $WT component "$out/core/string_parser.core.wasm" "$WIT" chipmunk:parser/parse \
+    "$out/parsers/string_parser/string_parser.wasm" "$ADAPTER"
+  $WT component "$out/core/file_source.core.wasm" "$WIT" chipmunk:bytesource/bytesource \
+    "$out/bytesources/file_source/file_source.wasm" "$ADAPTER"
+  $WT component "$tmp/hostile.core.wasm" "$WIT" chipmunk:parser/parse "$out/hostile/hostile.wasm" "$ADAPTER"
+  $WT component "$tmp/go_records.core.wasm" "$WIT" chipmunk:parser/parse \
+    "$out/parsers/go_records/go_records.wasm" "$ADAPTER"
+  $WT component "$out/core/string_parser.core.wasm" "$WIT" chipmunk:parser/parse \
+    "$out/negative/utf16.wasm" "$ADAPTER" utf16
+  rm -rf "$tmp"
+}
+
+DET_FILES=(
+  parsers/string_parser/string_parser.wasm
+  parsers/go_records/go_records.wasm
+  bytesources/file_source/file_source.wasm
+  hostile/hostile.wasm
+  negative/utf16.wasm
+  core/string_parser.core.wasm
+  core/file_source.core.wasm
+)
+
+if [ "$MODE" = check ]; then
+  out=$(mktemp -d)
+  trap 'rm -rf "$out"' EXIT
+  build_det "$out"
+  bad=0
+  for f in "${DET_FILES[@]}"; do
+    if ! cmp -s "$out/$f" "$HERE/$f"; then
+      log "MISMATCH: testdata/plugins/$f differs from a fresh build (rebuild with testdata/plugins/build.sh and commit)"
+      bad=1
+    fi
+  done
+  [ $bad = 0 ] || exit 1
+  log "ok: ${#DET_FILES[@]} deterministic fixtures match their sources"
+  exit 0
+fi
+
+build_det "$HERE"
+
+# --- JavaScript fixtures (componentize-js / StarlingMonkey; not byte-reproducible) -------
+JS_OUT=$HERE/parsers/js_string_parser/js_string_parser.wasm
+P2_OUT=$HERE/negative/p2_imports.wasm
+if [ "$MODE" = js ] || [ ! -f "$JS_OUT" ] || [ ! -f "$P2_OUT" ]; then
+  npm_tools componentize-js
+  CJS=$CACHE/componentize-js/node_modules/.bin/componentize-js
+  mkdir -p "$(dirname "$JS_OUT")"
+  log "componentize-js: js_string_parser (no WASI)"
+  "$CJS" "$HERE/src/js/string_parser.js" -w "$WIT" -n chipmunk:parser/parse \
+    -d stdio random clocks http fetch-event -o "$JS_OUT" >/dev/null
+  log "componentize-js: negative/p2_imports (default features: direct WASI p2 imports)"
+  "$CJS" "$HERE/src/js/string_parser.js" -w "$WIT" -n chipmunk:parser/parse -o "$P2_OUT" >/dev/null
+fi
+
+ls -l "${DET_FILES[@]/#/$HERE/}" "$JS_OUT" "$P2_OUT" | awk '{print $5, $NF}' >&2

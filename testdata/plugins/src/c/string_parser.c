@@ -1,0 +1,324 @@
+// chipmunk:parser/parse@0.1.0 in C: a behavioural copy of Chipmunk's Rust example
+// `plugins/examples/rust/string_parser` (see design/chipmunk-plugins.md §6.1), with the canonical
+// ABI written by hand in the shape wit-bindgen C produces.
+//
+// Fast path: for valid UTF-8 without a prefix, the line column points into the input list, which
+// this plugin owns (the canonical ABI hands it over) and keeps alive until post-return.
+#include "chipmunk_abi.h"
+
+#define IFACE "chipmunk:parser/parser@0.1.0#"
+
+static int initialized;
+static int lossy;
+static char *prefix; // NULL: no prefix
+static size_t prefix_len;
+
+// ---- get-version / get-config-schemas / get-render-options -----------------
+
+EXPORT(IFACE "get-version") uint8_t *get_version(void) {
+  AT(cm_ret, 0, uint16_t) = 0;
+  AT(cm_ret, 2, uint16_t) = 1;
+  AT(cm_ret, 4, uint16_t) = 0;
+  return cm_ret;
+}
+
+static const cm_str files_exts[] = {{"log", 3}, {"txt", 3}};
+static const cm_str dropdown_opts[] = {{"Option 1", 8}, {"Option 2", 8}, {"Option 3", 8}, {"Option 4", 8}};
+static _Alignas(4) uint8_t schemas[7 * SCHEMA_ITEM_SIZE];
+
+EXPORT(IFACE "get-config-schemas") uint8_t *get_config_schemas(void) {
+  uint8_t *s = schemas;
+  put_schema(s, "lossy", "Parse Lossy", "Parse UTF-8 including invalid characters", CV_BOOLEAN);
+  s[32] = 1;
+  s += SCHEMA_ITEM_SIZE;
+  put_schema(s, "prefix", "Custom Prefix", "Specify custom prefix for each line", CV_TEXT);
+  put_str(s + 32, "");
+  s += SCHEMA_ITEM_SIZE;
+  put_schema(s, "integer_idx", "Example Number", "Configuration item with integer", CV_INTEGER);
+  AT(s, 32, int32_t) = 32;
+  s += SCHEMA_ITEM_SIZE;
+  put_schema(s, "float_idx", "Example Float", "Configuration item with floating number", CV_FLOAT);
+  AT(s, 32, float) = 1.55f;
+  s += SCHEMA_ITEM_SIZE;
+  put_schema(s, "files_idx", "Example File", "Configuration item with files", CV_FILES);
+  AT(s, 32, const cm_str *) = files_exts;
+  AT(s, 36, uint32_t) = 2;
+  s += SCHEMA_ITEM_SIZE;
+  put_schema(s, "dirs_idx", "Example Directories", "Configuration item with directories", CV_DIRECTORIES);
+  s += SCHEMA_ITEM_SIZE;
+  put_schema(s, "dropdown_idx", "Example Drop-Down", "Configuration item with drop-down", CV_DROPDOWN);
+  AT(s, 32, const cm_str *) = dropdown_opts;
+  AT(s, 36, uint32_t) = 4;
+  put_str(s + 40, "Option 1");
+  AT(cm_ret, 0, uint8_t *) = schemas;
+  AT(cm_ret, 4, uint32_t) = 7;
+  return cm_ret;
+}
+
+static _Alignas(4) uint8_t columns[2 * COLUMN_INFO_SIZE];
+
+EXPORT(IFACE "get-render-options") uint8_t *get_render_options(void) {
+  put_str(columns, "Length");
+  put_str(columns + 8, "The length of the log message");
+  AT(columns, 16, int16_t) = 30;
+  put_str(columns + 20, "Message");
+  put_str(columns + 28, "The log message");
+  AT(columns, 36, int16_t) = -1;
+  cm_ret[0] = 1; // some(columns-render-options)
+  AT(cm_ret, 4, uint8_t *) = columns;
+  AT(cm_ret, 8, uint32_t) = 2;
+  AT(cm_ret, 12, uint16_t) = 30;
+  AT(cm_ret, 14, uint16_t) = 600;
+  return cm_ret;
+}
+
+// ---- init -------------------------------------------------------------------
+
+static const char *const known_ids[] = {"lossy", "prefix", "integer_idx", "float_idx", "files_idx", "dirs_idx", "dropdown_idx"};
+
+static uint8_t *find_item(uint8_t *items, uint32_t n, const char *id) {
+  for (uint32_t i = 0; i < n; i++)
+    if (str_eq(AT(items + i * CONFIG_ITEM_SIZE, 0, cm_str), id)) return items + i * CONFIG_ITEM_SIZE;
+  return NULL;
+}
+
+static void debug_items(cm_buf *b, uint8_t *items, uint32_t n) {
+  buf_puts(b, "[");
+  for (uint32_t i = 0; i < n; i++) {
+    uint8_t *it = items + i * CONFIG_ITEM_SIZE;
+    if (i) buf_puts(b, ", ");
+    buf_puts(b, "ConfigItem { id: ");
+    buf_debug_str(b, AT(it, 0, cm_str).ptr, AT(it, 0, cm_str).len);
+    buf_puts(b, ", value: ");
+    buf_debug_value(b, it + 8);
+    buf_puts(b, " }");
+  }
+  buf_puts(b, "]");
+}
+
+static uint8_t *do_init(int32_t level, uint8_t *items, uint32_t n) {
+  cm_buf b = {0};
+  cm_level = level;
+  buf_printf(&b, "Plugin initialize called with the general settings: ParserConfig { log_level: %s }", level_names[level]);
+  cm_log(LVL_DEBUG, b.p, b.n);
+  b.n = 0;
+  buf_puts(&b, "Plugin initialize called with the custom configs: ");
+  debug_items(&b, items, n);
+  cm_log(LVL_DEBUG, b.p, b.n);
+  free(b.p);
+
+  printf("From Plugin to Stdout: Initialize called with the %u custom configs.\n", n);
+  fflush(stdout);
+  fprintf(stderr, "From Plugin to Stderr: Log level is %s\n", level_names[level]);
+
+  cm_buf msg = {0};
+  _Alignas(4) uint8_t tr[12];
+  cm_host_temp_dir(tr);
+  cm_str path = AT(tr, 4, cm_str);
+  if (tr[0]) {
+    buf_puts(&msg, "Getting temp directory failed. ");
+    buf_put(&msg, path.ptr, path.len);
+    cm_free(path.ptr, path.len);
+    return ret_err_string(IE_IO, &msg);
+  }
+  buf_puts(&msg, "Temp directory path: ");
+  buf_put(&msg, path.ptr, path.len);
+  cm_log(LVL_INFO, msg.p, msg.n);
+  cm_free(path.ptr, path.len);
+  msg.n = 0;
+
+  uint8_t *it = find_item(items, n, "lossy");
+  if (!it) {
+    buf_puts(&msg, "No configuration value for id 'lossy' is provided");
+    return ret_err_string(IE_CONFIG, &msg);
+  }
+  if (it[8] != CV_BOOLEAN) {
+    buf_puts(&msg, "Invalid config value for 'lossy' is provided. Value: ");
+    buf_debug_value(&msg, it + 8);
+    return ret_err_string(IE_CONFIG, &msg);
+  }
+  int new_lossy = it[12] != 0;
+  it = find_item(items, n, "prefix");
+  if (!it) {
+    buf_puts(&msg, "No configuration value for id 'prefix' is provided");
+    return ret_err_string(IE_CONFIG, &msg);
+  }
+  if (it[8] != CV_TEXT) {
+    buf_puts(&msg, "Invalid config value for 'prefix' is provided. Value: ");
+    buf_debug_value(&msg, it + 8);
+    return ret_err_string(IE_CONFIG, &msg);
+  }
+  cm_str p = AT(it, 12, cm_str);
+
+  for (uint32_t i = 0; i < n; i++) {
+    uint8_t *item = items + i * CONFIG_ITEM_SIZE;
+    cm_str id = AT(item, 0, cm_str);
+    int known = 0;
+    for (size_t k = 0; k < sizeof known_ids / sizeof *known_ids; k++) known |= str_eq(id, known_ids[k]);
+    msg.n = 0;
+    if (!known) {
+      buf_puts(&msg, "Unknown configuration ID: ");
+      buf_put(&msg, id.ptr, id.len);
+      return ret_err_string(IE_CONFIG, &msg);
+    }
+    buf_puts(&msg, "Config item: ID: ");
+    buf_put(&msg, id.ptr, id.len);
+    buf_puts(&msg, ", Value: ");
+    buf_debug_value(&msg, item + 8);
+    printf("%s\n", msg.p);
+  }
+  fflush(stdout);
+  free(msg.p);
+
+  lossy = new_lossy;
+  free(prefix);
+  prefix = NULL;
+  prefix_len = p.len;
+  if (p.len) {
+    prefix = malloc(p.len);
+    memcpy(prefix, p.ptr, p.len);
+  }
+  initialized = 1;
+  cm_ret[0] = 0;
+  return cm_ret;
+}
+
+EXPORT(IFACE "init") uint8_t *init(int32_t level, uint8_t *items, uint32_t n) {
+  // The Rust API installs its logger here; a second init panics (traps) in Chipmunk's plugin.
+  static int called;
+  if (called++) __builtin_trap();
+  uint8_t *r = do_init(level, items, n);
+  free_config_items(items, n);
+  return r;
+}
+
+EXPORT("cabi_post_" IFACE "init") void post_init(uint8_t *r) {
+  if (r[0]) free(AT(r, 8, void *));
+}
+
+// ---- UTF-8, with Rust's core::str validation rules --------------------------
+// Returns 1 if p[0..n) is valid. Otherwise sets *valid_up_to and *err_len (0 = incomplete
+// sequence at the end, else the length of the maximal invalid subpart, as Utf8Error::error_len).
+static int utf8_check(const uint8_t *p, size_t n, size_t *valid_up_to, size_t *err_len) {
+  size_t i = 0;
+  while (i < n) {
+    uint8_t c = p[i];
+    if (c < 0x80) { i++; continue; }
+    size_t need;
+    uint8_t lo = 0x80, hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) need = 1;
+    else if (c >= 0xe0 && c <= 0xef) { need = 2; if (c == 0xe0) lo = 0xa0; if (c == 0xed) hi = 0x9f; }
+    else if (c >= 0xf0 && c <= 0xf4) { need = 3; if (c == 0xf0) lo = 0x90; if (c == 0xf4) hi = 0x8f; }
+    else { *valid_up_to = i; *err_len = 1; return 0; }
+    for (size_t k = 1; k <= need; k++) {
+      if (i + k >= n) { *valid_up_to = i; *err_len = 0; return 0; }
+      uint8_t d = p[i + k];
+      if (k == 1 ? (d < lo || d > hi) : (d < 0x80 || d > 0xbf)) { *valid_up_to = i; *err_len = k; return 0; }
+    }
+    i += need + 1;
+  }
+  return 1;
+}
+
+// String::from_utf8_lossy: every maximal invalid subpart becomes U+FFFD.
+static void utf8_lossy(cm_buf *b, const uint8_t *p, size_t n) {
+  while (n) {
+    size_t ok, bad;
+    if (utf8_check(p, n, &ok, &bad)) { buf_put(b, (const char *)p, n); return; }
+    buf_put(b, (const char *)p, ok);
+    buf_put(b, "\xEF\xBF\xBD", 3);
+    if (bad == 0) return; // incomplete sequence runs to the end
+    p += ok + bad;
+    n -= ok + bad;
+  }
+}
+
+// ---- parse ------------------------------------------------------------------
+// One allocation per call: the parse-return array, followed by one `aux` per item.
+typedef struct {
+  cm_str cols[2]; // list<string> of the columns message
+  char num[24];   // decimal length
+} aux_t;
+
+static uint8_t *in_data;     // the input list, owned until post-return
+static size_t in_len;
+static uint8_t *block;       // parse-return[] + aux_t[]
+
+EXPORT(IFACE "parse") uint8_t *parse(uint8_t *data, uint32_t len, int32_t has_ts, int64_t ts) {
+  (void)has_ts; (void)ts;
+  if (!initialized) __builtin_trap(); // Rust: parse before init panics
+  in_data = data;
+  in_len = len;
+  size_t max = 1;
+  for (const uint8_t *q = data, *e = data + len; (q = memchr(q, '\n', (size_t)(e - q))); q++) max++;
+  block = malloc(max * (PARSE_RETURN_SIZE + sizeof(aux_t)));
+  if (!block) abort();
+  aux_t *aux = (aux_t *)(block + max * PARSE_RETURN_SIZE);
+
+  size_t pos = 0, count = 0;
+  while (pos < len) {
+    const uint8_t *s = data + pos;
+    size_t rest = len - pos;
+    const uint8_t *nl = memchr(s, '\n', rest);
+    size_t line_len = nl ? (size_t)(nl - s) : rest - 1;
+    size_t consumed = nl ? line_len + 1 : rest;
+
+    const char *text = (const char *)s;
+    size_t text_len = line_len;
+    size_t ok, bad;
+    int valid = utf8_check(s, line_len, &ok, &bad);
+    cm_buf own = {0};
+    if (!valid && !lossy) {
+      if (count) break; // a later failure ends the iteration, items so far are returned
+      cm_buf msg = {0};
+      if (bad) buf_printf(&msg, "Converting to UTF-8 failed. Error invalid utf-8 sequence of %zu bytes from index %zu", bad, ok);
+      else buf_printf(&msg, "Converting to UTF-8 failed. Error incomplete utf-8 byte sequence from index %zu", ok);
+      free(block);
+      block = NULL;
+      return ret_err_string(PE_PARSE, &msg);
+    }
+    if (prefix) {
+      buf_put(&own, prefix, prefix_len);
+      buf_put(&own, " ", 1);
+    }
+    if (!valid) utf8_lossy(&own, s, line_len);
+    else if (prefix) buf_put(&own, (const char *)s, line_len);
+    if (own.p) { text = own.p; text_len = own.n; }
+
+    uint8_t *r = block + count * PARSE_RETURN_SIZE;
+    aux_t *a = &aux[count];
+    int nn = snprintf(a->num, sizeof a->num, "%zu", text_len);
+    a->cols[0] = (cm_str){a->num, (uint32_t)nn};
+    a->cols[1] = (cm_str){text, (uint32_t)text_len};
+    r[0] = 1;  // some
+    r[8] = 0;  // parse-yield.message
+    r[16] = 1; // parsed-message.columns
+    AT(r, 20, aux_t *) = a;
+    AT(r, 24, uint32_t) = 2;
+    AT(r, 88, uint64_t) = consumed;
+    count++;
+    pos += consumed;
+  }
+  cm_ret[0] = 0;
+  AT(cm_ret, 4, uint8_t *) = block;
+  AT(cm_ret, 8, uint32_t) = (uint32_t)count;
+  return cm_ret;
+}
+
+EXPORT("cabi_post_" IFACE "parse") void post_parse(uint8_t *r) {
+  if (r[0]) {
+    free(AT(r, 8, void *));
+  } else {
+    uint8_t *items = AT(r, 4, uint8_t *);
+    uint32_t n = AT(r, 8, uint32_t);
+    for (uint32_t i = 0; i < n; i++) {
+      cm_str *cols = AT(items + i * PARSE_RETURN_SIZE, 20, cm_str *);
+      const uint8_t *t = (const uint8_t *)cols[1].ptr;
+      if (t < in_data || t > in_data + in_len) free((void *)t); // not a view into the input
+    }
+  }
+  free(block);
+  block = NULL;
+  cm_free(in_data, (uint32_t)in_len);
+  in_data = NULL;
+}
