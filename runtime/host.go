@@ -131,9 +131,9 @@ func NewHost(ctx context.Context, opts *Options) (*Host, error) {
 		}
 		h.meta = &metaCache{dir: filepath.Join(dir, "metadata")}
 	}
-	// Memory limits are enforced per instance by our allocator (see
-	// memory.go); this is the hard ceiling on top.
-	cfg = cfg.WithMemoryLimitPages(uint32(min(h.opts.MemoryLimit/65536, 65536)))
+	// Memory limits are enforced per instance by our allocator (sandbox.go),
+	// which records a refused growth so that the failure is reported as
+	// KindOOM; wazero's own page limit stays at the wasm32 maximum.
 	h.rt = wazero.NewRuntimeWithConfig(ctx, cfg)
 
 	// WASI preview 1 for the plugins' main modules (the component's adapter

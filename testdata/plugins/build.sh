@@ -5,7 +5,7 @@
 #
 #   build.sh           build every fixture into place (JS ones only if missing)
 #   build.sh --js      also rebuild the JavaScript fixtures (not byte-reproducible)
-#   build.sh --check   rebuild the deterministic fixtures (C, Go, core modules, utf16) into a temp
+#   build.sh --check   rebuild the deterministic fixtures (C, Go, core modules, utf16, nested) into a temp
 #                      dir and compare them byte for byte with the committed files
 #
 # Environment: WIT (default: <repo>/wit/v0.1.0), CHIPHOST_PLUGIN_CACHE (npm installs and the
@@ -19,6 +19,7 @@ CACHE=${CHIPHOST_PLUGIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/chiphost-plugins}
 
 # Pinned versions (keep in sync with tools/*/package.json and README.md).
 CLANG=clang-19
+GO_TOOLCHAIN=go1.26.8   # the Go version is recorded in the module; others give different bytes
 JCO_ADAPTER_VERSION=1.35.0
 ADAPTER_SHA256=b857310c4753c8fafaa0f890e9ccf978dc3d9dbe8804b1125291a627485041d0
 CFLAGS=(--target=wasm32-wasi -mexec-model=reactor -O2 -Wall)
@@ -71,7 +72,7 @@ if ! echo "$ADAPTER_SHA256  $ADAPTER" | sha256sum -c --status 2>/dev/null; then
 fi
 
 # --- deterministic fixtures --------------------------------------------------------
-# build_det OUT_ROOT: C and Go plugins, core modules, negative/utf16.wasm, all under OUT_ROOT.
+# build_det OUT_ROOT: C and Go plugins, core modules, negative/{utf16,nested}.wasm, all under OUT_ROOT.
 build_det() {
   local out=$1 tmp
   tmp=$(mktemp -d)
@@ -80,7 +81,7 @@ build_det() {
   $CLANG "${CFLAGS[@]}" -o "$out/core/string_parser.core.wasm" "$c/string_parser.c"
   $CLANG "${CFLAGS[@]}" -o "$out/core/file_source.core.wasm" "$c/file_source.c"
   $CLANG "${CFLAGS[@]}" -o "$tmp/hostile.core.wasm" "$c/hostile.c"
-  (cd "$HERE/src/go" && GOOS=wasip1 GOARCH=wasm GOFLAGS= CGO_ENABLED=0 \
+  (cd "$HERE/src/go" && GOTOOLCHAIN=$GO_TOOLCHAIN GOOS=wasip1 GOARCH=wasm GOFLAGS= CGO_ENABLED=0 \
     go build -buildmode=c-shared -trimpath -buildvcs=false -o "$tmp/go_records.core.wasm" .)
 
   $WT component "$out/core/string_parser.core.wasm" "$WIT" chipmunk:parser/parse \
@@ -92,6 +93,7 @@ build_det() {
     "$out/parsers/go_records/go_records.wasm" "$ADAPTER"
   $WT component "$out/core/string_parser.core.wasm" "$WIT" chipmunk:parser/parse \
     "$out/negative/utf16.wasm" "$ADAPTER" utf16
+  $WT nest "$out/parsers/string_parser/string_parser.wasm" "$out/negative/nested.wasm"
   rm -rf "$tmp"
 }
 
@@ -101,6 +103,7 @@ DET_FILES=(
   bytesources/file_source/file_source.wasm
   hostile/hostile.wasm
   negative/utf16.wasm
+  negative/nested.wasm
   core/string_parser.core.wasm
   core/file_source.core.wasm
 )

@@ -41,11 +41,21 @@ import (
 // lifted values only.
 func AppendJSON(dst []byte, t *wit.Type, v Value) []byte {
 	var c layoutCache
+	return appendJSONCached(dst, &c, t, &v)
+}
+
+// AppendJSON is the package-level AppendJSON using the Lifter's layout
+// cache, which saves computing t's layout on every call.
+func (l *Lifter) AppendJSON(dst []byte, t *wit.Type, v Value) []byte {
+	return appendJSONCached(dst, &l.layouts, t, &v)
+}
+
+func appendJSONCached(dst []byte, c *layoutCache, t *wit.Type, v *Value) []byte {
 	lay, err := c.get(t)
 	if err != nil {
 		return append(dst, "null"...)
 	}
-	return appendJSON(dst, lay, &v)
+	return appendJSON(dst, lay, v)
 }
 
 func appendJSON(dst []byte, lay *layout, v *Value) []byte {

@@ -126,14 +126,28 @@ func (l *Lifter) Reset() {
 func (l *Lifter) charge(n int64) error {
 	l.used += n
 	if l.MaxBytes > 0 && l.used > l.MaxBytes {
-		return errorf("lifted values exceed the limit of %d bytes", l.MaxBytes)
+		return l.overLimit()
 	}
 	return nil
+}
+
+// overLimit is charge's error, out of line so that charge inlines.
+func (l *Lifter) overLimit() error {
+	return errorf("lifted values exceed the limit of %d bytes", l.MaxBytes)
 }
 
 // copyBytes copies src into the arena and returns the copy, with its
 // capacity clipped so that appending to it cannot overwrite a neighbour.
 func (l *Lifter) copyBytes(src []byte) []byte {
+	if off, n := len(l.buf), len(src); n <= cap(l.buf)-off {
+		l.buf = append(l.buf, src...)
+		return l.buf[off : off+n : off+n]
+	}
+	return l.copyBytesSlow(src)
+}
+
+// copyBytesSlow is copyBytes when the current block is full.
+func (l *Lifter) copyBytesSlow(src []byte) []byte {
 	n := len(src)
 	if n > arenaBlock/4 {
 		l.own = true
@@ -157,6 +171,15 @@ func (l *Lifter) copyBytes(src []byte) []byte {
 // values returns n Values, not necessarily zeroed, from the slab (or n Values of their own
 // when n is large), with capacity n.
 func (l *Lifter) values(n int) []Value {
+	if off := len(l.slab); n > 0 && n <= cap(l.slab)-off {
+		l.slab = l.slab[:off+n]
+		return l.slab[off : off+n : off+n]
+	}
+	return l.valuesSlow(n)
+}
+
+// valuesSlow is values when the current chunk is full.
+func (l *Lifter) valuesSlow(n int) []Value {
 	if n == 0 {
 		return nil
 	}
@@ -294,13 +317,18 @@ func (l *Lifter) LiftParams(mem Memory, sig *Signature, params []uint64) ([]Valu
 // read returns the n bytes at ptr, checking for overflow and bounds.
 func read(mem Memory, ptr uint32, n uint64, what string) ([]byte, error) {
 	if uint64(ptr)+n > math.MaxUint32+1 {
-		return nil, errorf("%s at %#x (%d bytes) overflows the 32-bit address space", what, ptr, n)
+		return nil, rangeError(what, ptr, n, "overflows the 32-bit address space")
 	}
 	b, ok := mem.Read(ptr, uint32(n))
 	if !ok || uint64(len(b)) != n {
-		return nil, errorf("%s at %#x (%d bytes) is out of bounds", what, ptr, n)
+		return nil, rangeError(what, ptr, n, "is out of bounds")
 	}
 	return b, nil
+}
+
+// rangeError is read's error, out of line so that read inlines.
+func rangeError(what string, ptr uint32, n uint64, msg string) error {
+	return errorf("%s at %#x (%d bytes) %s", what, ptr, n, msg)
 }
 
 // Canonical NaNs: lifting replaces every NaN with these (CanonicalABI.md,

@@ -10,22 +10,46 @@ const (
 	prefixThreads = 0xfe
 )
 
-// rewriteCode returns the content of the code section with check inserted after the
-// block type of every loop. Bodies without a loop are copied with their original size
-// encoding. importFuncs is the number of imported functions, so that errors name the
-// function by its index in the function index space.
-func rewriteCode(bin []byte, s section, importFuncs uint32, check []byte) ([]byte, Stats, error) {
+// loopSite is a loop found by scanBody.
+type loopSite struct {
+	pos   int // body offset just past the loop's block type
+	depth int // open control frames there, counting the function and the loop
+}
+
+// rewriteCode returns the content of the code section with an interrupt check at the
+// head of every loop; idx is the interrupt global. Bodies without a loop are copied
+// with their original size encoding.
+//
+// A body with loops is wrapped so that the trap sits outside every loop:
+//
+//	block $trap
+//	  block $fn (result …)   ;; takes the place of the function's own label
+//	    …                    ;; the original instructions; each loop starts with
+//	                         ;; global.get $g  br_if $trap
+//	  end
+//	  return
+//	end
+//	unreachable
+//
+// Keeping the trap out of the loop matters: with wazero's compiler, an inline
+// `if unreachable end` at the loop head halves a tight loop's speed, while the br_if
+// costs next to nothing. The wrapper needs a block type with the function's results;
+// when the module has none (a multi-value function with no matching [] -> results
+// type, or GC types), the function gets the inline check instead.
+func rewriteCode(bin []byte, s section, m *module, idx uint32) ([]byte, Stats, error) {
 	var stats Stats
 	r := sectionReader(bin, s)
 	n, err := r.u32()
 	if err != nil {
 		return nil, stats, fmt.Errorf("interrupt: code section: count: %w", err)
 	}
+	getG := appendU32([]byte{0x23}, idx)
+	inline := append(append([]byte(nil), getG...), 0x04, 0x40, 0x00, 0x0b) // global.get; if; unreachable; end
 	out := make([]byte, 0, len(r.b)+len(r.b)/16)
 	out = appendU32(out, n)
-	var loops []int // offsets in the current body just after a loop's block type
+	var loops []loopSite
 	for i := uint32(0); i < n; i++ {
-		fn := uint64(importFuncs) + uint64(i)
+		fn := uint64(m.importFuncs) + uint64(i)
 		entry := r.pos
 		size, err := r.u32()
 		if err != nil {
@@ -37,7 +61,8 @@ func rewriteCode(bin []byte, s section, importFuncs uint32, check []byte) ([]byt
 			return nil, stats, fmt.Errorf("interrupt: code section: function %d: body size %d at offset %#x exceeds the %d bytes left",
 				fn, size, at, len(r.b)-(at-r.base))
 		}
-		loops, err = scanBody(&reader{b: body, base: at}, loops[:0])
+		var code int // body offset of the first instruction
+		code, loops, err = scanBody(&reader{b: body, base: at}, loops[:0])
 		if err != nil {
 			return nil, stats, fmt.Errorf("interrupt: code section: function %d: %w", fn, err)
 		}
@@ -45,20 +70,45 @@ func rewriteCode(bin []byte, s section, importFuncs uint32, check []byte) ([]byt
 			out = append(out, r.b[entry:r.pos]...)
 			continue
 		}
-		grown := uint64(size) + uint64(len(loops))*uint64(len(check))
+		stats.Functions++
+		stats.Loops += len(loops)
+
+		bt, wrap := m.resultBlockType(i)
+		grown := uint64(size)
+		if wrap {
+			grown += 3 + uint64(len(bt)) + 4 // block 0x40, block bt … return, end, unreachable
+			for _, l := range loops {
+				grown += uint64(len(getG)) + 1 + uint64(u32Len(uint32(l.depth)))
+			}
+		} else {
+			grown += uint64(len(loops)) * uint64(len(inline))
+		}
 		if grown > 1<<32-1 {
 			return nil, stats, fmt.Errorf("interrupt: code section: function %d: instrumented body exceeds 4 GiB", fn)
 		}
 		out = appendU32(out, uint32(grown))
-		prev := 0
-		for _, p := range loops {
-			out = append(out, body[prev:p]...)
-			out = append(out, check...)
-			prev = p
+		out = append(out, body[:code]...)
+		if wrap {
+			out = append(out, 0x02, 0x40, 0x02)
+			out = append(out, bt...)
 		}
-		out = append(out, body[prev:]...)
-		stats.Functions++
-		stats.Loops += len(loops)
+		prev := code
+		for _, l := range loops {
+			out = append(out, body[prev:l.pos]...)
+			if wrap {
+				// Inside the loop, labels 0 … depth-1 are the original frames ($fn
+				// standing for the function), so depth is $trap.
+				out = append(out, getG...)
+				out = appendU32(append(out, 0x0d), uint32(l.depth))
+			} else {
+				out = append(out, inline...)
+			}
+			prev = l.pos
+		}
+		out = append(out, body[prev:]...) // ends with the original final end, now $fn's
+		if wrap {
+			out = append(out, 0x0f, 0x0b, 0x00, 0x0b)
+		}
 	}
 	if !r.done() {
 		return nil, stats, fmt.Errorf("interrupt: code section: %d trailing bytes after %d bodies at offset %#x",
@@ -67,22 +117,39 @@ func rewriteCode(bin []byte, s section, importFuncs uint32, check []byte) ([]byt
 	return out, stats, nil
 }
 
-// scanBody decodes one function body (locals and instructions) and appends to loops
-// the body-relative offset just past the block type of each loop. It fails unless the
+// u32Len is the length of the minimal LEB128 encoding of v.
+func u32Len(v uint32) int {
+	n := 1
+	for v >= 0x80 {
+		v >>= 7
+		n++
+	}
+	return n
+}
+
+// scanBody decodes one function body (locals and instructions). It returns the body
+// offset of the first instruction and appends each loop to loops. It fails unless the
 // instructions end with the `end` that closes the body, exactly at the body's end.
-func scanBody(r *reader, loops []int) ([]int, error) {
+func scanBody(r *reader, loops []loopSite) (int, []loopSite, error) {
 	n, err := r.u32()
 	if err != nil {
-		return loops, fmt.Errorf("local declarations: %w", err)
+		return 0, loops, fmt.Errorf("local declarations: %w", err)
 	}
 	for i := uint32(0); i < n; i++ {
 		if _, err := r.u32(); err != nil {
-			return loops, fmt.Errorf("local declaration %d: count: %w", i, err)
+			return 0, loops, fmt.Errorf("local declaration %d: count: %w", i, err)
 		}
 		if err := skipValType(r); err != nil {
-			return loops, fmt.Errorf("local declaration %d: %w", i, err)
+			return 0, loops, fmt.Errorf("local declaration %d: %w", i, err)
 		}
 	}
+	code := r.pos
+	loops, err = scanInstrs(r, loops)
+	return code, loops, err
+}
+
+// scanInstrs decodes instructions up to and including the end that closes the body.
+func scanInstrs(r *reader, loops []loopSite) ([]loopSite, error) {
 	depth := 1
 	for depth > 0 {
 		if r.done() {
@@ -100,8 +167,8 @@ func scanBody(r *reader, loops []int) ([]int, error) {
 			if err := skipBlockType(r); err != nil {
 				return loops, opErr(op, at, err)
 			}
-			loops = append(loops, r.pos)
 			depth++
+			loops = append(loops, loopSite{pos: r.pos, depth: depth})
 		case 0x1f: // try_table
 			if err := skipTryTable(r); err != nil {
 				return loops, opErr(op, at, err)

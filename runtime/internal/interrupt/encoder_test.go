@@ -82,7 +82,7 @@ func wasmModule(sections ...[]byte) []byte {
 	return cat("\x00asm", []byte{1, 0, 0, 0}, cat(anys(sections)...))
 }
 
-func funcType(params, results []byte) []byte {
+func fnType(params, results []byte) []byte {
 	return cat(0x60, u32(uint32(len(params))), params, u32(uint32(len(results))), results)
 }
 

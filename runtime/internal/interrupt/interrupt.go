@@ -110,9 +110,12 @@ type module struct {
 	importFuncs   uint32
 	importGlobals uint32
 	globals       uint32 // defined globals
-	global        int    // index of the global section in sections, or -1
-	export        int    // index of the export section in sections, or -1
-	code          int    // index of the code section in sections, or -1
+	types         []funcType
+	typesKnown    bool     // false when the type section uses GC forms other than func
+	funcTypes     []uint32 // type index of each defined function
+	global        int      // index of the global section in sections, or -1
+	export        int      // index of the export section in sections, or -1
+	code          int      // index of the code section in sections, or -1
 }
 
 // The module header: magic and version 1.
@@ -157,14 +160,10 @@ func Instrument(bin []byte) ([]byte, Stats, error) {
 	}
 	idx := uint32(total)
 
-	// check is the sequence inserted after each loop's block type.
-	check := append([]byte{0x23}, appendU32(nil, idx)...)
-	check = append(check, 0x04, 0x40, 0x00, 0x0b)
-
 	var code []byte
 	var stats Stats
 	if m.code >= 0 {
-		code, stats, err = rewriteCode(bin, m.sections[m.code], m.importFuncs, check)
+		code, stats, err = rewriteCode(bin, m.sections[m.code], m, idx)
 		if err != nil {
 			return nil, Stats{}, err
 		}
@@ -232,7 +231,7 @@ func parseModule(bin []byte) (*module, error) {
 		}
 		return nil, fmt.Errorf("interrupt: module header: unsupported version % x, want % x", bin[4:8], version)
 	}
-	m := &module{global: -1, export: -1, code: -1}
+	m := &module{global: -1, export: -1, code: -1, typesKnown: true}
 	r := &reader{b: bin, pos: 8}
 	lastRank := 0
 	for !r.done() {
@@ -258,6 +257,14 @@ func parseModule(bin []byte) (*module, error) {
 		}
 		s := section{id: id, start: start, body: body, end: r.off()}
 		switch id {
+		case secType:
+			if err := m.parseTypes(bin, s); err != nil {
+				return nil, fmt.Errorf("interrupt: type section: %w", err)
+			}
+		case secFunction:
+			if err := m.parseFunctions(bin, s); err != nil {
+				return nil, fmt.Errorf("interrupt: function section: %w", err)
+			}
 		case secImport:
 			if err := m.parseImports(bin, s); err != nil {
 				return nil, fmt.Errorf("interrupt: import section: %w", err)
@@ -462,4 +469,122 @@ func checkExports(bin []byte, s section) error {
 		return fmt.Errorf("%d trailing bytes at offset %#x", len(r.b)-r.pos, r.off())
 	}
 	return nil
+}
+
+// funcType is what Instrument needs of a function type: its parameter count and the
+// encoded value types of its results.
+type funcType struct {
+	params  uint32
+	results []byte // the encoded result types, back to back
+	count   uint32 // number of results
+}
+
+// parseTypes decodes the function types. A type section that uses the GC proposal's
+// forms (rec, sub, struct, array) leaves typesKnown false: Instrument then falls back
+// to checks that need no function type.
+func (m *module) parseTypes(bin []byte, s section) error {
+	r := sectionReader(bin, s)
+	n, err := r.u32()
+	if err != nil {
+		return fmt.Errorf("count: %w", err)
+	}
+	for i := uint32(0); i < n; i++ {
+		at := r.off()
+		form, err := r.byte()
+		if err != nil {
+			return fmt.Errorf("type %d: %w", i, err)
+		}
+		if form != 0x60 {
+			switch form {
+			case 0x4e, 0x50, 0x4f, 0x5f, 0x5e: // rec, sub, sub final, struct, array
+				m.typesKnown, m.types = false, nil
+				return nil
+			}
+			return fmt.Errorf("type %d: unknown type form %#x at offset %#x", i, form, at)
+		}
+		var ft funcType
+		if ft.params, _, err = skipValTypes(r); err != nil {
+			return fmt.Errorf("type %d: parameters: %w", i, err)
+		}
+		var start int
+		if ft.count, start, err = skipValTypes(r); err != nil {
+			return fmt.Errorf("type %d: results: %w", i, err)
+		}
+		ft.results = r.b[start:r.pos]
+		m.types = append(m.types, ft)
+	}
+	if !r.done() {
+		return fmt.Errorf("%d trailing bytes at offset %#x", len(r.b)-r.pos, r.off())
+	}
+	return nil
+}
+
+// skipValTypes skips a vector of value types. It returns the count and the reader
+// position of the first value type.
+func skipValTypes(r *reader) (uint32, int, error) {
+	n, err := r.u32()
+	if err != nil {
+		return 0, 0, err
+	}
+	start := r.pos
+	for i := uint32(0); i < n; i++ {
+		if err := skipValType(r); err != nil {
+			return 0, 0, err
+		}
+	}
+	return n, start, nil
+}
+
+// parseFunctions decodes the type index of each defined function.
+func (m *module) parseFunctions(bin []byte, s section) error {
+	r := sectionReader(bin, s)
+	n, err := r.u32()
+	if err != nil {
+		return fmt.Errorf("count: %w", err)
+	}
+	for i := uint32(0); i < n; i++ {
+		t, err := r.u32()
+		if err != nil {
+			return fmt.Errorf("function %d: type index: %w", uint64(m.importFuncs)+uint64(i), err)
+		}
+		m.funcTypes = append(m.funcTypes, t)
+	}
+	if !r.done() {
+		return fmt.Errorf("%d trailing bytes at offset %#x", len(r.b)-r.pos, r.off())
+	}
+	return nil
+}
+
+// resultBlockType returns the block type that has the results of defined function i
+// and no parameters: 0x40, a value type, or the index of a type [] -> results. It
+// reports false when there is none or the module's types are unknown.
+func (m *module) resultBlockType(i uint32) ([]byte, bool) {
+	if !m.typesKnown || int(i) >= len(m.funcTypes) || int(m.funcTypes[i]) >= len(m.types) {
+		return nil, false
+	}
+	ft := m.types[m.funcTypes[i]]
+	switch ft.count {
+	case 0:
+		return []byte{0x40}, true
+	case 1:
+		return ft.results, true
+	}
+	for j, t := range m.types {
+		if t.params == 0 && t.count == ft.count && string(t.results) == string(ft.results) {
+			return appendS33(nil, int64(j)), true
+		}
+	}
+	return nil, false
+}
+
+// appendS33 appends v as a minimal signed LEB128.
+func appendS33(b []byte, v int64) []byte {
+	for {
+		c := byte(v & 0x7f)
+		v >>= 7
+		if (v == 0 && c&0x40 == 0) || (v == -1 && c&0x40 != 0) {
+			return append(b, c)
+		}
+		b = append(b, c|0x80)
+	}
 }

@@ -13,9 +13,9 @@ import (
 
 // Types shared by the hand-assembled modules.
 var (
-	typeVoid   = funcType(nil, nil)                      // 0: () -> ()
-	typeUnary  = funcType([]byte{i32}, []byte{i32})      // 1: (i32) -> i32
-	typeBinary = funcType([]byte{i32, i32}, []byte{i32}) // 2: (i32, i32) -> i32
+	typeVoid   = fnType(nil, nil)                      // 0: () -> ()
+	typeUnary  = fnType([]byte{i32}, []byte{i32})      // 1: (i32) -> i32
+	typeBinary = fnType([]byte{i32, i32}, []byte{i32}) // 2: (i32, i32) -> i32
 	threeTypes = sec(secType, vec(typeVoid, typeUnary, typeBinary))
 )
 

@@ -125,7 +125,6 @@ var ret [2]uint64 // 16-byte return area, 8-aligned
 
 func retp() uint32 { return uint32(uintptr(unsafe.Pointer(&ret[0]))) }
 
-const iface = "chipmunk:parser/parser@0.1.0#"
 
 //go:wasmexport chipmunk:parser/parser@0.1.0#get-version
 func getVersion() uint32 {
@@ -377,4 +376,3 @@ func parse(data, n uint32, hasTS uint32, ts uint64) uint32 {
 //go:wasmexport cabi_post_chipmunk:parser/parser@0.1.0#parse
 func postParse(uint32) { release() }
 
-var _ = iface

@@ -8,6 +8,9 @@
 //   wit COMPONENT.wasm                print the component's WIT
 //   print WASM                        print WAT
 //   parse IN.wat OUT.wasm             assemble WAT (components too)
+//   nest COMPONENT.wasm OUT.wasm      wrap a component as a nested component of a new outer one
+//       that imports the same instances, instantiates the inner one with them and re-exports
+//       its interface (a composed component, as wac/wasm-compose would make)
 //   transpile COMPONENT.wasm OUTDIR NAME [IFACE=SPECIFIER ...]
 //       jco transpile: a JavaScript host for the component (the oracle)
 import { readFile, writeFile, mkdir } from "node:fs/promises";
@@ -47,6 +50,12 @@ switch (cmd) {
   case "parse":
     await writeFile(args[1], await parse(await readFile(args[0], "utf8")));
     break;
+  case "nest": {
+    const [component, out] = args;
+    if (!out) usage();
+    await writeFile(out, await parse(nest(await print(await readFile(component)))));
+    break;
+  }
   case "transpile": {
     const [component, outDir, name, ...maps] = args;
     if (!name) usage();
@@ -61,4 +70,33 @@ switch (cmd) {
   }
   default:
     usage();
+}
+
+// nest(wat): the inner component's leading type/import/alias items (everything before its first
+// core module) declare exactly its imports; the outer component repeats them, then holds the
+// inner component whole and instantiates it with its own imports.
+function nest(wat) {
+  const lines = wat.split("\n");
+  if (!lines[0].startsWith("(component")) throw new Error("nest: not a component");
+  const firstCore = lines.findIndex((l) => l.startsWith("  (core module"));
+  const head = lines.slice(1, firstCore);
+  const imports = [...head.join("\n").matchAll(/^  \(import "([^"]+)" \(instance (\$\S+)/gm)];
+  const exports = [...wat.matchAll(/^  \(export \S+ (?:\(;\d+;\) )?"([^"]+)" \(instance/gm)].map((m) => m[1]);
+  if (!imports.length || exports.length !== 1) throw new Error("nest: unexpected component shape");
+  const body = lines.slice(1).join("\n").replace(/\)\s*$/, "");
+  const withs = imports.map(([, name, id]) => `      (with "${name}" (instance ${id}))`).join("\n");
+  return [
+    "(component",
+    ...head,
+    "  (component $inner",
+    body.replace(/^/gm, "  "),
+    "  )",
+    "  (instance $plugin (instantiate $inner",
+    withs,
+    "  ))",
+    `  (alias export $plugin "${exports[0]}" (instance $iface))`,
+    `  (export "${exports[0]}" (instance $iface))`,
+    ")",
+    "",
+  ].join("\n");
 }

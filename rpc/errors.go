@@ -1,0 +1,134 @@
+package rpc
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"go.lsp.dev/jsonrpc2"
+
+	"github.com/chiphost/chiphost/runtime"
+	"github.com/chiphost/chiphost/schema"
+)
+
+// Error codes. The JSON-RPC and LSP ones come first; chiphost's own codes sit
+// in -31999…-31900, outside both reserved ranges (-32099…-32000 and
+// -32899…-32800). Every code is listed in spec/protocol.md.
+const (
+	CodeParseError           = jsonrpc2.ParseError           // -32700 malformed JSON or frame
+	CodeInvalidRequest       = jsonrpc2.InvalidRequest       // -32600 not a request, or a request after shutdown
+	CodeMethodNotFound       = jsonrpc2.MethodNotFound       // -32601
+	CodeInvalidParams        = jsonrpc2.InvalidParams        // -32602 wrong shapes, unknown ids, invalid config
+	CodeInternalError        = jsonrpc2.InternalError        // -32603 a chiphost bug
+	CodeServerNotInitialized = jsonrpc2.ServerNotInitialized // -32002 a request before initialize
+	CodeRequestCancelled     = jsonrpc2.Code(-32800)         // $/cancelRequest or shutdown ended the request
+	CodeRequestFailed        = jsonrpc2.Code(-32803)         // well-formed request that failed (LSP 3.17), e.g. busy
+
+	// CodePluginFailed: the plugin failed (trap, timeout, oom, abi) or
+	// reported an error (plugin-error) while serving the request.
+	CodePluginFailed = jsonrpc2.Code(-31900)
+	// CodeNotFound: no such plugin, session or file.
+	CodeNotFound = jsonrpc2.Code(-31901)
+	// CodeIO: reading or writing host files failed.
+	CodeIO = jsonrpc2.Code(-31902)
+	// CodeUnsupported: the plugin or request uses something chiphost does
+	// not support.
+	CodeUnsupported = jsonrpc2.Code(-31903)
+	// CodeSessionClosed: the session was closed or its instance discarded.
+	CodeSessionClosed = jsonrpc2.Code(-31904)
+)
+
+// kindInternal is the error kind of chiphost's own bugs.
+const kindInternal = "internal"
+
+// wireError builds a JSON-RPC error with structured data.
+func wireError(code jsonrpc2.Code, msg string, data *ErrorData) *jsonrpc2.Error {
+	e := jsonrpc2.NewError(code, msg)
+	if data != nil {
+		if b, err := json.Marshal(data); err == nil {
+			e.Data = b
+		}
+	}
+	return e
+}
+
+// invalidParams is -32602 with a detail.
+func invalidParams(format string, args ...any) *jsonrpc2.Error {
+	msg := fmt.Sprintf(format, args...)
+	return wireError(CodeInvalidParams, msg, &ErrorData{Kind: string(runtime.KindConfig), Detail: msg})
+}
+
+// notFound is CodeNotFound with a detail.
+func notFound(format string, args ...any) *jsonrpc2.Error {
+	msg := fmt.Sprintf(format, args...)
+	return wireError(CodeNotFound, msg, &ErrorData{Kind: string(runtime.KindNotFound), Detail: msg})
+}
+
+// errorData describes err for the wire (error data and failed sessions).
+// plugin names the plugin concerned when err does not.
+func errorData(err error, plugin string) *ErrorData {
+	if err == nil {
+		return nil
+	}
+	d := &ErrorData{Kind: kindInternal, Plugin: plugin, Detail: err.Error()}
+	var re *runtime.Error
+	if errors.As(err, &re) {
+		d.Kind = string(re.Kind)
+		d.Code = re.Code
+		if re.Plugin != "" {
+			d.Plugin = re.Plugin
+		}
+	}
+	var fe schema.Errors
+	if errors.As(err, &fe) {
+		d.Kind = string(runtime.KindConfig)
+		d.Errors = fe
+	}
+	switch {
+	case errors.Is(err, context.Canceled):
+		if d.Kind == kindInternal {
+			d.Kind = string(runtime.KindCancelled)
+		}
+	}
+	return d
+}
+
+// toWire maps any handler error onto its JSON-RPC error: this is the one
+// place where runtime errors, config errors and cancellation get their
+// codes. ctx is the request context: a request whose context was cancelled
+// is answered with -32800 whatever the error.
+func toWire(ctx context.Context, err error, plugin string) error {
+	if err == nil {
+		return nil
+	}
+	var we *jsonrpc2.Error
+	if errors.As(err, &we) {
+		return err // already coded; jsonrpc2 keeps the code and data through wrapping
+	}
+	if ctx.Err() != nil || errors.Is(err, context.Canceled) {
+		return wireError(CodeRequestCancelled, "request cancelled", &ErrorData{Kind: string(runtime.KindCancelled), Plugin: plugin, Detail: err.Error()})
+	}
+	d := errorData(err, plugin)
+	code := CodeInternalError
+	switch d.Kind {
+	case string(runtime.KindConfig):
+		code = CodeInvalidParams
+	case string(runtime.KindTrap), string(runtime.KindTimeout), string(runtime.KindOOM), string(runtime.KindABI), string(runtime.KindPluginError):
+		code = CodePluginFailed
+		if d.Code == "config" { // init-error.config: the plugin rejected its configuration
+			code = CodeInvalidParams
+		}
+	case string(runtime.KindNotFound):
+		code = CodeNotFound
+	case string(runtime.KindIO):
+		code = CodeIO
+	case string(runtime.KindUnsupported):
+		code = CodeUnsupported
+	case string(runtime.KindClosed):
+		code = CodeSessionClosed
+	case string(runtime.KindCancelled):
+		code = CodeRequestCancelled
+	}
+	return wireError(code, err.Error(), d)
+}

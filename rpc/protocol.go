@@ -1,0 +1,270 @@
+package rpc
+
+import (
+	"encoding/json"
+
+	"github.com/chiphost/chiphost/runtime"
+	"github.com/chiphost/chiphost/schema"
+)
+
+// ProtocolVersion is the version of the protocol described in
+// spec/protocol.md. It changes when a method changes incompatibly.
+const ProtocolVersion = "0.1.0"
+
+// ServerName is the name in InitializeResult.ServerInfo.
+const ServerName = "chiphost"
+
+// InitializeParams are the params of initialize.
+type InitializeParams struct {
+	ProcessID             *int                   `json:"processId,omitempty" jsonschema:"description=process id of the client; chiphost exits when it dies"`
+	ClientInfo            *ClientInfo            `json:"clientInfo,omitempty"`
+	Capabilities          map[string]any         `json:"capabilities,omitempty" jsonschema:"description=client capabilities (none are defined yet)"`
+	InitializationOptions *InitializationOptions `json:"initializationOptions,omitempty"`
+}
+
+// ClientInfo names the client.
+type ClientInfo struct {
+	Name    string `json:"name"`
+	Version string `json:"version,omitempty"`
+}
+
+// InitializationOptions configure the server for this client.
+type InitializationOptions struct {
+	// PluginDirs are extra plugin roots (Chipmunk layout: parsers/ and
+	// bytesources/ below each root), scanned before the server's own roots.
+	PluginDirs []string `json:"pluginDirs,omitempty"`
+	// LogLevel is the plugin log level: error, warn, info, debug or trace.
+	// It is handed to every plugin's init and filters window/logMessage.
+	LogLevel string `json:"logLevel,omitempty" jsonschema:"enum=error,enum=warn,enum=info,enum=debug,enum=trace"`
+}
+
+// InitializeResult is the result of initialize.
+type InitializeResult struct {
+	ServerInfo      ServerInfo         `json:"serverInfo"`
+	ProtocolVersion string             `json:"protocolVersion"`
+	Capabilities    ServerCapabilities `json:"capabilities"`
+}
+
+// ServerInfo names the server.
+type ServerInfo struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// ServerCapabilities tell the client what the server supports and its limits.
+type ServerCapabilities struct {
+	PluginKinds     []string `json:"pluginKinds"`
+	BuiltinParsers  []string `json:"builtinParsers"`
+	Cancellation    bool     `json:"cancellation"`
+	Progress        bool     `json:"progress"`
+	MaxFrameBytes   int      `json:"maxFrameBytes" jsonschema:"description=largest frame the server sends"`
+	MaxInFrameBytes int      `json:"maxInFrameBytes" jsonschema:"description=largest frame the server accepts"`
+	MaxGrabCount    int      `json:"maxGrabCount"`
+}
+
+// PluginInfo describes one discovered plugin (plugins/list).
+type PluginInfo struct {
+	ID          string             `json:"id" jsonschema:"description=the plugin directory (Chipmunk's plugin id); use it in sessions/open"`
+	Name        string             `json:"name"`
+	Kind        runtime.PluginKind `json:"kind" jsonschema:"enum=parser,enum=bytesource"`
+	Title       string             `json:"title"`
+	Description *string            `json:"description,omitempty"`
+	Version     string             `json:"version,omitempty"`
+	APIVersion  string             `json:"apiVersion,omitempty"`
+	Path        string             `json:"path"`
+	Readme      string             `json:"readme,omitempty"`
+	State       string             `json:"state" jsonschema:"enum=valid,enum=invalid"`
+	Error       *ErrorData         `json:"error,omitempty"`
+	Warnings    []string           `json:"warnings,omitempty"`
+}
+
+// PluginsListResult is the result of plugins/list and plugins/reload.
+type PluginsListResult struct {
+	Plugins []PluginInfo `json:"plugins"`
+}
+
+// PluginsChangedParams are the params of the plugins/changed notification.
+type PluginsChangedParams struct {
+	Roots []string `json:"roots"`
+}
+
+// PluginsDescribeParams are the params of plugins/describe.
+type PluginsDescribeParams struct {
+	ID string `json:"id" jsonschema:"description=a plugin id from plugins/list, a plugin name, or a path to a .wasm file"`
+}
+
+// PluginsDescribeResult is the result of plugins/describe.
+type PluginsDescribeResult struct {
+	ID            string                 `json:"id"`
+	Name          string                 `json:"name"`
+	Kind          runtime.PluginKind     `json:"kind" jsonschema:"enum=parser,enum=bytesource"`
+	Version       string                 `json:"version"`
+	APIVersion    string                 `json:"apiVersion"`
+	ConfigItems   []schema.Item          `json:"configItems"`
+	ConfigSchema  json.RawMessage        `json:"configSchema" jsonschema:"type=object,description=JSON Schema of the config object (no $schema; x-chipmunk-input / x-file-extensions / x-order annotations)"`
+	RenderOptions *runtime.RenderOptions `json:"renderOptions,omitempty"`
+	Warnings      []string               `json:"warnings,omitempty"`
+}
+
+// SourceSpec says where a session's bytes come from: exactly one of File,
+// Stdin or Plugin.
+type SourceSpec struct {
+	File   string                     `json:"file,omitempty" jsonschema:"description=path of a file to read"`
+	Stdin  bool                       `json:"stdin,omitempty" jsonschema:"description=read the server's stdin: only with --framing over a different channel; see spec"`
+	Plugin string                     `json:"plugin,omitempty" jsonschema:"description=id of a bytesource plugin"`
+	Config map[string]json.RawMessage `json:"config,omitempty" jsonschema:"description=configuration of the bytesource plugin keyed by config id"`
+}
+
+// ParserSpec chooses the parser: a plugin or a built-in.
+type ParserSpec struct {
+	Plugin  string                     `json:"plugin,omitempty" jsonschema:"description=id of a parser plugin"`
+	Config  map[string]json.RawMessage `json:"config,omitempty" jsonschema:"description=configuration of the parser plugin keyed by config id"`
+	Builtin string                     `json:"builtin,omitempty" jsonschema:"enum=text"`
+}
+
+// SessionsOpenParams are the params of sessions/open.
+type SessionsOpenParams struct {
+	Source SourceSpec `json:"source"`
+	Parser ParserSpec `json:"parser"`
+}
+
+// SessionsOpenResult is the result of sessions/open.
+type SessionsOpenResult struct {
+	Session       string                 `json:"session"`
+	Columns       []runtime.ColumnInfo   `json:"columns,omitempty"`
+	RenderOptions *runtime.RenderOptions `json:"renderOptions,omitempty"`
+}
+
+// Session states.
+const (
+	StateRunning = "running"
+	StateDone    = "done"
+	StateFailed  = "failed"
+	StateClosed  = "closed"
+)
+
+// SessionsUpdatedParams are the params of the sessions/updated notification.
+type SessionsUpdatedParams struct {
+	Session      string     `json:"session"`
+	Rows         uint64     `json:"rows" jsonschema:"description=rows parsed and stored so far"`
+	Bytes        uint64     `json:"bytes" jsonschema:"description=bytes read from the source so far"`
+	State        string     `json:"state" jsonschema:"enum=running,enum=done,enum=failed,enum=closed"`
+	Error        *ErrorData `json:"error,omitempty"`
+	SkippedBytes uint64     `json:"skippedBytes"`
+	ParseErrors  uint64     `json:"parseErrors"`
+}
+
+// SessionsGrabParams are the params of sessions/grab.
+type SessionsGrabParams struct {
+	Session string `json:"session"`
+	Start   uint64 `json:"start"`
+	Count   uint64 `json:"count" jsonschema:"description=at most maxGrabCount (10000)"`
+}
+
+// Row is one parsed item as sent to clients (sessions/grab and
+// sessions/items). It is encoded by hand (see rowstore.go); this type exists
+// for documentation and schemas.
+type Row struct {
+	Index      uint64         `json:"index"`
+	Line       *string        `json:"line,omitempty" jsonschema:"description=the message when the parser returns a single line"`
+	Columns    []string       `json:"columns,omitempty" jsonschema:"description=the message when the parser returns columns"`
+	Attachment *RowAttachment `json:"attachment,omitempty"`
+}
+
+// RowAttachment is an attachment a parser extracted; its data is saved in
+// the session's directory at Path (removed when the session closes).
+type RowAttachment struct {
+	Name         string   `json:"name"`
+	Size         uint64   `json:"size"`
+	Path         string   `json:"path"`
+	CreatedDate  *string  `json:"createdDate,omitempty"`
+	ModifiedDate *string  `json:"modifiedDate,omitempty"`
+	Messages     []uint64 `json:"messages,omitempty"`
+}
+
+// SessionsGrabResult is the result of sessions/grab.
+type SessionsGrabResult struct {
+	Items []Row `json:"items" jsonschema:"description=rows start..start+len(items)-1; fewer than count at the end of the rows parsed so far or when the 1 MiB frame cap is reached"`
+}
+
+// Credits are a stream's flow-control window.
+type Credits struct {
+	Rows uint64 `json:"rows" jsonschema:"description=rows the server may send"`
+}
+
+// SessionsStreamParams are the params of sessions/stream.
+type SessionsStreamParams struct {
+	Session       string   `json:"session"`
+	From          uint64   `json:"from,omitempty" jsonschema:"description=first row index to send (default 0)"`
+	Credits       *Credits `json:"credits,omitempty" jsonschema:"description=initial window (default 10000 rows)"`
+	WorkDoneToken any      `json:"workDoneToken,omitempty" jsonschema:"description=integer or string token for $/progress"`
+}
+
+// SessionsItemsParams are the params of the sessions/items notification.
+type SessionsItemsParams struct {
+	Session string `json:"session"`
+	Start   uint64 `json:"start" jsonschema:"description=index of the first item"`
+	Items   []Row  `json:"items"`
+}
+
+// SessionsCreditParams are the params of the sessions/credit notification.
+type SessionsCreditParams struct {
+	Session string  `json:"session"`
+	Credits Credits `json:"credits" jsonschema:"description=more rows the server may send (added to the window)"`
+}
+
+// SessionsStreamResult is the result of sessions/stream.
+type SessionsStreamResult struct {
+	Session string     `json:"session"`
+	Rows    uint64     `json:"rows" jsonschema:"description=rows sent by this stream"`
+	Next    uint64     `json:"next" jsonschema:"description=index after the last row sent"`
+	State   string     `json:"state" jsonschema:"enum=running,enum=done,enum=failed,enum=closed"`
+	Error   *ErrorData `json:"error,omitempty"`
+}
+
+// SessionsCloseParams are the params of sessions/close.
+type SessionsCloseParams struct {
+	Session string `json:"session"`
+}
+
+// CancelParams are the params of $/cancelRequest.
+type CancelParams struct {
+	ID any `json:"id" jsonschema:"description=id of the request to cancel (integer or string)"`
+}
+
+// ProgressParams are the params of $/progress.
+type ProgressParams struct {
+	Token any           `json:"token"`
+	Value ProgressValue `json:"value"`
+}
+
+// ProgressValue is LSP work-done progress.
+type ProgressValue struct {
+	Kind       string `json:"kind" jsonschema:"enum=begin,enum=report,enum=end"`
+	Title      string `json:"title,omitempty"`
+	Message    string `json:"message,omitempty"`
+	Percentage *int   `json:"percentage,omitempty"`
+}
+
+// LogMessageParams are the params of window/logMessage.
+type LogMessageParams struct {
+	Type    int    `json:"type" jsonschema:"enum=1,enum=2,enum=3,enum=4,enum=5,description=1 error 2 warning 3 info 4 log 5 debug"`
+	Message string `json:"message"`
+	Plugin  string `json:"plugin,omitempty"`
+	Session string `json:"session,omitempty"`
+	Source  string `json:"source,omitempty" jsonschema:"enum=log,enum=stdout,enum=stderr,enum=host"`
+}
+
+// ErrorData is the data of every chiphost error and the error of failed
+// sessions.
+type ErrorData struct {
+	Kind   string              `json:"kind" jsonschema:"enum=trap,enum=timeout,enum=oom,enum=abi,enum=plugin-error,enum=config,enum=io,enum=unsupported,enum=not-found,enum=cancelled,enum=closed,enum=internal"`
+	Plugin string              `json:"plugin,omitempty"`
+	Code   string              `json:"code,omitempty" jsonschema:"description=the plugin's own error case for plugin-error (e.g. config, io, unsupported, other)"`
+	Detail string              `json:"detail"`
+	Errors []schema.FieldError `json:"errors,omitempty" jsonschema:"description=per-field configuration errors (with -32602)"`
+}
+
+// Null is the result of methods that return nothing (shutdown,
+// sessions/close).
+type Null struct{}

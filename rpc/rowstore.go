@@ -1,0 +1,264 @@
+package rpc
+
+import (
+	"context"
+	"sort"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/chiphost/chiphost/runtime/driver"
+)
+
+// rowStore is a session's append-only on-disk row store: rows.json holds
+// each row's JSON encoding back to back (encoded once, when the row arrives),
+// and rows.idx holds, for row i, the little-endian uint64 end offset of its
+// encoding. Reading rows [a, b) is two ReadAt calls, so grab and stream are
+// random access with memory bounded by the request, whatever the input size.
+//
+// # Notes
+//
+//   - One goroutine appends (the session's parse loop); any number read.
+//     Readers see only rows committed by a finished append.
+//   - close releases the files; later reads fail with errClosedStore.
+type rowStore struct {
+	data, index *os.File
+
+	mu     sync.RWMutex // held for reading by readers, for writing by close
+	closed bool
+
+	cmu     sync.Mutex
+	rows    uint64 // committed rows
+	size    uint64 // committed data bytes
+	changed chan struct{}
+
+	// writer-side buffers, used only by append
+	dbuf, ibuf []byte
+	attach     driver.AttachmentStore
+}
+
+var errClosedStore = errors.New("session closed")
+
+func newRowStore(dir string) (*rowStore, error) {
+	data, err := os.OpenFile(filepath.Join(dir, "rows.json"), os.O_CREATE|os.O_RDWR|os.O_TRUNC, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("row store: %w", err)
+	}
+	index, err := os.OpenFile(filepath.Join(dir, "rows.idx"), os.O_CREATE|os.O_RDWR|os.O_TRUNC, 0o600)
+	if err != nil {
+		data.Close()
+		return nil, fmt.Errorf("row store: %w", err)
+	}
+	return &rowStore{
+		data: data, index: index, changed: make(chan struct{}),
+		attach: driver.AttachmentStore{Dir: filepath.Join(dir, "attachments")},
+	}, nil
+}
+
+// Rows implements driver.Sink: it encodes the batch and appends it.
+func (st *rowStore) Rows(_ context.Context, rows []driver.Row) error {
+	return st.append(rows)
+}
+
+// append encodes rows and commits them.
+func (st *rowStore) append(rows []driver.Row) error {
+	st.cmu.Lock()
+	off := st.size
+	st.cmu.Unlock()
+	d, ix := st.dbuf[:0], st.ibuf[:0]
+	for _, r := range rows {
+		var err error
+		d, err = st.appendRow(d, r)
+		if err != nil {
+			return err
+		}
+		d = append(d, ',') // rows are stored comma-terminated, ready to splice
+		ix = binary.LittleEndian.AppendUint64(ix, off+uint64(len(d)))
+	}
+	st.dbuf, st.ibuf = d, ix
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	if st.closed {
+		return errClosedStore
+	}
+	if _, err := st.data.Write(d); err != nil {
+		return fmt.Errorf("row store: %w", err)
+	}
+	if _, err := st.index.Write(ix); err != nil {
+		return fmt.Errorf("row store: %w", err)
+	}
+	st.cmu.Lock()
+	st.rows += uint64(len(rows))
+	st.size += uint64(len(d))
+	close(st.changed)
+	st.changed = make(chan struct{})
+	st.cmu.Unlock()
+	return nil
+}
+
+// count returns the committed row count and a channel closed at the next
+// commit.
+func (st *rowStore) count() (uint64, <-chan struct{}) {
+	st.cmu.Lock()
+	defer st.cmu.Unlock()
+	return st.rows, st.changed
+}
+
+// appendRow appends one row's JSON: {"index":N,"line":"…"} or
+// {"index":N,"columns":[…]}, plus "attachment" when present. No reflection.
+func (st *rowStore) appendRow(b []byte, r driver.Row) ([]byte, error) {
+	b = append(b, `{"index":`...)
+	b = strconv.AppendUint(b, r.Index, 10)
+	if m := r.Item.Message; m != nil {
+		if m.Columns != nil {
+			b = append(b, `,"columns":[`...)
+			for i, c := range m.Columns {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = appendString(b, c)
+			}
+			b = append(b, ']')
+		} else {
+			b = append(b, `,"line":`...)
+			b = appendString(b, m.Line)
+		}
+	}
+	if a := r.Item.Attachment; a != nil {
+		path, err := st.attach.Save(a.Name, a.Data)
+		if err != nil {
+			return nil, fmt.Errorf("saving attachment %q: %w", a.Name, err)
+		}
+		b = append(b, `,"attachment":{"name":`...)
+		b = appendString(b, a.Name)
+		b = append(b, `,"size":`...)
+		b = strconv.AppendUint(b, a.Size, 10)
+		b = append(b, `,"path":`...)
+		b = appendString(b, path)
+		if a.CreatedDate != nil {
+			b = append(b, `,"createdDate":`...)
+			b = appendString(b, *a.CreatedDate)
+		}
+		if a.ModifiedDate != nil {
+			b = append(b, `,"modifiedDate":`...)
+			b = appendString(b, *a.ModifiedDate)
+		}
+		if len(a.Messages) > 0 {
+			b = append(b, `,"messages":[`...)
+			for i, m := range a.Messages {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = strconv.AppendUint(b, m, 10)
+			}
+			b = append(b, ']')
+		}
+		b = append(b, '}')
+	}
+	return append(b, '}'), nil
+}
+
+// read appends to dst the JSON of rows [start, start+count) that are
+// committed, comma-separated, stopping before maxBytes would be exceeded (but
+// always at least one row). It returns dst and the number of rows appended.
+func (st *rowStore) read(dst []byte, start, count uint64, maxBytes int) ([]byte, uint64, error) {
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	if st.closed {
+		return dst, 0, errClosedStore
+	}
+	rows, _ := st.count()
+	if start >= rows || count == 0 {
+		return dst, 0, nil
+	}
+	count = min(count, rows-start)
+	// Ends of rows start-1 … start+count-1.
+	first := start
+	if first > 0 {
+		first--
+	}
+	ix := make([]byte, 8*(start+count-first))
+	if _, err := st.index.ReadAt(ix, int64(8*first)); err != nil {
+		return dst, 0, fmt.Errorf("row store index: %w", err)
+	}
+	end := func(i uint64) uint64 { // end offset of row i (first ≤ i)
+		return binary.LittleEndian.Uint64(ix[8*(i-first):])
+	}
+	var from uint64
+	if start > 0 {
+		from = end(start - 1)
+	}
+	// The largest n ≥ 1 whose rows fit in maxBytes.
+	n := uint64(sort.Search(int(count), func(k int) bool {
+		return end(start+uint64(k))-from > uint64(maxBytes)
+	}))
+	n = max(n, 1)
+	to := end(start+n-1) - 1 // drop the last row's comma
+	base := len(dst)
+	dst = append(dst, make([]byte, int(to-from))...)
+	if _, err := st.data.ReadAt(dst[base:], int64(from)); err != nil {
+		return dst[:base], 0, fmt.Errorf("row store data: %w", err)
+	}
+	return dst, n, nil
+}
+
+// close releases the files. The directory is removed by the session.
+func (st *rowStore) close() {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.closed {
+		return
+	}
+	st.closed = true
+	st.data.Close()
+	st.index.Close()
+}
+
+// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD;
+// HTML characters are not escaped.
+func appendString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}

@@ -1,0 +1,383 @@
+package rpc
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"go.lsp.dev/jsonrpc2"
+)
+
+// Framing selects how messages are delimited on the byte stream.
+type Framing string
+
+// The two framings.
+const (
+	// FramingHeader is LSP's base protocol: "Content-Length: N\r\n\r\n" and
+	// N bytes of JSON. The default.
+	FramingHeader Framing = "header"
+	// FramingNDJSON is one compact JSON message per line (MCP's stdio
+	// framing). Blank lines are ignored, so it can be typed in a terminal.
+	FramingNDJSON Framing = "ndjson"
+)
+
+// Frame limits.
+const (
+	// MaxInFrame is the largest incoming frame accepted. A larger one is
+	// answered with -32600 and skipped; the connection goes on.
+	MaxInFrame = 64 << 20
+	// MaxOutFrame is the soft cap of frames the server sends: grab results
+	// and sessions/items notifications are cut to stay below it.
+	MaxOutFrame = 1 << 20
+	// maxHeaderLine bounds one header line.
+	maxHeaderLine = 8 << 10
+)
+
+// stream is the jsonrpc2.Stream chiphost serves on. The library's own
+// framers end the connection on the first malformed frame and allocate a
+// declared Content-Length (up to 1 GiB) before reading it; this one answers
+// malformed frames with an error response and reads on, caps incoming frames
+// at MaxInFrame without allocating them, writes responses even when the
+// request's context was cancelled (so -32800 replies go out), and traces
+// every frame when asked to.
+//
+// It implements the library's frame interface (ReadFrame, WriteFrame), so
+// batches keep working.
+type stream struct {
+	framing Framing
+	r       *bufio.Reader
+	w       io.Writer
+	c       io.Closer
+	trace   *tracer
+	onBad   func(msg string) // logs a malformed frame
+
+	rbuf []byte
+
+	wmu  sync.Mutex
+	wbuf []byte
+
+	closeOnce sync.Once
+	readDone  chan struct{} // closed when reading stops (EOF or error)
+}
+
+func newStream(rwc io.ReadWriteCloser, framing Framing, trace *tracer, onBad func(string)) *stream {
+	if framing == "" {
+		framing = FramingHeader
+	}
+	return &stream{
+		framing:  framing,
+		r:        bufio.NewReaderSize(rwc, 64<<10),
+		w:        rwc,
+		c:        rwc,
+		trace:    trace,
+		onBad:    onBad,
+		readDone: make(chan struct{}),
+	}
+}
+
+// frameError is a malformed frame that was skipped; the stream can go on.
+type frameError struct {
+	code jsonrpc2.Code
+	msg  string
+}
+
+func (e *frameError) Error() string { return e.msg }
+
+// Read implements jsonrpc2.Stream (used only if the library bypasses
+// ReadFrame).
+func (s *stream) Read(ctx context.Context) (jsonrpc2.Message, int64, error) {
+	body, n, err := s.ReadFrame(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	msg, err := jsonrpc2.DecodeMessage(body)
+	return msg, n, err
+}
+
+// ReadFrame returns the next well-formed frame. Malformed frames are
+// answered here and skipped.
+func (s *stream) ReadFrame(ctx context.Context) ([]byte, int64, error) {
+	for {
+		var (
+			body []byte
+			n    int64
+			err  error
+		)
+		if s.framing == FramingNDJSON {
+			body, n, err = s.readLine()
+		} else {
+			body, n, err = s.readHeaderFrame()
+		}
+		var fe *frameError
+		if errors.As(err, &fe) {
+			s.reject(fe.code, fe.msg, nil)
+			continue
+		}
+		if err != nil {
+			s.closeOnce.Do(func() { close(s.readDone) })
+			return nil, 0, err
+		}
+		if s.framing == FramingNDJSON && len(bytes.TrimSpace(body)) == 0 {
+			continue
+		}
+		if !json.Valid(body) {
+			s.reject(CodeParseError, "parse error: invalid JSON", body)
+			continue
+		}
+		s.trace.record("recv", body)
+		if i := skipSpace(body); i < len(body) && body[i] == '[' {
+			return body, n, nil // batch: the library answers bad members
+		}
+		if _, err := jsonrpc2.DecodeMessage(body); err != nil {
+			s.reject(CodeInvalidRequest, "invalid request: "+err.Error(), nil)
+			continue
+		}
+		return body, n, nil
+	}
+}
+
+func skipSpace(b []byte) int {
+	i := 0
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
+		i++
+	}
+	return i
+}
+
+// reject answers a malformed frame with a null-id error response.
+func (s *stream) reject(code jsonrpc2.Code, msg string, body []byte) {
+	if body != nil {
+		s.trace.recordInvalid("recv", body)
+	}
+	if s.onBad != nil {
+		s.onBad(msg)
+	}
+	resp := jsonrpc2.NewResponse(jsonrpc2.ID{}, nil, jsonrpc2.NewError(code, msg))
+	if data, err := jsonrpc2.EncodeMessage(resp); err == nil {
+		_, _ = s.WriteFrame(context.Background(), data)
+	}
+}
+
+// readHeaderFrame reads one Content-Length frame.
+func (s *stream) readHeaderFrame() ([]byte, int64, error) {
+	length, consumed := -1, 0
+	bad := ""
+	for {
+		line, err := s.r.ReadSlice('\n')
+		consumed += len(line)
+		if errors.Is(err, bufio.ErrBufferFull) || (err == nil && len(line) > maxHeaderLine) {
+			bad = "header line too long"
+			if err := s.skipLine(); err != nil {
+				return nil, 0, err
+			}
+			continue
+		}
+		if err != nil {
+			if err == io.EOF && consumed > 0 {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, 0, err
+		}
+		t := strings.TrimRight(string(line), "\r\n")
+		if t == "" {
+			if consumed == len(line) {
+				continue // stray blank line between frames
+			}
+			break
+		}
+		name, value, ok := strings.Cut(t, ":")
+		if !ok {
+			bad = fmt.Sprintf("invalid header line %q", truncate(t, 80))
+			continue
+		}
+		if strings.EqualFold(strings.TrimSpace(name), "Content-Length") {
+			n, err := strconv.ParseInt(strings.TrimSpace(value), 10, 64)
+			if err != nil || n <= 0 {
+				bad = fmt.Sprintf("invalid Content-Length %q", truncate(strings.TrimSpace(value), 40))
+				continue
+			}
+			if n > MaxInFrame {
+				// Skip the body without holding it.
+				if _, err := io.CopyN(io.Discard, s.r, n); err != nil {
+					return nil, 0, io.ErrUnexpectedEOF
+				}
+				return nil, 0, &frameError{CodeInvalidRequest, fmt.Sprintf("frame of %d bytes exceeds the %d-byte limit", n, MaxInFrame)}
+			}
+			length = int(n)
+		}
+	}
+	if bad != "" {
+		// The body length is unknown or untrusted: the header block was
+		// consumed; resynchronise on the next header.
+		if length > 0 {
+			if _, err := io.CopyN(io.Discard, s.r, int64(length)); err != nil {
+				return nil, 0, io.ErrUnexpectedEOF
+			}
+		}
+		return nil, 0, &frameError{CodeParseError, "parse error: " + bad}
+	}
+	if length < 0 {
+		return nil, 0, &frameError{CodeParseError, "parse error: header without Content-Length"}
+	}
+	if cap(s.rbuf) < length || cap(s.rbuf) > 4*MaxOutFrame && length < MaxOutFrame {
+		s.rbuf = make([]byte, length) // grow, or shrink after a huge frame
+	}
+	body := s.rbuf[:length]
+	if _, err := io.ReadFull(s.r, body); err != nil {
+		return nil, 0, io.ErrUnexpectedEOF
+	}
+	return body, int64(consumed + length), nil
+}
+
+// skipLine discards input up to and including the next newline.
+func (s *stream) skipLine() error {
+	for {
+		_, err := s.r.ReadSlice('\n')
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, bufio.ErrBufferFull) {
+			return err
+		}
+	}
+}
+
+// readLine reads one NDJSON frame.
+func (s *stream) readLine() ([]byte, int64, error) {
+	s.rbuf = s.rbuf[:0]
+	var n int64
+	for {
+		chunk, err := s.r.ReadSlice('\n')
+		n += int64(len(chunk))
+		if len(s.rbuf)+len(chunk) > MaxInFrame {
+			if errors.Is(err, bufio.ErrBufferFull) {
+				if err := s.skipLine(); err != nil {
+					return nil, 0, err
+				}
+			}
+			s.rbuf = nil
+			return nil, 0, &frameError{CodeInvalidRequest, fmt.Sprintf("line exceeds the %d-byte limit", MaxInFrame)}
+		}
+		s.rbuf = append(s.rbuf, chunk...)
+		if err == nil {
+			body := bytes.TrimRight(s.rbuf, "\r\n")
+			return body, n, nil
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		if err == io.EOF && len(bytes.TrimSpace(s.rbuf)) > 0 {
+			return bytes.TrimSpace(s.rbuf), n, nil // last line without a newline
+		}
+		return nil, 0, err
+	}
+}
+
+// Write implements jsonrpc2.Stream.
+func (s *stream) Write(ctx context.Context, msg jsonrpc2.Message) (int64, error) {
+	data, err := jsonrpc2.EncodeMessage(msg)
+	if err != nil {
+		return 0, fmt.Errorf("encoding message: %w", err)
+	}
+	return s.WriteFrame(ctx, data)
+}
+
+// WriteFrame frames data and writes it with one Write. It deliberately
+// ignores ctx: a response to a cancelled request must still be sent.
+func (s *stream) WriteFrame(_ context.Context, data []byte) (int64, error) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	buf := s.wbuf[:0]
+	if s.framing == FramingNDJSON {
+		buf = append(buf, data...)
+		buf = append(buf, '\n')
+	} else {
+		buf = append(buf, "Content-Length: "...)
+		buf = strconv.AppendInt(buf, int64(len(data)), 10)
+		buf = append(buf, "\r\n\r\n"...)
+		buf = append(buf, data...)
+	}
+	if cap(buf) <= 4*MaxOutFrame {
+		s.wbuf = buf // keep the buffer unless a huge frame grew it
+	}
+	s.trace.record("send", data)
+	n, err := s.w.Write(buf)
+	return int64(n), err
+}
+
+// Close implements jsonrpc2.Stream.
+func (s *stream) Close() error { return s.c.Close() }
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// tracer writes every frame to a trace file as one JSON line:
+// {"time":"…","dir":"recv"|"send","msg":{…}} (or "invalid":"…" for a frame
+// that was not JSON). A nil *tracer records nothing.
+type tracer struct {
+	mu  sync.Mutex
+	w   io.Writer
+	buf []byte
+}
+
+func newTracer(w io.Writer) *tracer {
+	if w == nil {
+		return nil
+	}
+	return &tracer{w: w}
+}
+
+func (t *tracer) record(dir string, msg []byte) {
+	if t == nil {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	b := t.buf[:0]
+	b = append(b, `{"time":"`...)
+	b = time.Now().UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","dir":"`...)
+	b = append(b, dir...)
+	b = append(b, `","msg":`...)
+	if bytes.IndexByte(msg, '\n') >= 0 {
+		var c bytes.Buffer
+		if json.Compact(&c, msg) == nil {
+			msg = c.Bytes()
+		}
+	}
+	b = append(b, msg...)
+	b = append(b, "}\n"...)
+	_, _ = t.w.Write(b)
+	if cap(b) <= 4*MaxOutFrame {
+		t.buf = b
+	}
+}
+
+func (t *tracer) recordInvalid(dir string, frame []byte) {
+	if t == nil {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	b := t.buf[:0]
+	b = append(b, `{"time":"`...)
+	b = time.Now().UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","dir":"`...)
+	b = append(b, dir...)
+	b = append(b, `","invalid":`...)
+	b = appendString(b, string(frame))
+	b = append(b, "}\n"...)
+	_, _ = t.w.Write(b)
+}
