@@ -2,12 +2,12 @@ package rpc
 
 import (
 	"context"
-	"sort"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"sync"
 	"unicode/utf8"

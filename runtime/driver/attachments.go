@@ -20,7 +20,11 @@ func (s *AttachmentStore) Save(name string, data []byte) (string, error) {
 	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
 		return "", fmt.Errorf("attachment %q: %w", name, err)
 	}
-	stem, ext := splitExt(filepath.Base(name))
+	base := filepath.Base(name)
+	if base == "." || base == string(filepath.Separator) {
+		base = ""
+	}
+	stem, ext := splitExt(base)
 	stem = sanitize(stem)
 	if stem == "" {
 		stem = "attachment"

@@ -18,6 +18,26 @@
 // strings and byte lists into arena blocks it owns, takes [Value]s from a
 // slab, caches layouts per *wit.Type, and reuses all of it after [Lifter.Reset].
 //
+// Where the canonical ABI leaves a choice or is lenient, lifting follows
+// CanonicalABI.md exactly:
+//
+//   - bool: any non-zero byte (in memory) or i32 (flat) is true
+//     (convert_int_to_bool); it is never an error.
+//   - u8, s8, u16, s16 from a flat i32: the unused high bits are ignored
+//     (lift_flat_unsigned/signed); an i32 payload in a joined i64 slot of a
+//     flat variant is wrapped to 32 bits (wrap_i64_to_i32).
+//   - flags: bits beyond the last flag are ignored (unpack_flags_from_int).
+//   - f32 and f64: every NaN becomes the canonical NaN (canonicalize_nan).
+//   - discriminants, chars (Unicode scalar values), UTF-8, and the bounds
+//     and alignment of every pointer (empty strings and lists included) are
+//     checked, as the spec's trap_if calls do.
+//
+// Beyond the spec, lists of zero-size elements are limited to
+// MaxEmptyListLen, and Lifter.MaxBytes bounds the memory of a lift.
+// Lowering is strict about host values: a bool must be 0 or 1, integers must
+// be in range, flags must not set unknown bits, and NaNs are stored
+// canonical (the spec's deterministic profile).
+//
 // Typical use:
 //
 //	sig := abi.ExportSignature(parse)

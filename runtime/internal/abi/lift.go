@@ -132,6 +132,8 @@ func (l *Lifter) charge(n int64) error {
 }
 
 // overLimit is charge's error, out of line so that charge inlines.
+//
+//go:noinline
 func (l *Lifter) overLimit() error {
 	return errorf("lifted values exceed the limit of %d bytes", l.MaxBytes)
 }
@@ -147,6 +149,8 @@ func (l *Lifter) copyBytes(src []byte) []byte {
 }
 
 // copyBytesSlow is copyBytes when the current block is full.
+//
+//go:noinline
 func (l *Lifter) copyBytesSlow(src []byte) []byte {
 	n := len(src)
 	if n > arenaBlock/4 {
@@ -179,6 +183,8 @@ func (l *Lifter) values(n int) []Value {
 }
 
 // valuesSlow is values when the current chunk is full.
+//
+//go:noinline
 func (l *Lifter) valuesSlow(n int) []Value {
 	if n == 0 {
 		return nil
@@ -327,6 +333,8 @@ func read(mem Memory, ptr uint32, n uint64, what string) ([]byte, error) {
 }
 
 // rangeError is read's error, out of line so that read inlines.
+//
+//go:noinline
 func rangeError(what string, ptr uint32, n uint64, msg string) error {
 	return errorf("%s at %#x (%d bytes) %s", what, ptr, n, msg)
 }

@@ -1,0 +1,165 @@
+package rpc
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/chiphost/chiphost/runtime"
+	"github.com/chiphost/chiphost/schema"
+)
+
+// pluginRegistry caches the result of discovering the plugin roots.
+type pluginRegistry struct {
+	host *runtime.Host
+
+	mu      sync.Mutex
+	entries []*runtime.Entry
+	roots   string // the roots entries were discovered from
+	valid   bool
+}
+
+// list returns the discovered entries, discovering when the roots changed
+// or the cache was invalidated (or force).
+func (r *pluginRegistry) list(ctx context.Context, roots []string, force bool) []*runtime.Entry {
+	key := strings.Join(roots, "\x00")
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if force || !r.valid || r.roots != key {
+		r.entries = r.host.Discover(ctx, roots)
+		r.roots, r.valid = key, true
+	}
+	return r.entries
+}
+
+func (r *pluginRegistry) invalidate() {
+	r.mu.Lock()
+	r.valid = false
+	r.mu.Unlock()
+}
+
+// resolve finds a plugin by id (its directory), by name, or as a path to a
+// .wasm file, and checks its kind.
+func (s *Server) resolvePlugin(ctx context.Context, ref string, kind runtime.PluginKind) (string, *runtime.Plugin, error) {
+	if ref == "" {
+		return "", nil, invalidParams("plugin: missing plugin id")
+	}
+	var match *runtime.Entry
+	for _, e := range s.plugins.list(ctx, s.roots(), false) {
+		if e.ID == ref || e.Dir == ref || e.WasmPath == ref {
+			match = e
+			break
+		}
+		if e.Name == ref && match == nil && (kind == "" || e.Kind == kind) {
+			match = e
+		}
+	}
+	var (
+		id = ref
+		p  *runtime.Plugin
+	)
+	switch {
+	case match != nil:
+		if match.Err != nil {
+			return "", nil, fmt.Errorf("plugin %s is invalid: %w", match.Name, match.Err)
+		}
+		id, p = match.ID, match.Plugin
+	case strings.HasSuffix(ref, ".wasm"):
+		abs, err := filepath.Abs(ref)
+		if err != nil {
+			return "", nil, invalidParams("plugin %q: %v", ref, err)
+		}
+		if _, err := os.Stat(abs); err != nil {
+			return "", nil, notFound("plugin %q: no such file", ref)
+		}
+		p, err = s.opts.Host.Load(ctx, abs)
+		if err != nil {
+			return "", nil, err
+		}
+		id = abs
+	default:
+		return "", nil, notFound("plugin %q: no such plugin (see plugins/list) and not a .wasm path", ref)
+	}
+	if kind != "" && p.Kind != kind {
+		return "", nil, invalidParams("plugin %s is a %s, want a %s", p.Name, p.Kind, kind)
+	}
+	return id, p, nil
+}
+
+func (s *Server) pluginsList(ctx context.Context, _ *struct{}) (*PluginsListResult, error) {
+	return s.listResult(ctx, false), nil
+}
+
+func (s *Server) pluginsReload(ctx context.Context, _ *struct{}) (*PluginsListResult, error) {
+	return s.listResult(ctx, true), nil
+}
+
+func (s *Server) listResult(ctx context.Context, force bool) *PluginsListResult {
+	entries := s.plugins.list(ctx, s.roots(), force)
+	out := &PluginsListResult{Plugins: make([]PluginInfo, 0, len(entries))}
+	for _, e := range entries {
+		info := PluginInfo{
+			ID: e.ID, Name: e.Name, Kind: e.Kind, Title: e.Title, Description: e.Description,
+			Path: e.WasmPath, Readme: e.Readme, State: "valid", Warnings: e.Warnings,
+		}
+		if e.Plugin != nil {
+			info.Version = e.Plugin.Version.String()
+			info.APIVersion = e.Plugin.APIVersion.String()
+		}
+		if !e.Valid() {
+			info.State = "invalid"
+			err := e.Err
+			if err == nil {
+				err = fmt.Errorf("plugin %s is invalid", e.Name)
+			}
+			info.Error = errorData(err, e.Name)
+		}
+		out.Plugins = append(out.Plugins, info)
+	}
+	return out
+}
+
+func (s *Server) pluginsDescribe(ctx context.Context, p *PluginsDescribeParams) (*PluginsDescribeResult, error) {
+	id, pl, err := s.resolvePlugin(ctx, p.ID, "")
+	if err != nil {
+		return nil, err
+	}
+	items := pl.ConfigSchemas
+	if items == nil {
+		items = []schema.Item{}
+	}
+	js, err := json.Marshal(schema.JSONSchema(items))
+	if err != nil {
+		return nil, fmt.Errorf("encoding config schema of %s: %w", pl.Name, err)
+	}
+	return &PluginsDescribeResult{
+		ID: id, Name: pl.Name, Kind: pl.Kind,
+		Version: pl.Version.String(), APIVersion: pl.APIVersion.String(),
+		ConfigItems: items, ConfigSchema: js, RenderOptions: pl.RenderOptions, Warnings: pl.Warnings,
+	}, nil
+}
+
+// pluginConfig validates a JSON config object against a plugin's schema and
+// completes it with defaults.
+func pluginConfig(p *runtime.Plugin, raw map[string]json.RawMessage) ([]schema.Setting, error) {
+	given, err := schema.ValuesFromJSON(p.ConfigSchemas, raw)
+	if err != nil {
+		return nil, configError(p.Name, err)
+	}
+	settings, err := schema.Complete(p.ConfigSchemas, given)
+	if err != nil {
+		return nil, configError(p.Name, err)
+	}
+	return settings, nil
+}
+
+// configError is -32602 with data.errors.
+func configError(plugin string, err error) error {
+	d := errorData(err, plugin)
+	d.Kind = string(runtime.KindConfig)
+	return wireError(CodeInvalidParams, fmt.Sprintf("invalid configuration for %s: %v", plugin, err), d)
+}
