@@ -109,6 +109,12 @@ func (st *rowStore) count() (uint64, <-chan struct{}) {
 	return st.rows, st.changed
 }
 
+// rowsCommitted returns the committed row count.
+func (st *rowStore) rowsCommitted() uint64 {
+	n, _ := st.count()
+	return n
+}
+
 // appendRow appends one row's JSON: {"index":N,"line":"…"} or
 // {"index":N,"columns":[…]}, plus "attachment" when present. No reflection.
 func (st *rowStore) appendRow(b []byte, r driver.Row) ([]byte, error) {

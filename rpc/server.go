@@ -57,6 +57,10 @@ type Options struct {
 	// UpdateInterval is the minimum gap between two sessions/updated
 	// notifications of one session (default 50ms, i.e. at most 20/s).
 	UpdateInterval time.Duration
+	// EOFGrace is how long the server lets requests in flight finish after
+	// its input ends, before cancelling them (default 5s). Clients that
+	// want every answer keep stdin open until they have them.
+	EOFGrace time.Duration
 	// LogRate bounds window/logMessage notifications per second
 	// (default 200); extra lines are counted and reported once.
 	LogRate int
@@ -73,9 +77,15 @@ type Server struct {
 	log  zerolog.Logger
 	sem  chan struct{}
 
-	conn      jsonrpc2.Conn
-	canceller func(jsonrpc2.ID)
-	baseCtx   context.Context
+	conn    jsonrpc2.Conn
+	baseCtx context.Context
+
+	// inflight maps the ids of running requests to their cancel functions
+	// ($/cancelRequest). jsonrpc2.CancelHandler is not used: it derives a
+	// context from the library's pooled request context, whose propagation
+	// goroutine can touch the recycled request (a crash in v1.0.1).
+	imu      sync.Mutex
+	inflight map[jsonrpc2.ID]context.CancelFunc
 
 	mu          sync.Mutex
 	initialized bool
@@ -120,6 +130,9 @@ func NewServer(opts *Options) (*Server, error) {
 	if o.UpdateInterval <= 0 {
 		o.UpdateInterval = 50 * time.Millisecond
 	}
+	if o.EOFGrace <= 0 {
+		o.EOFGrace = 5 * time.Second
+	}
 	if o.LogRate <= 0 {
 		o.LogRate = 200
 	}
@@ -135,6 +148,7 @@ func NewServer(opts *Options) (*Server, error) {
 		sem:         make(chan struct{}, o.MaxConcurrent),
 		exitCh:      make(chan struct{}),
 		pluginLevel: runtime.LevelInfo,
+		inflight:    map[jsonrpc2.ID]context.CancelFunc{},
 	}
 	s.plugins.host = o.Host
 	s.sessions.init()
@@ -228,10 +242,14 @@ func (s *Server) Serve(ctx context.Context, rwc io.ReadWriteCloser) error {
 	st := newStream(rwc, s.opts.Framing, newTracer(s.opts.Trace), func(msg string) {
 		s.log.Warn().Str("framing", string(s.opts.Framing)).Msg("malformed frame: " + msg)
 	})
-	h, canceller := jsonrpc2.CancelHandler(s.handle)
-	s.canceller = canceller
+	st.onEOF = func() { s.drain(ctx, s.opts.EOFGrace) }
+	st.onWrErr = func(err error) {
+		s.log.Info().Err(err).Msg("write failed: the client is gone")
+		cancel()
+	}
 	s.conn = jsonrpc2.NewConn(st, jsonrpc2.WithCodec(codec{}), jsonrpc2.WithPreempter(preempter{s}))
-	s.conn.Go(ctx, h)
+	s.conn.Go(ctx, s.handle)
+	s.logs.start()
 	s.log.Info().Str("framing", string(s.opts.Framing)).Msg("serving")
 
 	var result error
@@ -266,7 +284,24 @@ func (s *Server) Serve(ctx context.Context, rwc io.ReadWriteCloser) error {
 
 // handle is the server's jsonrpc2 handler: lifecycle gate, dispatch, async
 // release, concurrency bound, panic guard, error mapping.
-func (s *Server) handle(ctx context.Context, req *jsonrpc2.Request) (any, error) {
+//
+// The handler runs on its own context, derived from the serve context and
+// registered under the request id for $/cancelRequest; the library's request
+// context (rctx) is used only to release the read loop.
+func (s *Server) handle(rctx context.Context, req *jsonrpc2.Request) (any, error) {
+	ctx, cancel := context.WithCancel(s.baseCtx)
+	defer cancel()
+	if req.IsCall() {
+		id := req.ID()
+		s.imu.Lock()
+		s.inflight[id] = cancel
+		s.imu.Unlock()
+		defer func() {
+			s.imu.Lock()
+			delete(s.inflight, id)
+			s.imu.Unlock()
+		}()
+	}
 	method := req.Method()
 	isCall := req.IsCall()
 	info, known := methods[method]
@@ -297,7 +332,7 @@ func (s *Server) handle(ctx context.Context, req *jsonrpc2.Request) (any, error)
 		return nil, nil
 	}
 	if info.async {
-		jsonrpc2.Async(ctx)
+		jsonrpc2.Async(rctx)
 	}
 	if info.work {
 		select {
@@ -312,7 +347,7 @@ func (s *Server) handle(ctx context.Context, req *jsonrpc2.Request) (any, error)
 		log = log.With().Str("id", fmt.Sprint(req.ID())).Logger()
 	}
 	ctx = log.WithContext(ctx)
-	res, err := s.run(ctx, info, req.Params())
+	res, err := s.run(ctx, info, json.RawMessage(req.Params()))
 	if !isCall {
 		if err != nil { // never fail the connection for a notification
 			log.Warn().Err(err).Msg("notification failed")
@@ -348,7 +383,7 @@ func (p preempter) Preempt(ctx context.Context, req *jsonrpc2.Request) (any, err
 		var cp CancelParams
 		if err := json.Unmarshal(req.Params(), &cp); err == nil {
 			if id, ok := toID(cp.ID); ok {
-				p.s.canceller(id)
+				p.s.cancelRequest(id)
 			}
 		}
 		return true, nil
@@ -360,6 +395,31 @@ func (p preempter) Preempt(ctx context.Context, req *jsonrpc2.Request) (any, err
 		return true, nil
 	}
 	return nil, jsonrpc2.ErrNotHandled
+}
+
+// drain waits until no request is in flight, ctx is done or grace has
+// passed.
+func (s *Server) drain(ctx context.Context, grace time.Duration) {
+	deadline := time.Now().Add(grace)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		s.imu.Lock()
+		n := len(s.inflight)
+		s.imu.Unlock()
+		if n == 0 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// cancelRequest cancels the running request id; unknown ids are ignored.
+func (s *Server) cancelRequest(id jsonrpc2.ID) {
+	s.imu.Lock()
+	cancel := s.inflight[id]
+	s.imu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
 }
 
 // toID converts a decoded JSON id (float64 or string) to a jsonrpc2.ID.
@@ -377,7 +437,7 @@ func toID(v any) (jsonrpc2.ID, bool) {
 // preempter did not handle the message; they do the same.
 func (s *Server) cancelNotification(_ context.Context, p *CancelParams) (any, error) {
 	if id, ok := toID(p.ID); ok {
-		s.canceller(id)
+		s.cancelRequest(id)
 	}
 	return nil, nil
 }

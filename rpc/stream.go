@@ -58,6 +58,8 @@ type stream struct {
 	c       io.Closer
 	trace   *tracer
 	onBad   func(msg string) // logs a malformed frame
+	onEOF   func()           // called on the read goroutine before EOF is reported
+	onWrErr func(error)      // called when a write fails (the client is gone)
 
 	rbuf []byte
 
@@ -122,6 +124,9 @@ func (s *stream) ReadFrame(ctx context.Context) ([]byte, int64, error) {
 			continue
 		}
 		if err != nil {
+			if s.onEOF != nil && (err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF)) {
+				s.onEOF()
+			}
 			s.closeOnce.Do(func() { close(s.readDone) })
 			return nil, 0, err
 		}
@@ -310,6 +315,9 @@ func (s *stream) WriteFrame(_ context.Context, data []byte) (int64, error) {
 	}
 	s.trace.record("send", data)
 	n, err := s.w.Write(buf)
+	if err != nil && s.onWrErr != nil {
+		s.onWrErr(err)
+	}
 	return int64(n), err
 }
 

@@ -203,7 +203,7 @@ func (h *Host) compile(ctx context.Context, name, hash string, bin []byte) (*com
 	if cp, ok := h.compiled[hash]; ok {
 		return cp, nil
 	}
-	cp, err := h.prepare(ctx, name, bin)
+	cp, err := h.prepare(ctx, name, hash, bin)
 	if err != nil {
 		return nil, err
 	}

@@ -48,7 +48,13 @@ func (c *metaCache) put(hash string, md *metadata) {
 	if err != nil {
 		return
 	}
-	p := c.path(hash)
+	writeFileAtomic(c.path(hash), b)
+}
+
+// writeFileAtomic writes a cache file through a temporary file and a
+// rename, so that a concurrent reader never sees half of it. Cache writes
+// are best effort: errors are ignored.
+func writeFileAtomic(p string, b []byte) {
 	if os.MkdirAll(filepath.Dir(p), 0o755) != nil {
 		return
 	}

@@ -1,0 +1,323 @@
+package rpc
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+var framings = []string{"header", "ndjson"}
+
+// TestLifecycle checks the LSP lifecycle rules in both framings: -32002
+// before initialize, -32601 for unknown methods, -32600 after shutdown, and
+// exit status 0 after shutdown, 1 without, 0 on stdin EOF.
+func TestLifecycle(t *testing.T) {
+	for _, framing := range framings {
+		t.Run(framing, func(t *testing.T) {
+			watchdog(t, 60*time.Second)
+			c := start(t, startOpts{framing: framing})
+			wireErr(t, c.call(MethodPluginsList, nil, nil), CodeServerNotInitialized)
+			c.initialize(nil)
+			wireErr(t, c.call(MethodInitialize, InitializeParams{}, nil), CodeInvalidRequest)
+			wireErr(t, c.call("no/such/method", nil, nil), CodeMethodNotFound)
+			wireErr(t, c.call("$/unknownRequest", nil, nil), CodeMethodNotFound)
+			c.notify("$/unknownNotification", nil) // ignored, connection survives
+			var list PluginsListResult
+			c.mustCall(MethodPluginsList, nil, &list)
+			if list.Plugins == nil || len(list.Plugins) != 0 {
+				t.Errorf("plugins/list with no roots: want [], got %#v", list.Plugins)
+			}
+			c.mustCall(MethodShutdown, nil, nil)
+			wireErr(t, c.call(MethodPluginsList, nil, nil), CodeInvalidRequest)
+			c.notify(MethodExit, nil)
+			if code := c.waitExit(10 * time.Second); code != 0 {
+				t.Errorf("exit after shutdown: status %d, want 0", code)
+			}
+		})
+	}
+	cases := []struct {
+		name   string
+		script func(c *client)
+		want   int
+	}{
+		{"exit without shutdown", func(c *client) { c.initialize(nil); c.notify(MethodExit, nil) }, 1},
+		{"exit before initialize", func(c *client) { c.notify(MethodExit, nil) }, 1},
+		{"stdin EOF", func(c *client) { c.initialize(nil); c.stdin.Close() }, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			watchdog(t, 60*time.Second)
+			c := start(t, startOpts{})
+			tc.script(c)
+			if code := c.waitExit(10 * time.Second); code != tc.want {
+				t.Errorf("status %d, want %d", code, tc.want)
+			}
+		})
+	}
+}
+
+// TestMalformedFrames sends broken frames over raw pipes and checks that
+// each gets an error response and the server goes on answering.
+func TestMalformedFrames(t *testing.T) {
+	huge := fmt.Sprintf("Content-Length: %d\r\n\r\n", MaxInFrame+1) + strings.Repeat(" ", MaxInFrame+1)
+	cases := []struct {
+		framing string
+		name    string
+		send    string
+		code    float64
+	}{
+		{"ndjson", "invalid JSON", "{\"jsonrpc\":\"2.0\",\"id\":1,\n", float64(CodeParseError)},
+		{"ndjson", "not a request", `{"hello":"world"}` + "\n", float64(CodeInvalidRequest)},
+		{"header", "invalid JSON", frame("header", `{"jsonrpc":"2.0","id":1,`), float64(CodeParseError)},
+		{"header", "header without colon", "Content-Length 5\r\n\r\n", float64(CodeParseError)},
+		{"header", "non-numeric length", "Content-Length: abc\r\n\r\n", float64(CodeParseError)},
+		{"header", "missing length", "Content-Type: x\r\n\r\n", float64(CodeParseError)},
+		{"header", "huge Content-Length", huge, float64(CodeInvalidRequest)},
+	}
+	for _, tc := range cases {
+		t.Run(tc.framing+"/"+tc.name, func(t *testing.T) {
+			watchdog(t, 60*time.Second)
+			c := start(t, startOpts{framing: tc.framing, raw: true})
+			r := bufio.NewReaderSize(c.stdout, 1<<16)
+			go func() { c.stdin.Write([]byte(tc.send)) }()
+			m := readFrame(t, r, tc.framing)
+			e, _ := m["error"].(map[string]any)
+			if e == nil || e["code"] != tc.code || m["id"] != nil {
+				t.Fatalf("want null-id error %v, got %v", tc.code, m)
+			}
+			// The server goes on.
+			c.stdin.Write([]byte(frame(tc.framing, `{"jsonrpc":"2.0","id":7,"method":"initialize","params":{}}`)))
+			m = readFrame(t, r, tc.framing)
+			if m["id"] != float64(7) || m["result"] == nil {
+				t.Fatalf("after a malformed frame: want the initialize result, got %v", m)
+			}
+		})
+	}
+}
+
+// TestInvalidParams checks -32602 for params of the wrong JSON type.
+func TestInvalidParams(t *testing.T) {
+	watchdog(t, 60*time.Second)
+	c := start(t, startOpts{})
+	c.initialize(nil)
+	cases := []struct {
+		method string
+		params any
+	}{
+		{MethodSessionsGrab, map[string]any{"session": 5, "start": 0, "count": 1}},
+		{MethodSessionsGrab, map[string]any{"session": "s1", "start": "zero", "count": 1}},
+		{MethodSessionsGrab, []int{1, 2}},
+		{MethodSessionsOpen, map[string]any{"source": "file.txt", "parser": map[string]any{"builtin": "text"}}},
+		{MethodSessionsOpen, map[string]any{"source": map[string]any{"file": "x"}, "parser": map[string]any{}}},
+		{MethodSessionsOpen, map[string]any{"source": map[string]any{"file": "x", "stdin": true}, "parser": map[string]any{"builtin": "text"}}},
+		{MethodSessionsOpen, map[string]any{"source": map[string]any{"stdin": true}, "parser": map[string]any{"builtin": "text"}}},
+		{MethodSessionsOpen, map[string]any{"source": map[string]any{"file": "x"}, "parser": map[string]any{"builtin": "dlt"}}},
+		{MethodPluginsDescribe, map[string]any{"id": 3}},
+	}
+	for i, tc := range cases {
+		t.Run(strconv.Itoa(i)+"/"+tc.method, func(t *testing.T) {
+			wireErr(t, c.call(tc.method, tc.params, nil), CodeInvalidParams)
+		})
+	}
+}
+
+// copyFile copies src to dst, creating dst's directory.
+func copyFile(t *testing.T, src, dst string) {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestPlugins covers plugins/list (a valid and an invalid plugin),
+// plugins/describe (configItems and the derived JSON Schema) and
+// plugins/reload (a plugin added on disk appears).
+func TestPlugins(t *testing.T) {
+	watchdog(t, 120*time.Second)
+	root := t.TempDir()
+	copyFile(t, filepath.Join(plugins, "parsers/string_parser/string_parser.wasm"), filepath.Join(root, "parsers/string_parser/string_parser.wasm"))
+	if err := os.MkdirAll(filepath.Join(root, "parsers/broken"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(root, "parsers/broken/broken.wasm"), []byte("not wasm"), 0o644)
+
+	c := start(t, startOpts{})
+	c.initialize(&InitializationOptions{PluginDirs: []string{root}})
+	var list PluginsListResult
+	c.mustCall(MethodPluginsList, nil, &list)
+	states := map[string]PluginInfo{}
+	for _, p := range list.Plugins {
+		states[p.Name] = p
+	}
+	if p := states["string_parser"]; p.State != "valid" || p.Kind != "parser" || p.Version != "0.1.0" || p.ID != filepath.Join(root, "parsers/string_parser") {
+		t.Errorf("string_parser: %+v", p)
+	}
+	if p := states["broken"]; p.State != "invalid" || p.Error == nil || p.Error.Detail == "" {
+		t.Errorf("broken: want invalid with an error, got %+v", p)
+	}
+
+	var d struct {
+		PluginsDescribeResult
+		ConfigSchema map[string]any `json:"configSchema"`
+	}
+	c.mustCall(MethodPluginsDescribe, PluginsDescribeParams{ID: "string_parser"}, &d)
+	if d.Kind != "parser" || len(d.ConfigItems) == 0 || d.RenderOptions == nil || len(d.RenderOptions.Columns) != 2 {
+		t.Errorf("describe: %+v", d.PluginsDescribeResult)
+	}
+	if _, has := d.ConfigSchema["$schema"]; has || d.ConfigSchema["type"] != "object" {
+		t.Errorf("configSchema: want an object schema without $schema, got %v", d.ConfigSchema)
+	}
+	props, _ := d.ConfigSchema["properties"].(map[string]any)
+	if len(props) != len(d.ConfigItems) {
+		t.Errorf("configSchema has %d properties for %d items", len(props), len(d.ConfigItems))
+	}
+	if f, _ := props["float_idx"].(map[string]any); f == nil || f["default"] != 1.55 {
+		t.Errorf("float default: want 1.55, got %v", props["float_idx"])
+	}
+	wireErr(t, c.call(MethodPluginsDescribe, PluginsDescribeParams{ID: "nope"}, nil), CodeNotFound)
+
+	copyFile(t, filepath.Join(plugins, "bytesources/file_source/file_source.wasm"), filepath.Join(root, "bytesources/file_source/file_source.wasm"))
+	c.mustCall(MethodPluginsReload, nil, &list)
+	found := false
+	for _, p := range list.Plugins {
+		found = found || (p.Name == "file_source" && p.Kind == "bytesource" && p.State == "valid")
+	}
+	if !found || len(list.Plugins) != 3 {
+		t.Errorf("reload: want 3 plugins incl. file_source, got %+v", list.Plugins)
+	}
+}
+
+// grabbed is the decoded form of grab items.
+type grabbed struct {
+	Items []struct {
+		Index   uint64   `json:"index"`
+		Line    *string  `json:"line"`
+		Columns []string `json:"columns"`
+	} `json:"items"`
+}
+
+// TestSessionsGrab parses a 200k-line file with the built-in text parser
+// and with string_parser, checks the row counts and compares random grab
+// ranges with the expected lines.
+func TestSessionsGrab(t *testing.T) {
+	watchdog(t, 180*time.Second)
+	const n = 200_000
+	input := writeLines(t, n)
+	c := start(t, startOpts{})
+	c.initialize(nil)
+	cases := []struct {
+		name   string
+		parser ParserSpec
+		check  func(i int, line *string, cols []string) bool
+	}{
+		{"text", ParserSpec{Builtin: "text"}, func(i int, line *string, cols []string) bool {
+			return line != nil && *line == lineText(i) && cols == nil
+		}},
+		{"string_parser", ParserSpec{Plugin: filepath.Join(plugins, "parsers/string_parser/string_parser.wasm")}, func(i int, line *string, cols []string) bool {
+			return line == nil && len(cols) == 2 && cols[1] == lineText(i) && cols[0] == strconv.Itoa(len(lineText(i)))
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var open SessionsOpenResult
+			c.mustCall(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{File: input}, Parser: tc.parser}, &open)
+			fin := c.waitFinal(open.Session, 120*time.Second)
+			if fin.State != StateDone || fin.Rows != n || fin.Error != nil {
+				t.Fatalf("final update: %+v", fin)
+			}
+			rng := rand.New(rand.NewPCG(1, 2))
+			for range 20 {
+				start, count := rng.IntN(n), 1+rng.IntN(3000)
+				var g grabbed
+				c.mustCall(MethodSessionsGrab, SessionsGrabParams{Session: open.Session, Start: uint64(start), Count: uint64(count)}, &g)
+				if want := min(count, n-start); len(g.Items) != want {
+					t.Fatalf("grab %d+%d: %d items, want %d", start, count, len(g.Items), want)
+				}
+				for k, it := range g.Items {
+					if it.Index != uint64(start+k) || !tc.check(start+k, it.Line, it.Columns) {
+						t.Fatalf("grab %d+%d: item %d = %+v", start, count, k, it)
+					}
+				}
+			}
+			var g grabbed
+			c.mustCall(MethodSessionsGrab, SessionsGrabParams{Session: open.Session, Start: n, Count: 10}, &g)
+			if len(g.Items) != 0 {
+				t.Errorf("grab past the end: %d items", len(g.Items))
+			}
+			wireErr(t, c.call(MethodSessionsGrab, SessionsGrabParams{Session: open.Session, Start: 0, Count: MaxGrabCount + 1}, nil), CodeInvalidParams)
+			c.mustCall(MethodSessionsClose, SessionsCloseParams{Session: open.Session}, nil)
+			wireErr(t, c.call(MethodSessionsGrab, SessionsGrabParams{Session: open.Session, Count: 1}, nil), CodeNotFound)
+		})
+	}
+}
+
+// TestSessionsConfig checks config validation before init: wrong types and
+// unknown ids give -32602 with data.errors naming the fields.
+func TestSessionsConfig(t *testing.T) {
+	watchdog(t, 60*time.Second)
+	c := start(t, startOpts{})
+	c.initialize(nil)
+	sp := filepath.Join(plugins, "parsers/string_parser/string_parser.wasm")
+	cases := []struct {
+		name   string
+		config map[string]json.RawMessage
+		fields []string
+	}{
+		{"wrong type", map[string]json.RawMessage{"integer_idx": json.RawMessage(`"x"`)}, []string{"integer_idx"}},
+		{"out of range", map[string]json.RawMessage{"integer_idx": json.RawMessage(`4294967296`)}, []string{"integer_idx"}},
+		{"missing file", map[string]json.RawMessage{"files_idx": json.RawMessage(`["/no/such/file.log"]`)}, []string{"files_idx"}},
+		{"unknown and bad option", map[string]json.RawMessage{"dropdown_idx": json.RawMessage(`"Option 99"`), "zzz": json.RawMessage(`1`)}, []string{"dropdown_idx", "zzz"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := c.call(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{File: sp}, Parser: ParserSpec{Plugin: sp, Config: tc.config}}, nil)
+			d := wireErr(t, err, CodeInvalidParams)
+			var got []string
+			for _, e := range d.Errors {
+				got = append(got, e.Field)
+			}
+			if d.Kind != "config" || strings.Join(got, ",") != strings.Join(tc.fields, ",") {
+				t.Errorf("data: %+v, want fields %v", d, tc.fields)
+			}
+		})
+	}
+}
+
+// TestSessionsFileSource reads through the file_source byte-source plugin.
+func TestSessionsFileSource(t *testing.T) {
+	watchdog(t, 60*time.Second)
+	const n = 1000
+	input := writeLines(t, n)
+	c := start(t, startOpts{})
+	c.initialize(nil)
+	path, _ := json.Marshal([]string{input})
+	var open SessionsOpenResult
+	c.mustCall(MethodSessionsOpen, SessionsOpenParams{
+		Source: SourceSpec{Plugin: filepath.Join(plugins, "bytesources/file_source/file_source.wasm"),
+			Config: map[string]json.RawMessage{"input-path": path}},
+		Parser: ParserSpec{Builtin: "text"},
+	}, &open)
+	fin := c.waitFinal(open.Session, 60*time.Second)
+	if fin.State != StateDone || fin.Rows != n {
+		t.Fatalf("final update: %+v", fin)
+	}
+	var g grabbed
+	c.mustCall(MethodSessionsGrab, SessionsGrabParams{Session: open.Session, Start: n - 2, Count: 5}, &g)
+	if len(g.Items) != 2 || g.Items[1].Line == nil || *g.Items[1].Line != lineText(n-1) {
+		t.Fatalf("grab: %+v", g)
+	}
+}

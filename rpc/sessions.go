@@ -1,0 +1,483 @@
+package rpc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+	"go.lsp.dev/jsonrpc2"
+
+	"github.com/chiphost/chiphost/runtime"
+	"github.com/chiphost/chiphost/runtime/driver"
+	"github.com/chiphost/chiphost/schema"
+)
+
+// Limits of data requests.
+const (
+	// MaxGrabCount is the largest count sessions/grab accepts.
+	MaxGrabCount = 10000
+	// DefaultCredits is a stream's initial window when the request has none.
+	DefaultCredits = 10000
+	// builtinText is the name of the built-in line parser.
+	builtinText = "text"
+	// closeWait bounds how long closing a session waits for its parse loop.
+	closeWait = 5 * time.Second
+)
+
+// sessionRegistry holds the open sessions.
+type sessionRegistry struct {
+	mu         sync.Mutex
+	next       uint64
+	byID       map[string]*session
+	byInstance map[uint64]string
+}
+
+func (r *sessionRegistry) init() {
+	r.byID = map[string]*session{}
+	r.byInstance = map[uint64]string{}
+}
+
+func (r *sessionRegistry) get(id string) (*session, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if sess, ok := r.byID[id]; ok {
+		return sess, nil
+	}
+	return nil, notFound("session %q: no such session", id)
+}
+
+// sessionOf maps a plugin instance to its session id ("" if unknown).
+func (r *sessionRegistry) sessionOf(instance uint64) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.byInstance[instance]
+}
+
+func (r *sessionRegistry) credit(id string, rows uint64) {
+	r.mu.Lock()
+	sess := r.byID[id]
+	r.mu.Unlock()
+	if sess != nil {
+		sess.addCredits(rows)
+	}
+}
+
+// closeAll closes every session and removes its files.
+func (r *sessionRegistry) closeAll(s *Server) {
+	r.mu.Lock()
+	all := make([]*session, 0, len(r.byID))
+	for _, sess := range r.byID {
+		all = append(all, sess)
+	}
+	r.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, sess := range all {
+		wg.Go(func() { s.closeSession(sess) })
+	}
+	wg.Wait()
+}
+
+// session is one open session: a source, a parser, a parse loop on its own
+// goroutine and an on-disk row store.
+type session struct {
+	id     string
+	dir    string
+	plugin string // parser (or source) plugin name, for errors
+	store  *rowStore
+	cancel context.CancelFunc
+	done   chan struct{} // closed when the parse loop has ended
+	upd    chan struct{} // closed when the updates goroutine has ended
+	bytes  atomic.Uint64
+	closes []func()
+	insts  []uint64
+
+	mu      sync.Mutex
+	state   string
+	err     error
+	stats   driver.Stats
+	closing bool
+	closed  bool
+
+	streaming atomic.Bool
+	cmu       sync.Mutex
+	credits   uint64
+	creditCh  chan struct{} // signalled (cap 1) when credits are added
+}
+
+func (sess *session) addCredits(n uint64) {
+	sess.cmu.Lock()
+	sess.credits += n
+	sess.cmu.Unlock()
+	select {
+	case sess.creditCh <- struct{}{}:
+	default:
+	}
+}
+
+// takeCredits returns up to max credits, removing them from the window.
+func (sess *session) takeCredits(max uint64) uint64 {
+	sess.cmu.Lock()
+	defer sess.cmu.Unlock()
+	n := min(sess.credits, max)
+	sess.credits -= n
+	return n
+}
+
+func (sess *session) returnCredits(n uint64) {
+	sess.cmu.Lock()
+	sess.credits += n
+	sess.cmu.Unlock()
+}
+
+// snapshot returns the session's progress for sessions/updated.
+func (sess *session) snapshot() SessionsUpdatedParams {
+	rows, _ := sess.store.count()
+	sess.mu.Lock()
+	defer sess.mu.Unlock()
+	p := SessionsUpdatedParams{
+		Session: sess.id, Rows: rows, Bytes: sess.bytes.Load(), State: sess.state,
+		SkippedBytes: sess.stats.SkippedBytes, ParseErrors: sess.stats.ParseErrors,
+	}
+	if sess.state == StateDone || sess.state == StateFailed {
+		p.Bytes = max(p.Bytes, sess.stats.Bytes)
+	}
+	if sess.err != nil {
+		p.Error = errorData(sess.err, sess.plugin)
+	}
+	return p
+}
+
+// countingSource counts the bytes a source delivers.
+type countingSource struct {
+	driver.Source
+	n *atomic.Uint64
+}
+
+func (c countingSource) Read(ctx context.Context, buf []byte, max int) ([]byte, error) {
+	before := len(buf)
+	out, err := c.Source.Read(ctx, buf, max)
+	c.n.Add(uint64(len(out) - before))
+	return out, err
+}
+
+// instanceID returns a plugin instance's id when the runtime exposes one.
+func instanceID(x any) (uint64, bool) {
+	if i, ok := x.(interface{ ID() uint64 }); ok {
+		return i.ID(), true
+	}
+	return 0, false
+}
+
+func (s *Server) sessionsOpen(ctx context.Context, p *SessionsOpenParams) (*SessionsOpenResult, error) {
+	src, par := p.Source, p.Parser
+	nsrc := 0
+	for _, set := range []bool{src.File != "", src.Stdin, src.Plugin != ""} {
+		if set {
+			nsrc++
+		}
+	}
+	if nsrc != 1 {
+		return nil, invalidParams("source: want exactly one of file, stdin or plugin")
+	}
+	if (par.Plugin != "") == (par.Builtin != "") {
+		return nil, invalidParams("parser: want exactly one of plugin or builtin")
+	}
+	if par.Builtin != "" && par.Builtin != builtinText {
+		return nil, invalidParams("parser.builtin: unknown built-in parser %q (have: %s)", par.Builtin, builtinText)
+	}
+	if src.Plugin == "" && src.Config != nil {
+		return nil, invalidParams("source.config: only a plugin source takes a config")
+	}
+	if par.Plugin == "" && par.Config != nil {
+		return nil, invalidParams("parser.config: only a plugin parser takes a config")
+	}
+	s.mu.Lock()
+	level := s.pluginLevel
+	s.mu.Unlock()
+
+	// Resolve and validate everything before creating anything.
+	var (
+		parserPlugin, sourcePlugin *runtime.Plugin
+		parserCfg, sourceCfg       []schema.Setting
+	)
+	if par.Plugin != "" {
+		_, pl, err := s.resolvePlugin(ctx, par.Plugin, runtime.Parser)
+		if err != nil {
+			return nil, err
+		}
+		cfg, err := pluginConfig(pl, par.Config)
+		if err != nil {
+			return nil, err
+		}
+		parserPlugin, parserCfg = pl, cfg
+	}
+	if src.Plugin != "" {
+		_, pl, err := s.resolvePlugin(ctx, src.Plugin, runtime.ByteSource)
+		if err != nil {
+			return nil, err
+		}
+		cfg, err := pluginConfig(pl, src.Config)
+		if err != nil {
+			return nil, err
+		}
+		sourcePlugin, sourceCfg = pl, cfg
+	}
+	if src.File != "" {
+		fi, err := os.Stat(src.File)
+		if err != nil {
+			return nil, notFound("source.file: %v", err)
+		}
+		if fi.IsDir() {
+			return nil, invalidParams("source.file: %s is a directory", src.File)
+		}
+	}
+	if src.Stdin {
+		s.mu.Lock()
+		used := s.inputUsed || s.opts.Input == nil
+		if !used {
+			s.inputUsed = true
+		}
+		s.mu.Unlock()
+		if used {
+			return nil, invalidParams("source.stdin: no input stream: the server's stdin carries the protocol; start chiphost with --input-fd N (usable by one session)")
+		}
+	}
+
+	s.sessions.mu.Lock()
+	s.sessions.next++
+	id := "s" + strconv.FormatUint(s.sessions.next, 10)
+	s.sessions.mu.Unlock()
+
+	dir, err := os.MkdirTemp(s.tempDir, id+"-")
+	if err != nil {
+		return nil, fmt.Errorf("creating session directory: %w", err)
+	}
+	store, err := newRowStore(dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	runCtx, cancel := context.WithCancel(s.baseCtx)
+	sess := &session{
+		id: id, dir: dir, store: store, cancel: cancel, state: StateRunning,
+		done: make(chan struct{}), upd: make(chan struct{}), creditCh: make(chan struct{}, 1),
+	}
+	fail := func(err error) (*SessionsOpenResult, error) {
+		for _, c := range sess.closes {
+			c()
+		}
+		cancel()
+		store.close()
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	// Initialise instances on the session context (they outlive this
+	// request), cancelled with the request while it runs.
+	stop := context.AfterFunc(ctx, cancel)
+	defer stop()
+	init := &runtime.InitOptions{LogLevel: &level}
+
+	var source driver.Source
+	switch {
+	case src.File != "":
+		fs, err := driver.OpenFile(src.File)
+		if err != nil {
+			return fail(notFound("source.file: %v", err))
+		}
+		sess.closes = append(sess.closes, func() { fs.Close() })
+		source = fs
+	case src.Stdin:
+		source = &driver.ReaderSource{R: s.opts.Input}
+	default:
+		init.Config = sourceCfg
+		si, err := sourcePlugin.NewSource(runCtx, init)
+		if err != nil {
+			return fail(err)
+		}
+		sess.closes = append(sess.closes, si.Close)
+		sess.plugin = sourcePlugin.Name
+		if iid, ok := instanceID(si); ok {
+			sess.insts = append(sess.insts, iid)
+		}
+		source = si
+	}
+	var parser driver.Parser
+	res := &SessionsOpenResult{Session: id}
+	if parserPlugin != nil {
+		init.Config = parserCfg
+		pi, err := parserPlugin.NewParser(runCtx, init)
+		if err != nil {
+			return fail(err)
+		}
+		sess.closes = append(sess.closes, pi.Close)
+		sess.plugin = parserPlugin.Name
+		if iid, ok := instanceID(pi); ok {
+			sess.insts = append(sess.insts, iid)
+		}
+		parser = pi
+		if ro := parserPlugin.RenderOptions; ro != nil {
+			res.Columns = ro.Columns
+			res.RenderOptions = ro
+		}
+	} else {
+		parser = &driver.TextParser{}
+	}
+	if ctx.Err() != nil {
+		return fail(ctx.Err())
+	}
+	if !stop() {
+		return fail(context.Canceled)
+	}
+
+	s.sessions.mu.Lock()
+	s.sessions.byID[id] = sess
+	for _, iid := range sess.insts {
+		s.sessions.byInstance[iid] = id
+	}
+	s.sessions.mu.Unlock()
+
+	go s.runSession(runCtx, sess, countingSource{source, &sess.bytes}, parser)
+	go s.sessionUpdates(sess)
+	zerolog.Ctx(ctx).Info().Str("session", id).Str("dir", dir).Msg("session opened")
+	return res, nil
+}
+
+// runSession is the session's parse loop.
+func (s *Server) runSession(ctx context.Context, sess *session, src driver.Source, p driver.Parser) {
+	defer close(sess.done)
+	stats, err := driver.Run(ctx, src, p, sess.store, nil)
+	for _, c := range sess.closes {
+		c()
+	}
+	sess.mu.Lock()
+	defer sess.mu.Unlock()
+	sess.stats = stats
+	switch {
+	case sess.closing:
+		sess.state = StateClosed
+	case err != nil:
+		sess.state, sess.err = StateFailed, err
+		s.log.Warn().Str("session", sess.id).Err(err).Msg("session failed")
+	default:
+		sess.state = StateDone
+	}
+}
+
+// sessionUpdates sends coalesced sessions/updated notifications while the
+// session runs and one with the final state when it ends.
+func (s *Server) sessionUpdates(sess *session) {
+	defer close(sess.upd)
+	t := time.NewTicker(s.opts.UpdateInterval)
+	defer t.Stop()
+	var last SessionsUpdatedParams
+	for {
+		select {
+		case <-sess.done:
+			s.notify(MethodSessionsUpdated, sess.snapshot())
+			return
+		case <-t.C:
+			p := sess.snapshot()
+			if p.Rows != last.Rows || p.Bytes != last.Bytes {
+				last = p
+				s.notify(MethodSessionsUpdated, p)
+			}
+		}
+	}
+}
+
+// closeSession stops a session, removes its files and sends a final
+// sessions/updated with state closed.
+func (s *Server) closeSession(sess *session) {
+	sess.mu.Lock()
+	if sess.closing {
+		sess.mu.Unlock()
+		return
+	}
+	sess.closing = true
+	sess.mu.Unlock()
+	sess.cancel()
+	select {
+	case <-sess.done:
+	case <-time.After(closeWait):
+		s.log.Error().Str("session", sess.id).Msg("parse loop did not stop in time; removing the session anyway")
+	}
+	select {
+	case <-sess.upd:
+	case <-time.After(closeWait):
+	}
+	sess.store.close()
+	if err := os.RemoveAll(sess.dir); err != nil {
+		s.log.Warn().Str("session", sess.id).Err(err).Msg("removing session directory")
+	}
+	s.sessions.mu.Lock()
+	delete(s.sessions.byID, sess.id)
+	for _, iid := range sess.insts {
+		delete(s.sessions.byInstance, iid)
+	}
+	s.sessions.mu.Unlock()
+	sess.mu.Lock()
+	sess.closed = true
+	if sess.state == StateRunning {
+		sess.state = StateClosed
+	}
+	final := sess.snapshotLocked()
+	sess.mu.Unlock()
+	final.State = StateClosed
+	s.notify(MethodSessionsUpdated, final)
+	s.addCreditsWake(sess)
+}
+
+// addCreditsWake wakes a stream waiting for credits so it sees the close.
+func (s *Server) addCreditsWake(sess *session) {
+	select {
+	case sess.creditCh <- struct{}{}:
+	default:
+	}
+}
+
+// snapshotLocked is snapshot with sess.mu held (the store may be closed).
+func (sess *session) snapshotLocked() SessionsUpdatedParams {
+	p := SessionsUpdatedParams{
+		Session: sess.id, Rows: sess.store.rowsCommitted(), Bytes: max(sess.bytes.Load(), sess.stats.Bytes), State: sess.state,
+		SkippedBytes: sess.stats.SkippedBytes, ParseErrors: sess.stats.ParseErrors,
+	}
+	if sess.err != nil {
+		p.Error = errorData(sess.err, sess.plugin)
+	}
+	return p
+}
+
+func (s *Server) sessionsClose(ctx context.Context, p *SessionsCloseParams) (*Null, error) {
+	sess, err := s.sessions.get(p.Session)
+	if err != nil {
+		return nil, err
+	}
+	s.closeSession(sess)
+	return nil, nil
+}
+
+func (s *Server) sessionsGrab(ctx context.Context, p *SessionsGrabParams) (jsonrpc2.RawMessage, error) {
+	sess, err := s.sessions.get(p.Session)
+	if err != nil {
+		return nil, err
+	}
+	if p.Count > MaxGrabCount {
+		return nil, invalidParams("count: %d exceeds the limit of %d rows per grab", p.Count, MaxGrabCount)
+	}
+	buf := make([]byte, 0, 4096)
+	buf = append(buf, `{"items":[`...)
+	buf, _, err = sess.store.read(buf, p.Start, p.Count, MaxOutFrame-64)
+	if err != nil {
+		if errors.Is(err, errClosedStore) {
+			return nil, wireError(CodeSessionClosed, "session "+sess.id+" is closed", &ErrorData{Kind: string(runtime.KindClosed), Detail: "session closed"})
+		}
+		return nil, err
+	}
+	return append(buf, "]}"...), nil
+}

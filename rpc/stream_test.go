@@ -1,0 +1,233 @@
+package rpc
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.lsp.dev/jsonrpc2"
+)
+
+// TestStreamCredits streams 50k rows to a slow reader that grants 1000
+// rows at a time, and checks that the server never sends more rows than
+// granted, that rows arrive in order and complete, and that frames stay
+// under MaxOutFrame.
+func TestStreamCredits(t *testing.T) {
+	for _, framing := range framings {
+		t.Run(framing, func(t *testing.T) {
+			watchdog(t, 120*time.Second)
+			const n, window = 50_000, 1000
+			input := writeLines(t, n)
+			var (
+				granted  atomic.Uint64
+				received atomic.Uint64
+				over     atomic.Bool
+				disorder atomic.Bool
+				bigFrame atomic.Bool
+				c        *client
+				mu       sync.Mutex
+			)
+			grant := make(chan struct{}, 100)
+			c = start(t, startOpts{framing: framing})
+			c.onNote = func(method string, params json.RawMessage) {
+				if method != MethodSessionsItems {
+					return
+				}
+				if len(params) > MaxOutFrame {
+					bigFrame.Store(true)
+				}
+				var p struct {
+					Start uint64            `json:"start"`
+					Items []json.RawMessage `json:"items"`
+				}
+				if json.Unmarshal(params, &p) != nil {
+					return
+				}
+				mu.Lock()
+				if p.Start != received.Load() {
+					disorder.Store(true)
+				}
+				got := received.Add(uint64(len(p.Items)))
+				mu.Unlock()
+				if got > granted.Load() {
+					over.Store(true)
+				}
+				time.Sleep(2 * time.Millisecond) // a slow reader
+				if got%window == 0 {
+					grant <- struct{}{}
+				}
+			}
+			c.initialize(nil)
+			var open SessionsOpenResult
+			c.mustCall(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{File: input}, Parser: ParserSpec{Builtin: "text"}}, &open)
+			go func() {
+				for range grant {
+					granted.Add(window)
+					c.conn.Notify(context.Background(), MethodSessionsCredit, SessionsCreditParams{Session: open.Session, Credits: Credits{Rows: window}})
+				}
+			}()
+			granted.Store(window)
+			var res SessionsStreamResult
+			c.mustCall(MethodSessionsStream, SessionsStreamParams{Session: open.Session, Credits: &Credits{Rows: window}}, &res)
+			close(grant)
+			if over.Load() {
+				t.Errorf("server sent more rows than granted")
+			}
+			if disorder.Load() || bigFrame.Load() {
+				t.Errorf("rows out of order (%v) or frame over %d bytes (%v)", disorder.Load(), MaxOutFrame, bigFrame.Load())
+			}
+			if res.Rows != n || res.Next != n || res.State != StateDone || received.Load() != n {
+				t.Errorf("result %+v, received %d, want %d rows done", res, received.Load(), n)
+			}
+		})
+	}
+}
+
+// TestStreamCancel cancels a stream that waits for credits, and a
+// sessions/open stuck in a plugin's init (hostile init-loop), with
+// $/cancelRequest: both answer -32800 promptly, and the server stays usable.
+func TestStreamCancel(t *testing.T) {
+	watchdog(t, 60*time.Second)
+	input := writeLines(t, 10_000)
+	c := start(t, startOpts{args: []string{"--call-timeout", "30s"}})
+	c.initialize(nil)
+	var open SessionsOpenResult
+	c.mustCall(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{File: input}, Parser: ParserSpec{Builtin: "text"}}, &open)
+
+	cases := []struct {
+		name   string
+		method string
+		params any
+	}{
+		{"stream without credits", MethodSessionsStream, SessionsStreamParams{Session: open.Session, Credits: &Credits{Rows: 0}}},
+		{"open stuck in init", MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{File: input},
+			Parser: ParserSpec{Plugin: filepath.Join(plugins, "hostile/hostile.wasm"), Config: map[string]json.RawMessage{"mode": json.RawMessage(`"init-loop"`)}}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			errc := make(chan error, 1)
+			var id jsonrpc2.ID
+			go func() {
+				var err error
+				id, err = callRaw(ctx, c, tc.method, tc.params)
+				errc <- err
+			}()
+			time.Sleep(500 * time.Millisecond) // let the request start working
+			cancel()                           // sends $/cancelRequest (see callRaw)
+			began := time.Now()
+			select {
+			case err := <-errc:
+				wireErr(t, err, CodeRequestCancelled)
+				if d := time.Since(began); d > 3*time.Second {
+					t.Errorf("cancellation took %v", d)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("no answer to the cancelled request %v", id)
+			}
+		})
+	}
+	var g grabbed
+	c.mustCall(MethodSessionsGrab, SessionsGrabParams{Session: open.Session, Count: 1}, &g)
+	if len(g.Items) != 1 {
+		t.Errorf("server unusable after cancellation: %+v", g)
+	}
+}
+
+// callRaw sends a request with a fixed id; when ctx is cancelled it sends
+// $/cancelRequest for it and keeps waiting for the server's answer.
+func callRaw(ctx context.Context, c *client, method string, params any) (jsonrpc2.ID, error) {
+	var err error
+	var id jsonrpc2.ID
+	waitCtx, stop := context.WithTimeout(context.Background(), 30*time.Second)
+	defer stop()
+	done := make(chan struct{})
+	c.calls.Add(1)
+	go func() {
+		defer close(done)
+		id, err = c.conn.Call(waitCtx, method, params, nil)
+	}()
+	select {
+	case <-done:
+		return id, err
+	case <-ctx.Done():
+	}
+	// jsonrpc2 numbers outgoing calls from 1; find ours as the latest one.
+	// The client made no other call meanwhile, so the id is known from the
+	// count of calls so far.
+	c.notify(MethodCancelRequest, CancelParams{ID: lastID(c)})
+	<-done
+	return id, err
+}
+
+// lastID returns the id of the client's most recent call: the library
+// numbers calls 1, 2, 3… and the tests count them.
+func lastID(c *client) int64 { return c.calls.Load() }
+
+// TestHostile runs a trapping plugin beside a healthy session (the healthy
+// one completes, the trapping one fails with kind trap) and an endless loop
+// under a short --call-timeout (kind timeout).
+func TestHostile(t *testing.T) {
+	watchdog(t, 90*time.Second)
+	input := writeLines(t, 20_000)
+	c := start(t, startOpts{args: []string{"--call-timeout", "2s"}})
+	c.initialize(nil)
+	hostile := func(mode string) ParserSpec {
+		return ParserSpec{Plugin: filepath.Join(plugins, "hostile/hostile.wasm"), Config: map[string]json.RawMessage{"mode": json.RawMessage(`"` + mode + `"`)}}
+	}
+	var trap, loop, healthy SessionsOpenResult
+	c.mustCall(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{File: input}, Parser: hostile("trap")}, &trap)
+	c.mustCall(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{File: input}, Parser: hostile("loop")}, &loop)
+	c.mustCall(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{File: input}, Parser: ParserSpec{Plugin: filepath.Join(plugins, "parsers/string_parser/string_parser.wasm")}}, &healthy)
+	cases := []struct {
+		session, state, kind string
+		rows                 uint64
+	}{
+		{trap.Session, StateFailed, "trap", 0},
+		{loop.Session, StateFailed, "timeout", 0},
+		{healthy.Session, StateDone, "", 20_000},
+	}
+	for _, tc := range cases {
+		fin := c.waitFinal(tc.session, 60*time.Second)
+		kind := ""
+		if fin.Error != nil {
+			kind = fin.Error.Kind
+			if fin.Error.Plugin == "" || fin.Error.Detail == "" {
+				t.Errorf("%s: error without plugin or detail: %+v", tc.session, fin.Error)
+			}
+		}
+		if fin.State != tc.state || kind != tc.kind || (tc.rows > 0 && fin.Rows != tc.rows) {
+			t.Errorf("%s: final %+v, want state %s kind %q rows %d", tc.session, fin, tc.state, tc.kind, tc.rows)
+		}
+	}
+}
+
+// TestAbruptExit kills the client's ends of the pipes while a session is
+// open: the server exits, and leaves no session files behind.
+func TestAbruptExit(t *testing.T) {
+	watchdog(t, 60*time.Second)
+	input := writeLines(t, 100_000)
+	c := start(t, startOpts{})
+	c.initialize(nil)
+	var open SessionsOpenResult
+	c.mustCall(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{File: input}, Parser: ParserSpec{Plugin: filepath.Join(plugins, "parsers/string_parser/string_parser.wasm")}}, &open)
+	entries, _ := os.ReadDir(c.tempDir)
+	if len(entries) == 0 {
+		t.Fatalf("no session directory in %s while a session is open", c.tempDir)
+	}
+	c.stdout.Close()
+	c.stdin.Close()
+	code := c.waitExit(15 * time.Second)
+	entries, _ = os.ReadDir(c.tempDir)
+	if len(entries) != 0 {
+		t.Errorf("leftover files after exit: %v", entries)
+	}
+	if code != 0 {
+		t.Logf("exit status %d after the client vanished", code)
+	}
+}

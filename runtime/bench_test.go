@@ -1,0 +1,110 @@
+package runtime_test
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chiphost/chiphost/internal/stringparser"
+	. "github.com/chiphost/chiphost/runtime"
+	"github.com/chiphost/chiphost/runtime/driver"
+)
+
+// BenchmarkParse measures parse throughput (MB/s of log input, items/s)
+// of each string_parser build next to the native Go implementation of the
+// same parser, in the same run: compare the sub-benchmarks' MB/s for the
+// wasm/native ratio. The sink reads every column, as a consumer would. The
+// JavaScript build is left out: its interpreter runs at well under 1 MB/s,
+// which says nothing about chiphost.
+func BenchmarkParse(b *testing.B) {
+	input := genLog(8<<20, false)
+	h := newTestHost(b, nil)
+	parsers := []struct {
+		name string
+		new  func() driver.Parser
+	}{
+		{"native-go", func() driver.Parser { return &stringparser.Parser{} }},
+		{"c-wasm", func() driver.Parser { return newParser(b, h, fixture(b, "parsers/string_parser/string_parser.wasm"), nil) }},
+	}
+	for _, p := range parsers {
+		b.Run(p.name, func(b *testing.B) {
+			parser := p.new()
+			b.SetBytes(int64(len(input)))
+			b.ResetTimer()
+			var items uint64
+			var sum int
+			for i := 0; i < b.N; i++ {
+				stats, err := driver.Run(context.Background(), &driver.ReaderSource{R: bytes.NewReader(input)}, parser, driver.SinkFunc(func(_ context.Context, rows []driver.Row) error {
+					for _, r := range rows {
+						for _, c := range r.Item.Message.Columns {
+							sum += len(c)
+						}
+					}
+					return nil
+				}), nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				items += stats.Items
+			}
+			b.ReportMetric(float64(items)/b.Elapsed().Seconds(), "items/s")
+			if sum == 0 {
+				b.Fatal("no columns")
+			}
+		})
+	}
+}
+
+// BenchmarkLoad compares a cold load (no caches: decode, instrument,
+// compile, metadata instance) with a warm one (a new Host, as a new process
+// would create, over a populated on-disk cache), and a warm open: load plus
+// a new initialised parser instance.
+func BenchmarkLoad(b *testing.B) {
+	for _, fx := range []string{"parsers/string_parser/string_parser.wasm", "parsers/go_records/go_records.wasm"} {
+		path := fixture(b, fx)
+		name := strings.TrimSuffix(filepath.Base(fx), ".wasm")
+		ctx := context.Background()
+		b.Run(name+"/cold", func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				h := newTestHost(b, &Options{NoCache: true})
+				if _, err := h.Load(ctx, path); err != nil {
+					b.Fatal(err)
+				}
+				h.Close(ctx)
+			}
+		})
+		cache := b.TempDir()
+		warm := newTestHost(b, &Options{CacheDir: cache})
+		if _, err := warm.Load(ctx, path); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(name+"/warm", func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				h := newTestHost(b, &Options{CacheDir: cache})
+				if _, err := h.Load(ctx, path); err != nil {
+					b.Fatal(err)
+				}
+				h.Close(ctx)
+			}
+		})
+		b.Run(name+"/warm-open", func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				h := newTestHost(b, &Options{CacheDir: cache})
+				p, err := h.Load(ctx, path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				pi, err := p.NewParser(ctx, nil)
+				if err != nil && KindOf(err) != KindPluginError {
+					b.Fatal(err)
+				}
+				if pi != nil {
+					pi.Close()
+				}
+				h.Close(ctx)
+			}
+		})
+	}
+}
