@@ -26,7 +26,9 @@ func BenchmarkParse(b *testing.B) {
 		new  func() driver.Parser
 	}{
 		{"native-go", func() driver.Parser { return &stringparser.Parser{} }},
-		{"c-wasm", func() driver.Parser { return newParser(b, h, fixture(b, "parsers/string_parser/string_parser.wasm"), nil) }},
+		{"c-wasm", func() driver.Parser {
+			return newParser(b, h, fixture(b, "parsers/string_parser/string_parser.wasm"), nil)
+		}},
 	}
 	for _, p := range parsers {
 		b.Run(p.name, func(b *testing.B) {
