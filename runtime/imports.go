@@ -99,9 +99,11 @@ func importTrampoline(f *wit.Func, sig abi.Signature, impl hostFunc) api.GoModul
 
 var errImportInPostReturn = fmt.Errorf("called during post-return, where the canonical ABI forbids calling imports")
 
-// logImport implements chipmunk:shared/logging.log(level, msg).
+// logImport implements chipmunk:shared/logging.log(level, msg). The lifted
+// string lives in the import lifter's arena, reused by the next import call:
+// it is cloned before it leaves.
 func logImport(_ context.Context, in *instance, args []abi.Value) (abi.Value, error) {
-	in.emitLog(LogLevel(args[0].Num), FromLogImport, args[1].Str)
+	in.emitLog(LogLevel(args[0].Num), FromLogImport, strings.Clone(args[1].Str))
 	return abi.Value{}, nil
 }
 

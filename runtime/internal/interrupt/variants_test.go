@@ -1,13 +1,14 @@
 package interrupt
 
 import (
-	"context"
 	"testing"
 
 	"github.com/tetratelabs/wazero"
 )
 
-// variantModule is sumModule with a mutable global 0 and the given check at the loop head.
+// variantModule is sumModule with mutable globals 0 (flag) and 1 (counter), a yield
+// function 1 (memory.grow 0, reset the counter, trap if the flag is set), and the given
+// code around the loop.
 func variantModule(pro, check, epi []byte) []byte {
 	sum := body(2,
 		lget(0), lget(1), opI32Add, lset(2),
@@ -18,16 +19,20 @@ func variantModule(pro, check, epi []byte) []byte {
 		lget(0), i32c(1), opI32Add, ltee(0),
 		lget(2), opI32LtU, brIf(0),
 		opEnd,
-		lget(3), epi)
+		epi,
+		lget(3))
+	yield := body(0, i32c(0), 0x40, 0x00, opDrop, i32c(1<<16), gset(1), gget(0), 0x04, 0x40, 0x00, opEnd)
 	return wasmModule(
 		threeTypes,
-		sec(secFunction, vec(u32(2))),
+		sec(secFunction, vec(u32(2), u32(0))),
 		sec(secMemory, vec(cat(0x00, u32(benchBytes>>16+1)))),
-		sec(secGlobal, vec(globalEntry(i32, true, 0))),
+		sec(secGlobal, vec(globalEntry(i32, true, 0), globalEntry(i32, true, 1<<16))),
 		sec(secExport, vec(exportEntry("sum_bytes", kindFunc, 0), exportEntry("memory", kindMemory, 0))),
-		sec(secCode, vec(sum)),
+		sec(secCode, vec(sum, yield)),
 	)
 }
+
+func decr() []byte { return cat(gget(1), i32c(-1), opI32Add, gset(1), gget(1), 0x45) }
 
 func BenchmarkCheckVariants(b *testing.B) {
 	variants := []struct {
@@ -36,9 +41,11 @@ func BenchmarkCheckVariants(b *testing.B) {
 	}{
 		{"none", nil, nil, nil},
 		{"if-unreachable", nil, cat(gget(0), 0x04, 0x40, 0x00, opEnd), nil},
-		{"br_if-outer-trap", cat(opBlock, opEmpty), cat(gget(0), brIf(1)), cat(0x0f, opEnd, 0x00)},
-		{"block-eqz-br_if", nil, cat(opBlock, opEmpty, gget(0), 0x45, brIf(0), 0x00, opEnd), nil},
-		{"load-global-addr", nil, cat(gget(0), opI32Ld8U, 0x00, 0x00, opDrop), nil},
+		{"br_if-outer-trap", cat(opBlock, opEmpty), cat(gget(0), brIf(1)), cat(opEnd)},
+		{"counter-br_if-outer", cat(opBlock, opEmpty), cat(decr(), brIf(1)), cat(opEnd)},
+		{"counter-if-call", nil, cat(decr(), 0x04, 0x40, 0x10, 0x01, opEnd), nil},
+		{"counter-restructured", cat(opBlock, opEmpty, opLoop, opEmpty, opBlock, opEmpty), cat(decr(), brIf(1)),
+			cat(br(2), opEnd, 0x10, 0x01, br(0), opEnd, opEnd)},
 	}
 	for _, v := range variants {
 		bin := variantModule(v.pro, v.check, v.epi)
@@ -46,5 +53,4 @@ func BenchmarkCheckVariants(b *testing.B) {
 		g := prepHand(b, mod)
 		b.Run(v.name, func(b *testing.B) { benchCall(b, g) })
 	}
-	_ = context.Background
 }
