@@ -62,6 +62,7 @@ func TestLoadRejects(t *testing.T) {
 	}{
 		{"p2 imports", fixture(t, "negative/p2_imports.wasm"), KindUnsupported, "wasi:"},
 		{"utf16", fixture(t, "negative/utf16.wasm"), KindUnsupported, "utf16"},
+		{"nested component", fixture(t, "negative/nested.wasm"), KindUnsupported, "nested component"},
 		{"not wasm", write("text.wasm", []byte("hello, this is not wasm")), KindABI, "not"},
 		{"empty core module", write("empty.wasm", []byte("\x00asm\x01\x00\x00\x00")), KindUnsupported, "export"},
 		{"missing file", filepath.Join(dir, "nope.wasm"), KindNotFound, "nope.wasm"},

@@ -107,7 +107,7 @@ func parseCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return fmt.Errorf("after %d rows (%d bytes read, %d skipped, %d parse errors): %w", stats.Items, stats.Bytes, stats.SkippedBytes, stats.ParseErrors, err)
 	}
 	if stats.SkippedBytes > 0 || stats.ParseErrors > 0 {
-		fmt.Fprintf(os.Stderr, "chiphost parse: %d rows, %d bytes skipped, %d parse errors\n", stats.Items, stats.SkippedBytes, stats.ParseErrors)
+		fmt.Fprintf(stderr, "chiphost parse: %d rows, %d bytes skipped, %d parse errors\n", stats.Items, stats.SkippedBytes, stats.ParseErrors)
 	}
 	return nil
 }
