@@ -231,7 +231,18 @@ func (c *client) waitNote(d time.Duration, pred func(note) bool) json.RawMessage
 		select {
 		case <-ch:
 		case <-deadline:
-			c.t.Fatalf("no matching notification within %v", d)
+			c.mu.Lock()
+			var last []string
+			for _, n := range c.notes[max(0, len(c.notes)-5):] {
+				last = append(last, n.method+" "+string(n.params))
+			}
+			c.mu.Unlock()
+			select {
+			case <-c.conn.Done():
+				c.t.Logf("client connection ended: %v", c.conn.Err())
+			default:
+			}
+			c.t.Fatalf("no matching notification within %v; %d notifications, last:\n%s", d, len(c.notes), strings.Join(last, "\n"))
 		}
 	}
 }

@@ -21,6 +21,7 @@ import (
 func BenchmarkParse(b *testing.B) {
 	input := genLog(8<<20, false)
 	h := newTestHost(b, nil)
+	plain := newTestHost(b, &Options{NoInterruptChecks: true})
 	parsers := []struct {
 		name string
 		new  func() driver.Parser
@@ -28,6 +29,10 @@ func BenchmarkParse(b *testing.B) {
 		{"native-go", func() driver.Parser { return &stringparser.Parser{} }},
 		{"c-wasm", func() driver.Parser {
 			return newParser(b, h, fixture(b, "parsers/string_parser/string_parser.wasm"), nil)
+		}},
+		// The same without interrupt checks: what the checks cost.
+		{"c-wasm-unchecked", func() driver.Parser {
+			return newParser(b, plain, fixture(b, "parsers/string_parser/string_parser.wasm"), nil)
 		}},
 	}
 	for _, p := range parsers {

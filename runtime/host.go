@@ -53,6 +53,10 @@ type Options struct {
 	// Interpreter runs plugins with wazero's interpreter instead of its
 	// compiler (about 30× slower; for platforms without the compiler).
 	Interpreter bool
+	// NoInterruptChecks leaves plugins uninstrumented: a call that loops
+	// can then not be stopped by its deadline or by cancellation. It exists
+	// to measure what the checks cost; do not use it otherwise.
+	NoInterruptChecks bool
 }
 
 const (

@@ -10,46 +10,88 @@ const (
 	prefixThreads = 0xfe
 )
 
-// loopSite is a loop found by scanBody.
-type loopSite struct {
-	pos   int // body offset just past the loop's block type
-	depth int // open control frames there, counting the function and the loop
+// yieldInterval is the number of loop iterations between two trips into Go.
+const yieldInterval = 1 << 14
+
+// codeInfo is what the body rewriter needs to know about the module.
+type codeInfo struct {
+	m       *module
+	flag    uint32 // the interrupt global
+	counter uint32 // the yield countdown global
+	yield   uint32 // the yield function
 }
 
-// rewriteCode returns the content of the code section with an interrupt check at the
-// head of every loop; idx is the interrupt global. Bodies without a loop are copied
-// with their original size encoding.
+// frame is one open control frame of the body being rewritten.
+type frame struct {
+	wrapped bool // a loop that got the three wrapper blocks
+	outer   int  // wrapped loops in this frame and all frames around it
+}
+
+// bodyWriter copies a function body while applying insertions and replacements in
+// increasing offset order.
+type bodyWriter struct {
+	body   []byte
+	out    []byte
+	copied int // body offset up to which bytes have been copied to out
+}
+
+// insert copies the body up to pos, then appends b.
+func (w *bodyWriter) insert(pos int, b ...byte) {
+	w.out = append(w.out, w.body[w.copied:pos]...)
+	w.copied = pos
+	w.out = append(w.out, b...)
+}
+
+// replace copies the body up to from, appends b in place of body[from:to].
+func (w *bodyWriter) replace(from, to int, b []byte) {
+	w.insert(from, b...)
+	w.copied = to
+}
+
+// rewriteCode returns the content of the code section with every loop instrumented,
+// followed by the body of the yield function when there is any loop. Bodies without a
+// loop are copied with their original size encoding.
 //
-// A body with loops is wrapped so that the trap sits outside every loop:
+// A loop whose block type takes no parameters becomes
 //
-//	block $trap
-//	  block $fn (result …)   ;; takes the place of the function's own label
-//	    …                    ;; the original instructions; each loop starts with
-//	                         ;; global.get $g  br_if $trap
+//	block bt                 ;; $done
+//	  loop bt                ;; $again
+//	    block                ;; $slow
+//	      loop bt            ;; the original loop
+//	        global.get $counter  i32.const -1  i32.add  global.set $counter
+//	        global.get $counter  i32.eqz  br_if $slow
+//	        …                ;; the original body; labels that leave the loop are
+//	                         ;; raised by 3 for the wrapper frames in between
+//	      end
+//	      br $done
+//	    end
+//	    call $yield          ;; may trap
+//	    br $again            ;; re-enter the loop at its head, where it was
 //	  end
-//	  return
 //	end
-//	unreachable
 //
-// Keeping the trap out of the loop matters: with wazero's compiler, an inline
-// `if unreachable end` at the loop head halves a tight loop's speed, while the br_if
-// costs next to nothing. The wrapper needs a block type with the function's results;
-// when the module has none (a multi-value function with no matching [] -> results
-// type, or GC types), the function gets the inline check instead.
-func rewriteCode(bin []byte, s section, m *module, idx uint32) ([]byte, Stats, error) {
+// Re-entering at the head is exact: the check sits at the head, before the body has
+// done anything, and a loop without parameters carries no operand values. Keeping the
+// call out of the loop matters: with wazero's compiler, a call or a trap inside a
+// tight loop costs about half its speed (values live across it get spilled), while the
+// countdown and branch cost next to nothing. A loop with parameters, which would need
+// new block types, gets the check inline instead:
+//
+//	global.get $counter … i32.eqz  if  call $yield  end
+func rewriteCode(bin []byte, s section, ci codeInfo) ([]byte, Stats, error) {
 	var stats Stats
 	r := sectionReader(bin, s)
 	n, err := r.u32()
 	if err != nil {
 		return nil, stats, fmt.Errorf("interrupt: code section: count: %w", err)
 	}
-	getG := appendU32([]byte{0x23}, idx)
-	inline := append(append([]byte(nil), getG...), 0x04, 0x40, 0x00, 0x0b) // global.get; if; unreachable; end
-	out := make([]byte, 0, len(r.b)+len(r.b)/16)
-	out = appendU32(out, n)
-	var loops []loopSite
+	out := make([]byte, 0, len(r.b)+len(r.b)/8+64)
+	out = appendU32(out, n+1) // corrected below when no loop needs the yield function
+	countLen := len(out)
+	var scratch []byte
+	var stack []frame
 	for i := uint32(0); i < n; i++ {
-		fn := uint64(m.importFuncs) + uint64(i)
+		fn := uint64(ci.m.importFuncs) + uint64(i)
 		entry := r.pos
 		size, err := r.u32()
 		if err != nil {
@@ -61,129 +103,215 @@ func rewriteCode(bin []byte, s section, m *module, idx uint32) ([]byte, Stats, e
 			return nil, stats, fmt.Errorf("interrupt: code section: function %d: body size %d at offset %#x exceeds the %d bytes left",
 				fn, size, at, len(r.b)-(at-r.base))
 		}
-		var code int // body offset of the first instruction
-		code, loops, err = scanBody(&reader{b: body, base: at}, loops[:0])
+		w := &bodyWriter{body: body, out: scratch[:0]}
+		loops, err := ci.rewriteBody(&reader{b: body, base: at}, w, stack[:0])
 		if err != nil {
 			return nil, stats, fmt.Errorf("interrupt: code section: function %d: %w", fn, err)
 		}
-		if len(loops) == 0 {
+		scratch = w.out
+		if loops == 0 {
 			out = append(out, r.b[entry:r.pos]...)
 			continue
 		}
 		stats.Functions++
-		stats.Loops += len(loops)
-
-		bt, wrap := m.resultBlockType(i)
-		grown := uint64(size)
-		if wrap {
-			grown += 3 + uint64(len(bt)) + 4 // block 0x40, block bt … return, end, unreachable
-			for _, l := range loops {
-				grown += uint64(len(getG)) + 1 + uint64(u32Len(uint32(l.depth)))
-			}
-		} else {
-			grown += uint64(len(loops)) * uint64(len(inline))
-		}
-		if grown > 1<<32-1 {
+		stats.Loops += loops
+		if uint64(len(w.out)) > 1<<32-1 {
 			return nil, stats, fmt.Errorf("interrupt: code section: function %d: instrumented body exceeds 4 GiB", fn)
 		}
-		out = appendU32(out, uint32(grown))
-		out = append(out, body[:code]...)
-		if wrap {
-			out = append(out, 0x02, 0x40, 0x02)
-			out = append(out, bt...)
-		}
-		prev := code
-		for _, l := range loops {
-			out = append(out, body[prev:l.pos]...)
-			if wrap {
-				// Inside the loop, labels 0 … depth-1 are the original frames ($fn
-				// standing for the function), so depth is $trap.
-				out = append(out, getG...)
-				out = appendU32(append(out, 0x0d), uint32(l.depth))
-			} else {
-				out = append(out, inline...)
-			}
-			prev = l.pos
-		}
-		out = append(out, body[prev:]...) // ends with the original final end, now $fn's
-		if wrap {
-			out = append(out, 0x0f, 0x0b, 0x00, 0x0b)
-		}
+		out = appendU32(out, uint32(len(w.out)))
+		out = append(out, w.out...)
 	}
 	if !r.done() {
 		return nil, stats, fmt.Errorf("interrupt: code section: %d trailing bytes after %d bodies at offset %#x",
 			len(r.b)-r.pos, n, r.off())
 	}
-	return out, stats, nil
-}
-
-// u32Len is the length of the minimal LEB128 encoding of v.
-func u32Len(v uint32) int {
-	n := 1
-	for v >= 0x80 {
-		v >>= 7
-		n++
+	if stats.Loops == 0 {
+		return append(appendU32(nil, n), out[countLen:]...), stats, nil
 	}
-	return n
+	yield := ci.yieldBody()
+	out = appendU32(out, uint32(len(yield)))
+	return append(out, yield...), stats, nil
 }
 
-// scanBody decodes one function body (locals and instructions). It returns the body
-// offset of the first instruction and appends each loop to loops. It fails unless the
-// instructions end with the `end` that closes the body, exactly at the body's end.
-func scanBody(r *reader, loops []loopSite) (int, []loopSite, error) {
+// yieldBody is the body of the yield function: it rearms the countdown, makes a trip
+// into Go (memory.grow 0 on memory 0, which wazero's compiler runs in Go, where the
+// goroutine can be preempted), and traps when the interrupt flag is set.
+func (ci codeInfo) yieldBody() []byte {
+	b := []byte{0x00, 0x41} // no locals; i32.const
+	b = appendS33(b, yieldInterval)
+	b = appendU32(append(b, 0x24), ci.counter)
+	if ci.m.memory64 {
+		b = append(b, 0x42, 0x00, 0x40, 0x00, 0x1a) // i64.const 0  memory.grow 0  drop
+	} else {
+		b = append(b, 0x41, 0x00, 0x40, 0x00, 0x1a) // i32.const 0  memory.grow 0  drop
+	}
+	b = appendU32(append(b, 0x23), ci.flag)
+	return append(b, 0x45, 0x0d, 0x00, 0x00, 0x0b) // i32.eqz  br_if 0  unreachable  end
+}
+
+// countdown returns the instructions that decrement the counter and leave
+// counter == 0 on the stack.
+func (ci codeInfo) countdown() []byte {
+	b := appendU32([]byte{0x23}, ci.counter)
+	b = append(b, 0x41, 0x7f, 0x6a, 0x24) // i32.const -1  i32.add  global.set
+	b = appendU32(b, ci.counter)
+	b = appendU32(append(b, 0x23), ci.counter)
+	return append(b, 0x45) // i32.eqz
+}
+
+// loopHasParams reports whether the loop block type bt takes operands. An unknown type
+// index counts as taking them, which selects the inline check.
+func (ci codeInfo) loopHasParams(bt []byte) bool {
+	if len(bt) == 1 && (bt[0] == 0x40 || isValType(bt[0])) || bt[0] == 0x63 || bt[0] == 0x64 {
+		return false
+	}
+	idx, err := (&reader{b: bt}).sleb(33)
+	if err != nil || idx < 0 || idx >= int64(len(ci.m.types)) {
+		return true
+	}
+	return ci.m.types[idx].params != 0
+}
+
+// rewriteBody decodes one function body (locals and instructions) and writes the
+// instrumented body to w. It returns the number of loops. It fails unless the
+// instructions end with the end that closes the body, exactly at the body's end.
+func (ci codeInfo) rewriteBody(r *reader, w *bodyWriter, stack []frame) (int, error) {
 	n, err := r.u32()
 	if err != nil {
-		return 0, loops, fmt.Errorf("local declarations: %w", err)
+		return 0, fmt.Errorf("local declarations: %w", err)
 	}
 	for i := uint32(0); i < n; i++ {
 		if _, err := r.u32(); err != nil {
-			return 0, loops, fmt.Errorf("local declaration %d: count: %w", i, err)
+			return 0, fmt.Errorf("local declaration %d: count: %w", i, err)
 		}
 		if err := skipValType(r); err != nil {
-			return 0, loops, fmt.Errorf("local declaration %d: %w", i, err)
+			return 0, fmt.Errorf("local declaration %d: %w", i, err)
 		}
 	}
-	code := r.pos
-	loops, err = scanInstrs(r, loops)
-	return code, loops, err
-}
-
-// scanInstrs decodes instructions up to and including the end that closes the body.
-func scanInstrs(r *reader, loops []loopSite) ([]loopSite, error) {
-	depth := 1
-	for depth > 0 {
+	var countdown, inline, brSlow, tail []byte
+	loops := 0
+	stack = append(stack, frame{}) // the function's own frame
+	push := func(wrapped bool) {
+		f := frame{wrapped: wrapped, outer: stack[len(stack)-1].outer}
+		if wrapped {
+			f.outer++
+		}
+		stack = append(stack, f)
+	}
+	// label reads a label immediate and raises it by 3 for each wrapped loop it leaves.
+	label := func(op byte, at int) error {
+		from := r.pos
+		l, err := r.u32()
+		if err != nil {
+			return opErr(op, at, fmt.Errorf("label: %w", err))
+		}
+		if uint64(l) >= uint64(len(stack)) {
+			return fmt.Errorf("opcode 0x%02x at offset %#x: label %d out of range at depth %d", op, at, l, len(stack))
+		}
+		crossed := stack[len(stack)-1].outer - stack[len(stack)-1-int(l)].outer
+		if crossed == 0 {
+			return nil
+		}
+		nl := uint64(l) + 3*uint64(crossed)
+		if nl > 1<<32-1 {
+			return fmt.Errorf("opcode 0x%02x at offset %#x: label %d overflows once raised by %d", op, at, l, 3*crossed)
+		}
+		w.replace(from, r.pos, appendU32(nil, uint32(nl)))
+		return nil
+	}
+	for len(stack) > 0 {
 		if r.done() {
-			return loops, fmt.Errorf("body ends at offset %#x inside %d open blocks", r.off(), depth)
+			return loops, fmt.Errorf("body ends at offset %#x inside %d open blocks", r.off(), len(stack))
 		}
 		at := r.off()
+		opPos := r.pos
 		op, _ := r.byte()
 		switch op {
 		case 0x02, 0x04, 0x06: // block, if, try (legacy exceptions)
 			if err := skipBlockType(r); err != nil {
 				return loops, opErr(op, at, err)
 			}
-			depth++
+			push(false)
 		case 0x03: // loop
 			if err := skipBlockType(r); err != nil {
 				return loops, opErr(op, at, err)
 			}
-			depth++
-			loops = append(loops, loopSite{pos: r.pos, depth: depth})
-		case 0x1f: // try_table
-			if err := skipTryTable(r); err != nil {
-				return loops, opErr(op, at, err)
+			if countdown == nil {
+				countdown = ci.countdown()
+				brSlow = append(append([]byte(nil), countdown...), 0x0d, 0x01) // br_if $slow
+				inline = appendU32(append(append([]byte(nil), countdown...), 0x04, 0x40, 0x10), ci.yield)
+				inline = append(inline, 0x0b) // if  call $yield  end
+				tail = appendU32([]byte{0x0c, 0x02, 0x0b, 0x10}, ci.yield)
+				tail = append(tail, 0x0c, 0x00, 0x0b, 0x0b) // br $done  end  call $yield  br $again  end  end
 			}
-			depth++
+			bt := w.body[opPos+1 : r.pos]
+			loops++
+			if ci.loopHasParams(bt) {
+				w.insert(r.pos, inline...)
+				push(false)
+				break
+			}
+			head := append(append([]byte{0x02}, bt...), 0x03)
+			head = append(append(head, bt...), 0x02, 0x40)
+			w.insert(opPos, head...)
+			w.insert(r.pos, brSlow...)
+			push(true)
 		case 0x0b: // end
-			depth--
+			f := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if f.wrapped {
+				w.insert(r.pos, tail...)
+			}
 		case 0x18: // delegate (legacy exceptions) closes a try in place of end
-			if depth < 2 {
+			if len(stack) < 2 {
 				return loops, fmt.Errorf("delegate outside a try at offset %#x", at)
 			}
-			if _, err := r.u32(); err != nil {
+			stack = stack[:len(stack)-1]
+			if err := label(op, at); err != nil {
+				return loops, err
+			}
+		case 0x0c, 0x0d, 0x09, 0xd4, 0xd6: // br, br_if, rethrow, br_on_null, br_on_non_null
+			if err := label(op, at); err != nil {
+				return loops, err
+			}
+		case 0x0e: // br_table: vec(label) default
+			n, err := r.u32()
+			if err != nil {
+				return loops, opErr(op, at, fmt.Errorf("label count: %w", err))
+			}
+			for i := uint64(0); i <= uint64(n); i++ {
+				if err := label(op, at); err != nil {
+					return loops, err
+				}
+			}
+		case 0x1f: // try_table: its catch labels are relative to the frames around it
+			if err := skipBlockType(r); err != nil {
 				return loops, opErr(op, at, err)
 			}
-			depth--
+			n, err := r.u32()
+			if err != nil {
+				return loops, opErr(op, at, fmt.Errorf("catch count: %w", err))
+			}
+			for i := uint32(0); i < n; i++ {
+				kat := r.off()
+				kind, err := r.byte()
+				if err != nil {
+					return loops, opErr(op, at, fmt.Errorf("catch %d: %w", i, err))
+				}
+				switch kind {
+				case 0x00, 0x01: // catch, catch_ref: tag, label
+					if _, err := r.u32(); err != nil {
+						return loops, opErr(op, at, fmt.Errorf("catch %d: tag: %w", i, err))
+					}
+				case 0x02, 0x03: // catch_all, catch_all_ref: label
+				default:
+					return loops, opErr(op, at, fmt.Errorf("catch %d: unknown catch kind %#x at offset %#x", i, kind, kat))
+				}
+				if err := label(op, at); err != nil {
+					return loops, err
+				}
+			}
+			push(false)
 		default:
 			if err := skipInstr(r, op, at); err != nil {
 				return loops, err
@@ -193,6 +321,7 @@ func scanInstrs(r *reader, loops []loopSite) ([]loopSite, error) {
 	if !r.done() {
 		return loops, fmt.Errorf("%d bytes after the final end at offset %#x", len(r.b)-r.pos, r.off())
 	}
+	w.insert(r.pos)
 	return loops, nil
 }
 
@@ -216,22 +345,15 @@ func skipInstr(r *reader, op byte, at int) error {
 		// Numeric instructions, including sign extension: no immediates.
 	case op == 0xd1, op == 0xd3, op == 0xd5:
 		// ref.is_null, ref.as_non_null, ref.eq: no immediates.
-	case op == 0x07, op == 0x08, op == 0x09, op == 0x0c, op == 0x0d, op == 0x10, op == 0x12,
-		op == 0x14, op == 0x15, op >= 0x20 && op <= 0x26, op == 0xd2, op == 0xd4, op == 0xd6:
-		// catch tag, throw tag, rethrow label, br, br_if, call, return_call, call_ref,
-		// return_call_ref, local.* and global.*, table.get/set, ref.func, br_on_null,
-		// br_on_non_null: one index.
+	case op == 0x07, op == 0x08, op == 0x10, op == 0x12, op == 0x14, op == 0x15,
+		op >= 0x20 && op <= 0x26, op == 0xd2:
+		// catch tag, throw tag, call, return_call, call_ref, return_call_ref, local.*
+		// and global.*, table.get/set, ref.func: one index. Instructions with labels
+		// are decoded by rewriteBody.
 		_, err = r.u32()
 	case op == 0x11, op == 0x13: // call_indirect, return_call_indirect: type, table
 		if _, err = r.u32(); err == nil {
 			_, err = r.u32()
-		}
-	case op == 0x0e: // br_table: vec(label) default
-		var n uint32
-		if n, err = r.u32(); err == nil {
-			for i := uint64(0); i <= uint64(n) && err == nil; i++ {
-				_, err = r.u32()
-			}
 		}
 	case op == 0x1c: // select t*
 		var n uint32
@@ -416,37 +538,6 @@ func skipMemArg(r *reader) error {
 	}
 	if _, err := r.u64(); err != nil {
 		return fmt.Errorf("memarg offset: %w", err)
-	}
-	return nil
-}
-
-// skipTryTable skips the block type and catch clauses of try_table.
-func skipTryTable(r *reader) error {
-	if err := skipBlockType(r); err != nil {
-		return err
-	}
-	n, err := r.u32()
-	if err != nil {
-		return fmt.Errorf("catch count: %w", err)
-	}
-	for i := uint32(0); i < n; i++ {
-		at := r.off()
-		kind, err := r.byte()
-		if err != nil {
-			return fmt.Errorf("catch %d: %w", i, err)
-		}
-		switch kind {
-		case 0x00, 0x01: // catch, catch_ref: tag, label
-			if _, err := r.u32(); err != nil {
-				return fmt.Errorf("catch %d: tag: %w", i, err)
-			}
-		case 0x02, 0x03: // catch_all, catch_all_ref: label
-		default:
-			return fmt.Errorf("catch %d: unknown catch kind %#x at offset %#x", i, kind, at)
-		}
-		if _, err := r.u32(); err != nil {
-			return fmt.Errorf("catch %d: label: %w", i, err)
-		}
 	}
 	return nil
 }

@@ -14,6 +14,41 @@ func codeOnly(raw []byte) []byte {
 	return wasmModule(sec(secCode, vec(cat(u32(uint32(len(raw))), raw))))
 }
 
+// oneFunc builds a module with type 0 = [] -> [] and one function of that type whose
+// body holds the given instructions (without the final end).
+func oneFunc(instrs ...any) []byte {
+	return wasmModule(
+		sec(secType, vec(fnType(nil, nil))),
+		sec(secFunction, vec(u32(0))),
+		sec(secCode, vec(body(0, instrs...))))
+}
+
+// instrumented is what Instrument must make of oneFunc(before...) when the function
+// becomes after: type and function sections gain the yield function, a memory appears
+// for its trip into Go, and the two globals and the export follow.
+func instrumented(after ...any) []byte {
+	yield := cat(u32(0), i32c(yieldInterval), gset(1), i32c(0), 0x40, 0x00, opDrop, gget(0), 0x45, brIf(0), 0x00)
+	return wasmModule(
+		sec(secType, vec(fnType(nil, nil))),
+		sec(secFunction, vec(u32(0), u32(0))),
+		sec(secMemory, vec(cat(0x00, u32(0)))),
+		sec(secGlobal, vec(globalEntry(i32, true, 0), globalEntry(i32, true, yieldInterval))),
+		sec(secExport, vec(exportEntry(ExportName, kindGlobal, 0))),
+		sec(secCode, vec(body(0, after...), cat(u32(uint32(len(yield)+1)), yield, opEnd))))
+}
+
+// Pieces of an instrumented loop, for the module of instrumented (flag 0, counter 1,
+// yield function 1).
+var (
+	countdown = cat(gget(1), i32c(-1), opI32Add, gset(1), gget(1), 0x45)
+	loopTail  = cat(br(2), opEnd, 0x10, 0x01, br(0), opEnd, opEnd)
+)
+
+// wrappedLoop returns the instrumented form of `loop bt body end`.
+func wrappedLoop(bt []byte, body ...any) []byte {
+	return cat(opBlock, bt, opLoop, bt, opBlock, opEmpty, opLoop, bt, countdown, brIf(1), cat(body...), opEnd, loopTail)
+}
+
 // TestDecoderImmediates puts each instruction in front of a loop. Most immediates hold
 // 0x03 (loop) and 0x0b (end) bytes, so a decoder that skips an immediate wrongly finds
 // a second loop, loses the real one, or runs off the body. The output must equal the
@@ -29,8 +64,8 @@ func TestDecoderImmediates(t *testing.T) {
 		{"block value type", cat(opBlock, i64, opEnd)},
 		{"block ref type", cat(opBlock, 0x63, 0x03, opEnd)},
 		{"if else", cat(0x04, i32, i32c(3), 0x05, i32c(3), opEnd)},
-		{"br br_if", cat(br(3), brIf(3))},
-		{"br_table", cat(0x0e, 0x03, 0x03, 0x0b, 0x03, 0x0b)},
+		{"br br_if", cat(opBlock, opEmpty, br(0), brIf(1), opEnd)},
+		{"br_table", cat(0x0e, 0x03, 0x00, 0x00, 0x00, 0x00)},
 		{"return", cat(0x0f)},
 		{"call call_indirect", cat(0x10, 0x03, 0x11, 0x03, 0x0b)},
 		{"return_call return_call_indirect", cat(0x12, 0x03, 0x13, 0x03, 0x0b)},
@@ -50,7 +85,7 @@ func TestDecoderImmediates(t *testing.T) {
 		{"numeric", cat(0x45, 0x6a, 0xa7, 0xbf)},
 		{"sign extension", cat(0xc0, 0xc4)},
 		{"reference types", cat(0xd0, 0x70, 0xd0, 0x6f, 0xd1, 0xd2, 0x03)},
-		{"typed function references", cat(0xd0, 0x03, 0xd3, 0xd4, 0x03, 0xd6, 0x0b)},
+		{"typed function references", cat(0xd0, 0x03, 0xd3, 0xd4, 0x00, 0xd6, 0x00)},
 		{"trunc_sat", cat(0xfc, 0x00, 0xfc, 0x07)},
 		{"sub-opcode padded", cat(0xfc, 0x80, 0x00)},
 		{"memory.init data.drop", cat(0xfc, 0x08, 0x03, 0x00, 0xfc, 0x09, 0x03)},
@@ -69,14 +104,14 @@ func TestDecoderImmediates(t *testing.T) {
 		{"atomic.fence", cat(0xfe, 0x03, 0x00)},
 		{"atomic rmw", cat(0xfe, 0x10, 0x02, 0x03, 0xfe, 0x4e, 0x03, 0x0b)},
 		{"throw throw_ref", cat(0x08, 0x03, 0x0a)},
-		{"try_table", cat(0x1f, opEmpty, 0x04, 0x00, 0x03, 0x0b, 0x01, 0x03, 0x03, 0x02, 0x03, 0x03, 0x0b, opEnd)},
-		{"legacy try catch", cat(0x06, opEmpty, 0x07, 0x03, 0x09, 0x03, 0x19, opEnd)},
-		{"legacy try delegate", cat(0x06, i32, i32c(3), 0x18, 0x03, opDrop)},
+		{"try_table", cat(0x1f, opEmpty, 0x04, 0x00, 0x03, 0x00, 0x01, 0x0b, 0x00, 0x02, 0x00, 0x03, 0x00, opEnd)},
+		{"legacy try catch", cat(0x06, opEmpty, 0x07, 0x03, 0x09, 0x00, 0x19, opEnd)},
+		{"legacy try delegate", cat(0x06, i32, i32c(3), 0x18, 0x00, opDrop)},
 		{"loop type index", cat(opLoop, 0x03, opEnd)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			in := codeOnly(cat(u32(0), tc.instr, opLoop, opEmpty, br(0), opEnd, opEnd))
+			in := oneFunc(tc.instr, opLoop, opEmpty, br(0), opEnd)
 			out, stats, err := Instrument(in)
 			if err != nil {
 				t.Fatalf("Instrument: %v", err)
@@ -86,13 +121,84 @@ func TestDecoderImmediates(t *testing.T) {
 				t.Fatalf("stats = %+v, want 1 function, %d loops", stats, wantLoops)
 			}
 			if wantLoops > 1 {
-				return // the loop in the instruction shifts the layout; counted above
+				return // the loop in the instruction is covered by TestRewriteLoops
 			}
-			check := []byte{0x23, 0x00, 0x04, 0x40, 0x00, 0x0b}
-			want := wasmModule(
-				sec(secGlobal, vec(globalEntry(i32, true, 0))),
-				sec(secExport, vec(exportEntry(ExportName, kindGlobal, 0))),
-				sec(secCode, vec(body(0, tc.instr, opLoop, opEmpty, check, br(0), opEnd))))
+			want := instrumented(tc.instr, wrappedLoop([]byte{opEmpty}, br(0)))
+			if !bytes.Equal(out, want) {
+				t.Fatalf("output\n% x\nwant\n% x", out, want)
+			}
+		})
+	}
+}
+
+// TestRewriteLoops checks the wrapper blocks and the labels that leave a loop: each
+// wrapped loop between a branch and its target raises the label by 3.
+func TestRewriteLoops(t *testing.T) {
+	empty := []byte{opEmpty}
+	tests := []struct {
+		name   string
+		before []any
+		after  []any
+	}{
+		{
+			name:   "branch to the loop itself",
+			before: []any{opLoop, opEmpty, br(0), brIf(0), opEnd},
+			after:  []any{wrappedLoop(empty, br(0), brIf(0))},
+		},
+		{
+			name:   "branch out of the loop",
+			before: []any{opBlock, opEmpty, opLoop, opEmpty, br(1), brIf(2), opEnd, br(0), opEnd},
+			after:  []any{opBlock, opEmpty, wrappedLoop(empty, br(4), brIf(5)), br(0), opEnd},
+		},
+		{
+			name:   "nested loops",
+			before: []any{opLoop, opEmpty, opLoop, opEmpty, br(0), br(1), br(2), opEnd, br(0), br(1), opEnd},
+			after:  []any{wrappedLoop(empty, wrappedLoop(empty, br(0), br(4), br(8)), br(0), br(4))},
+		},
+		{
+			name:   "block inside the loop",
+			before: []any{opLoop, opEmpty, opBlock, opEmpty, br(0), br(1), br(2), opEnd, opEnd},
+			after:  []any{wrappedLoop(empty, opBlock, opEmpty, br(0), br(1), br(5), opEnd)},
+		},
+		{
+			name:   "br_table",
+			before: []any{opLoop, opEmpty, i32c(0), 0x0e, 0x02, 0x00, 0x01, 0x00, opEnd},
+			after:  []any{wrappedLoop(empty, i32c(0), 0x0e, 0x02, 0x00, 0x04, 0x00)},
+		},
+		{
+			name:   "try_table catch labels",
+			before: []any{opLoop, opEmpty, 0x1f, opEmpty, 0x02, 0x02, 0x00, 0x03, 0x01, opEnd, opEnd},
+			after:  []any{wrappedLoop(empty, 0x1f, opEmpty, 0x02, 0x02, 0x00, 0x03, 0x04, opEnd)},
+		},
+		{
+			name:   "legacy delegate and rethrow",
+			before: []any{opLoop, opEmpty, 0x06, opEmpty, 0x18, 0x01, 0x06, opEmpty, 0x07, 0x00, 0x09, 0x00, 0x09, 0x01, opEnd, opEnd},
+			after:  []any{wrappedLoop(empty, 0x06, opEmpty, 0x18, 0x04, 0x06, opEmpty, 0x07, 0x00, 0x09, 0x00, 0x09, 0x01, opEnd)},
+		},
+		{
+			name:   "br_on_null",
+			before: []any{opLoop, opEmpty, 0xd0, 0x70, 0xd4, 0x01, 0xd6, 0x00, opEnd},
+			after:  []any{wrappedLoop(empty, 0xd0, 0x70, 0xd4, 0x04, 0xd6, 0x00)},
+		},
+		{
+			name:   "loop with a result",
+			before: []any{opLoop, i32, i32c(1), opEnd, opDrop},
+			after:  []any{wrappedLoop([]byte{i32}, i32c(1)), opDrop},
+		},
+		{
+			name:   "loop with parameters gets the inline check",
+			before: []any{i32c(1), opLoop, 0x00, opDrop, opEnd},
+			after:  []any{i32c(1), opLoop, 0x00, countdown, 0x04, opEmpty, 0x10, 0x01, opEnd, opDrop, opEnd},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in := oneFunc(tc.before...)
+			out, _, err := Instrument(in)
+			if err != nil {
+				t.Fatalf("Instrument: %v", err)
+			}
+			want := instrumented(tc.after...)
 			if !bytes.Equal(out, want) {
 				t.Fatalf("output\n% x\nwant\n% x", out, want)
 			}

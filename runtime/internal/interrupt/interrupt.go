@@ -109,13 +109,16 @@ type module struct {
 	sections      []section
 	importFuncs   uint32
 	importGlobals uint32
-	globals       uint32 // defined globals
-	types         []funcType
-	typesKnown    bool     // false when the type section uses GC forms other than func
-	funcTypes     []uint32 // type index of each defined function
-	global        int      // index of the global section in sections, or -1
-	export        int      // index of the export section in sections, or -1
-	code          int      // index of the code section in sections, or -1
+	globals       uint32     // defined globals
+	types         []funcType // the type section
+	funcTypes     []uint32   // type index of each defined function
+	hasMemory     bool       // memory 0 exists, imported or defined
+	memory64      bool       // memory 0 is a 64-bit memory
+	typeSec       int        // index of the type section in sections, or -1
+	funcSec       int        // index of the function section in sections, or -1
+	global        int        // index of the global section in sections, or -1
+	export        int        // index of the export section in sections, or -1
+	code          int        // index of the code section in sections, or -1
 }
 
 // The module header: magic and version 1.
@@ -155,56 +158,85 @@ func Instrument(bin []byte) ([]byte, Stats, error) {
 		return nil, Stats{}, err
 	}
 	total := uint64(m.importGlobals) + uint64(m.globals)
-	if total >= 1<<32-1 {
-		return nil, Stats{}, fmt.Errorf("interrupt: global section: %d globals leave no index for the interrupt global", total)
+	if total >= 1<<32-2 {
+		return nil, Stats{}, fmt.Errorf("interrupt: global section: %d globals leave no index for the interrupt globals", total)
 	}
-	idx := uint32(total)
+	ci := codeInfo{
+		m:       m,
+		flag:    uint32(total),
+		counter: uint32(total) + 1,
+		yield:   m.importFuncs + uint32(len(m.funcTypes)),
+	}
 
 	var code []byte
 	var stats Stats
 	if m.code >= 0 {
-		code, stats, err = rewriteCode(bin, m.sections[m.code], m, idx)
-		if err != nil {
+		if code, stats, err = rewriteCode(bin, m.sections[m.code], ci); err != nil {
 			return nil, Stats{}, err
 		}
 	}
 
-	out := make([]byte, 0, len(bin)+len(code)-sectionLen(m, m.code)+64)
-	out = append(out, bin[:8]...)
-	pendingGlobal, pendingExport := m.global < 0, m.export < 0
-	for i, s := range m.sections {
-		if s.id != secCustom {
-			rank := sectionRank(s.id)
-			if pendingGlobal && rank > sectionRank(secGlobal) {
-				out = appendSection(out, secGlobal, appendGlobal(appendU32(nil, 1)))
-				pendingGlobal = false
-			}
-			if pendingExport && rank > sectionRank(secExport) {
-				out = appendSection(out, secExport, appendExport(appendU32(nil, 1), idx))
-				pendingExport = false
+	// With loops comes the yield function: a type [] -> [] (found or appended), an entry
+	// in the function section, and a memory for its trip into Go if the module has none.
+	yieldType, newType := -1, false
+	if stats.Loops > 0 {
+		if m.typeSec < 0 || m.funcSec < 0 {
+			return nil, Stats{}, fmt.Errorf("interrupt: module has code but no type or function section")
+		}
+		for i, t := range m.types {
+			if t.params == 0 && t.count == 0 {
+				yieldType = i
+				break
 			}
 		}
-		switch i {
-		case m.global:
-			out = appendSection(out, secGlobal, appendGlobal(extendVec(bin, s, m.globals)))
-		case m.export:
+		if yieldType < 0 {
+			yieldType, newType = len(m.types), true
+		}
+	}
+	newMemory := stats.Loops > 0 && !m.hasMemory
+
+	out := make([]byte, 0, len(bin)+len(code)-sectionLen(m, m.code)+128)
+	out = append(out, bin[:8]...)
+	pendingMemory, pendingGlobal, pendingExport := newMemory, m.global < 0, m.export < 0
+	flush := func(rank int) {
+		if pendingMemory && rank > sectionRank(secMemory) {
+			out = appendSection(out, secMemory, []byte{0x01, 0x00, 0x00}) // one memory, min 0 pages
+			pendingMemory = false
+		}
+		if pendingGlobal && rank > sectionRank(secGlobal) {
+			out = appendSection(out, secGlobal, appendGlobals(appendU32(nil, 2)))
+			pendingGlobal = false
+		}
+		if pendingExport && rank > sectionRank(secExport) {
+			out = appendSection(out, secExport, appendExport(appendU32(nil, 1), ci.flag))
+			pendingExport = false
+		}
+	}
+	for i, s := range m.sections {
+		if s.id != secCustom {
+			flush(sectionRank(s.id))
+		}
+		switch {
+		case i == m.typeSec && newType:
+			out = appendSection(out, secType, append(extendVec(bin, s, uint32(len(m.types)), 1), 0x60, 0x00, 0x00))
+		case i == m.funcSec && stats.Loops > 0:
+			f := extendVec(bin, s, uint32(len(m.funcTypes)), 1)
+			out = appendSection(out, secFunction, appendU32(f, uint32(yieldType)))
+		case i == m.global:
+			out = appendSection(out, secGlobal, appendGlobals(extendVec(bin, s, m.globals, 2)))
+		case i == m.export:
 			n, err := vecLen(bin, s)
 			if err != nil {
 				return nil, Stats{}, err
 			}
-			out = appendSection(out, secExport, appendExport(extendVec(bin, s, n), idx))
-		case m.code:
+			out = appendSection(out, secExport, appendExport(extendVec(bin, s, n, 1), ci.flag))
+		case i == m.code:
 			out = appendSection(out, secCode, code)
 		default:
 			out = append(out, bin[s.start:s.end]...)
 		}
 	}
-	if pendingGlobal {
-		out = appendSection(out, secGlobal, appendGlobal(appendU32(nil, 1)))
-	}
-	if pendingExport {
-		out = appendSection(out, secExport, appendExport(appendU32(nil, 1), idx))
-	}
+	flush(sectionRank(secData) + 1)
 	return out, stats, nil
 }
 
@@ -231,7 +263,7 @@ func parseModule(bin []byte) (*module, error) {
 		}
 		return nil, fmt.Errorf("interrupt: module header: unsupported version % x, want % x", bin[4:8], version)
 	}
-	m := &module{global: -1, export: -1, code: -1, typesKnown: true}
+	m := &module{typeSec: -1, funcSec: -1, global: -1, export: -1, code: -1}
 	r := &reader{b: bin, pos: 8}
 	lastRank := 0
 	for !r.done() {
@@ -261,9 +293,15 @@ func parseModule(bin []byte) (*module, error) {
 			if err := m.parseTypes(bin, s); err != nil {
 				return nil, fmt.Errorf("interrupt: type section: %w", err)
 			}
+			m.typeSec = len(m.sections)
 		case secFunction:
 			if err := m.parseFunctions(bin, s); err != nil {
 				return nil, fmt.Errorf("interrupt: function section: %w", err)
+			}
+			m.funcSec = len(m.sections)
+		case secMemory:
+			if err := m.parseMemories(bin, s); err != nil {
+				return nil, fmt.Errorf("interrupt: memory section: %w", err)
 			}
 		case secImport:
 			if err := m.parseImports(bin, s); err != nil {
@@ -302,20 +340,22 @@ func vecLen(bin []byte, s section) (uint32, error) {
 	return n, nil
 }
 
-// extendVec returns the content of vector section s with its count raised by one; the
-// caller appends the new element. The count was already decoded, so it is valid.
-func extendVec(bin []byte, s section, n uint32) []byte {
+// extendVec returns the content of vector section s, whose count n was already
+// decoded, with the count raised by k; the caller appends the new elements.
+func extendVec(bin []byte, s section, n, k uint32) []byte {
 	r := sectionReader(bin, s)
 	_, _ = r.u32()
 	rest := r.b[r.pos:]
 	out := make([]byte, 0, 5+len(rest)+32)
-	out = appendU32(out, n+1)
+	out = appendU32(out, n+k)
 	return append(out, rest...)
 }
 
-// appendGlobal appends the interrupt global: a mutable i32 initialised by i32.const 0.
-func appendGlobal(b []byte) []byte {
-	return append(b, 0x7f, 0x01, 0x41, 0x00, 0x0b)
+// appendGlobals appends the interrupt flag (a mutable i32, initially 0) and the yield
+// countdown (a mutable i32, initially yieldInterval).
+func appendGlobals(b []byte) []byte {
+	b = append(b, 0x7f, 0x01, 0x41, 0x00, 0x0b, 0x7f, 0x01, 0x41)
+	return append(appendS33(b, yieldInterval), 0x0b)
 }
 
 // appendExport appends the export of global idx as ExportName.
@@ -373,12 +413,16 @@ func (m *module) parseImport(r *reader) error {
 		if err := skipValType(r); err != nil {
 			return fmt.Errorf("table element type: %w", err)
 		}
-		if err := skipLimits(r); err != nil {
+		if _, err := skipLimits(r); err != nil {
 			return fmt.Errorf("table limits: %w", err)
 		}
 	case kindMemory:
-		if err := skipLimits(r); err != nil {
+		is64, err := skipLimits(r)
+		if err != nil {
 			return fmt.Errorf("memory limits: %w", err)
+		}
+		if !m.hasMemory {
+			m.hasMemory, m.memory64 = true, is64
 		}
 	case kindGlobal:
 		if err := skipValType(r); err != nil {
@@ -407,32 +451,60 @@ func (m *module) parseImport(r *reader) error {
 }
 
 // skipLimits skips table or memory limits, including the shared (threads), 64-bit
-// (memory64, table64) and custom page size flags.
-func skipLimits(r *reader) error {
+// (memory64, table64) and custom page size flags. It reports whether the limits are
+// 64-bit.
+func skipLimits(r *reader) (bool, error) {
 	at := r.off()
 	flags, err := r.byte()
 	if err != nil {
-		return err
+		return false, err
 	}
 	if flags > 0x0f {
-		return fmt.Errorf("invalid limits flags %#x at offset %#x", flags, at)
+		return false, fmt.Errorf("invalid limits flags %#x at offset %#x", flags, at)
 	}
-	read := r.u64
-	if flags&0x04 == 0 {
-		read = func() (uint64, error) { v, err := r.u32(); return uint64(v), err }
+	is64 := flags&0x04 != 0
+	read := func() error {
+		if is64 {
+			_, err := r.u64()
+			return err
+		}
+		_, err := r.u32()
+		return err
 	}
-	if _, err := read(); err != nil {
-		return fmt.Errorf("minimum: %w", err)
+	if err := read(); err != nil {
+		return false, fmt.Errorf("minimum: %w", err)
 	}
 	if flags&0x01 != 0 {
-		if _, err := read(); err != nil {
-			return fmt.Errorf("maximum: %w", err)
+		if err := read(); err != nil {
+			return false, fmt.Errorf("maximum: %w", err)
 		}
 	}
 	if flags&0x08 != 0 {
 		if _, err := r.u32(); err != nil {
-			return fmt.Errorf("page size: %w", err)
+			return false, fmt.Errorf("page size: %w", err)
 		}
+	}
+	return is64, nil
+}
+
+// parseMemories decodes the memory section far enough to know memory 0.
+func (m *module) parseMemories(bin []byte, s section) error {
+	r := sectionReader(bin, s)
+	n, err := r.u32()
+	if err != nil {
+		return fmt.Errorf("count: %w", err)
+	}
+	for i := uint32(0); i < n; i++ {
+		is64, err := skipLimits(r)
+		if err != nil {
+			return fmt.Errorf("memory %d: %w", i, err)
+		}
+		if !m.hasMemory {
+			m.hasMemory, m.memory64 = true, is64
+		}
+	}
+	if !r.done() {
+		return fmt.Errorf("%d trailing bytes at offset %#x", len(r.b)-r.pos, r.off())
 	}
 	return nil
 }
@@ -479,9 +551,8 @@ type funcType struct {
 	count   uint32 // number of results
 }
 
-// parseTypes decodes the function types. A type section that uses the GC proposal's
-// forms (rec, sub, struct, array) leaves typesKnown false: Instrument then falls back
-// to checks that need no function type.
+// parseTypes decodes the function types. It rejects the GC proposal's forms (rec, sub,
+// struct, array): with them, the index of an appended type is not the entry count.
 func (m *module) parseTypes(bin []byte, s section) error {
 	r := sectionReader(bin, s)
 	n, err := r.u32()
@@ -497,8 +568,7 @@ func (m *module) parseTypes(bin []byte, s section) error {
 		if form != 0x60 {
 			switch form {
 			case 0x4e, 0x50, 0x4f, 0x5f, 0x5e: // rec, sub, sub final, struct, array
-				m.typesKnown, m.types = false, nil
-				return nil
+				return fmt.Errorf("type %d: unsupported GC type form %#x at offset %#x", i, form, at)
 			}
 			return fmt.Errorf("type %d: unknown type form %#x at offset %#x", i, form, at)
 		}
@@ -553,28 +623,6 @@ func (m *module) parseFunctions(bin []byte, s section) error {
 		return fmt.Errorf("%d trailing bytes at offset %#x", len(r.b)-r.pos, r.off())
 	}
 	return nil
-}
-
-// resultBlockType returns the block type that has the results of defined function i
-// and no parameters: 0x40, a value type, or the index of a type [] -> results. It
-// reports false when there is none or the module's types are unknown.
-func (m *module) resultBlockType(i uint32) ([]byte, bool) {
-	if !m.typesKnown || int(i) >= len(m.funcTypes) || int(m.funcTypes[i]) >= len(m.types) {
-		return nil, false
-	}
-	ft := m.types[m.funcTypes[i]]
-	switch ft.count {
-	case 0:
-		return []byte{0x40}, true
-	case 1:
-		return ft.results, true
-	}
-	for j, t := range m.types {
-		if t.params == 0 && t.count == ft.count && string(t.results) == string(ft.results) {
-			return appendS33(nil, int64(j)), true
-		}
-	}
-	return nil, false
 }
 
 // appendS33 appends v as a minimal signed LEB128.

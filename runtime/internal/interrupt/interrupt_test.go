@@ -3,6 +3,7 @@ package interrupt
 import (
 	"bytes"
 	"context"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -299,8 +300,12 @@ func instantiateWithEnv(t testing.TB, bin []byte, withEnv bool) (mod, env api.Mo
 	return mod, env
 }
 
-// assertInterrupts calls fn, which must loop forever, sets the interrupt flag 20 ms
-// later from another goroutine, and requires the call to trap within a second.
+// assertInterrupts calls fn, which must loop forever, and checks two things while it
+// runs. First, a garbage collection completes: a collection stops the world, which
+// waits for the guest's goroutine, so the guest must keep visiting Go. (If it does
+// not, the whole process stops, timers included, and the test binary hangs instead of
+// failing.) Second, setting the interrupt flag from another goroutine makes the call
+// trap within a second.
 func assertInterrupts(t testing.TB, mod api.Module, fn string, args ...uint64) {
 	t.Helper()
 	g := mod.ExportedGlobal(ExportName).(api.MutableGlobal)
@@ -313,6 +318,16 @@ func assertInterrupts(t testing.TB, mod api.Module, fn string, args ...uint64) {
 	case err := <-done:
 		t.Fatalf("%s returned before the interrupt: %v", fn, err)
 	case <-time.After(20 * time.Millisecond):
+	}
+	gcDone := make(chan struct{})
+	go func() {
+		runtime.GC()
+		close(gcDone)
+	}()
+	select {
+	case <-gcDone:
+	case <-time.After(time.Second):
+		t.Fatalf("%s: garbage collection took over 1 s while the guest looped", fn)
 	}
 	g.Set(1)
 	select {
@@ -369,7 +384,8 @@ func TestInstrumentKeepsOtherSections(t *testing.T) {
 			t.Errorf("output lost section % x", keep)
 		}
 	}
-	wantGlobal := sec(secGlobal, vec(globalEntry(i32, true, 0), globalEntry(i32, false, 7), globalEntry(i32, true, 0)))
+	wantGlobal := sec(secGlobal, vec(globalEntry(i32, true, 0), globalEntry(i32, false, 7),
+		globalEntry(i32, true, 0), globalEntry(i32, true, yieldInterval)))
 	if !bytes.Contains(out, wantGlobal) {
 		t.Errorf("output lacks global section % x", wantGlobal)
 	}
