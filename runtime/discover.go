@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"sort"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -58,7 +60,11 @@ const (
 // directories yield no entries. Unlike Chipmunk, hidden directories are
 // skipped and the order is sorted by kind and name.
 func (h *Host) Discover(ctx context.Context, roots []string) []*Entry {
-	var out []*Entry
+	type job struct {
+		dir, name string
+		kind      PluginKind
+	}
+	var jobs []job
 	for _, root := range roots {
 		for _, kd := range kindDirs {
 			dir := filepath.Join(root, kd.dir)
@@ -75,10 +81,29 @@ func (h *Host) Discover(ctx context.Context, roots []string) []*Entry {
 				if st, err := os.Stat(pdir); err != nil || !st.IsDir() {
 					continue
 				}
-				out = append(out, h.loadEntry(ctx, pdir, name, kd.kind))
+				jobs = append(jobs, job{pdir, name, kd.kind})
 			}
 		}
 	}
+	// Load in parallel, one worker per CPU: compiling dominates.
+	out := make([]*Entry, len(jobs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < min(goruntime.GOMAXPROCS(0), len(jobs)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				j := jobs[i]
+				out[i] = h.loadEntry(ctx, j.dir, j.name, j.kind)
+			}
+		}()
+	}
+	for i := range jobs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].Kind != out[j].Kind {
 			return out[i].Kind > out[j].Kind // parsers first

@@ -4,8 +4,9 @@
 //
 // A [Host] discovers and loads plugins, compiles them once (with an on-disk
 // compilation cache) and caches their metadata by content hash. A [Plugin]
-// creates sandboxed instances: a [Parser] or a [Source], each with its own
-// wasm instance, memory cap, per-call deadline and temporary directory.
+// creates sandboxed instances, a [ParserInstance] or a [SourceInstance],
+// each with its own wasm instance, memory cap, per-call deadline and
+// temporary directory.
 //
 //	host, _ := runtime.NewHost(ctx, &runtime.Options{})
 //	defer host.Close(ctx)

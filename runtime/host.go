@@ -82,12 +82,20 @@ type Host struct {
 	nextInstance atomic.Uint64
 
 	mu       sync.Mutex
-	compiled map[string]*compiledPlugin // by content hash
+	compiled map[string]*compileEntry // by content hash
+}
+
+// compileEntry lets concurrent loads of one binary share a single compile,
+// while loads of other binaries proceed in parallel.
+type compileEntry struct {
+	done chan struct{}
+	cp   *compiledPlugin
+	err  error
 }
 
 // NewHost creates a Host.
 func NewHost(ctx context.Context, opts *Options) (*Host, error) {
-	h := &Host{compiled: map[string]*compiledPlugin{}}
+	h := &Host{compiled: map[string]*compileEntry{}}
 	if opts != nil {
 		h.opts = *opts
 	}
@@ -203,14 +211,31 @@ func (h *Host) LoadBytes(ctx context.Context, name, path string, bin []byte) (*P
 // content hash.
 func (h *Host) compile(ctx context.Context, name, hash string, bin []byte) (*compiledPlugin, error) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	if cp, ok := h.compiled[hash]; ok {
-		return cp, nil
+	e, ok := h.compiled[hash]
+	if !ok {
+		e = &compileEntry{done: make(chan struct{})}
+		h.compiled[hash] = e
 	}
-	cp, err := h.prepare(ctx, name, hash, bin)
-	if err != nil {
-		return nil, err
+	h.mu.Unlock()
+	if ok {
+		select {
+		case <-e.done:
+		case <-ctx.Done():
+			return nil, &Error{Kind: KindCancelled, Plugin: name, Op: "load", Err: ctx.Err()}
+		}
+		if e.err != nil {
+			return nil, e.err
+		}
+		return e.cp, nil
 	}
-	h.compiled[hash] = cp
-	return cp, nil
+	e.cp, e.err = h.prepare(ctx, name, hash, bin)
+	if e.err != nil {
+		// Failures are not remembered: the next load tries again (Chipmunk
+		// keeps a plugin invalid until its file changes).
+		h.mu.Lock()
+		delete(h.compiled, hash)
+		h.mu.Unlock()
+	}
+	close(e.done)
+	return e.cp, e.err
 }

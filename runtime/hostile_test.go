@@ -163,3 +163,29 @@ func TestZeroConsumedDoesNotSpin(t *testing.T) {
 		t.Fatalf("rows %d calls %d: zero-consumed items must not be emitted, and the driver must stop quickly", rows, stats.Calls)
 	}
 }
+
+// TestCloseInterruptsRunningCall closes an instance while its call loops.
+func TestCloseInterruptsRunningCall(t *testing.T) {
+	h := newTestHost(t, &Options{CallTimeout: -1})
+	loop, err := hostileParser(t, h, "loop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := loop.Parse(context.Background(), []byte("x\n"), nil)
+		done <- err
+	}()
+	time.Sleep(100 * time.Millisecond)
+	closed := make(chan struct{})
+	go func() { loop.Close(); close(closed) }()
+	select {
+	case err := <-done:
+		if KindOf(err) != KindCancelled {
+			t.Fatalf("got %v, want kind cancelled", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not interrupt the looping call")
+	}
+	<-closed
+}

@@ -330,8 +330,14 @@ func (in *instance) close() {
 	in.temp.remove()
 }
 
-// Close closes the instance; later calls fail with KindClosed.
+// Close closes the instance; later calls fail with KindClosed. A call in
+// progress on another goroutine is interrupted first (it fails with
+// KindCancelled), so Close does not wait for a looping plugin.
 func (in *instance) Close() {
+	in.fireMu.Lock()
+	gen := in.gen
+	in.fireMu.Unlock()
+	in.fire(gen, interruptedByCancel)
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if in.dead == nil {

@@ -14,11 +14,11 @@ func codeOnly(raw []byte) []byte {
 	return wasmModule(sec(secCode, vec(cat(u32(uint32(len(raw))), raw))))
 }
 
-// oneFunc builds a module with type 0 = [] -> [] and one function of that type whose
-// body holds the given instructions (without the final end).
+// oneFunc builds a module with types 0 = [] -> [] and 1 = [i32] -> [], and one
+// function of type 0 whose body holds the given instructions (without the final end).
 func oneFunc(instrs ...any) []byte {
 	return wasmModule(
-		sec(secType, vec(fnType(nil, nil))),
+		sec(secType, vec(fnType(nil, nil), fnType([]byte{i32}, nil))),
 		sec(secFunction, vec(u32(0))),
 		sec(secCode, vec(body(0, instrs...))))
 }
@@ -29,7 +29,7 @@ func oneFunc(instrs ...any) []byte {
 func instrumented(after ...any) []byte {
 	yield := cat(u32(0), i32c(yieldInterval), gset(1), i32c(0), 0x40, 0x00, opDrop, gget(0), 0x45, brIf(0), 0x00)
 	return wasmModule(
-		sec(secType, vec(fnType(nil, nil))),
+		sec(secType, vec(fnType(nil, nil), fnType([]byte{i32}, nil))),
 		sec(secFunction, vec(u32(0), u32(0))),
 		sec(secMemory, vec(cat(0x00, u32(0)))),
 		sec(secGlobal, vec(globalEntry(i32, true, 0), globalEntry(i32, true, yieldInterval))),
@@ -187,8 +187,8 @@ func TestRewriteLoops(t *testing.T) {
 		},
 		{
 			name:   "loop with parameters gets the inline check",
-			before: []any{i32c(1), opLoop, 0x00, opDrop, opEnd},
-			after:  []any{i32c(1), opLoop, 0x00, countdown, 0x04, opEmpty, 0x10, 0x01, opEnd, opDrop, opEnd},
+			before: []any{i32c(1), opLoop, 0x01, opDrop, opEnd},
+			after:  []any{i32c(1), opLoop, 0x01, countdown, 0x04, opEmpty, 0x10, 0x01, opEnd, opDrop, opEnd},
 		},
 	}
 	for _, tc := range tests {

@@ -127,20 +127,20 @@ const (
 	version = "\x01\x00\x00\x00"
 )
 
-// Instrument returns a copy of the core module bin with a new mutable i32 global
-// (initially 0), exported as [ExportName], and with the check
+// Instrument returns a copy of the core module bin in which every loop counts down a
+// shared counter and, every yieldInterval iterations, calls a new function that
+// visits Go and traps with `unreachable` once the host has set the interrupt flag: a
+// new mutable i32 global, initially 0, exported as [ExportName]. rewriteCode shows the
+// exact shape of an instrumented loop.
 //
-//	global.get $g
-//	if
-//	  unreachable
-//	end
-//
-// at the start of every loop body.
-//
-// All other sections are kept byte for byte. The global is appended at the end of the
-// global index space, after the imported and the defined globals, so no existing index
-// changes. Function bodies that contain a loop, and the code section, get new sizes.
-// A missing global or export section is created in its place in the section order.
+// Only indices are appended, never inserted: the flag and the counter go at the end
+// of the global index space (after the imported and the defined globals), the yield
+// function at the end of the function index space, and its type [] -> [] is reused
+// or appended. A module without a memory gets an empty one, because the visit to Go
+// is a memory.grow 0. The type, function, global, export and code sections change
+// accordingly (missing ones are created in their place in the section order); every
+// other section is copied byte for byte. Labels that leave an instrumented loop are
+// re-encoded for the blocks around it.
 //
 // Instrument fails, with the section, the function index (imports included), and the
 // module offset, on anything it cannot decode. It rejects a module that already exports
@@ -148,10 +148,13 @@ const (
 //
 // # Notes
 //
+//   - The flag is read when the countdown runs out, so the guest traps within
+//     yieldInterval (16384) loop iterations of the flag being set, not at once.
 //   - Instrument does not validate the module: it decodes only what it must. A module
 //     that the runtime would reject stays invalid.
 //   - Custom sections that refer to code offsets (DWARF ".debug_*", branch hints) are
-//     copied unchanged and so become stale for instrumented functions.
+//     copied unchanged and so become stale for instrumented functions; the "name"
+//     section stays right, as no index moves.
 func Instrument(bin []byte) ([]byte, Stats, error) {
 	m, err := parseModule(bin)
 	if err != nil {
@@ -543,12 +546,11 @@ func checkExports(bin []byte, s section) error {
 	return nil
 }
 
-// funcType is what Instrument needs of a function type: its parameter count and the
-// encoded value types of its results.
+// funcType is what Instrument needs of a function type: how many parameters and
+// results it has.
 type funcType struct {
-	params  uint32
-	results []byte // the encoded result types, back to back
-	count   uint32 // number of results
+	params uint32
+	count  uint32 // number of results
 }
 
 // parseTypes decodes the function types. It rejects the GC proposal's forms (rec, sub,
@@ -573,14 +575,12 @@ func (m *module) parseTypes(bin []byte, s section) error {
 			return fmt.Errorf("type %d: unknown type form %#x at offset %#x", i, form, at)
 		}
 		var ft funcType
-		if ft.params, _, err = skipValTypes(r); err != nil {
+		if ft.params, err = skipValTypes(r); err != nil {
 			return fmt.Errorf("type %d: parameters: %w", i, err)
 		}
-		var start int
-		if ft.count, start, err = skipValTypes(r); err != nil {
+		if ft.count, err = skipValTypes(r); err != nil {
 			return fmt.Errorf("type %d: results: %w", i, err)
 		}
-		ft.results = r.b[start:r.pos]
 		m.types = append(m.types, ft)
 	}
 	if !r.done() {
@@ -589,20 +589,18 @@ func (m *module) parseTypes(bin []byte, s section) error {
 	return nil
 }
 
-// skipValTypes skips a vector of value types. It returns the count and the reader
-// position of the first value type.
-func skipValTypes(r *reader) (uint32, int, error) {
+// skipValTypes skips a vector of value types and returns its length.
+func skipValTypes(r *reader) (uint32, error) {
 	n, err := r.u32()
 	if err != nil {
-		return 0, 0, err
+		return 0, err
 	}
-	start := r.pos
 	for i := uint32(0); i < n; i++ {
 		if err := skipValType(r); err != nil {
-			return 0, 0, err
+			return 0, err
 		}
 	}
-	return n, start, nil
+	return n, nil
 }
 
 // parseFunctions decodes the type index of each defined function.

@@ -269,7 +269,8 @@ func TestInstrumentImportedGlobalsUntouched(t *testing.T) {
 	if got := inst.ExportedGlobal(ExportName).Get(); got != 1 {
 		t.Errorf("%s = %d, want 1", ExportName, got)
 	}
-	if got, err := inst.ExportedFunction("scaled").Call(context.Background(), 5); err == nil {
+	// The flag is read when the countdown runs out, every yieldInterval loop iterations.
+	if got, err := inst.ExportedFunction("scaled").Call(context.Background(), 2*yieldInterval); err == nil {
 		t.Errorf("scaled after the interrupt = %v, want a trap while the flag is set", got)
 	}
 }

@@ -7,8 +7,8 @@ import (
 )
 
 // variantModule is sumModule with mutable globals 0 (flag) and 1 (counter), a yield
-// function 1 (memory.grow 0, reset the counter, trap if the flag is set), and the given
-// code around the loop.
+// function 1 (memory.grow 0, re-arm the counter, trap if the flag is set), and the
+// given code before the loop (pro), at its head (check) and after it (epi).
 func variantModule(pro, check, epi []byte) []byte {
 	sum := body(2,
 		lget(0), lget(1), opI32Add, lset(2),
@@ -32,8 +32,21 @@ func variantModule(pro, check, epi []byte) []byte {
 	)
 }
 
+// decr counts the counter down and leaves counter == 0 on the stack.
 func decr() []byte { return cat(gget(1), i32c(-1), opI32Add, gset(1), gget(1), 0x45) }
 
+// BenchmarkCheckVariants compares, on the hand-assembled byte sum, the loop-head checks
+// that were considered. Instrument emits counter-restructured, and counter-if-call for
+// loops with parameters.
+//
+//   - if-unreachable: global.get $flag  if unreachable end (the first design).
+//   - br_if-outer-trap: global.get $flag  br_if to a block around the loop that ends
+//     in unreachable. Fast, but never visits Go, so a garbage collection waits forever.
+//   - counter-restructured: the countdown, br_if to the wrapper blocks around the loop,
+//     which call the yield function and re-enter the loop.
+//   - counter-flag-restructured: the same, also leaving when the flag is set, for an
+//     immediate trap.
+//   - counter-if-call: the countdown with an inline `if call $yield end`.
 func BenchmarkCheckVariants(b *testing.B) {
 	variants := []struct {
 		name            string
@@ -42,7 +55,8 @@ func BenchmarkCheckVariants(b *testing.B) {
 		{"none", nil, nil, nil},
 		{"if-unreachable", nil, cat(gget(0), 0x04, 0x40, 0x00, opEnd), nil},
 		{"br_if-outer-trap", cat(opBlock, opEmpty), cat(gget(0), brIf(1)), cat(opEnd)},
-		{"counter-br_if-outer", cat(opBlock, opEmpty), cat(decr(), brIf(1)), cat(opEnd)},
+		{"counter-flag-restructured", cat(opBlock, opEmpty, opLoop, opEmpty, opBlock, opEmpty), cat(decr(), gget(0), 0x72, brIf(1)),
+			cat(br(2), opEnd, 0x10, 0x01, br(0), opEnd, opEnd)},
 		{"counter-if-call", nil, cat(decr(), 0x04, 0x40, 0x10, 0x01, opEnd), nil},
 		{"counter-restructured", cat(opBlock, opEmpty, opLoop, opEmpty, opBlock, opEmpty), cat(decr(), brIf(1)),
 			cat(br(2), opEnd, 0x10, 0x01, br(0), opEnd, opEnd)},
