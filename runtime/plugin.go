@@ -487,3 +487,11 @@ func (si *SourceInstance) Read(ctx context.Context, buf []byte, max int) ([]byte
 
 // Close discards the instance and its temporary directory.
 func (si *SourceInstance) Close() { si.in.Close() }
+
+// ID returns the instance id, unique within the Host; log records carry it
+// (LogRecord.Instance).
+func (pi *ParserInstance) ID() uint64 { return pi.in.id }
+
+// ID returns the instance id, unique within the Host; log records carry it
+// (LogRecord.Instance).
+func (si *SourceInstance) ID() uint64 { return si.in.id }

@@ -47,9 +47,17 @@ type Source interface {
 // Options tune the parse loop. The zero value gives the defaults.
 type Options struct {
 	// InitialChunk is the largest slice handed to the parser at first
-	// (default 64 KiB). It doubles whenever the parser answers "incomplete"
-	// for a full chunk, up to MaxChunk.
+	// (default MaxChunk: what Chipmunk hands over from a file, so plugins
+	// whose output depends on where the input is cut, like Chipmunk's
+	// string_parser, give Chipmunk's results). The window then adapts:
+	// a call that consumes less than an eighth of its window shrinks the
+	// next one (to eight times what was consumed, at least MinChunk), so a
+	// plugin that returns one item per call is not fed megabytes per item;
+	// a call that consumes most of its window, or answers "incomplete",
+	// doubles it, up to MaxChunk.
 	InitialChunk int
+	// MinChunk is the smallest window (default 64 KiB).
+	MinChunk int
 	// MaxChunk bounds the slice handed to the parser (default 10 MiB, as
 	// Chipmunk's buffer). A message larger than that cannot be parsed.
 	MaxChunk int
@@ -68,15 +76,17 @@ func (o *Options) withDefaults() Options {
 	if o != nil {
 		r = *o
 	}
-	if r.InitialChunk <= 0 {
-		r.InitialChunk = 64 << 10
-	}
 	if r.MaxChunk <= 0 {
 		r.MaxChunk = 10 << 20
 	}
-	if r.MaxChunk < r.InitialChunk {
-		r.MaxChunk = r.InitialChunk
+	if r.MinChunk <= 0 {
+		r.MinChunk = min(64<<10, r.MaxChunk)
 	}
+	if r.InitialChunk <= 0 {
+		r.InitialChunk = r.MaxChunk
+	}
+	r.MaxChunk = max(r.MaxChunk, r.InitialChunk, r.MinChunk)
+	r.InitialChunk = max(r.InitialChunk, r.MinChunk)
 	if r.BatchItems <= 0 {
 		r.BatchItems = 4096
 	}
@@ -110,6 +120,7 @@ type Stats struct {
 	ParseErrors  uint64 // recoverable parse errors
 	Calls        uint64 // parse calls
 	MaxChunk     int    // largest slice handed to the parser
+	Copied       uint64 // bytes handed to the parser over all calls
 }
 
 // ErrNoProgress is returned when a parser keeps consuming nothing although it
@@ -197,6 +208,7 @@ func (r *run) loop(ctx context.Context) error {
 			r.stats.MaxChunk = len(window)
 		}
 		r.stats.Calls++
+		r.stats.Copied += uint64(len(window))
 		items, err := r.p.Parse(ctx, window, nil)
 		if err != nil {
 			done, err := r.onError(ctx, err, len(window), len(data))
@@ -221,6 +233,17 @@ func (r *run) loop(ctx context.Context) error {
 			continue
 		}
 		r.consecutiveErrors, r.consecutiveIncompletes = 0, 0
+		r.adapt(int(consumed), len(window))
+	}
+}
+
+// adapt sizes the next window from how much of this one the parser used.
+func (r *run) adapt(consumed, window int) {
+	switch {
+	case consumed*8 < window:
+		r.chunk = max(r.o.MinChunk, min(r.chunk, consumed*8))
+	case consumed*2 >= window && window == r.chunk:
+		r.chunk = min(r.chunk*2, r.o.MaxChunk)
 	}
 }
 

@@ -101,20 +101,22 @@ func TestRun(t *testing.T) {
 		want      []string
 		skipped   uint64
 		errs      uint64
-		maxWindow int // upper bound on the largest window handed to the parser
+		maxWindow int    // upper bound on the largest window handed to the parser
+		maxCopied uint64 // upper bound on the bytes handed to the parser in all
 	}{
 		{name: "records larger than the first chunk", input: big.Bytes(), parser: &lengthParser{},
-			want: []string{"10 bytes", fmt.Sprint(300<<10, " bytes"), "5 bytes"}, maxWindow: 512 << 10},
+			want: []string{"10 bytes", fmt.Sprint(300<<10, " bytes"), "5 bytes"}, maxWindow: 512 << 10, maxCopied: 2 << 20},
 		{name: "one item per call keeps windows small", input: small.Bytes(), parser: &lengthParser{maxItems: 1},
-			want: repeat("100 bytes", 5000), maxWindow: 64 << 10},
+			want: repeat("100 bytes", 5000), maxWindow: 64 << 10, maxCopied: 5000 * (64 << 10)},
 		{name: "garbage is skipped byte by byte", input: append(append([]byte{0xff, 0xff}, record(3)...), record(4)...), parser: &lengthParser{},
-			want: []string{"3 bytes", "4 bytes"}, skipped: 2, errs: 2, maxWindow: 64 << 10},
+			want: []string{"3 bytes", "4 bytes"}, skipped: 2, errs: 2, maxWindow: 64 << 10, maxCopied: 1 << 10},
 		{name: "truncated last record is dropped", input: append(record(3), record(50)[:3]...), parser: &lengthParser{},
-			want: []string{"3 bytes"}, skipped: 3, maxWindow: 64 << 10},
+			want: []string{"3 bytes"}, skipped: 3, maxWindow: 64 << 10, maxCopied: 1 << 10},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			lines, stats, err := collect(t, &driver.ReaderSource{R: bytes.NewReader(tc.input)}, tc.parser, nil)
+			// A small first window (as for streamed input) so that growth shows.
+			lines, stats, err := collect(t, &driver.ReaderSource{R: bytes.NewReader(tc.input)}, tc.parser, &driver.Options{InitialChunk: 64 << 10})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -129,6 +131,9 @@ func TestRun(t *testing.T) {
 			}
 			if stats.MaxChunk > tc.maxWindow {
 				t.Errorf("largest window %d, want at most %d", stats.MaxChunk, tc.maxWindow)
+			}
+			if stats.Copied > tc.maxCopied {
+				t.Errorf("handed %d bytes to the parser, want at most %d", stats.Copied, tc.maxCopied)
 			}
 		})
 	}
@@ -176,7 +181,8 @@ func TestTextParser(t *testing.T) {
 }
 
 // TestFileSourceBoundedMemory parses a 30 MB file: the parser never sees
-// more than the initial chunk when lines are short.
+// more than 10 MiB at once, and a parser that returns one item per call is
+// fed small windows after its first call.
 func TestFileSourceBoundedMemory(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "big.log")
 	line := strings.Repeat("x", 99) + "\n"
@@ -196,8 +202,29 @@ func TestFileSourceBoundedMemory(t *testing.T) {
 	if err != nil || n != 300_000 {
 		t.Fatalf("%v, %d rows", err, n)
 	}
-	if stats.MaxChunk > 64<<10 {
-		t.Fatalf("largest window %d", stats.MaxChunk)
+	if stats.MaxChunk > 10<<20 || stats.Copied > 31<<20 {
+		t.Fatalf("largest window %d, %d bytes handed over", stats.MaxChunk, stats.Copied)
+	}
+}
+
+// TestOneItemPerCallIsNotQuadratic: with Chipmunk's feeding (the whole
+// buffer on every call) 100k records of 100 bytes would copy about 500 GB;
+// the adaptive window keeps it near 64 KiB per item.
+func TestOneItemPerCallIsNotQuadratic(t *testing.T) {
+	var in bytes.Buffer
+	for i := 0; i < 100_000; i++ {
+		in.Write(record(96))
+	}
+	p := &lengthParser{maxItems: 1}
+	lines, stats, err := collect(t, &driver.ReaderSource{R: bytes.NewReader(in.Bytes())}, p, nil)
+	if err != nil || len(lines) != 100_000 {
+		t.Fatalf("%v, %d rows", err, len(lines))
+	}
+	if perItem := stats.Copied / 100_000; perItem > 70<<10 {
+		t.Fatalf("%d bytes handed over per item", perItem)
+	}
+	if stats.MaxChunk != min(10<<20, in.Len()) {
+		t.Fatalf("first window %d, want 10 MiB (Chipmunk's)", stats.MaxChunk)
 	}
 }
 
