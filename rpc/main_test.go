@@ -45,7 +45,11 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	chiphostBin = filepath.Join(dir, "chiphost")
-	build := exec.Command("go", "build", "-o", chiphostBin, "../cmd/chiphost")
+	args := []string{"build", "-o", chiphostBin}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	build := exec.Command("go", append(args, "../cmd/chiphost")...)
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building chiphost:", err)
@@ -93,7 +97,8 @@ type client struct {
 type startOpts struct {
 	framing string
 	args    []string
-	raw     bool // no jsonrpc2 conn: the test reads and writes bytes
+	raw     bool       // no jsonrpc2 conn: the test reads and writes bytes
+	extra   []*os.File // become fds 3, 4, … of the server
 }
 
 // start runs chiphost with a fresh temp dir and no default plugin roots.
@@ -107,6 +112,7 @@ func start(t *testing.T, o startOpts) *client {
 		"--temp-dir", c.tempDir, "--log-level", "debug"}, o.args...)
 	c.cmd = exec.Command(chiphostBin, args...)
 	c.cmd.Stderr = &lockedWriter{w: c.stderr}
+	c.cmd.ExtraFiles = o.extra
 	var err error
 	if c.stdin, err = c.cmd.StdinPipe(); err != nil {
 		t.Fatal(err)
@@ -127,6 +133,9 @@ func start(t *testing.T, o startOpts) *client {
 			<-c.exited
 			t.Errorf("chiphost did not exit within 10s after stdin closed")
 		}
+		if strings.Contains(c.stderr.String(), "DATA RACE") || strings.Contains(c.stderr.String(), "panic:") {
+			t.Errorf("chiphost reported a data race or a panic")
+		}
 		if t.Failed() {
 			t.Logf("chiphost stderr:\n%s", c.stderr.String())
 		}
@@ -143,12 +152,13 @@ func start(t *testing.T, o startOpts) *client {
 	}
 	c.conn = jsonrpc2.NewConn(st, jsonrpc2.WithCodec(codec{}))
 	c.conn.Go(context.Background(), func(ctx context.Context, req *jsonrpc2.Request) (any, error) {
-		params := json.RawMessage(bytes.Clone(req.Params()))
+		// The method and params borrow the frame buffer: copy them.
+		method, params := strings.Clone(req.Method()), json.RawMessage(bytes.Clone(req.Params()))
 		if c.onNote != nil {
-			c.onNote(req.Method(), params)
+			c.onNote(method, params)
 		}
 		c.mu.Lock()
-		c.notes = append(c.notes, note{req.Method(), params})
+		c.notes = append(c.notes, note{method, params})
 		close(c.changed)
 		c.changed = make(chan struct{})
 		c.mu.Unlock()

@@ -90,7 +90,7 @@ type PluginsChangedParams struct {
 
 // PluginsDescribeParams are the params of plugins/describe.
 type PluginsDescribeParams struct {
-	ID string `json:"id" jsonschema:"description=a plugin id from plugins/list, a plugin name, or a path to a .wasm file"`
+	ID string `json:"id" jsonschema:"description=a plugin id from plugins/list or a plugin name or a path to a .wasm file"`
 }
 
 // PluginsDescribeResult is the result of plugins/describe.
@@ -110,7 +110,7 @@ type PluginsDescribeResult struct {
 // Stdin or Plugin.
 type SourceSpec struct {
 	File   string                     `json:"file,omitempty" jsonschema:"description=path of a file to read"`
-	Stdin  bool                       `json:"stdin,omitempty" jsonschema:"description=read the server's stdin: only with --framing over a different channel; see spec"`
+	Stdin  bool                       `json:"stdin,omitempty" jsonschema:"description=read the stream passed with chiphost --input-fd (the server stdin carries the protocol)"`
 	Plugin string                     `json:"plugin,omitempty" jsonschema:"description=id of a bytesource plugin"`
 	Config map[string]json.RawMessage `json:"config,omitempty" jsonschema:"description=configuration of the bytesource plugin keyed by config id"`
 }
@@ -260,7 +260,7 @@ type LogMessageParams struct {
 type ErrorData struct {
 	Kind   string              `json:"kind" jsonschema:"enum=trap,enum=timeout,enum=oom,enum=abi,enum=plugin-error,enum=config,enum=io,enum=unsupported,enum=not-found,enum=cancelled,enum=closed,enum=internal"`
 	Plugin string              `json:"plugin,omitempty"`
-	Code   string              `json:"code,omitempty" jsonschema:"description=the plugin's own error case for plugin-error (e.g. config, io, unsupported, other)"`
+	Code   string              `json:"code,omitempty" jsonschema:"description=the plugin own error case for plugin-error (config or io or unsupported or other for init)"`
 	Detail string              `json:"detail"`
 	Errors []schema.FieldError `json:"errors,omitempty" jsonschema:"description=per-field configuration errors (with -32602)"`
 }

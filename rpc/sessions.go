@@ -102,7 +102,7 @@ type session struct {
 	err     error
 	stats   driver.Stats
 	closing bool
-	closed  bool
+	closed  chan struct{} // closed when closeSession has finished
 
 	streaming atomic.Bool
 	cmu       sync.Mutex
@@ -267,6 +267,7 @@ func (s *Server) sessionsOpen(ctx context.Context, p *SessionsOpenParams) (*Sess
 	sess := &session{
 		id: id, dir: dir, store: store, cancel: cancel, state: StateRunning,
 		done: make(chan struct{}), upd: make(chan struct{}), creditCh: make(chan struct{}, 1),
+		closed: make(chan struct{}),
 	}
 	fail := func(err error) (*SessionsOpenResult, error) {
 		for _, c := range sess.closes {
@@ -397,10 +398,12 @@ func (s *Server) closeSession(sess *session) {
 	sess.mu.Lock()
 	if sess.closing {
 		sess.mu.Unlock()
+		<-sess.closed // another caller is closing it: wait until it is done
 		return
 	}
 	sess.closing = true
 	sess.mu.Unlock()
+	defer close(sess.closed)
 	sess.cancel()
 	select {
 	case <-sess.done:
@@ -422,7 +425,6 @@ func (s *Server) closeSession(sess *session) {
 	}
 	s.sessions.mu.Unlock()
 	sess.mu.Lock()
-	sess.closed = true
 	if sess.state == StateRunning {
 		sess.state = StateClosed
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"sync/atomic"
 	"syscall"
 
@@ -79,6 +80,9 @@ func serveCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return err
 	}
 	srv.Store(s)
+	// A client that vanishes closes our stdout: get EPIPE from the write
+	// (and clean up) instead of dying of SIGPIPE with files left behind.
+	signal.Ignore(syscall.SIGPIPE)
 	err = s.Serve(ctx, stdio(stdin, stdout))
 	if errors.Is(err, rpc.ErrExitWithoutShutdown) {
 		return err // exit status 1, as LSP requires

@@ -1,0 +1,289 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/chiphost/chiphost/internal/stringparser"
+	"github.com/chiphost/chiphost/runtime"
+	"github.com/chiphost/chiphost/runtime/driver"
+)
+
+// makeRoot lays out a Chipmunk plugin root in dir: parsers/<name>/ with a
+// copy of the fixture's wasm and a toml, for each name → fixture path.
+func makeRoot(dir string, plugins map[string]string) error {
+	for name, src := range plugins {
+		d := filepath.Join(dir, "parsers", name)
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+		bin, err := os.ReadFile(src)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(d, name+".wasm"), bin, 0o644); err != nil {
+			return err
+		}
+		toml := fmt.Sprintf("title = %q\ndescription = \"benchmark copy of %s\"\n", name, filepath.Base(src))
+		if err := os.WriteFile(filepath.Join(d, name+".toml"), []byte(toml), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// server spawns chiphost serve over root and returns it initialised with
+// the id of the plugin named name.
+func (b *bencher) server(ctx context.Context, root, name string) (*client, string, error) {
+	if b.cfg.Exe == "" {
+		return nil, "", fmt.Errorf("no chiphost binary (Config.Exe)")
+	}
+	dir, _ := b.tempDir()
+	c, err := startServer(ctx, b.cfg.Exe, "--no-default-plugins", "--plugins-dir", root, "--cache-dir", b.cacheDir, "--log-level", "error", "--temp-dir", dir)
+	if err != nil {
+		return nil, "", err
+	}
+	list, err := c.initialize(ctx, nil)
+	if err != nil {
+		c.close()
+		return nil, "", err
+	}
+	for _, p := range list.Plugins {
+		if p.Name == name && p.State == "valid" {
+			return c, p.ID, nil
+		}
+	}
+	c.close()
+	return nil, "", fmt.Errorf("plugin %s not listed by the server", name)
+}
+
+// serverRun opens a session on file and reads every row (grab or stream).
+func serverRun(c *client, id, file string, size, want uint64, stream bool) func(context.Context) (sample, error) {
+	return func(ctx context.Context) (sample, error) {
+		return timed(func() (sample, error) {
+			sess, err := c.open(ctx, file, id)
+			if err != nil {
+				return sample{}, err
+			}
+			var n uint64
+			if stream {
+				n, err = c.streamAll(ctx, sess)
+			} else {
+				n, err = c.grabAll(ctx, sess)
+			}
+			if err == nil && n < want { // string_parser also splits lines at window ends
+				err = fmt.Errorf("%d rows, want at least %d", n, want)
+			}
+			if cerr := c.closeSession(ctx, sess); err == nil {
+				err = cerr
+			}
+			return sample{bytes: size, items: n}, err
+		})
+	}
+}
+
+// pipelineRun is the server's data path without the server: parse, encode
+// each row as JSON into 1000-row batches, hand them to a second goroutine
+// that writes them out (to io.Discard).
+func pipelineRun(p driver.Parser, input []byte) func(context.Context) (sample, error) {
+	return func(ctx context.Context) (sample, error) {
+		return timed(func() (sample, error) {
+			batches := make(chan []byte, 4)
+			free := make(chan []byte, 6)
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				for b := range batches {
+					io.Discard.Write(b)
+					select {
+					case free <- b[:0]:
+					default:
+					}
+				}
+			}()
+			var buf []byte
+			n := 0
+			flush := func() {
+				batches <- buf
+				select {
+				case buf = <-free:
+				default:
+					buf = make([]byte, 0, 256<<10)
+				}
+				n = 0
+			}
+			buf = make([]byte, 0, 256<<10)
+			st, err := driver.Run(ctx, &driver.ReaderSource{R: bytes.NewReader(input)}, p, driver.SinkFunc(func(_ context.Context, rows []driver.Row) error {
+				for _, r := range rows {
+					buf = appendRow(buf, r)
+					if n++; n == 1000 {
+						flush()
+					}
+				}
+				return nil
+			}), nil)
+			if n > 0 {
+				flush()
+			}
+			close(batches)
+			<-done
+			return sample{bytes: uint64(len(input)), items: st.Items, calls: st.Calls}, err
+		})
+	}
+}
+
+func appendRow(b []byte, r driver.Row) []byte {
+	b = append(b, `{"index":`...)
+	b = strconv.AppendUint(b, r.Index, 10)
+	if m := r.Item.Message; m != nil {
+		if m.Columns != nil {
+			b = append(b, `,"columns":[`...)
+			for i, c := range m.Columns {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = appendJSONString(b, c)
+			}
+			b = append(b, ']')
+		} else {
+			b = append(b, `,"line":`...)
+			b = appendJSONString(b, m.Line)
+		}
+	}
+	return append(b, "},"...)
+}
+
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		b = append(b, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			b = append(b, '\\', c)
+		case '\r':
+			b = append(b, '\\', 'r')
+		case '\t':
+			b = append(b, '\\', 't')
+		case '\n':
+			b = append(b, '\\', 'n')
+		default:
+			b = append(b, `\u00`...)
+			b = append(b, "0123456789abcdef"[c>>4], "0123456789abcdef"[c&0xf])
+		}
+		start = i + 1
+	}
+	_ = utf8.RuneSelf
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+func (b *bencher) e2eSection(ctx context.Context) error {
+	runs := b.cfg.runs()
+	dir, err := b.tempDir()
+	if err != nil {
+		return err
+	}
+	input := GenLog(b.size(32<<20, 1<<20))
+	file := filepath.Join(dir, "e2e.log")
+	if err := os.WriteFile(file, input, 0o644); err != nil {
+		return err
+	}
+	defer os.Remove(file)
+	h, err := b.host(ctx, runtime.Options{})
+	if err != nil {
+		return err
+	}
+	c, err := b.newParser(ctx, h, b.cfg.fixture(fxString), nil)
+	if err != nil {
+		return err
+	}
+	c2, err := b.newParser(ctx, h, b.cfg.fixture(fxString), nil)
+	if err != nil {
+		return err
+	}
+	want := uint64(bytes.Count(input, []byte{'\n'}))
+	root := filepath.Join(dir, "root-e2e")
+	if err := makeRoot(root, map[string]string{"string_parser": b.cfg.fixture(fxString)}); err != nil {
+		return err
+	}
+	rs := []runner{
+		{"in-process", parseRun(c, input, must(readSink()))},
+		{"pipeline-native", pipelineRun(&stringparser.Parser{}, input)},
+		{"pipeline-wasm", pipelineRun(c2, input)},
+	}
+	srv, id, err := b.server(ctx, root, "string_parser")
+	if err != nil {
+		b.skip(2, "server: "+err.Error())
+	} else {
+		defer srv.close()
+		rs = append(rs,
+			runner{"server-grab", serverRun(srv, id, file, uint64(len(input)), want, false)},
+			runner{"server-stream", serverRun(srv, id, file, uint64(len(input)), want, true)})
+	}
+	clients := b.externalClients(ctx, root, file, want)
+	for _, ec := range clients {
+		rs = append(rs, runner{ec.name, ec.run})
+	}
+	ss, err := b.interleave(ctx, runs, rs)
+	if err != nil {
+		return err
+	}
+	note := fmt.Sprintf("%d MB generated log, C string_parser", len(input)>>20)
+	in := b.figure(2, "in-process parse (driver.Run, column-reading sink)", "MB/s", mapf(ss[0], sample.mbps), note)
+	pn := b.figure(2, "in-process pipeline, native Go parser: parse → JSON rows → 2nd goroutine", "MB/s", mapf(ss[1], sample.mbps), "the server's data path without the server")
+	pw := b.figure(2, "in-process pipeline, C wasm parser", "MB/s", mapf(ss[2], sample.mbps), "")
+	b.ratio(2, "pipeline wasm / pipeline native", pw, pn, "≥ 0.75", "probe: 0.60")
+	for i := 3; i < len(rs); i++ {
+		v := b.figure(2, "through chiphost serve: "+rs[i].name, "MB/s", mapf(ss[i], sample.mbps), "session open → last row decoded by the client")
+		b.figure(2, "through chiphost serve: "+rs[i].name, "rows/s", mapf(ss[i], sample.itemsps), "")
+		target := ""
+		if rs[i].name == "server-stream" {
+			target = "≥ 0.6"
+		}
+		b.ratio(2, rs[i].name+" / in-process parse", v, in, target, "")
+	}
+	return nil
+}
+
+func must(s driver.Sink, _ *int) driver.Sink { return s }
+
+// externalClient is a Python or Node client measured end to end.
+type externalClient struct {
+	name string
+	run  func(context.Context) (sample, error)
+}
+
+// externalClients finds the Python and Node clients in the repository, when
+// they exist and have a benchmark entry point.
+func (b *bencher) externalClients(ctx context.Context, root, file string, want uint64) []externalClient {
+	repo := filepath.Dir(filepath.Dir(b.cfg.Fixtures))
+	var out []externalClient
+	for _, lang := range []string{"python", "node"} {
+		d := filepath.Join(repo, "clients", lang)
+		if _, err := os.Stat(d); err != nil {
+			b.skip(2, lang+" client: clients/"+lang+" does not exist")
+			continue
+		}
+		ec, err := b.clientRunner(ctx, lang, d, root, file, want)
+		if err != nil {
+			b.skip(2, lang+" client: "+err.Error())
+			continue
+		}
+		out = append(out, ec...)
+	}
+	return out
+}
+
+var _ = strings.Cut

@@ -1,0 +1,190 @@
+// Type declarations of the chiphost Node client (CommonJS: require('chiphost')).
+import { EventEmitter } from 'node:events';
+import type { MessageConnection } from 'vscode-jsonrpc/node';
+import type { ChildProcess } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+
+export declare const Codes: Readonly<{
+  ParseError: -32700; InvalidRequest: -32600; MethodNotFound: -32601; InvalidParams: -32602;
+  InternalError: -32603; ServerNotInitialized: -32002; RequestCancelled: -32800; RequestFailed: -32803;
+  PluginFailed: -31900; NotFound: -31901; IO: -31902; Unsupported: -31903; SessionClosed: -31904;
+}>;
+
+export type ErrorKind = 'trap' | 'timeout' | 'oom' | 'abi' | 'plugin-error' | 'config' | 'io' | 'unsupported'
+  | 'not-found' | 'cancelled' | 'closed' | 'internal';
+
+export interface FieldError { field: string; message: string; [k: string]: unknown }
+
+/** The data of chiphost errors and of failed sessions. */
+export interface ErrorData { kind: ErrorKind; plugin?: string; code?: string; detail: string; errors?: FieldError[] }
+
+export declare class ChiphostError extends Error {
+  readonly code: number;
+  readonly data: unknown;
+  readonly method?: string;
+  readonly kind?: ErrorKind;
+  readonly plugin?: string;
+  readonly detail?: string;
+  /** The plugin's own error case (plugin-error). */
+  readonly pluginCode?: string;
+  readonly errors: FieldError[];
+}
+
+export declare class SessionFailedError extends Error {
+  readonly session: string;
+  readonly error: ErrorData;
+  readonly kind?: ErrorKind;
+  readonly plugin?: string;
+  readonly detail?: string;
+}
+
+export declare class ConnectionClosedError extends Error {}
+
+export interface InitializeResult {
+  serverInfo: { name: string; version: string };
+  protocolVersion: string;
+  capabilities: {
+    pluginKinds: string[]; builtinParsers: string[]; cancellation: boolean; progress: boolean;
+    maxFrameBytes: number; maxInFrameBytes: number; maxGrabCount: number;
+  };
+}
+
+export interface PluginInfo {
+  id: string; name: string; kind: 'parser' | 'bytesource'; title: string; description?: string;
+  version?: string; apiVersion?: string; path: string; readme?: string; state: 'valid' | 'invalid';
+  error?: ErrorData; warnings?: string[];
+}
+
+export interface ConfigItem { id: string; title: string; description?: string; inputType: { type: string; [k: string]: unknown } }
+export interface ColumnInfo { caption: string; description: string; width: number }
+export interface RenderOptions { columns: ColumnInfo[]; minWidth: number; maxWidth: number }
+
+export interface PluginDescription {
+  id: string; name: string; kind: 'parser' | 'bytesource'; version: string; apiVersion: string;
+  configItems: ConfigItem[]; configSchema: Record<string, unknown>; renderOptions?: RenderOptions; warnings?: string[];
+}
+
+export interface Row {
+  index: number;
+  line?: string;
+  columns?: string[];
+  attachment?: { name: string; size: number; path: string; createdDate?: string; modifiedDate?: string; messages?: number[] };
+}
+
+export type SessionState = 'running' | 'done' | 'failed' | 'closed';
+
+export interface SessionUpdate {
+  session: string; rows: number; bytes: number; state: SessionState; error?: ErrorData;
+  skippedBytes: number; parseErrors: number;
+}
+
+export interface StreamResult { session: string; rows: number; next: number; state: SessionState; error?: ErrorData }
+
+export interface LogMessage {
+  /** 1 error, 2 warning, 3 info, 4 log, 5 debug */
+  type: 1 | 2 | 3 | 4 | 5;
+  message: string; plugin?: string; session?: string; source?: 'log' | 'stdout' | 'stderr' | 'host';
+}
+
+export interface StartOptions {
+  /** The chiphost binary (default: $CHIPHOST, else chiphost on PATH). */
+  binary?: string;
+  /** Extra command-line flags, e.g. ['--plugins-dir', dir]. */
+  args?: string[];
+  /** Plugin roots sent in initializationOptions.pluginDirs. */
+  pluginDirs?: string[];
+  /** Pass --no-default-plugins (do not scan ~/.chipmunk/plugins). */
+  noDefaultPlugins?: boolean;
+  /** Plugin log level: error, warn, info, debug or trace. */
+  logLevel?: 'error' | 'warn' | 'info' | 'debug' | 'trace';
+  /** What to do with chiphost's stderr (default 'inherit'). */
+  stderr?: 'inherit' | 'ignore' | 'pipe';
+  env?: NodeJS.ProcessEnv;
+  /** Attach to a running server instead of spawning one (Content-Length framing). */
+  streams?: { readable: Readable; writable: Writable };
+  /** Shortcut for client.on('log', onLog). */
+  onLog?: (m: LogMessage) => void;
+}
+
+export interface CallOptions { signal?: AbortSignal }
+
+export interface OpenOptions {
+  /** A parser plugin: id, name or .wasm path. Without it the built-in text parser is used. */
+  parser?: string;
+  /** The parser's configuration keyed by config item id. */
+  config?: Record<string, unknown>;
+  builtin?: 'text';
+  /** A file to read. */
+  source?: string;
+  /** A bytesource plugin to read from instead of a file. */
+  sourcePlugin?: string;
+  sourceConfig?: Record<string, unknown>;
+  signal?: AbortSignal;
+}
+
+export interface StreamOptions {
+  /** First row index (default 0). */
+  start?: number;
+  /** Flow-control window: rows the server may send ahead of the loop (default 1000). */
+  window?: number;
+  /** Aborting cancels the stream; the loop then throws an AbortError. */
+  signal?: AbortSignal;
+  /** Throw SessionFailedError at the end of a failed session (default true). */
+  raiseOnFailure?: boolean;
+}
+
+export declare class RowStream implements AsyncIterableIterator<Row> {
+  readonly session: string;
+  readonly window: number;
+  /** The final answer once the iteration has ended (undefined if cancelled). */
+  result?: StreamResult;
+  [Symbol.asyncIterator](): RowStream;
+  next(): Promise<IteratorResult<Row>>;
+  return(): Promise<IteratorResult<Row>>;
+  /** Sends $/cancelRequest and returns at once. */
+  cancel(): void;
+  done(): Promise<StreamResult | undefined>;
+}
+
+export declare class Session {
+  readonly client: Client;
+  readonly id: string;
+  readonly columns?: ColumnInfo[];
+  readonly renderOptions?: RenderOptions;
+  grab(start?: number, count?: number, options?: CallOptions): Promise<Row[]>;
+  stream(options?: StreamOptions): RowStream;
+  wait(options?: { timeout?: number; signal?: AbortSignal }): Promise<SessionUpdate>;
+  rows(options?: { batch?: number; timeout?: number }): Promise<Row[]>;
+  readonly update: SessionUpdate | undefined;
+  close(options?: CallOptions): Promise<null>;
+}
+
+export declare class Client extends EventEmitter {
+  static start(options?: StartOptions): Promise<Client>;
+  readonly connection: MessageConnection;
+  readonly child: ChildProcess | null;
+  serverInfo: InitializeResult | null;
+  request<R = unknown>(method: string, params?: unknown, options?: CallOptions): Promise<R>;
+  notify(method: string, params?: unknown): Promise<void>;
+  listPlugins(options?: CallOptions): Promise<PluginInfo[]>;
+  reloadPlugins(options?: CallOptions): Promise<PluginInfo[]>;
+  describePlugin(id: string, options?: CallOptions): Promise<PluginDescription>;
+  openSession(options: OpenOptions): Promise<Session>;
+  grab(session: Session | string, start?: number, count?: number, options?: CallOptions): Promise<Row[]>;
+  stream(session: Session | string, options?: StreamOptions): RowStream;
+  closeSession(session: Session | string, options?: CallOptions): Promise<null>;
+  sessionUpdate(session: Session | string): SessionUpdate | undefined;
+  waitSession(session: Session | string, options?: { timeout?: number; signal?: AbortSignal }): Promise<SessionUpdate>;
+  grabAll(session: Session | string, options?: { batch?: number; timeout?: number }): Promise<Row[]>;
+  /** shutdown + exit, then close(). Resolves with the exit code. */
+  shutdown(options?: { timeout?: number }): Promise<number | string | null>;
+  /** Closes stdin, waits, SIGTERM, SIGKILL. Resolves with the exit code. */
+  close(options?: { timeout?: number }): Promise<number | string | null>;
+  [Symbol.asyncDispose](): Promise<void>;
+
+  on(event: 'log', listener: (m: LogMessage) => void): this;
+  on(event: 'sessionUpdated', listener: (u: SessionUpdate) => void): this;
+  on(event: 'pluginsChanged', listener: (p: { roots: string[] }) => void): this;
+  on(event: 'notification', listener: (method: string, params: any) => void): this;
+  on(event: 'exit', listener: (code: number | string | null) => void): this;
+}

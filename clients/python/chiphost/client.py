@@ -1,0 +1,609 @@
+"""The chiphost client: spawns (or attaches to) a chiphost server and speaks
+its JSON-RPC 2.0 protocol (spec/protocol.md)."""
+
+import collections
+import itertools
+import logging
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import threading
+
+from . import errors
+from ._framing import HEADER, Connection, FramingError
+from .types import LogMessage, PluginDescription, PluginInfo, Row, ServerInfo, SessionUpdate, StreamResult
+
+__all__ = ["Client", "Call", "Session", "Stream", "find_binary"]
+
+log = logging.getLogger("chiphost")
+
+_LOG_LEVELS = {1: logging.ERROR, 2: logging.WARNING, 3: logging.INFO, 4: logging.INFO, 5: logging.DEBUG}
+_END = object()
+_FINISHED = ("done", "failed", "closed")
+
+
+def find_binary(binary=None):
+    """Returns the chiphost binary to run: binary, else $CHIPHOST, else chiphost on PATH."""
+    if binary:
+        return os.fspath(binary)
+    env = os.environ.get("CHIPHOST")
+    if env:
+        return env
+    found = shutil.which("chiphost")
+    if not found:
+        raise errors.ChiphostError("chiphost binary not found: pass binary=, set CHIPHOST or put chiphost on PATH")
+    return found
+
+
+class Call:
+    """A request in flight. result() waits for the answer; cancel() sends
+    $/cancelRequest and returns at once (the server then answers -32800,
+    which result() raises as RequestCancelled)."""
+
+    def __init__(self, client, id, method):
+        self.client = client
+        self.id = id
+        self.method = method
+        self.cancelled = False
+        self._done = threading.Event()
+        self._response = None
+        self._callbacks = []
+
+    def done(self):
+        return self._done.is_set()
+
+    def cancel(self):
+        if not self._done.is_set() and not self.cancelled:
+            self.cancelled = True
+            try:
+                self.client.notify("$/cancelRequest", {"id": self.id})
+            except (OSError, ValueError):
+                pass
+
+    def result(self, timeout=None):
+        """Returns the result, raises RPCError for an error response,
+        ConnectionClosed if the server went away, TimeoutError on timeout
+        (after cancelling the request)."""
+        if not self._done.wait(timeout):
+            self.cancel()
+            raise TimeoutError("%s: no answer within %ss" % (self.method, timeout))
+        resp = self._response
+        if resp is None:
+            raise errors.ConnectionClosed("%s: the server closed the connection" % self.method)
+        if "error" in resp and resp["error"] is not None:
+            raise errors.error_from_response(resp["error"], self.method)
+        return resp.get("result")
+
+    def add_done_callback(self, fn):
+        """fn(call) runs on the reader thread when the answer arrives (at once if it has)."""
+        if self._done.is_set():
+            fn(self)
+        else:
+            self._callbacks.append(fn)
+
+    def _set(self, response):
+        self._response = response
+        self._done.set()
+        for fn in self._callbacks:
+            try:
+                fn(self)
+            except Exception:  # a callback bug must not kill the reader
+                log.exception("chiphost: call callback failed")
+
+
+class Client:
+    """A connection to a chiphost server.
+
+    Client() spawns the binary (binary=, else $CHIPHOST, else chiphost on
+    PATH) with args (extra command-line flags), or attaches to an existing
+    server through pipes=(reader, writer), two binary file objects: the
+    server's output and its input. It initializes the connection (unless
+    raw=True) and is a context manager whose exit shuts the server down.
+
+    Plugin logs (window/logMessage) go to on_log(LogMessage) if given, else to
+    the logging module under "chiphost.plugin.<name>".
+
+    Raw mode (raw=True) is for protocol tests: nothing is sent automatically,
+    send()/send_frame()/send_raw() write messages, and receive() returns every
+    message the server sends, in order.
+
+    # Notes
+
+    Callbacks (on_log, on_notification handlers, Call callbacks) run on the
+    reader thread: they must not wait for answers from this client. All other
+    methods may be called from any thread.
+    """
+
+    def __init__(self, binary=None, args=(), *, plugin_dirs=(), no_default_plugins=False, framing=HEADER,
+                 pipes=None, on_log=None, log_level=None, env=None, stderr=None, raw=False, timeout=60.0,
+                 client_name="chiphost-python"):
+        self.framing = framing
+        self.raw = raw
+        self.timeout = timeout
+        self.process = None
+        self.server_info = None
+        self._on_log = on_log
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self._pending = {}
+        self._streams = {}
+        self._handlers = collections.defaultdict(list)
+        self._updates = {}
+        self._cond = threading.Condition(self._lock)
+        self._inbox = queue.Queue()
+        self._closed = False
+        self._shut = False
+        self.reader_error = None
+
+        if pipes is not None:
+            reader, writer = pipes
+        else:
+            argv = [find_binary(binary)]
+            if framing != HEADER:
+                argv += ["--framing", framing]
+            if no_default_plugins:
+                argv.append("--no-default-plugins")
+            argv += [str(a) for a in args]
+            self.process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, env=env)
+            reader, writer = self.process.stdout, self.process.stdin
+        self.conn = Connection(reader, writer, framing)
+        self._reader = threading.Thread(target=self._read_loop, name="chiphost-reader", daemon=True)
+        self._reader.start()
+        if not raw:
+            try:
+                self.initialize(plugin_dirs=plugin_dirs, log_level=log_level, client_name=client_name)
+            except BaseException:
+                self.close()
+                raise
+
+    # Context manager
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.raw:
+            self.close()
+        else:
+            self.shutdown()
+
+    # Low level
+
+    def request(self, method, params=None, timeout=None):
+        """Sends a request and waits for its result (timeout: the client's default)."""
+        return self.call_async(method, params).result(self.timeout if timeout is None else timeout)
+
+    def call_async(self, method, params=None):
+        """Sends a request and returns its Call at once."""
+        id = next(self._ids)
+        call = Call(self, id, method)
+        with self._lock:
+            if self._closed:
+                call._set(None)
+                return call
+            self._pending[id] = call
+        msg = {"jsonrpc": "2.0", "id": id, "method": method}
+        if params is not None:
+            msg["params"] = params
+        try:
+            self.conn.write_message(msg)
+        except (OSError, ValueError):
+            with self._lock:
+                self._pending.pop(id, None)
+            call._set(None)
+        return call
+
+    def notify(self, method, params=None):
+        """Sends a notification."""
+        msg = {"jsonrpc": "2.0", "method": method}
+        if params is not None:
+            msg["params"] = params
+        self.conn.write_message(msg)
+
+    def on_notification(self, method, fn):
+        """Registers fn(params) for server notifications of method ("*": all, fn(method, params))."""
+        self._handlers[method].append(fn)
+
+    # Raw mode
+
+    def send(self, msg):
+        """Raw mode: writes one message (a dict or list) as a frame."""
+        self.conn.write_message(msg)
+
+    def send_frame(self, body):
+        """Raw mode: frames body (str or bytes, valid JSON or not) and writes it."""
+        self.conn.write_frame(body)
+
+    def send_raw(self, data):
+        """Raw mode: writes bytes without framing."""
+        self.conn.write_raw(data)
+
+    def receive(self, timeout=None):
+        """Raw mode: the next message from the server, None at end of input.
+        Raises TimeoutError after timeout seconds."""
+        try:
+            return self._inbox.get(timeout=timeout)
+        except queue.Empty:
+            raise TimeoutError("no message from the server within %ss" % timeout) from None
+
+    def close_stdin(self):
+        """Closes the server's input (end of the connection for the server)."""
+        self.conn.close_writer()
+
+    def wait(self, timeout=None):
+        """Waits for the spawned server to exit and returns its exit code."""
+        if self.process is None:
+            return None
+        return self.process.wait(timeout)
+
+    # Lifecycle
+
+    def initialize(self, plugin_dirs=(), log_level=None, client_name="chiphost-python"):
+        """Sends initialize and initialized (done by the constructor unless raw=True)."""
+        opts = {}
+        if plugin_dirs:
+            opts["pluginDirs"] = [os.path.abspath(os.path.expanduser(os.fspath(d))) for d in plugin_dirs]
+        if log_level:
+            opts["logLevel"] = log_level
+        params = {"processId": os.getpid(), "clientInfo": {"name": client_name}, "capabilities": {}}
+        if opts:
+            params["initializationOptions"] = opts
+        self.server_info = ServerInfo.from_json(self.request("initialize", params))
+        self.notify("initialized", {})
+        return self.server_info
+
+    def shutdown(self, timeout=5.0):
+        """Sends shutdown and exit, then closes the connection (see close).
+        Returns the server's exit code (None for pipes)."""
+        if not self._shut and not self._closed:
+            self._shut = True
+            try:
+                self.request("shutdown", None, timeout=timeout)
+                self.notify("exit")
+            except (errors.ChiphostError, TimeoutError, OSError, ValueError):
+                pass
+        return self.close(timeout)
+
+    def close(self, timeout=5.0):
+        """Closes the server's stdin, waits up to timeout, then sends SIGTERM,
+        then SIGKILL. Returns the exit code (None for pipes)."""
+        self._shut = True
+        self.conn.close_writer()
+        code = None
+        p = self.process
+        if p is not None:
+            try:
+                code = p.wait(timeout)
+            except subprocess.TimeoutExpired:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    code = p.wait(2)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    code = p.wait()
+        if p is not None or self._reader is not threading.current_thread():
+            self._reader.join(timeout)
+        if p is not None and p.stdout:
+            p.stdout.close()
+        return code
+
+    # Plugins
+
+    def list_plugins(self):
+        """plugins/list: the plugins found in the plugin roots."""
+        return [PluginInfo.from_json(p) for p in self.request("plugins/list")["plugins"]]
+
+    def reload_plugins(self):
+        """plugins/reload: rescans the plugin roots."""
+        return [PluginInfo.from_json(p) for p in self.request("plugins/reload")["plugins"]]
+
+    def describe_plugin(self, id):
+        """plugins/describe: metadata and config schema of a plugin (id, name or .wasm path)."""
+        return PluginDescription.from_json(self.request("plugins/describe", {"id": os.fspath(id)}))
+
+    # Sessions
+
+    def open_session(self, parser=None, source=None, config=None, *, builtin=None, source_plugin=None,
+                     source_config=None, timeout=None):
+        """sessions/open. parser is a parser plugin (id, name or .wasm path)
+        configured with config (a dict keyed by config id); without parser the
+        built-in text parser is used (or builtin=). source is a file path;
+        source_plugin (with source_config) reads through a bytesource plugin
+        instead. Returns a Session."""
+        if parser is not None and builtin is not None:
+            raise ValueError("give parser or builtin, not both")
+        if (source is None) == (source_plugin is None):
+            raise ValueError("give exactly one of source (a file) or source_plugin")
+        if source is not None:
+            src = {"file": os.path.abspath(os.fspath(source))}
+        else:
+            src = {"plugin": os.fspath(source_plugin)}
+            if source_config is not None:
+                src["config"] = source_config
+        if parser is not None:
+            par = {"plugin": os.fspath(parser)}
+            if config is not None:
+                par["config"] = config
+        else:
+            if config is not None:
+                raise ValueError("config needs a parser plugin")
+            par = {"builtin": builtin or "text"}
+        res = self.request("sessions/open", {"source": src, "parser": par}, timeout)
+        return Session(self, res["session"], res.get("columns"), res.get("renderOptions"))
+
+    def grab(self, session, start=0, count=1000):
+        """sessions/grab: up to count rows from index start (fewer at the end
+        of what has been parsed so far)."""
+        res = self.request("sessions/grab", {"session": _sid(session), "start": start, "count": count})
+        return [Row.from_json(r) for r in res["items"]]
+
+    def stream(self, session, start=0, window=1000, raise_on_failure=True):
+        """sessions/stream as a lazy iterator of Rows with credit-based flow
+        control: the server never runs more than window rows ahead of the
+        rows the iterator has handed out."""
+        return Stream(self, _sid(session), start, window, raise_on_failure)
+
+    def close_session(self, session):
+        """sessions/close: stops the session and removes its files."""
+        self.request("sessions/close", {"session": _sid(session)})
+
+    def session_update(self, session):
+        """The last sessions/updated of a session (None before the first)."""
+        with self._lock:
+            return self._updates.get(_sid(session))
+
+    def wait_session(self, session, timeout=None):
+        """Waits until the session is done, failed or closed; returns its last SessionUpdate."""
+        sid = _sid(session)
+        with self._cond:
+            ok = self._cond.wait_for(lambda: self._closed or (sid in self._updates and self._updates[sid].finished),
+                                     self.timeout if timeout is None else timeout)
+            if not ok:
+                raise TimeoutError("session %s did not finish" % sid)
+            if sid not in self._updates or not self._updates[sid].finished:
+                raise errors.ConnectionClosed("the server closed the connection")
+            return self._updates[sid]
+
+    def grab_all(self, session, batch=10000, timeout=None):
+        """Waits for the session to finish and returns all its rows."""
+        upd = self.wait_session(session, timeout)
+        rows = []
+        while len(rows) < upd.rows:
+            got = self.grab(session, len(rows), min(batch, upd.rows - len(rows)))
+            if not got:
+                break
+            rows.extend(got)
+        return rows
+
+    # Reader thread
+
+    def _read_loop(self):
+        try:
+            while True:
+                try:
+                    msg = self.conn.read_message()
+                except (FramingError, ValueError) as e:
+                    self.reader_error = e
+                    log.error("chiphost: unreadable message from the server: %s", e)
+                    break
+                except OSError as e:
+                    self.reader_error = e
+                    break
+                if msg is None:
+                    break
+                if self.raw:
+                    self._inbox.put(msg)
+                    continue
+                for m in msg if isinstance(msg, list) else [msg]:
+                    try:
+                        self._dispatch(m)
+                    except Exception:
+                        log.exception("chiphost: dispatching %r failed", m)
+        finally:
+            with self._cond:
+                self._closed = True
+                pending, self._pending = self._pending, {}
+                streams = list(self._streams.values())
+                self._cond.notify_all()
+            for call in pending.values():
+                call._set(None)
+            for st in streams:
+                st._q.put(_END)
+            self._inbox.put(None)
+
+    def _dispatch(self, msg):
+        if not isinstance(msg, dict):
+            return
+        method = msg.get("method")
+        if method is not None and "id" in msg:  # a request from the server: none are defined
+            self.conn.write_message({"jsonrpc": "2.0", "id": msg["id"],
+                                     "error": {"code": errors.METHOD_NOT_FOUND, "message": "method not found: %s" % method}})
+            return
+        if method is not None:
+            self._notification(method, msg.get("params"))
+            return
+        id = msg.get("id")
+        with self._lock:
+            call = self._pending.pop(id, None)
+        if call is not None:
+            call._set(msg)
+        elif msg.get("error"):
+            log.warning("chiphost: server error without a request: %s", msg["error"])
+
+    def _notification(self, method, params):
+        params = params if isinstance(params, dict) else {}
+        if method == "sessions/items":
+            with self._lock:
+                st = self._streams.get(params.get("session"))
+            if st is not None:
+                st._q.put(params)
+        elif method == "sessions/updated":
+            upd = SessionUpdate.from_json(params)
+            with self._cond:
+                self._updates[upd.session] = upd
+                self._cond.notify_all()
+        elif method == "window/logMessage":
+            m = LogMessage.from_json(params)
+            if self._on_log is not None:
+                self._on_log(m)
+            else:
+                name = "chiphost.plugin." + m.plugin if m.plugin else "chiphost.server"
+                logging.getLogger(name).log(_LOG_LEVELS.get(m.type, logging.INFO), "%s", m.message)
+        for fn in self._handlers.get(method, ()):
+            fn(params)
+        for fn in self._handlers.get("*", ()):
+            fn(method, params)
+
+
+class Session:
+    """An open session (sessions/open). A context manager that closes it."""
+
+    def __init__(self, client, id, columns=None, render_options=None):
+        self.client = client
+        self.id = id
+        self.columns = columns
+        self.render_options = render_options
+
+    def __repr__(self):
+        return "Session(%r)" % self.id
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            self.close()
+        except errors.ChiphostError:
+            pass
+
+    def grab(self, start=0, count=1000):
+        return self.client.grab(self, start, count)
+
+    def stream(self, start=0, window=1000, raise_on_failure=True):
+        return self.client.stream(self, start, window, raise_on_failure)
+
+    def wait(self, timeout=None):
+        return self.client.wait_session(self, timeout)
+
+    def rows(self, timeout=None):
+        return self.client.grab_all(self, timeout=timeout)
+
+    @property
+    def update(self):
+        return self.client.session_update(self)
+
+    def close(self):
+        self.client.close_session(self)
+
+
+class SessionFailed(errors.ChiphostError):
+    """A session ended in state failed; error is the wire error data
+    (kind, plugin, detail)."""
+
+    def __init__(self, session, error):
+        self.session = session
+        self.error = error or {}
+        self.kind = self.error.get("kind")
+        self.plugin = self.error.get("plugin")
+        self.detail = self.error.get("detail")
+        super().__init__("session %s failed: %s [%s]" % (session, self.detail, self.kind))
+
+
+errors.SessionFailed = SessionFailed
+
+
+class Stream:
+    """A lazy iterator over a session's rows (sessions/stream).
+
+    The server may send at most window rows that the iterator has not yet
+    handed out; the iterator grants more (sessions/credit) as rows are
+    consumed. Iteration ends when every row of a finished session was sent
+    (result then holds the StreamResult) and raises SessionFailed if the
+    session failed (unless raise_on_failure=False). close(), or leaving a
+    for loop early on a generator-like close, cancels the request with
+    $/cancelRequest and returns at once.
+    """
+
+    def __init__(self, client, session, start, window, raise_on_failure):
+        if window < 1:
+            raise ValueError("window must be at least 1")
+        self.client = client
+        self.session = session
+        self.window = window
+        self.result = None
+        self._raise = raise_on_failure
+        self._q = queue.Queue()
+        self._buf = collections.deque()
+        self._consumed = 0
+        self._finished = False
+        with client._lock:
+            if session in client._streams:
+                raise errors.ChiphostError("session %s already has a stream in this client" % session)
+            client._streams[session] = self
+        self._call = client.call_async("sessions/stream", {"session": session, "from": start, "credits": {"rows": window}})
+        self._call.add_done_callback(lambda call: self._q.put(_END))
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        while not self._buf:
+            if self._finished:
+                raise StopIteration
+            item = self._q.get()
+            if item is _END:
+                self._finish()
+                continue
+            self._buf.extend(Row.from_json(r) for r in item.get("items") or [])
+        row = self._buf.popleft()
+        self._consumed += 1
+        if self._consumed * 2 >= self.window:
+            n, self._consumed = self._consumed, 0
+            try:
+                self.client.notify("sessions/credit", {"session": self.session, "credits": {"rows": n}})
+            except (OSError, ValueError):
+                pass
+        return row
+
+    def _finish(self):
+        self._finished = True
+        self._unregister()
+        if self._call.cancelled:
+            return
+        res = self._call.result(0)  # raises the error response, if any
+        self.result = StreamResult.from_json(res)
+        if self.result.state == "failed" and self._raise:
+            raise SessionFailed(self.session, self.result.error)
+
+    def _unregister(self):
+        with self.client._lock:
+            if self.client._streams.get(self.session) is self:
+                del self.client._streams[self.session]
+
+    def close(self):
+        """Cancels the stream ($/cancelRequest) and returns at once."""
+        if not self._finished:
+            self._finished = True
+            self._buf.clear()
+            self._unregister()
+            self._call.cancel()
+
+    cancel = close
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+
+def _sid(session):
+    return session.id if isinstance(session, Session) else str(session)

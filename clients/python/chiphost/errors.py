@@ -1,0 +1,103 @@
+"""Exceptions raised by the chiphost client."""
+
+# JSON-RPC, LSP and chiphost error codes (spec/protocol.md, rpc/errors.go).
+PARSE_ERROR = -32700
+INVALID_REQUEST = -32600
+METHOD_NOT_FOUND = -32601
+INVALID_PARAMS = -32602
+INTERNAL_ERROR = -32603
+SERVER_NOT_INITIALIZED = -32002
+REQUEST_CANCELLED = -32800
+REQUEST_FAILED = -32803
+PLUGIN_FAILED = -31900
+NOT_FOUND = -31901
+IO_ERROR = -31902
+UNSUPPORTED = -31903
+SESSION_CLOSED = -31904
+
+
+class ChiphostError(Exception):
+    """Base class of every error of this package."""
+
+
+class ConnectionClosed(ChiphostError):
+    """The server went away (its stdout ended) before answering."""
+
+
+class RPCError(ChiphostError):
+    """A JSON-RPC error response.
+
+    Attributes: code (int), message (str), data (the raw error data or None),
+    and, from chiphost's structured data, kind, plugin, detail, plugin_code
+    (the plugin's own error case) and errors (per-field config errors: a list
+    of dicts with at least "id" and "message").
+    """
+
+    def __init__(self, code, message, data=None, method=None):
+        self.code = code
+        self.message = message
+        self.data = data
+        self.method = method
+        d = data if isinstance(data, dict) else {}
+        self.kind = d.get("kind")
+        self.plugin = d.get("plugin")
+        self.detail = d.get("detail")
+        self.plugin_code = d.get("code")
+        self.errors = d.get("errors") or []
+        text = "%s (%d)" % (message, code)
+        if self.kind:
+            text += " [%s]" % self.kind
+        if method:
+            text = "%s: %s" % (method, text)
+        super().__init__(text)
+
+
+class InvalidParams(RPCError):
+    """-32602: wrong params, unknown ids or an invalid configuration."""
+
+
+class ConfigError(InvalidParams):
+    """-32602 with kind "config": see .errors for the fields at fault."""
+
+
+class RequestCancelled(RPCError):
+    """-32800: the request was cancelled ($/cancelRequest or shutdown)."""
+
+
+class PluginFailed(RPCError):
+    """-31900: the plugin trapped, timed out, ran out of memory or failed."""
+
+
+class NotFound(RPCError):
+    """-31901: no such plugin, session or file."""
+
+
+class SessionClosed(RPCError):
+    """-31904: the session was closed."""
+
+
+class MethodNotFound(RPCError):
+    """-32601."""
+
+
+class ServerNotInitialized(RPCError):
+    """-32002."""
+
+
+def error_from_response(err, method=None):
+    """Builds the most specific RPCError for a response's error object."""
+    code = err.get("code", INTERNAL_ERROR)
+    message = err.get("message", "")
+    data = err.get("data")
+    kind = data.get("kind") if isinstance(data, dict) else None
+    cls = {
+        REQUEST_CANCELLED: RequestCancelled,
+        PLUGIN_FAILED: PluginFailed,
+        NOT_FOUND: NotFound,
+        SESSION_CLOSED: SessionClosed,
+        METHOD_NOT_FOUND: MethodNotFound,
+        SERVER_NOT_INITIALIZED: ServerNotInitialized,
+    }.get(code, RPCError)
+    if code == INVALID_PARAMS:
+        cls = ConfigError if kind == "config" else InvalidParams
+    return cls(code, message, data, method)

@@ -1,0 +1,148 @@
+"""Result types of the chiphost protocol (spec/protocol.md)."""
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+
+@dataclass
+class ServerInfo:
+    name: str
+    version: str
+    protocol_version: str
+    capabilities: Dict[str, Any]
+
+    @classmethod
+    def from_json(cls, d):
+        si = d.get("serverInfo") or {}
+        return cls(si.get("name", ""), si.get("version", ""), d.get("protocolVersion", ""), d.get("capabilities") or {})
+
+
+@dataclass
+class PluginInfo:
+    """One discovered plugin (plugins/list)."""
+
+    id: str
+    name: str
+    kind: str
+    title: str
+    path: str
+    state: str
+    version: str = ""
+    api_version: str = ""
+    description: Optional[str] = None
+    error: Optional[Dict[str, Any]] = None
+    warnings: List[str] = field(default_factory=list)
+    raw: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def valid(self):
+        return self.state == "valid"
+
+    @classmethod
+    def from_json(cls, d):
+        return cls(
+            id=d.get("id", ""), name=d.get("name", ""), kind=d.get("kind", ""), title=d.get("title", ""),
+            path=d.get("path", ""), state=d.get("state", ""), version=d.get("version", ""),
+            api_version=d.get("apiVersion", ""), description=d.get("description"), error=d.get("error"),
+            warnings=d.get("warnings") or [], raw=d,
+        )
+
+
+@dataclass
+class PluginDescription:
+    """A plugin's metadata and config schema (plugins/describe)."""
+
+    id: str
+    name: str
+    kind: str
+    version: str
+    api_version: str
+    config_items: List[Dict[str, Any]]
+    config_schema: Dict[str, Any]
+    render_options: Optional[Dict[str, Any]] = None
+    warnings: List[str] = field(default_factory=list)
+    raw: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, d):
+        return cls(
+            id=d.get("id", ""), name=d.get("name", ""), kind=d.get("kind", ""), version=d.get("version", ""),
+            api_version=d.get("apiVersion", ""), config_items=d.get("configItems") or [],
+            config_schema=d.get("configSchema") or {}, render_options=d.get("renderOptions"),
+            warnings=d.get("warnings") or [], raw=d,
+        )
+
+
+@dataclass
+class Row:
+    """One parsed item: line for single-line messages, columns otherwise."""
+
+    index: int
+    line: Optional[str] = None
+    columns: Optional[List[str]] = None
+    attachment: Optional[Dict[str, Any]] = None
+
+    @property
+    def text(self):
+        """The message as one string (columns joined by a tab)."""
+        if self.line is not None:
+            return self.line
+        return "\t".join(self.columns or [])
+
+    @classmethod
+    def from_json(cls, d):
+        return cls(d.get("index", 0), d.get("line"), d.get("columns"), d.get("attachment"))
+
+
+@dataclass
+class SessionUpdate:
+    """A sessions/updated notification: progress and state of a session."""
+
+    session: str
+    rows: int
+    bytes: int
+    state: str
+    skipped_bytes: int = 0
+    parse_errors: int = 0
+    error: Optional[Dict[str, Any]] = None
+
+    @property
+    def finished(self):
+        return self.state in ("done", "failed", "closed")
+
+    @classmethod
+    def from_json(cls, d):
+        return cls(
+            d.get("session", ""), d.get("rows", 0), d.get("bytes", 0), d.get("state", ""),
+            d.get("skippedBytes", 0), d.get("parseErrors", 0), d.get("error"),
+        )
+
+
+@dataclass
+class StreamResult:
+    """The final answer of sessions/stream."""
+
+    session: str
+    rows: int
+    next: int
+    state: str
+    error: Optional[Dict[str, Any]] = None
+
+    @classmethod
+    def from_json(cls, d):
+        return cls(d.get("session", ""), d.get("rows", 0), d.get("next", 0), d.get("state", ""), d.get("error"))
+
+
+@dataclass
+class LogMessage:
+    """A window/logMessage notification (plugin logs, plugin stdout/stderr, host notes)."""
+
+    type: int  # 1 error, 2 warning, 3 info, 4 log, 5 debug
+    message: str
+    plugin: str = ""
+    session: str = ""
+    source: str = ""
+
+    @classmethod
+    def from_json(cls, d):
+        return cls(d.get("type", 4), d.get("message", ""), d.get("plugin", ""), d.get("session", ""), d.get("source", ""))

@@ -1,0 +1,154 @@
+// Command embed shows how a Go log viewer uses chiphost's runtime in
+// process, without JSON-RPC: it loads a Chipmunk parser plugin (a .wasm
+// path, or a plugin name found by discovery in -plugins-dir), completes its
+// configuration with schema.Complete, feeds a file through runtime/driver
+// and prints the rows.
+//
+//	go run ./examples/embed -plugin testdata/plugins/parsers/string_parser/string_parser.wasm -config prefix='>' examples/sample.log
+//	go run ./examples/embed -plugins-dir testdata/plugins -plugin string_parser examples/sample.log
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/chiphost/chiphost/runtime"
+	"github.com/chiphost/chiphost/runtime/driver"
+	"github.com/chiphost/chiphost/schema"
+)
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "embed:", err)
+		os.Exit(1)
+	}
+}
+
+type list []string
+
+func (l *list) String() string     { return strings.Join(*l, ",") }
+func (l *list) Set(v string) error { *l = append(*l, v); return nil }
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("embed", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	pluginRef := fs.String("plugin", "", "parser plugin: a .wasm path or a plugin name found in -plugins-dir")
+	var roots, config list
+	fs.Var(&roots, "plugins-dir", "plugin root with Chipmunk's layout (parsers/, bytesources/); repeatable")
+	fs.Var(&config, "config", "config value id=value (repeatable)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *pluginRef == "" || fs.NArg() != 1 {
+		return errors.New("usage: embed -plugin PLUGIN [-plugins-dir DIR] [-config id=value]... FILE")
+	}
+
+	// 1. A Host owns the wazero runtime and the compilation cache. Plugin
+	// log lines arrive on OnLog; a viewer would show them in its log pane.
+	host, err := runtime.NewHost(ctx, &runtime.Options{
+		OnLog: func(r runtime.LogRecord) { fmt.Fprintf(stderr, "[%s %s] %s\n", r.Plugin, r.Source, r.Message) },
+	})
+	if err != nil {
+		return err
+	}
+	defer host.Close(ctx)
+
+	// 2. Load the plugin: directly from a .wasm file, or by discovering the
+	// plugin roots the way Chipmunk lists its plugins.
+	plugin, err := load(ctx, host, *pluginRef, roots)
+	if err != nil {
+		return err
+	}
+	if plugin.Kind != runtime.Parser {
+		return fmt.Errorf("%s is a %s, not a parser", plugin.Name, plugin.Kind)
+	}
+
+	// 3. Configuration: the plugin declares schema items; parse the user's
+	// values against them and let schema.Complete add the defaults and
+	// validate the whole set (a viewer would build a form from the items).
+	given := map[string]schema.Value{}
+	for _, kv := range config {
+		id, text, ok := strings.Cut(kv, "=")
+		if !ok {
+			return fmt.Errorf("-config %q: want id=value", kv)
+		}
+		item, ok := findItem(plugin.ConfigSchemas, id)
+		if !ok {
+			return fmt.Errorf("-config %q: %s has no config item %q", kv, plugin.Name, id)
+		}
+		v, err := schema.ParseText(item, text)
+		if err != nil {
+			return fmt.Errorf("-config %s: %w", id, err)
+		}
+		given[id] = v
+	}
+	settings, err := schema.Complete(plugin.ConfigSchemas, given)
+	if err != nil {
+		return fmt.Errorf("configuration of %s: %w", plugin.Name, err)
+	}
+
+	// 4. One parser instance per opened file, as Chipmunk does per session.
+	parser, err := plugin.NewParser(ctx, &runtime.InitOptions{Config: settings})
+	if err != nil {
+		return err
+	}
+	defer parser.Close()
+
+	// 5. The driver reads the source in chunks, calls the parser and hands
+	// the rows to a sink, in order. Rows are valid only during the call.
+	src, err := driver.OpenFile(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	sink := driver.SinkFunc(func(ctx context.Context, rows []driver.Row) error {
+		for _, r := range rows {
+			if m := r.Item.Message; m != nil {
+				text := m.Line
+				if m.Columns != nil {
+					text = strings.Join(m.Columns, " | ")
+				}
+				fmt.Fprintf(stdout, "%d\t%s\n", r.Index, text)
+			}
+			if a := r.Item.Attachment; a != nil {
+				fmt.Fprintf(stdout, "%d\tattachment %s (%d bytes)\n", r.Index, a.Name, len(a.Data))
+			}
+		}
+		return nil
+	})
+	stats, err := driver.Run(ctx, src, parser, sink, nil)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "%d rows from %d bytes (%d skipped, %d parse errors)\n", stats.Items, stats.Bytes, stats.SkippedBytes, stats.ParseErrors)
+	return nil
+}
+
+func load(ctx context.Context, host *runtime.Host, ref string, roots []string) (*runtime.Plugin, error) {
+	if strings.HasSuffix(ref, ".wasm") {
+		return host.Load(ctx, ref)
+	}
+	for _, e := range host.Discover(ctx, roots) {
+		if e.Name == ref {
+			if !e.Valid() {
+				return nil, fmt.Errorf("plugin %s is invalid: %v", e.Name, e.Err)
+			}
+			return e.Plugin, nil
+		}
+	}
+	return nil, fmt.Errorf("no plugin %q in %v", ref, roots)
+}
+
+func findItem(items []schema.Item, id string) (schema.Item, bool) {
+	for _, it := range items {
+		if it.ID == id {
+			return it, true
+		}
+	}
+	return schema.Item{}, false
+}

@@ -1,0 +1,24 @@
+// Package rpc serves the chiphost protocol (spec/protocol.md): JSON-RPC 2.0
+// over a byte stream (stdin/stdout), with LSP Content-Length or NDJSON
+// framing, on go.lsp.dev/jsonrpc2.
+//
+// A Server owns the lifecycle (initialize, shutdown, exit), plugin
+// discovery (plugins/*), sessions (sessions/*: one goroutine and one plugin
+// instance per session, rows in a per-session on-disk store served by grab
+// and by a credit-controlled stream), cancellation ($/cancelRequest, handled
+// ahead of queued work), progress and log forwarding (window/logMessage).
+//
+//	srv, _ := rpc.NewServer(&rpc.Options{Host: host, Roots: roots})
+//	err := srv.Serve(ctx, stdio) // until exit, EOF or ctx
+//
+// Layers, in the manner of gopls: a stream that answers malformed frames
+// and caps their size (stream.go), a preempter for $/cancelRequest and
+// sessions/credit, then one handler that gates the lifecycle, releases the
+// read loop for slow methods (jsonrpc2.Async), bounds concurrency, turns
+// panics into -32603 and maps errors to codes in one place (errors.go).
+// Methods are dispatched from one table (server.go); their names are in
+// methods.go and their types in protocol.go.
+//
+// This package builds on runtime and schema. It must not import wazero or
+// runtime/internal: it knows plugins only through the runtime API.
+package rpc

@@ -1,0 +1,80 @@
+package rpc
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestInputFD opens a session on {"stdin": true}, fed through --input-fd 3,
+// and checks that a second such session is refused.
+func TestInputFD(t *testing.T) {
+	watchdog(t, 60*time.Second)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := start(t, startOpts{args: []string{"--input-fd", "3"}, extra: []*os.File{r}})
+	r.Close()
+	c.initialize(nil)
+	var open SessionsOpenResult
+	c.mustCall(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{Stdin: true}, Parser: ParserSpec{Builtin: "text"}}, &open)
+	wireErr(t, c.call(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{Stdin: true}, Parser: ParserSpec{Builtin: "text"}}, nil), CodeInvalidParams)
+	w.WriteString("one\ntwo\nthree")
+	w.Close()
+	fin := c.waitFinal(open.Session, 30*time.Second)
+	if fin.State != StateDone || fin.Rows != 3 {
+		t.Fatalf("final: %+v", fin)
+	}
+}
+
+// TestTraceAndProgress checks that --trace-file records both directions
+// and that a stream with a workDoneToken reports $/progress begin and end.
+func TestTraceAndProgress(t *testing.T) {
+	watchdog(t, 60*time.Second)
+	trace := filepath.Join(t.TempDir(), "trace.jsonl")
+	input := writeLines(t, 100)
+	c := start(t, startOpts{framing: "ndjson", args: []string{"--trace-file", trace}})
+	c.initialize(nil)
+	var open SessionsOpenResult
+	c.mustCall(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{File: input}, Parser: ParserSpec{Builtin: "text"}}, &open)
+	var res SessionsStreamResult
+	c.mustCall(MethodSessionsStream, SessionsStreamParams{Session: open.Session, WorkDoneToken: "tok"}, &res)
+	if res.Rows != 100 {
+		t.Errorf("stream: %+v", res)
+	}
+	for _, kind := range []string{"begin", "end"} {
+		c.waitNote(5*time.Second, func(n note) bool {
+			var p ProgressParams
+			return n.method == MethodProgress && json.Unmarshal(n.params, &p) == nil && p.Token == "tok" && p.Value.Kind == kind
+		})
+	}
+	f, err := os.Open(trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	dirs := map[string]int{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 4<<20)
+	for sc.Scan() {
+		var rec struct {
+			Dir string          `json:"dir"`
+			Msg json.RawMessage `json:"msg"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+			t.Fatalf("trace line %q: %v", sc.Text(), err)
+		}
+		dirs[rec.Dir]++
+		if rec.Dir == "recv" && strings.Contains(string(rec.Msg), `"method":"sessions/stream"`) {
+			dirs["stream"]++
+		}
+	}
+	if dirs["recv"] < 3 || dirs["send"] < 3 || dirs["stream"] != 1 {
+		t.Errorf("trace: %v", dirs)
+	}
+}
