@@ -475,7 +475,9 @@ func (s *Server) initialize(ctx context.Context, p *InitializeParams) (*Initiali
 		go s.watchParent(*p.ProcessID)
 	}
 	if s.opts.WatchInterval > 0 {
-		go s.watchPlugins()
+		// The baseline is taken before initialize answers, so a plugin the
+		// client installs right after is reported.
+		go s.watchPlugins(rootsSignature(s.roots()))
 	}
 	if p.ClientInfo != nil {
 		zerolog.Ctx(ctx).Info().Str("client", p.ClientInfo.Name).Str("clientVersion", p.ClientInfo.Version).Msg("initialized")
@@ -553,10 +555,9 @@ func (s *Server) watchParent(pid int) {
 
 // watchPlugins polls the plugin roots and sends plugins/changed when a
 // plugin directory or binary changes.
-func (s *Server) watchPlugins() {
+func (s *Server) watchPlugins(last string) {
 	t := time.NewTicker(s.opts.WatchInterval)
 	defer t.Stop()
-	last := rootsSignature(s.roots())
 	for {
 		select {
 		case <-s.baseCtx.Done():
