@@ -179,7 +179,7 @@ type RowAttachment struct {
 	Path         string   `json:"path"`
 	CreatedDate  *string  `json:"createdDate,omitempty"`
 	ModifiedDate *string  `json:"modifiedDate,omitempty"`
-	Messages     []uint64 `json:"messages,omitempty"`
+	Messages     []uint64 `json:"messages"`
 }
 
 // SessionsGrabResult is the result of sessions/grab.

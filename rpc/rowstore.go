@@ -8,10 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"sync"
-	"unicode/utf8"
 
+	"github.com/chiphost/chiphost/internal/rowjson"
 	"github.com/chiphost/chiphost/runtime/driver"
 )
 
@@ -115,58 +114,18 @@ func (st *rowStore) rowsCommitted() uint64 {
 	return n
 }
 
-// appendRow appends one row's JSON: {"index":N,"line":"…"} or
-// {"index":N,"columns":[…]}, plus "attachment" when present. No reflection.
+// appendRow appends one row's JSON (internal/rowjson), saving its
+// attachment first.
 func (st *rowStore) appendRow(b []byte, r driver.Row) ([]byte, error) {
-	b = append(b, `{"index":`...)
-	b = strconv.AppendUint(b, r.Index, 10)
-	if m := r.Item.Message; m != nil {
-		if m.Columns != nil {
-			b = append(b, `,"columns":[`...)
-			for i, c := range m.Columns {
-				if i > 0 {
-					b = append(b, ',')
-				}
-				b = appendString(b, c)
-			}
-			b = append(b, ']')
-		} else {
-			b = append(b, `,"line":`...)
-			b = appendString(b, m.Line)
-		}
-	}
+	var path string
 	if a := r.Item.Attachment; a != nil {
-		path, err := st.attach.Save(a.Name, a.Data)
+		p, err := st.attach.Save(a.Name, a.Data)
 		if err != nil {
 			return nil, fmt.Errorf("saving attachment %q: %w", a.Name, err)
 		}
-		b = append(b, `,"attachment":{"name":`...)
-		b = appendString(b, a.Name)
-		b = append(b, `,"size":`...)
-		b = strconv.AppendUint(b, a.Size, 10)
-		b = append(b, `,"path":`...)
-		b = appendString(b, path)
-		if a.CreatedDate != nil {
-			b = append(b, `,"createdDate":`...)
-			b = appendString(b, *a.CreatedDate)
-		}
-		if a.ModifiedDate != nil {
-			b = append(b, `,"modifiedDate":`...)
-			b = appendString(b, *a.ModifiedDate)
-		}
-		if len(a.Messages) > 0 {
-			b = append(b, `,"messages":[`...)
-			for i, m := range a.Messages {
-				if i > 0 {
-					b = append(b, ',')
-				}
-				b = strconv.AppendUint(b, m, 10)
-			}
-			b = append(b, ']')
-		}
-		b = append(b, '}')
+		path = p
 	}
-	return append(b, '}'), nil
+	return rowjson.AppendRow(b, r.Index, r.Item, path), nil
 }
 
 // read appends to dst the JSON of rows [start, start+count) that are
@@ -225,46 +184,5 @@ func (st *rowStore) close() {
 	st.index.Close()
 }
 
-// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD;
-// HTML characters are not escaped.
-func appendString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
+// appendString appends s as a JSON string.
+func appendString(b []byte, s string) []byte { return rowjson.AppendString(b, s) }

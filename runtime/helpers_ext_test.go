@@ -2,41 +2,19 @@ package runtime_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/chiphost/chiphost/internal/testutil"
 	. "github.com/chiphost/chiphost/runtime"
 )
 
-// repoRoot is the repository root, two levels up from this package.
-func repoRootExt(t testing.TB) string {
-	t.Helper()
-	abs, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return abs
-}
+func repoRootExt(t testing.TB) string { return testutil.RepoRoot(t) }
 
-// fixture returns the path of a committed test plugin.
-func fixture(t testing.TB, rel string) string {
-	t.Helper()
-	p := filepath.Join(repoRootExt(t), "testdata", "plugins", rel)
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("fixture %s missing (build with testdata/plugins/build.sh): %v", rel, err)
-	}
-	return p
-}
+func fixture(t testing.TB, rel string) string { return testutil.Plugin(t, rel) }
 
-// testCacheDir is shared by the tests of a run so that the large fixtures
-// (the 12 MB JavaScript plugin) are compiled once.
-func testCacheDir() string {
-	return filepath.Join(os.TempDir(), "chiphost-test-cache")
-}
-
-// newTestHost creates a Host with a short deadline and a private temp root.
+// newTestHost is the external tests' twin of the package tests' helper: a
+// shared compilation cache, a private temp root, a 20 s call deadline.
 func newTestHost(t testing.TB, opts *Options) *Host {
 	t.Helper()
 	var o Options
@@ -44,7 +22,7 @@ func newTestHost(t testing.TB, opts *Options) *Host {
 		o = *opts
 	}
 	if o.CacheDir == "" && !o.NoCache {
-		o.CacheDir = testCacheDir()
+		o.CacheDir = testutil.CacheDir()
 	}
 	if o.TempRoot == "" {
 		o.TempRoot = t.TempDir()
@@ -52,11 +30,10 @@ func newTestHost(t testing.TB, opts *Options) *Host {
 	if o.CallTimeout == 0 {
 		o.CallTimeout = 20 * time.Second
 	}
-	ctx := context.Background()
-	h, err := NewHost(ctx, &o)
+	h, err := NewHost(context.Background(), &o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { h.Close(ctx) })
+	t.Cleanup(func() { h.Close(context.Background()) })
 	return h
 }

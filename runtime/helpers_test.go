@@ -2,39 +2,18 @@ package runtime
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/chiphost/chiphost/internal/testutil"
 )
 
-// repoRoot is the repository root, two levels up from this package.
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	abs, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return abs
-}
+func repoRoot(t testing.TB) string { return testutil.RepoRoot(t) }
 
-// fixture returns the path of a committed test plugin.
-func fixture(t testing.TB, rel string) string {
-	t.Helper()
-	p := filepath.Join(repoRoot(t), "testdata", "plugins", rel)
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("fixture %s missing (build with testdata/plugins/build.sh): %v", rel, err)
-	}
-	return p
-}
+func fixture(t testing.TB, rel string) string { return testutil.Plugin(t, rel) }
 
-// testCacheDir is shared by the tests of a run so that the large fixtures
-// (the 12 MB JavaScript plugin) are compiled once.
-func testCacheDir() string {
-	return filepath.Join(os.TempDir(), "chiphost-test-cache")
-}
-
-// newTestHost creates a Host with a short deadline and a private temp root.
+// newTestHost creates a Host with a shared compilation cache, a private temp
+// root and a 20 s call deadline unless opts says otherwise.
 func newTestHost(t testing.TB, opts *Options) *Host {
 	t.Helper()
 	var o Options
@@ -42,7 +21,7 @@ func newTestHost(t testing.TB, opts *Options) *Host {
 		o = *opts
 	}
 	if o.CacheDir == "" && !o.NoCache {
-		o.CacheDir = testCacheDir()
+		o.CacheDir = testutil.CacheDir()
 	}
 	if o.TempRoot == "" {
 		o.TempRoot = t.TempDir()

@@ -8,10 +8,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"unicode/utf8"
 
+	"github.com/chiphost/chiphost/internal/rowjson"
 	"github.com/chiphost/chiphost/runtime"
 	"github.com/chiphost/chiphost/runtime/driver"
 )
@@ -144,7 +143,7 @@ func (s *printSink) Rows(ctx context.Context, rows []driver.Row) error {
 			path = p
 		}
 		if s.jsonl {
-			s.buf = appendRowJSON(s.buf[:0], r, path)
+			s.buf = append(rowjson.AppendRow(s.buf[:0], r.Index, r.Item, path), '\n')
 		} else {
 			s.buf = appendRowText(s.buf[:0], r, path)
 		}
@@ -172,99 +171,6 @@ func appendRowText(b []byte, r driver.Row, path string) []byte {
 		b = append(b, ']')
 	}
 	return append(b, '\n')
-}
-
-// appendRowJSON writes {"index":N,"line":…} or {"index":N,"columns":[…]}
-// plus "attachment" when present, without reflection.
-func appendRowJSON(b []byte, r driver.Row, path string) []byte {
-	b = append(b, `{"index":`...)
-	b = strconv.AppendUint(b, r.Index, 10)
-	if m := r.Item.Message; m != nil {
-		if m.Columns != nil {
-			b = append(b, `,"columns":[`...)
-			for i, c := range m.Columns {
-				if i > 0 {
-					b = append(b, ',')
-				}
-				b = appendJSONString(b, c)
-			}
-			b = append(b, ']')
-		} else {
-			b = append(b, `,"line":`...)
-			b = appendJSONString(b, m.Line)
-		}
-	}
-	if a := r.Item.Attachment; a != nil {
-		b = append(b, `,"attachment":{"name":`...)
-		b = appendJSONString(b, a.Name)
-		b = append(b, `,"size":`...)
-		b = strconv.AppendUint(b, a.Size, 10)
-		b = append(b, `,"path":`...)
-		b = appendJSONString(b, path)
-		if a.CreatedDate != nil {
-			b = append(b, `,"createdDate":`...)
-			b = appendJSONString(b, *a.CreatedDate)
-		}
-		if a.ModifiedDate != nil {
-			b = append(b, `,"modifiedDate":`...)
-			b = appendJSONString(b, *a.ModifiedDate)
-		}
-		b = append(b, `,"messages":[`...)
-		for i, n := range a.Messages {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = strconv.AppendUint(b, n, 10)
-		}
-		b = append(b, "]}"...)
-	}
-	return append(b, "}\n"...)
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s as a JSON string (s is valid UTF-8: the
-// runtime validated it when lifting).
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r == '\u2028' || r == '\u2029' {
-				b = append(b, s[start:i]...)
-				b = append(b, `\u202`...)
-				b = append(b, hexDigits[r&0xf])
-				i += size
-				start = i
-				continue
-			}
-			i += size
-			continue
-		}
-		b = append(b, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			b = append(b, '\\', c)
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\t':
-			b = append(b, '\\', 't')
-		default:
-			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-		}
-		i++
-		start = i
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }

@@ -1,0 +1,46 @@
+// Package testutil holds helpers shared by the tests of several packages:
+// where the repository and its test plugins are. It imports only the
+// standard library (package runtime's own tests use it too).
+package testutil
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// RepoRoot returns the repository root: the closest directory above the
+// working directory that holds go.mod.
+func RepoRoot(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("go.mod not found above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// Plugin returns the path of a committed test plugin under testdata/plugins.
+func Plugin(t testing.TB, rel string) string {
+	t.Helper()
+	p := filepath.Join(RepoRoot(t), "testdata", "plugins", rel)
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("test plugin %s missing (build with testdata/plugins/build.sh): %v", rel, err)
+	}
+	return p
+}
+
+// CacheDir is a compilation cache shared by the tests of a run, so that the
+// large fixtures (the 12 MB JavaScript plugin) are compiled once.
+func CacheDir() string {
+	return filepath.Join(os.TempDir(), "chiphost-test-cache")
+}
