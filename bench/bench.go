@@ -219,6 +219,7 @@ func (b *bencher) section(ctx context.Context, n int, name string, f func(contex
 }
 
 func (b *bencher) skip(section int, why string) {
+	why, _, _ = strings.Cut(why, "\n") // wasm stack traces follow the first line
 	b.rep.Skipped = append(b.rep.Skipped, fmt.Sprintf("§%d %s", section, why))
 	b.cfg.logf("§%d not measured: %s", section, why)
 }

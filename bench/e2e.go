@@ -7,10 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
-	"unicode/utf8"
 
+	"github.com/chiphost/chiphost/internal/rowjson"
 	"github.com/chiphost/chiphost/internal/stringparser"
 	"github.com/chiphost/chiphost/runtime"
 	"github.com/chiphost/chiphost/runtime/driver"
@@ -139,54 +137,9 @@ func pipelineRun(p driver.Parser, input []byte) func(context.Context) (sample, e
 	}
 }
 
+// appendRow encodes a row as the server and the CLI do, plus a separator.
 func appendRow(b []byte, r driver.Row) []byte {
-	b = append(b, `{"index":`...)
-	b = strconv.AppendUint(b, r.Index, 10)
-	if m := r.Item.Message; m != nil {
-		if m.Columns != nil {
-			b = append(b, `,"columns":[`...)
-			for i, c := range m.Columns {
-				if i > 0 {
-					b = append(b, ',')
-				}
-				b = appendJSONString(b, c)
-			}
-			b = append(b, ']')
-		} else {
-			b = append(b, `,"line":`...)
-			b = appendJSONString(b, m.Line)
-		}
-	}
-	return append(b, "},"...)
-}
-
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
-		b = append(b, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			b = append(b, '\\', c)
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\t':
-			b = append(b, '\\', 't')
-		case '\n':
-			b = append(b, '\\', 'n')
-		default:
-			b = append(b, `\u00`...)
-			b = append(b, "0123456789abcdef"[c>>4], "0123456789abcdef"[c&0xf])
-		}
-		start = i + 1
-	}
-	_ = utf8.RuneSelf
-	b = append(b, s[start:]...)
-	return append(b, '"')
+	return append(rowjson.AppendRow(b, r.Index, r.Item, ""), ',')
 }
 
 func (b *bencher) e2eSection(ctx context.Context) error {
@@ -285,5 +238,3 @@ func (b *bencher) externalClients(ctx context.Context, root, file string, want u
 	}
 	return out
 }
-
-var _ = strings.Cut

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/chiphost/chiphost/runtime"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
@@ -23,6 +24,7 @@ type guestParser struct {
 	mod                  api.Module
 	realloc, parse, post api.Function
 	stack                []uint64
+	items                []runtime.Item
 }
 
 // stubImports defines every non-WASI function import of compiled as a
@@ -135,19 +137,19 @@ func (g *guestParser) alloc(ctx context.Context, n, align uint32) (uint32, error
 	return uint32(g.stack[0]), nil
 }
 
-// call parses one window and returns the bytes consumed and items made.
-func (g *guestParser) call(ctx context.Context, data []byte) (consumed, items uint64, err error) {
+// call parses one window and reports each record's consumed bytes.
+func (g *guestParser) call(ctx context.Context, data []byte, each func(consumed uint64)) error {
 	p, err := g.alloc(ctx, uint32(len(data)), 1)
 	if err != nil {
-		return 0, 0, err
+		return err
 	}
 	mem := g.mod.Memory()
 	if !mem.Write(p, data) {
-		return 0, 0, fmt.Errorf("write out of range")
+		return fmt.Errorf("write out of range")
 	}
 	g.stack[0], g.stack[1], g.stack[2], g.stack[3] = uint64(p), uint64(len(data)), 0, 0
 	if err := g.parse.CallWithStack(ctx, g.stack); err != nil {
-		return 0, 0, err
+		return err
 	}
 	ret := uint32(g.stack[0])
 	hdr, _ := mem.Read(ret, 12)
@@ -155,39 +157,27 @@ func (g *guestParser) call(ctx context.Context, data []byte) (consumed, items ui
 		list, n := binary.LittleEndian.Uint32(hdr[4:]), binary.LittleEndian.Uint32(hdr[8:])
 		recs, ok := mem.Read(list, 96*n)
 		if !ok {
-			return 0, 0, fmt.Errorf("list out of range")
+			return fmt.Errorf("list out of range")
 		}
 		for i := uint32(0); i < n; i++ {
-			consumed += binary.LittleEndian.Uint64(recs[96*i+88:])
+			each(binary.LittleEndian.Uint64(recs[96*i+88:]))
 		}
-		items = uint64(n)
 	}
 	g.stack[0] = uint64(ret)
-	err = g.post.CallWithStack(ctx, g.stack)
-	return consumed, items, err
+	return g.post.CallWithStack(ctx, g.stack)
 }
 
-// run parses input in 64 KiB windows, as driver.Run does for this parser.
-func (g *guestParser) run(input []byte) func(context.Context) (sample, error) {
-	return func(ctx context.Context) (sample, error) {
-		return timed(func() (sample, error) {
-			s := sample{bytes: uint64(len(input))}
-			for off := 0; off < len(input); {
-				w := input[off:min(len(input), off+64<<10)]
-				c, n, err := g.call(ctx, w)
-				if err != nil {
-					return s, err
-				}
-				if c == 0 {
-					return s, fmt.Errorf("guest consumed nothing")
-				}
-				off += int(c)
-				s.items += n
-				s.calls++
-			}
-			return s, nil
-		})
+// Parse implements driver.Parser, so that driver.Run feeds the guest
+// exactly as it feeds a plugin instance: each record becomes an Item with
+// only its Consumed set (the driver counts those as skipped bytes).
+func (g *guestParser) Parse(ctx context.Context, data []byte, _ *uint64) ([]runtime.Item, error) {
+	g.items = g.items[:0]
+	if err := g.call(ctx, data, func(consumed uint64) {
+		g.items = append(g.items, runtime.Item{Consumed: consumed})
+	}); err != nil {
+		return nil, err
 	}
+	return g.items, nil
 }
 
 func (g *guestParser) close() { g.rt.Close(context.Background()) }

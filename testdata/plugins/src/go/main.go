@@ -18,6 +18,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/base64"
 	"os"
 	"path/filepath"
@@ -344,7 +345,7 @@ func parse(data, n uint32, hasTS uint32, ts uint64) uint32 {
 		limit = int(^uint(0) >> 1)
 	}
 	for len(in) > 0 && len(records) < limit {
-		nl := strings.IndexByte(string(in), '\n')
+		nl := bytes.IndexByte(in, '\n')
 		if nl < 0 {
 			if len(records) == 0 {
 				return fail(lineErr{kind: peIncomplete})
