@@ -92,7 +92,7 @@ func TestStdoutStderrCaptured(t *testing.T) {
 	if r := logs.find(FromStdout, "Initialize called with the 7 custom configs."); r == nil || r.Level != LevelInfo {
 		t.Errorf("stdout line: %+v", r)
 	}
-	if r := logs.find(FromStderr, "Log level is"); r == nil || r.Level != LevelWarn {
+	if r := logs.find(FromStderr, "Log level is"); r == nil || r.Level != LevelInfo {
 		t.Errorf("stderr line: %+v", r)
 	}
 }
