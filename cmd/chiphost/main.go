@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -91,6 +92,7 @@ type hostFlags struct {
 	interpreter bool
 	logLevel    string
 	logFile     string
+	cpuProfile  string
 }
 
 func (f *hostFlags) register(fs *flag.FlagSet) {
@@ -105,6 +107,7 @@ func (f *hostFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.interpreter, "interpreter", false, "run plugins in wazero's interpreter instead of its compiler")
 	fs.StringVar(&f.logLevel, "log-level", "warn", "chiphost log level: debug, info, warn, error")
 	fs.StringVar(&f.logFile, "log-file", "", "write logs to this file instead of stderr")
+	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a Go CPU profile of this run to the file (go tool pprof)")
 }
 
 // roots returns the plugin roots to scan.
@@ -118,19 +121,32 @@ func (f *hostFlags) roots() []string {
 	return roots
 }
 
-// logger builds the process logger: stderr or a file, never stdout.
+// logger builds the process logger: stderr or a file, never stdout. It also
+// starts the CPU profile when asked; the returned closer ends both.
 func (f *hostFlags) logger(stderr io.Writer) (zerolog.Logger, func(), error) {
 	lvl, err := zerolog.ParseLevel(f.logLevel)
 	if err != nil {
 		return zerolog.Nop(), nil, usageError{fmt.Errorf("-log-level: %w", err)}
 	}
-	w, closer := stderr, func() {}
+	stopProfile := func() {}
+	if f.cpuProfile != "" {
+		pf, err := os.Create(f.cpuProfile)
+		if err != nil {
+			return zerolog.Nop(), nil, err
+		}
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			pf.Close()
+			return zerolog.Nop(), nil, err
+		}
+		stopProfile = func() { pprof.StopCPUProfile(); pf.Close() }
+	}
+	w, closer := stderr, stopProfile
 	if f.logFile != "" {
 		file, err := os.OpenFile(f.logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 		if err != nil {
 			return zerolog.Nop(), nil, err
 		}
-		w, closer = file, func() { file.Close() }
+		w, closer = file, func() { file.Close(); stopProfile() }
 	}
 	if f, ok := w.(*os.File); ok && isTerminal(f) {
 		w = zerolog.ConsoleWriter{Out: f, TimeFormat: "15:04:05"}

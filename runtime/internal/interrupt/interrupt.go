@@ -290,6 +290,15 @@ func parseModule(bin []byte) (*module, error) {
 			}
 			lastRank = sectionRank(id)
 		}
+		// Every element of a vector section takes at least one byte. wazero
+		// sizes its slices from the count before reading the elements, so a
+		// module claiming billions of globals in a few bytes would run the
+		// whole host out of memory at compile time: refuse it here.
+		if id != secCustom && id != secStart && id != secDataCount && size > 0 {
+			if n, err := (&reader{b: bin[body : body+int(size)]}).u32(); err == nil && uint64(n) > uint64(size) {
+				return nil, fmt.Errorf("interrupt: %s section at offset %#x: %d elements cannot fit in %d bytes", sectionName(id), start, n, size)
+			}
+		}
 		s := section{id: id, start: start, body: body, end: r.off()}
 		switch id {
 		case secType:
