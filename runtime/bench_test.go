@@ -115,3 +115,28 @@ func BenchmarkLoad(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCallOverhead parses a one-line input per call: the fixed cost of
+// a plugin call (lowering, deadline arming, the call, lifting, post-return)
+// next to the native parser doing the same work.
+func BenchmarkCallOverhead(b *testing.B) {
+	h := newTestHost(b, nil)
+	line := []byte("2026-11-25T08:00:02.500Z INFO  http: GET /status 200 3ms\n")
+	for _, p := range []struct {
+		name string
+		p    driver.Parser
+	}{
+		{"native-go", &stringparser.Parser{}},
+		{"c-wasm", newParser(b, h, fixture(b, "parsers/string_parser/string_parser.wasm"), nil)},
+	} {
+		b.Run(p.name, func(b *testing.B) {
+			ctx := context.Background()
+			for i := 0; i < b.N; i++ {
+				items, err := p.p.Parse(ctx, line, nil)
+				if err != nil || len(items) != 1 {
+					b.Fatal(err, len(items))
+				}
+			}
+		})
+	}
+}

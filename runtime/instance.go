@@ -65,6 +65,7 @@ type instance struct {
 	fireMu      sync.Mutex
 	gen         uint64
 	interrupted int32
+	callStart   time.Time // zero when no call is running
 	timer       *time.Timer
 	stopCancel  func() bool
 }
@@ -176,15 +177,20 @@ func (in *instance) callRealloc(ctx context.Context, old, oldSize, align, newSiz
 // result. The result (its strings, bytes and lists) is valid until the next
 // call on this instance.
 func (in *instance) call(ctx context.Context, fname string, args []abi.Value) (abi.Value, error) {
+	f := in.funcs[fname]
+	if f == nil {
+		return abi.Value{}, &Error{Kind: KindUnsupported, Plugin: in.cp.name, Op: fname, Err: errors.New("the plugin does not export this function")}
+	}
+	return in.callFunc(ctx, fname, f, args)
+}
+
+// callFunc is call for a function already looked up (the parse hot path).
+func (in *instance) callFunc(ctx context.Context, fname string, f *boundFunc, args []abi.Value) (abi.Value, error) {
 	if v, _ := ctx.Value(instanceKey{}).(*instance); v == in {
 		return abi.Value{}, &Error{Kind: KindABI, Plugin: in.cp.name, Op: fname, Err: errors.New("re-entrant call into the plugin from one of its own imports")}
 	}
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	f := in.funcs[fname]
-	if f == nil {
-		return abi.Value{}, &Error{Kind: KindUnsupported, Plugin: in.cp.name, Op: fname, Err: errors.New("the plugin does not export this function")}
-	}
 	var result abi.Value
 	err := in.run(ctx, fname, func() error {
 		in.lifter.Reset()
@@ -252,13 +258,19 @@ func (in *instance) run(ctx context.Context, op string, body func() error) error
 }
 
 // arm starts the deadline timer and the cancellation hook for one call.
+// The timer is made once per instance and rescheduled for every call.
 func (in *instance) arm(ctx context.Context) {
 	in.fireMu.Lock()
 	in.gen++
 	gen := in.gen
+	in.callStart = time.Now()
 	in.fireMu.Unlock()
 	if d := in.host.opts.CallTimeout; d > 0 {
-		in.timer = time.AfterFunc(d, func() { in.fire(gen, interruptedByDeadline) })
+		if in.timer == nil {
+			in.timer = time.AfterFunc(d, in.onDeadline)
+		} else {
+			in.timer.Reset(d)
+		}
 	}
 	if ctx.Done() != nil {
 		stop := context.AfterFunc(ctx, func() { in.fire(gen, interruptedByCancel) })
@@ -279,6 +291,7 @@ func (in *instance) disarm() int32 {
 	in.fireMu.Lock()
 	defer in.fireMu.Unlock()
 	in.gen++
+	in.callStart = time.Time{}
 	r := in.interrupted
 	if r != notInterrupted {
 		in.interrupted = notInterrupted
@@ -287,6 +300,21 @@ func (in *instance) disarm() int32 {
 		}
 	}
 	return r
+}
+
+// onDeadline runs when the deadline timer fires. A firing left over from an
+// earlier call (its Stop came too late) finds no call running for long
+// enough and does nothing; the timer was rescheduled for the current call.
+func (in *instance) onDeadline() {
+	in.fireMu.Lock()
+	defer in.fireMu.Unlock()
+	if in.callStart.IsZero() || time.Since(in.callStart) < in.host.opts.CallTimeout || in.interrupted != notInterrupted {
+		return
+	}
+	in.interrupted = interruptedByDeadline
+	if in.interrupt != nil {
+		in.interrupt.Set(1)
+	}
 }
 
 func (in *instance) fire(gen uint64, reason int32) {
@@ -322,6 +350,9 @@ func (in *instance) classify(op string, err error, reason int32) *Error {
 // close releases the wasm instance and the temporary directory. It is
 // idempotent.
 func (in *instance) close() {
+	if in.timer != nil {
+		in.timer.Stop()
+	}
 	if in.mod != nil {
 		in.mod.Close(context.Background())
 	}

@@ -301,8 +301,9 @@ func (p *Plugin) newInitialized(ctx context.Context, kind PluginKind, opts *Init
 //   - After a trap, timeout, cancellation or ABI violation the instance is
 //     closed and every later call fails with KindClosed.
 type ParserInstance struct {
-	in   *instance
-	name string
+	in    *instance
+	name  string
+	parse *boundFunc
 
 	items []Item
 	msgs  []Message
@@ -319,7 +320,7 @@ func (p *Plugin) NewParser(ctx context.Context, opts *InitOptions) (*ParserInsta
 	if err != nil {
 		return nil, err
 	}
-	return &ParserInstance{in: in, name: p.Name}, nil
+	return &ParserInstance{in: in, name: p.Name, parse: in.funcs["parse"]}, nil
 }
 
 // Parse calls the plugin's parse. The items, and all strings and bytes they
@@ -334,7 +335,7 @@ func (pi *ParserInstance) Parse(ctx context.Context, data []byte, timestamp *uin
 	} else {
 		pi.args[1] = abi.Value{}
 	}
-	res, err := pi.in.call(ctx, "parse", pi.args[:])
+	res, err := pi.in.callFunc(ctx, "parse", pi.parse, pi.args[:])
 	if err != nil {
 		return nil, err
 	}
