@@ -1,9 +1,11 @@
 package runtime
 
 import (
+	"context"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/chiphost/chiphost/schema"
@@ -56,5 +58,52 @@ func TestGrantedMounts(t *testing.T) {
 	}
 	if len(m.files) != 0 || len(m.dirs) != 3 || m.dirs[0] != "/data/logs" || m.dirs[2] != "/srv" {
 		t.Fatalf("compat mounts: %+v", m)
+	}
+}
+
+// TestLazyCompile: with the metadata cached, loading does not compile; the
+// first instance does, and a binary changed on disk since is refused.
+func TestLazyCompile(t *testing.T) {
+	ctx := context.Background()
+	cache := t.TempDir()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "string_parser.wasm")
+	bin, err := os.ReadFile(fixture(t, "parsers/string_parser/string_parser.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, bin, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newTestHost(t, &Options{CacheDir: cache}).Load(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	h := newTestHost(t, &Options{CacheDir: cache})
+	p, err := h.Load(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.cp != nil || len(p.ConfigSchemas) != 7 || p.Kind != Parser {
+		t.Fatalf("warm load compiled (%v) or lost metadata (%d schemas, kind %s)", p.cp != nil, len(p.ConfigSchemas), p.Kind)
+	}
+	settings, err := schema.Complete(p.ConfigSchemas, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pi, err := p.NewParser(ctx, &InitOptions{Config: settings})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pi.Close()
+	p2, err := h.Load(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, append(bin, 0), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = p2.NewParser(ctx, &InitOptions{Config: settings})
+	if KindOf(err) != KindIO || !strings.Contains(err.Error(), "changed on disk") {
+		t.Fatalf("got %v, want an io error saying the file changed", err)
 	}
 }

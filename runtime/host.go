@@ -172,7 +172,9 @@ func (h *Host) Close(ctx context.Context) error {
 func (h *Host) Options() Options { return h.opts }
 
 // Load loads the plugin at path (a component, or a bare core module with
-// canonical-ABI export names), compiles it and reads its metadata.
+// canonical-ABI export names) and reads its metadata. When the metadata of
+// this exact binary is cached, compiling waits until the first instance is
+// created, so listing many plugins stays fast.
 func (h *Host) Load(ctx context.Context, path string) (*Plugin, error) {
 	name := strings.TrimSuffix(filepath.Base(path), ".wasm")
 	bin, err := os.ReadFile(path)
@@ -189,19 +191,26 @@ func (h *Host) Load(ctx context.Context, path string) (*Plugin, error) {
 func (h *Host) LoadBytes(ctx context.Context, name, path string, bin []byte) (*Plugin, error) {
 	sum := sha256.Sum256(bin)
 	hash := hex.EncodeToString(sum[:])
+	if md, ok := h.meta.get(hash); ok {
+		if kind, a, err := h.resolveExport(md.Export); err == nil && kind == md.Kind {
+			p := &Plugin{Name: name, Path: path, Hash: hash, Kind: kind, APIVersion: a.version, host: h}
+			if path == "" {
+				p.bin = bin // nothing to read it back from
+			}
+			p.applyMetadata(md)
+			return p, nil
+		}
+	}
 	cp, err := h.compile(ctx, name, hash, bin)
 	if err != nil {
 		return nil, err
 	}
 	p := &Plugin{Name: name, Path: path, Hash: hash, Kind: cp.kind, APIVersion: cp.api.version, host: h, cp: cp}
-	if md, ok := h.meta.get(hash); ok {
-		p.applyMetadata(md)
-		return p, nil
-	}
 	md, err := p.readMetadata(ctx)
 	if err != nil {
 		return nil, err
 	}
+	md.Kind, md.Export = cp.kind, cp.plan.Exports[0].Name
 	h.meta.put(hash, md)
 	p.applyMetadata(md)
 	return p, nil

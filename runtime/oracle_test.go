@@ -96,7 +96,11 @@ func runScenario(t *testing.T, h *Host, plugin, scenarioFile, dir string) []byte
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, err := h.newInstance(ctx, p.cp, mounts{dirs: []string{dir}})
+	cp, err := p.compiled(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := h.newInstance(ctx, cp, mounts{dirs: []string{dir}})
 	if err != nil {
 		t.Fatal(err)
 	}

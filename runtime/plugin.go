@@ -2,11 +2,15 @@ package runtime
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/chiphost/chiphost/runtime/internal/abi"
 	"github.com/chiphost/chiphost/schema"
@@ -30,11 +34,44 @@ type Plugin struct {
 	Warnings []string
 
 	host *Host
-	cp   *compiledPlugin
+	bin  []byte // the binary, for plugins loaded from memory
+
+	mu sync.Mutex
+	cp *compiledPlugin // compiled on first use when the metadata came from the cache
 }
 
-// metadata is what a throw-away instance reports; it is cached by hash.
+// compiled returns the compiled plugin, compiling it on first use. The file
+// is read again and must still be the binary the metadata describes.
+func (p *Plugin) compiled(ctx context.Context) (*compiledPlugin, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cp != nil {
+		return p.cp, nil
+	}
+	bin := p.bin
+	if bin == nil {
+		b, err := os.ReadFile(p.Path)
+		if err != nil {
+			return nil, &Error{Kind: KindIO, Plugin: p.Name, Op: "load", Err: err}
+		}
+		if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != p.Hash {
+			return nil, &Error{Kind: KindIO, Plugin: p.Name, Op: "load", Err: fmt.Errorf("%s changed on disk since it was listed: load it again", p.Path)}
+		}
+		bin = b
+	}
+	cp, err := p.host.compile(ctx, p.Name, p.Hash, bin)
+	if err != nil {
+		return nil, err
+	}
+	p.cp = cp
+	return cp, nil
+}
+
+// metadata is what a throw-away instance reports, plus the interface the
+// binary exports; it is cached by hash.
 type metadata struct {
+	Export        string         `json:"export"` // first export, e.g. chipmunk:parser/parser@0.1.0
+	Kind          PluginKind     `json:"kind"`
 	Version       Version        `json:"version"`
 	ConfigSchemas []schema.Item  `json:"configSchemas"`
 	RenderOptions *RenderOptions `json:"renderOptions"`
@@ -274,7 +311,11 @@ func (p *Plugin) newInitialized(ctx context.Context, kind PluginKind, opts *Init
 	if err != nil {
 		return nil, err
 	}
-	in, err := p.host.newInstance(ctx, p.cp, m)
+	cp, err := p.compiled(ctx)
+	if err != nil {
+		return nil, err
+	}
+	in, err := p.host.newInstance(ctx, cp, m)
 	if err != nil {
 		return nil, err
 	}
