@@ -94,6 +94,7 @@ type session struct {
 	done   chan struct{} // closed when the parse loop has ended
 	upd    chan struct{} // closed when the updates goroutine has ended
 	bytes  atomic.Uint64
+	live   liveStats // parse errors and skipped bytes while running
 	closes []func()
 	insts  []uint64
 
@@ -142,8 +143,8 @@ func (sess *session) snapshot() SessionsUpdatedParams {
 	defer sess.mu.Unlock()
 	p := SessionsUpdatedParams{
 		Session: sess.id, Rows: rows, Bytes: sess.bytes.Load(), State: sess.state,
-		SkippedBytes: sess.stats.SkippedBytes, ParseErrors: sess.stats.ParseErrors,
 	}
+	p.SkippedBytes, p.ParseErrors = sess.errorCounts()
 	if sess.state == StateDone || sess.state == StateFailed {
 		p.Bytes = max(p.Bytes, sess.stats.Bytes)
 	}
@@ -151,6 +152,111 @@ func (sess *session) snapshot() SessionsUpdatedParams {
 		p.Error = errorData(sess.err, sess.plugin)
 	}
 	return p
+}
+
+// errorCounts returns skippedBytes and parseErrors (sess.mu held): the
+// driver's exact stats once the run has ended, the live counts before. The
+// live skipped count can trail the driver's (see liveStats), never pass it
+// on a run that ends normally; max keeps the series monotonic regardless.
+func (sess *session) errorCounts() (skipped, parseErrors uint64) {
+	return max(sess.stats.SkippedBytes, sess.live.skipped.Load()),
+		max(sess.stats.ParseErrors, sess.live.parseErrors.Load())
+}
+
+// liveStats are the parse errors and skipped bytes of a running session.
+// driver.Run reports its Stats only when it returns, so the server counts
+// them itself, around the parser, by the driver's rules: a "parse" error
+// drops one byte; items with neither message nor attachment skip the bytes
+// they consumed; what Finish leaves unconsumed is dropped. One case is not
+// visible from here: a message still incomplete when the input ends is
+// dropped a byte at a time (without a parse error) by a parser that cannot
+// Finish; those bytes appear when the session ends.
+//
+// TODO(issue 3): replace with a driver.Options progress callback
+// (OnStats func(driver.Stats)) once runtime/driver has one.
+type liveStats struct {
+	skipped     atomic.Uint64
+	parseErrors atomic.Uint64
+}
+
+// countItems counts the bytes skipped by items parsed from a window of
+// window bytes, clamping as the driver does, and returns the bytes consumed
+// by items that become rows. A call whose items consume nothing is not
+// counted: the driver ignores it.
+func (l *liveStats) countItems(items []runtime.Item, window int) (kept uint64) {
+	var total, consumed, skipped uint64
+	for i := range items {
+		total += items[i].Consumed
+	}
+	if total == 0 {
+		return 0
+	}
+	for i := range items {
+		c := items[i].Consumed
+		if consumed+c > uint64(window) {
+			c = uint64(window) - consumed
+		}
+		consumed += c
+		if items[i].Message == nil && items[i].Attachment == nil {
+			skipped += c
+		} else {
+			kept += c
+		}
+	}
+	if skipped > 0 {
+		l.skipped.Add(skipped)
+	}
+	return kept
+}
+
+// countingParser counts a parser's errors and skipped bytes into live.
+type countingParser struct {
+	p    driver.Parser
+	live *liveStats
+}
+
+func (c countingParser) Parse(ctx context.Context, data []byte, ts *uint64) ([]runtime.Item, error) {
+	items, err := c.p.Parse(ctx, data, ts)
+	if err != nil {
+		if runtime.PluginErrorCode(err) == "parse" {
+			c.live.parseErrors.Add(1)
+			c.live.skipped.Add(1)
+		}
+		return items, err
+	}
+	c.live.countItems(items, len(data))
+	return items, nil
+}
+
+// countingFinisher is a countingParser for parsers that implement
+// driver.Finisher (the built-in text parser), which the driver detects by
+// type assertion, so the wrapper must keep it.
+type countingFinisher struct {
+	countingParser
+	f driver.Finisher
+}
+
+func (c countingFinisher) Finish(ctx context.Context, data []byte) ([]runtime.Item, error) {
+	items, err := c.f.Finish(ctx, data)
+	if err != nil {
+		return items, err
+	}
+	before := c.live.skipped.Load()
+	kept := c.live.countItems(items, len(data))
+	used := kept + c.live.skipped.Load() - before // only this goroutine adds
+	if rest := uint64(len(data)) - min(uint64(len(data)), used); rest > 0 {
+		c.live.skipped.Add(rest) // the driver drops what Finish left
+	}
+	return items, nil
+}
+
+// countParser wraps p to count its errors and skipped bytes into live.
+func countParser(p driver.Parser, live *liveStats) driver.Parser {
+	cp := countingParser{p: p, live: live}
+	if f, ok := p.(driver.Finisher); ok {
+		return countingFinisher{cp, f}
+	}
+	return cp
 }
 
 // countingSource counts the bytes a source delivers.
@@ -343,7 +449,7 @@ func (s *Server) sessionsOpen(ctx context.Context, p *SessionsOpenParams) (*Sess
 	}
 	s.sessions.mu.Unlock()
 
-	go s.runSession(runCtx, sess, countingSource{source, &sess.bytes}, parser)
+	go s.runSession(runCtx, sess, countingSource{source, &sess.bytes}, countParser(parser, &sess.live))
 	go s.sessionUpdates(sess)
 	zerolog.Ctx(ctx).Info().Str("session", id).Str("dir", dir).Msg("session opened")
 	return res, nil
@@ -384,7 +490,7 @@ func (s *Server) sessionUpdates(sess *session) {
 			return
 		case <-t.C:
 			p := sess.snapshot()
-			if p.Rows != last.Rows || p.Bytes != last.Bytes {
+			if p.Rows != last.Rows || p.Bytes != last.Bytes || p.ParseErrors != last.ParseErrors || p.SkippedBytes != last.SkippedBytes {
 				last = p
 				s.notify(MethodSessionsUpdated, p)
 			}
@@ -447,8 +553,8 @@ func (s *Server) addCreditsWake(sess *session) {
 func (sess *session) snapshotLocked() SessionsUpdatedParams {
 	p := SessionsUpdatedParams{
 		Session: sess.id, Rows: sess.store.rowsCommitted(), Bytes: max(sess.bytes.Load(), sess.stats.Bytes), State: sess.state,
-		SkippedBytes: sess.stats.SkippedBytes, ParseErrors: sess.stats.ParseErrors,
 	}
+	p.SkippedBytes, p.ParseErrors = sess.errorCounts()
 	if sess.err != nil {
 		p.Error = errorData(sess.err, sess.plugin)
 	}

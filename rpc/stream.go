@@ -60,6 +60,7 @@ type stream struct {
 	onBad   func(msg string) // logs a malformed frame
 	onEOF   func()           // called on the read goroutine before EOF is reported
 	onWrErr func(error)      // called when a write fails (the client is gone)
+	maxIn   int              // largest frame accepted (MaxInFrame; smaller in fuzz tests)
 
 	rbuf []byte
 
@@ -81,6 +82,7 @@ func newStream(rwc io.ReadWriteCloser, framing Framing, trace *tracer, onBad fun
 		c:        rwc,
 		trace:    trace,
 		onBad:    onBad,
+		maxIn:    MaxInFrame,
 		readDone: make(chan struct{}),
 	}
 }
@@ -180,8 +182,10 @@ func (s *stream) readHeaderFrame() ([]byte, int64, error) {
 		consumed += len(line)
 		if errors.Is(err, bufio.ErrBufferFull) || (err == nil && len(line) > maxHeaderLine) {
 			bad = "header line too long"
-			if err := s.skipLine(); err != nil {
-				return nil, 0, err
+			if err != nil { // the rest of the line is still unread
+				if err := s.skipLine(); err != nil {
+					return nil, 0, err
+				}
 			}
 			continue
 		}
@@ -209,12 +213,12 @@ func (s *stream) readHeaderFrame() ([]byte, int64, error) {
 				bad = fmt.Sprintf("invalid Content-Length %q", truncate(strings.TrimSpace(value), 40))
 				continue
 			}
-			if n > MaxInFrame {
+			if n > int64(s.maxIn) {
 				// Skip the body without holding it.
 				if _, err := io.CopyN(io.Discard, s.r, n); err != nil {
 					return nil, 0, io.ErrUnexpectedEOF
 				}
-				return nil, 0, &frameError{CodeInvalidRequest, fmt.Sprintf("frame of %d bytes exceeds the %d-byte limit", n, MaxInFrame)}
+				return nil, 0, &frameError{CodeInvalidRequest, fmt.Sprintf("frame of %d bytes exceeds the %d-byte limit", n, s.maxIn)}
 			}
 			length = int(n)
 		}
@@ -232,14 +236,52 @@ func (s *stream) readHeaderFrame() ([]byte, int64, error) {
 	if length < 0 {
 		return nil, 0, &frameError{CodeParseError, "parse error: header without Content-Length"}
 	}
-	if cap(s.rbuf) < length || cap(s.rbuf) > 4*MaxOutFrame && length < MaxOutFrame {
-		s.rbuf = make([]byte, length) // grow, or shrink after a huge frame
-	}
-	body := s.rbuf[:length]
-	if _, err := io.ReadFull(s.r, body); err != nil {
-		return nil, 0, io.ErrUnexpectedEOF
+	body, err := s.readBody(length)
+	if err != nil {
+		return nil, 0, err
 	}
 	return body, int64(consumed + length), nil
+}
+
+// bodyStep is how much of a large declared body is read before the buffer
+// grows again: memory follows the bytes that arrive, not the declared
+// Content-Length.
+const bodyStep = 1 << 20
+
+// readBody reads a body of the given length (at most s.maxIn) into s.rbuf.
+// A body larger than bodyStep is read in steps, the buffer at most doubling
+// each time, so a header that promises 64 MiB and sends nothing costs
+// bodyStep bytes, not 64 MiB.
+func (s *stream) readBody(length int) ([]byte, error) {
+	if cap(s.rbuf) > 4*MaxOutFrame && length < MaxOutFrame {
+		s.rbuf = nil // shrink after a huge frame
+	}
+	if cap(s.rbuf) >= length || length <= bodyStep {
+		if cap(s.rbuf) < length {
+			s.rbuf = make([]byte, length)
+		}
+		body := s.rbuf[:length]
+		if _, err := io.ReadFull(s.r, body); err != nil {
+			return nil, io.ErrUnexpectedEOF
+		}
+		return body, nil
+	}
+	body := s.rbuf[:0]
+	for len(body) < length {
+		if len(body) == cap(body) {
+			nb := make([]byte, len(body), min(length, max(2*cap(body), bodyStep)))
+			copy(nb, body)
+			body = nb
+		}
+		n, err := io.ReadFull(s.r, body[len(body):cap(body)])
+		body = body[:len(body)+n]
+		if err != nil {
+			s.rbuf = body[:0]
+			return nil, io.ErrUnexpectedEOF
+		}
+	}
+	s.rbuf = body
+	return body, nil
 }
 
 // skipLine discards input up to and including the next newline.
@@ -257,19 +299,29 @@ func (s *stream) skipLine() error {
 
 // readLine reads one NDJSON frame.
 func (s *stream) readLine() ([]byte, int64, error) {
+	if cap(s.rbuf) > 4*MaxOutFrame {
+		s.rbuf = nil // shrink after a huge line
+	}
 	s.rbuf = s.rbuf[:0]
 	var n int64
 	for {
 		chunk, err := s.r.ReadSlice('\n')
 		n += int64(len(chunk))
-		if len(s.rbuf)+len(chunk) > MaxInFrame {
+		if len(s.rbuf)+len(chunk) > s.maxIn {
 			if errors.Is(err, bufio.ErrBufferFull) {
 				if err := s.skipLine(); err != nil {
 					return nil, 0, err
 				}
 			}
 			s.rbuf = nil
-			return nil, 0, &frameError{CodeInvalidRequest, fmt.Sprintf("line exceeds the %d-byte limit", MaxInFrame)}
+			return nil, 0, &frameError{CodeInvalidRequest, fmt.Sprintf("line exceeds the %d-byte limit", s.maxIn)}
+		}
+		if need := len(s.rbuf) + len(chunk); need > cap(s.rbuf) {
+			// Grow by doubling, but never past the frame cap (append's own
+			// growth could overshoot it).
+			nb := make([]byte, len(s.rbuf), min(s.maxIn, max(need, 2*cap(s.rbuf), 4096)))
+			copy(nb, s.rbuf)
+			s.rbuf = nb
 		}
 		s.rbuf = append(s.rbuf, chunk...)
 		if err == nil {
