@@ -78,7 +78,7 @@ build_det() {
   tmp=$(mktemp -d)
   mkdir -p "$out"/{parsers/string_parser,parsers/go_records,bytesources/file_source,hostile,negative,core}
   local c=$HERE/src/c
-  $CLANG "${CFLAGS[@]}" -o "$out/core/string_parser.core.wasm" "$c/string_parser.c"
+  $CLANG "${CFLAGS[@]}" -msimd128 -o "$out/core/string_parser.core.wasm" "$c/string_parser.c"
   $CLANG "${CFLAGS[@]}" -o "$out/core/file_source.core.wasm" "$c/file_source.c"
   $CLANG "${CFLAGS[@]}" -o "$tmp/hostile.core.wasm" "$c/hostile.c"
   (cd "$HERE/src/go" && GOTOOLCHAIN=$GO_TOOLCHAIN GOOS=wasip1 GOARCH=wasm GOFLAGS= CGO_ENABLED=0 \

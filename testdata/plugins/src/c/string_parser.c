@@ -4,6 +4,9 @@
 //
 // Fast path: for valid UTF-8 without a prefix, the line column points into the input list, which
 // this plugin owns (the canonical ABI hands it over) and keeps alive until post-return.
+// Speed (built with -msimd128): one SIMD pass collects the '\n' offsets, one SIMD UTF-8 validation
+// pass covers the whole input (a '\n' ends every sequence, so a line inside a valid prefix is valid),
+// and only lines at or after a flagged spot go through the byte-wise check that defines the results.
 #include "chipmunk_abi.h"
 
 #define IFACE "chipmunk:parser/parser@0.1.0#"
@@ -233,61 +236,196 @@ static void utf8_lossy(cm_buf *b, const uint8_t *p, size_t n) {
   }
 }
 
+// ---- fast scanning (wasm SIMD128) ------------------------------------------
+// The results are defined by utf8_check above, per line; these only find where it need not run.
+#include <wasm_simd128.h>
+
+static uint32_t *nls;   // offsets of the '\n' bytes of the current input (kept between calls)
+static size_t nls_cap;
+
+// Collects the offsets of every '\n' in p[0..n) into nls; returns how many.
+static size_t find_newlines(const uint8_t *p, size_t n) {
+  if (!nls) {
+    nls_cap = 1024;
+    nls = realloc(nls, nls_cap * sizeof *nls);
+    if (!nls) abort();
+  }
+  size_t k = 0, i = 0;
+  const v128_t nl = wasm_i8x16_splat('\n');
+  for (; i + 16 <= n; i += 16) {
+    uint32_t m = wasm_i8x16_bitmask(wasm_i8x16_eq(wasm_v128_load(p + i), nl));
+    if (!m) continue;
+    if (k + 16 > nls_cap) {
+      nls_cap *= 2;
+      nls = realloc(nls, nls_cap * sizeof *nls);
+      if (!nls) abort();
+    }
+    do {
+      nls[k++] = (uint32_t)(i + __builtin_ctz(m));
+      m &= m - 1;
+    } while (m);
+  }
+  for (; i < n; i++) {
+    if (p[i] != '\n') continue;
+    if (k + 1 > nls_cap) {
+      nls_cap *= 2;
+      nls = realloc(nls, nls_cap * sizeof *nls);
+      if (!nls) abort();
+    }
+    nls[k++] = (uint32_t)i;
+  }
+  return k;
+}
+
+// UTF-8 validation after Keiser & Lemire, "Validating UTF-8 in less than one instruction per
+// byte" (simdjson's lookup algorithm). Returns v <= n such that no invalid (or incomplete)
+// sequence of p[0..n) starts before v; n if p[0..n) is valid UTF-8. An error is flagged at most 3
+// bytes after the start of its sequence, so v = (first flagged block) - 3.
+#define TOO_SHORT (1 << 0)
+#define TOO_LONG (1 << 1)
+#define OVERLONG_3 (1 << 2)
+#define TOO_LARGE (1 << 3)
+#define SURROGATE (1 << 4)
+#define OVERLONG_2 (1 << 5)
+#define TOO_LARGE_1000 (1 << 6)
+#define OVERLONG_4 (1 << 6)
+#define TWO_CONTS (1 << 7)
+#define CARRY (TOO_SHORT | TOO_LONG | TWO_CONTS)
+
+static size_t utf8_valid_prefix(const uint8_t *p, size_t n) {
+  const v128_t t1 = wasm_u8x16_make(
+      TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG,
+      TWO_CONTS, TWO_CONTS, TWO_CONTS, TWO_CONTS,
+      TOO_SHORT | OVERLONG_2, TOO_SHORT, TOO_SHORT | OVERLONG_3 | SURROGATE,
+      TOO_SHORT | TOO_LARGE | TOO_LARGE_1000 | OVERLONG_4);
+  const v128_t t2 = wasm_u8x16_make(
+      CARRY | OVERLONG_3 | OVERLONG_2 | OVERLONG_4, CARRY | OVERLONG_2, CARRY, CARRY,
+      CARRY | TOO_LARGE, CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000,
+      CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000,
+      CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000,
+      CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000,
+      CARRY | TOO_LARGE | TOO_LARGE_1000 | SURROGATE, CARRY | TOO_LARGE | TOO_LARGE_1000,
+      CARRY | TOO_LARGE | TOO_LARGE_1000);
+  const v128_t t3 = wasm_u8x16_make(
+      TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT,
+      TOO_LONG | OVERLONG_2 | TWO_CONTS | OVERLONG_3 | TOO_LARGE_1000 | OVERLONG_4,
+      TOO_LONG | OVERLONG_2 | TWO_CONTS | OVERLONG_3 | TOO_LARGE,
+      TOO_LONG | OVERLONG_2 | TWO_CONTS | SURROGATE | TOO_LARGE,
+      TOO_LONG | OVERLONG_2 | TWO_CONTS | SURROGATE | TOO_LARGE,
+      TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT);
+  // Bytes that, in the last 3 positions of a block, start a sequence the block does not finish.
+  const v128_t maxv = wasm_u8x16_make(255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+                                      255, 0xf0 - 1, 0xe0 - 1, 0xc0 - 1);
+  const v128_t nib = wasm_i8x16_splat(0x0f);
+  v128_t prev = wasm_i8x16_splat(0), prev_incomplete = wasm_i8x16_splat(0);
+  _Alignas(16) uint8_t last[16];
+  for (size_t i = 0;; i += 16) {
+    v128_t in;
+    if (i + 16 <= n) {
+      in = wasm_v128_load(p + i);
+    } else { // the final partial block, zero padded (one all-zero block if n % 16 == 0)
+      memset(last, 0, sizeof last);
+      memcpy(last, p + i, n - i);
+      in = wasm_v128_load(last);
+    }
+    v128_t err;
+    if (!wasm_i8x16_bitmask(in)) {
+      err = prev_incomplete;
+    } else {
+      v128_t prev1 = wasm_i8x16_shuffle(prev, in, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30);
+      v128_t prev2 = wasm_i8x16_shuffle(prev, in, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29);
+      v128_t prev3 = wasm_i8x16_shuffle(prev, in, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28);
+      v128_t b1h = wasm_i8x16_swizzle(t1, wasm_u8x16_shr(prev1, 4));
+      v128_t b1l = wasm_i8x16_swizzle(t2, wasm_v128_and(prev1, nib));
+      v128_t b2h = wasm_i8x16_swizzle(t3, wasm_u8x16_shr(in, 4));
+      v128_t special = wasm_v128_and(wasm_v128_and(b1h, b1l), b2h);
+      v128_t third = wasm_u8x16_sub_sat(prev2, wasm_u8x16_splat(0xe0 - 0x80));
+      v128_t fourth = wasm_u8x16_sub_sat(prev3, wasm_u8x16_splat(0xf0 - 0x80));
+      v128_t must23 = wasm_v128_and(wasm_v128_or(third, fourth), wasm_u8x16_splat(0x80));
+      err = wasm_v128_xor(must23, special);
+      prev_incomplete = wasm_u8x16_sub_sat(in, maxv);
+    }
+    if (wasm_v128_any_true(err)) return i >= 3 ? i - 3 : 0;
+    if (i + 16 > n) return n;
+    prev = in;
+  }
+}
+
+static inline size_t utoa(uint32_t v, char *out) {
+  size_t n = v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : v < 100000 ? 5 : v < 1000000 ? 6
+           : v < 10000000 ? 7 : v < 100000000 ? 8 : v < 1000000000 ? 9 : 10;
+  char *q = out + n;
+  do { *--q = (char)('0' + v % 10); v /= 10; } while (v);
+  return n;
+}
+
 // ---- parse ------------------------------------------------------------------
 // One allocation per call: the parse-return array, followed by one `aux` per item.
 typedef struct {
   cm_str cols[2]; // list<string> of the columns message
-  char num[24];   // decimal length
+  char num[12];   // decimal length
 } aux_t;
 
 static uint8_t *in_data;     // the input list, owned until post-return
 static size_t in_len;
 static uint8_t *block;       // parse-return[] + aux_t[]
+static size_t owned;         // items whose line string is a separate allocation
 
 EXPORT(IFACE "parse") uint8_t *parse(uint8_t *data, uint32_t len, int32_t has_ts, int64_t ts) {
   (void)has_ts; (void)ts;
   if (!initialized) __builtin_trap(); // Rust: parse before init panics
   in_data = data;
   in_len = len;
-  size_t max = 1;
-  for (const uint8_t *q = data, *e = data + len; (q = memchr(q, '\n', (size_t)(e - q))); q++) max++;
+  owned = 0;
+  size_t nnl = find_newlines(data, len);
+  size_t max = nnl + 1;
   block = malloc(max * (PARSE_RETURN_SIZE + sizeof(aux_t)));
   if (!block) abort();
   aux_t *aux = (aux_t *)(block + max * PARSE_RETURN_SIZE);
 
+  // Lines that end (at their '\n') by vend are valid UTF-8: vend comes from utf8_valid_prefix run
+  // from a line start, and '\n' bytes are character boundaries of a valid prefix. Past vend, the
+  // line holding vend gets utf8_check, and the next line that starts after it re-runs the SIMD
+  // check. The unterminated tail (whose last byte is dropped) always gets utf8_check.
+  size_t vend = utf8_valid_prefix(data, len);
   size_t pos = 0, count = 0;
   while (pos < len) {
     const uint8_t *s = data + pos;
     size_t rest = len - pos;
-    const uint8_t *nl = memchr(s, '\n', rest);
-    size_t line_len = nl ? (size_t)(nl - s) : rest - 1;
-    size_t consumed = nl ? line_len + 1 : rest;
+    int has_nl = count < nnl;
+    size_t line_len = has_nl ? nls[count] - pos : rest - 1;
+    size_t consumed = has_nl ? line_len + 1 : rest;
 
     const char *text = (const char *)s;
     size_t text_len = line_len;
     size_t ok, bad;
-    int valid = utf8_check(s, line_len, &ok, &bad);
-    cm_buf own = {0};
-    if (!valid && !lossy) {
-      if (count) break; // a later failure ends the iteration, items so far are returned
-      cm_buf msg = {0};
-      if (bad) buf_printf(&msg, "Converting to UTF-8 failed. Error invalid utf-8 sequence of %zu bytes from index %zu", bad, ok);
-      else buf_printf(&msg, "Converting to UTF-8 failed. Error incomplete utf-8 byte sequence from index %zu", ok);
-      free(block);
-      block = NULL;
-      return ret_err_string(PE_PARSE, &msg);
+    int valid;
+    if (has_nl && pos > vend) vend = pos + utf8_valid_prefix(s, rest);
+    if (has_nl && pos + line_len <= vend) valid = 1;
+    else valid = utf8_check(s, line_len, &ok, &bad);
+    if (__builtin_expect(!valid || prefix != NULL, 0)) {
+      cm_buf own = {0};
+      if (!valid && !lossy) {
+        if (count) break; // a later failure ends the iteration, items so far are returned
+        cm_buf msg = {0};
+        if (bad) buf_printf(&msg, "Converting to UTF-8 failed. Error invalid utf-8 sequence of %zu bytes from index %zu", bad, ok);
+        else buf_printf(&msg, "Converting to UTF-8 failed. Error incomplete utf-8 byte sequence from index %zu", ok);
+        free(block);
+        block = NULL;
+        return ret_err_string(PE_PARSE, &msg);
+      }
+      if (prefix) {
+        buf_put(&own, prefix, prefix_len);
+        buf_put(&own, " ", 1);
+      }
+      if (!valid) utf8_lossy(&own, s, line_len);
+      else if (prefix) buf_put(&own, (const char *)s, line_len);
+      if (own.p) { text = own.p; text_len = own.n; owned++; }
     }
-    if (prefix) {
-      buf_put(&own, prefix, prefix_len);
-      buf_put(&own, " ", 1);
-    }
-    if (!valid) utf8_lossy(&own, s, line_len);
-    else if (prefix) buf_put(&own, (const char *)s, line_len);
-    if (own.p) { text = own.p; text_len = own.n; }
 
     uint8_t *r = block + count * PARSE_RETURN_SIZE;
     aux_t *a = &aux[count];
-    int nn = snprintf(a->num, sizeof a->num, "%zu", text_len);
+    size_t nn = utoa((uint32_t)text_len, a->num);
     a->cols[0] = (cm_str){a->num, (uint32_t)nn};
     a->cols[1] = (cm_str){text, (uint32_t)text_len};
     r[0] = 1;  // some
@@ -310,7 +448,7 @@ EXPORT("cabi_post_" IFACE "parse") void post_parse(uint8_t *r) {
     free(AT(r, 8, void *));
   } else {
     uint8_t *items = AT(r, 4, uint8_t *);
-    uint32_t n = AT(r, 8, uint32_t);
+    uint32_t n = owned ? AT(r, 8, uint32_t) : 0;
     for (uint32_t i = 0; i < n; i++) {
       cm_str *cols = AT(items + i * PARSE_RETURN_SIZE, 20, cm_str *);
       const uint8_t *t = (const uint8_t *)cols[1].ptr;
