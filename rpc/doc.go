@@ -16,6 +16,9 @@
 // sessions/credit, then one handler that gates the lifecycle, releases the
 // read loop for slow methods (jsonrpc2.Async), bounds concurrency, turns
 // panics into -32603 and maps errors to codes in one place (errors.go).
+// Every accepted call is tracked until its response is on the wire
+// (answers.go), so exit and end of input cancel and answer what is still
+// running before the connection closes.
 // Methods are dispatched from one table (server.go); their names are in
 // methods.go and their types in protocol.go.
 //

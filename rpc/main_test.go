@@ -26,8 +26,13 @@ import (
 
 var (
 	chiphostBin string // path of the built chiphost
-	cacheDir    = filepath.Join(os.TempDir(), "chiphost-test-cache")
-	plugins     = mustAbs("../testdata/plugins")
+	// cacheDir is the compile cache shared by the servers of one test run.
+	// It is fresh for each run: a cache left by an older build can hold
+	// core modules instrumented by an older runtime (the cache key does not
+	// name the instrumentation version), such as loops without the yield
+	// that lets the Go GC stop a spinning guest.
+	cacheDir string
+	plugins  = mustAbs("../testdata/plugins")
 )
 
 func mustAbs(p string) string {
@@ -45,6 +50,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	chiphostBin = filepath.Join(dir, "chiphost")
+	cacheDir = filepath.Join(dir, "cache")
 	args := []string{"build", "-o", chiphostBin}
 	if raceEnabled {
 		args = append(args, "-race")

@@ -124,8 +124,9 @@ type ParserSpec struct {
 
 // SessionsOpenParams are the params of sessions/open.
 type SessionsOpenParams struct {
-	Source SourceSpec `json:"source"`
-	Parser ParserSpec `json:"parser"`
+	Source        SourceSpec `json:"source"`
+	Parser        ParserSpec `json:"parser"`
+	WorkDoneToken any        `json:"workDoneToken,omitempty" jsonschema:"description=integer or string token for $/progress (begin when loading starts and end when the session is open or the request failed)"`
 }
 
 // SessionsOpenResult is the result of sessions/open.

@@ -86,6 +86,8 @@ type Server struct {
 	// goroutine can touch the recycled request (a crash in v1.0.1).
 	imu      sync.Mutex
 	inflight map[jsonrpc2.ID]context.CancelFunc
+	answers  answers // calls not yet answered on the wire
+	stream   *stream
 
 	mu          sync.Mutex
 	initialized bool
@@ -152,6 +154,7 @@ func NewServer(opts *Options) (*Server, error) {
 	}
 	s.plugins.host = o.Host
 	s.sessions.init()
+	s.answers.init()
 	s.logs.init(s, o.LogRate)
 	return s, nil
 }
@@ -242,7 +245,15 @@ func (s *Server) Serve(ctx context.Context, rwc io.ReadWriteCloser) error {
 	st := newStream(rwc, s.opts.Framing, newTracer(s.opts.Trace), func(msg string) {
 		s.log.Warn().Str("framing", string(s.opts.Framing)).Msg("malformed frame: " + msg)
 	})
-	st.onEOF = func() { s.drain(ctx, s.opts.EOFGrace) }
+	st.onResponse = s.answers.answered
+	// At end of input, requests in flight get EOFGrace to finish, then are
+	// cancelled and answered, all before the library learns of the EOF
+	// (after which it writes nothing).
+	st.onEOF = func() {
+		s.answers.wait(ctx, s.opts.EOFGrace)
+		s.answerAll()
+	}
+	s.stream = st
 	st.onWrErr = func(err error) {
 		s.log.Info().Err(err).Msg("write failed: the client is gone")
 		cancel()
@@ -266,6 +277,7 @@ func (s *Server) Serve(ctx context.Context, rwc io.ReadWriteCloser) error {
 		s.mu.Unlock()
 	case <-ctx.Done():
 	}
+	s.answerAll() // usually done already (exit, EOF); bounded
 	cancel()
 	s.sessions.closeAll(s)
 	s.logs.stop()
@@ -293,6 +305,7 @@ func (s *Server) handle(rctx context.Context, req *jsonrpc2.Request) (any, error
 	defer cancel()
 	if req.IsCall() {
 		id := req.ID()
+		s.answers.add(id)
 		s.imu.Lock()
 		s.inflight[id] = cancel
 		s.imu.Unlock()
@@ -333,6 +346,9 @@ func (s *Server) handle(rctx context.Context, req *jsonrpc2.Request) (any, error
 	}
 	if info.async {
 		jsonrpc2.Async(rctx)
+		// Before Async the method borrowed the read buffer, which the next
+		// read reuses; Async gave the request its own copy.
+		method = req.Method()
 	}
 	if info.work {
 		select {
@@ -395,21 +411,6 @@ func (p preempter) Preempt(ctx context.Context, req *jsonrpc2.Request) (any, err
 		return true, nil
 	}
 	return nil, jsonrpc2.ErrNotHandled
-}
-
-// drain waits until no request is in flight, ctx is done or grace has
-// passed.
-func (s *Server) drain(ctx context.Context, grace time.Duration) {
-	deadline := time.Now().Add(grace)
-	for time.Now().Before(deadline) && ctx.Err() == nil {
-		s.imu.Lock()
-		n := len(s.inflight)
-		s.imu.Unlock()
-		if n == 0 {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // cancelRequest cancels the running request id; unknown ids are ignored.
@@ -508,6 +509,9 @@ func (s *Server) shutdownRequest(ctx context.Context, _ *struct{}) (*Null, error
 }
 
 func (s *Server) exitNotification(context.Context, *struct{}) (any, error) {
+	// Requests still running are cancelled and answered before the process
+	// goes (this runs on the read loop, so nothing new is read meanwhile).
+	s.answerAll()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.exited {

@@ -280,7 +280,22 @@ func instanceID(x any) (uint64, bool) {
 	return 0, false
 }
 
-func (s *Server) sessionsOpen(ctx context.Context, p *SessionsOpenParams) (*SessionsOpenResult, error) {
+func (s *Server) sessionsOpen(ctx context.Context, p *SessionsOpenParams) (res *SessionsOpenResult, err error) {
+	prog := newProgress(s, p.WorkDoneToken)
+	prog.begin("opening session")
+	defer func() {
+		switch {
+		case err != nil:
+			prog.end("failed: " + err.Error())
+		default:
+			prog.end("session " + res.Session + " open")
+		}
+	}()
+	return s.openSession(ctx, p)
+}
+
+// openSession is sessions/open without progress.
+func (s *Server) openSession(ctx context.Context, p *SessionsOpenParams) (*SessionsOpenResult, error) {
 	src, par := p.Source, p.Parser
 	nsrc := 0
 	for _, set := range []bool{src.File != "", src.Stdin, src.Plugin != ""} {

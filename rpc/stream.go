@@ -61,6 +61,9 @@ type stream struct {
 	onEOF   func()           // called on the read goroutine before EOF is reported
 	onWrErr func(error)      // called when a write fails (the client is gone)
 	maxIn   int              // largest frame accepted (MaxInFrame; smaller in fuzz tests)
+	// onResponse, when set, is told the id of each response frame about to
+	// be written; returning false drops the frame (answers.go).
+	onResponse func(jsonrpc2.ID) bool
 
 	rbuf []byte
 
@@ -350,6 +353,24 @@ func (s *stream) Write(ctx context.Context, msg jsonrpc2.Message) (int64, error)
 // WriteFrame frames data and writes it with one Write. It deliberately
 // ignores ctx: a response to a cancelled request must still be sent.
 func (s *stream) WriteFrame(_ context.Context, data []byte) (int64, error) {
+	return s.writeFrame(data, true)
+}
+
+// writeFrame is WriteFrame; track says whether to report response ids to
+// onResponse (the server's own forced answers are not reported).
+func (s *stream) writeFrame(data []byte, track bool) (int64, error) {
+	if track && s.onResponse != nil && len(data) > 0 {
+		switch data[0] {
+		case '{':
+			if id, ok := responseID(data); ok && !s.onResponse(id) {
+				return int64(len(data)), nil // already answered by the server
+			}
+		case '[':
+			for _, id := range batchResponseIDs(data) {
+				s.onResponse(id)
+			}
+		}
+	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	buf := s.wbuf[:0]

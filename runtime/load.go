@@ -210,9 +210,9 @@ func sigString(params, results []api.ValueType) string {
 // the plugin's hash, which saves the rewrite (about 15 ms for a 2 MB Go
 // module) on every warm load.
 func (h *Host) coreModule(hash string, core []byte) ([]byte, int, error) {
-	variant := "v1"
+	variant := fmt.Sprintf("interrupt-v%d", interrupt.Version)
 	if h.opts.NoInterruptChecks {
-		variant = "v1-plain"
+		variant = "plain"
 	}
 	var cachePath string
 	if h.meta != nil {

@@ -7,6 +7,13 @@ import "fmt"
 // goroutine, to make the guest trap at its next loop header.
 const ExportName = "chiphost:interrupt"
 
+// Version identifies the rewrite Instrument performs. It changes whenever
+// Instrument's output for a given input changes, so that caches of
+// instrumented modules (keyed by the input) are not reused across versions:
+// a module instrumented by an older version could lack the yield that lets
+// Go's garbage collector stop a looping guest.
+const Version = 2
+
 // Stats says how much of a module [Instrument] rewrote.
 type Stats struct {
 	// Functions is the number of function bodies that contain at least one loop.

@@ -1,0 +1,186 @@
+package rpc
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"go.lsp.dev/jsonrpc2"
+)
+
+// answerWait bounds how long the server waits, once the client has left
+// (exit, or EOF after the grace period), for cancelled requests to write
+// their -32800 answers before it writes them itself.
+const answerWait = 3 * time.Second
+
+// answers tracks the calls the server has accepted and not yet answered on
+// the wire, so that every request gets exactly one response before the
+// process exits (spec/protocol.md, "Cancellation").
+//
+// Why on the wire: the library writes a handler's response after the handler
+// returns, and it refuses to write anything once Close has started or the
+// input has ended. Knowing that a handler returned is not enough; the
+// stream reports each response frame it writes (onResponse).
+type answers struct {
+	mu      sync.Mutex
+	pending map[jsonrpc2.ID]struct{}
+	forced  map[jsonrpc2.ID]struct{} // answered by the server itself
+	changed chan struct{}            // closed and replaced when pending shrinks
+}
+
+func (a *answers) init() {
+	a.pending = map[jsonrpc2.ID]struct{}{}
+	a.forced = map[jsonrpc2.ID]struct{}{}
+	a.changed = make(chan struct{})
+}
+
+// add records an accepted call.
+func (a *answers) add(id jsonrpc2.ID) {
+	a.mu.Lock()
+	a.pending[id] = struct{}{}
+	a.mu.Unlock()
+}
+
+// answered records that a response for id is being written. It reports
+// false when the server already answered id itself: the frame must be
+// dropped so the client gets exactly one answer.
+func (a *answers) answered(id jsonrpc2.ID) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if _, ok := a.forced[id]; ok {
+		delete(a.forced, id)
+		return false
+	}
+	if _, ok := a.pending[id]; ok {
+		delete(a.pending, id)
+		close(a.changed)
+		a.changed = make(chan struct{})
+	}
+	return true
+}
+
+// count returns the number of unanswered calls and a channel closed when it
+// next shrinks.
+func (a *answers) count() (int, <-chan struct{}) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.pending), a.changed
+}
+
+// wait waits until no call is unanswered, ctx is done or d has passed. It
+// reports whether every call was answered.
+func (a *answers) wait(ctx context.Context, d time.Duration) bool {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	for {
+		n, changed := a.count()
+		if n == 0 {
+			return true
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return false
+		case <-timer.C:
+			return false
+		}
+	}
+}
+
+// force takes the unanswered calls for the server to answer itself; later
+// responses the library writes for them are dropped.
+func (a *answers) force() []jsonrpc2.ID {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	ids := make([]jsonrpc2.ID, 0, len(a.pending))
+	for id := range a.pending {
+		ids = append(ids, id)
+		a.forced[id] = struct{}{}
+		delete(a.pending, id)
+	}
+	return ids
+}
+
+// answerAll cancels every running request and makes sure each gets its
+// answer on the wire (normally -32800 from its handler) before returning:
+// it waits up to answerWait, then answers what is left with -32800 itself.
+// It must run while the library still writes responses: before Close, and,
+// at end of input, before the reader reports EOF.
+func (s *Server) answerAll() {
+	s.imu.Lock()
+	for _, cancel := range s.inflight {
+		cancel()
+	}
+	s.imu.Unlock()
+	if s.answers.wait(context.Background(), answerWait) {
+		return
+	}
+	for _, id := range s.answers.force() {
+		s.log.Warn().Str("id", fmt.Sprint(id)).Msg("request did not answer after cancellation; answering -32800")
+		resp := jsonrpc2.NewResponse(id, nil, wireError(CodeRequestCancelled, "request cancelled: the server is exiting", &ErrorData{Kind: "cancelled", Detail: "the server is exiting"}))
+		if data, err := jsonrpc2.EncodeMessage(resp); err == nil {
+			_, _ = s.stream.writeFrame(data, false)
+		}
+	}
+}
+
+// responseID returns the id of a response frame written by the library
+// (`{"jsonrpc":"2.0","id":…,"result"|"error":…}`); ok is false for
+// notifications, null ids and batches.
+func responseID(frame []byte) (id jsonrpc2.ID, ok bool) {
+	const prefix = `{"jsonrpc":"2.0","id":`
+	rest, found := bytes.CutPrefix(frame, []byte(prefix))
+	if !found || len(rest) == 0 {
+		return id, false
+	}
+	if rest[0] == '"' {
+		end := 1
+		for end < len(rest) && rest[end] != '"' {
+			if rest[end] == '\\' {
+				end++
+			}
+			end++
+		}
+		var s string
+		if end >= len(rest) || json.Unmarshal(rest[:end+1], &s) != nil {
+			return id, false
+		}
+		return jsonrpc2.NewStringID(s), true
+	}
+	end := 0
+	for end < len(rest) && (rest[end] == '-' || rest[end] >= '0' && rest[end] <= '9') {
+		end++
+	}
+	n, err := strconv.ParseInt(string(rest[:end]), 10, 64)
+	if err != nil {
+		return id, false
+	}
+	return jsonrpc2.NewNumberID(n), true
+}
+
+// batchResponseIDs returns the ids of the responses in a batch frame.
+func batchResponseIDs(frame []byte) []jsonrpc2.ID {
+	var members []struct {
+		ID     any             `json:"id"`
+		Method string          `json:"method"`
+		Result json.RawMessage `json:"result"`
+		Error  json.RawMessage `json:"error"`
+	}
+	if json.Unmarshal(frame, &members) != nil {
+		return nil
+	}
+	var ids []jsonrpc2.ID
+	for _, m := range members {
+		if m.Method != "" {
+			continue
+		}
+		if id, ok := toID(m.ID); ok {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
