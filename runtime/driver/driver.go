@@ -56,7 +56,7 @@ type Options struct {
 	// a call that consumes most of its window, or answers "incomplete",
 	// doubles it, up to MaxChunk.
 	InitialChunk int
-	// MinChunk is the smallest window (default 64 KiB).
+	// MinChunk is the smallest window (default 16 KiB).
 	MinChunk int
 	// MaxChunk bounds the slice handed to the parser (default 10 MiB, as
 	// Chipmunk's buffer). A message larger than that cannot be parsed.
@@ -80,7 +80,7 @@ func (o *Options) withDefaults() Options {
 		r.MaxChunk = 10 << 20
 	}
 	if r.MinChunk <= 0 {
-		r.MinChunk = min(64<<10, r.MaxChunk)
+		r.MinChunk = min(16<<10, r.MaxChunk)
 	}
 	if r.InitialChunk <= 0 {
 		r.InitialChunk = r.MaxChunk
