@@ -421,32 +421,22 @@ func newTracer(w io.Writer) *tracer {
 }
 
 func (t *tracer) record(dir string, msg []byte) {
-	if t == nil {
-		return
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	b := t.buf[:0]
-	b = append(b, `{"time":"`...)
-	b = time.Now().UTC().AppendFormat(b, time.RFC3339Nano)
-	b = append(b, `","dir":"`...)
-	b = append(b, dir...)
-	b = append(b, `","msg":`...)
 	if bytes.IndexByte(msg, '\n') >= 0 {
 		var c bytes.Buffer
 		if json.Compact(&c, msg) == nil {
 			msg = c.Bytes()
 		}
 	}
-	b = append(b, msg...)
-	b = append(b, "}\n"...)
-	_, _ = t.w.Write(b)
-	if cap(b) <= 4*MaxOutFrame {
-		t.buf = b
-	}
+	t.write(dir, "msg", func(b []byte) []byte { return append(b, msg...) })
 }
 
 func (t *tracer) recordInvalid(dir string, frame []byte) {
+	t.write(dir, "invalid", func(b []byte) []byte { return appendString(b, string(frame)) })
+}
+
+// write appends one trace line {"time","dir",key:value} with the value
+// produced by appendValue.
+func (t *tracer) write(dir, key string, appendValue func([]byte) []byte) {
 	if t == nil {
 		return
 	}
@@ -457,8 +447,13 @@ func (t *tracer) recordInvalid(dir string, frame []byte) {
 	b = time.Now().UTC().AppendFormat(b, time.RFC3339Nano)
 	b = append(b, `","dir":"`...)
 	b = append(b, dir...)
-	b = append(b, `","invalid":`...)
-	b = appendString(b, string(frame))
+	b = append(b, `","`...)
+	b = append(b, key...)
+	b = append(b, `":`...)
+	b = appendValue(b)
 	b = append(b, "}\n"...)
 	_, _ = t.w.Write(b)
+	if cap(b) <= 4*MaxOutFrame {
+		t.buf = b
+	}
 }

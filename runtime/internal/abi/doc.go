@@ -45,8 +45,8 @@
 //	results, err := fn.Call(ctx, flat...)
 //	v, err := lifter.LiftResult(mem, &sig, results) // before post-return
 //
-// Package abi imports only the standard library, package wit and
-// github.com/tetratelabs/wazero/api (for its ValueType constants). It must
+// Package abi imports only the standard library, package wit,
+// internal/jsonstr and github.com/tetratelabs/wazero/api (for its ValueType constants). It must
 // not import the wazero runtime, the component decoder or anything JSON-RPC:
 // the caller supplies memory and realloc through [Memory] and [Realloc].
 package abi

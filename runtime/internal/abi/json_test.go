@@ -32,7 +32,7 @@ func TestAppendJSON(t *testing.T) {
 		{"s8", tS8, sNum(-5), `-5`},
 		{"bool", tBool, num(1), `true`},
 		{"char", tChar, num('é'), `"é"`},
-		{"string escapes", tString, str("a\"b\\\n\t\x01</script>\u2028"), `"a\"b\\\n\t\u0001</script>` + "\u2028" + `"`},
+		{"string escapes", tString, str("a\"b\\\n\t\x01</script>\u2028"), `"a\"b\\\n\t\u0001</script>\u2028"`}, // U+2028 escaped: the output is also valid JavaScript
 		{"list<u8>", tBytes, byts(1, 255), `[1,255]`},
 		{"empty list", tListString, Value{}, `[]`},
 		{"tuple", tuple(tU8, tString), elems(num(1), str("x")), `[1,"x"]`},
