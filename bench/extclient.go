@@ -40,17 +40,56 @@ with Client(binary=exe, args=["--plugins-dir", root, "--cache-dir", cache, "--lo
 print(json.dumps({"secs": dt, "rows": n}))
 `
 
+// nodeScript is pythonScript for clients/node (which must have been
+// installed with npm ci).
+const nodeScript = `
+const [clientDir, exe, root, cache, tmp, path, mode] = process.argv.slice(2);
+const { Client } = require(clientDir);
+(async () => {
+  const c = await Client.start({ binary: exe, args: ["--plugins-dir", root, "--cache-dir", cache, "--log-level", "error", "--temp-dir", tmp], noDefaultPlugins: true });
+  const pid = (await c.listPlugins()).find((p) => p.name === "string_parser").id;
+  const t = process.hrtime.bigint();
+  const s = await c.openSession({ parser: pid, source: path });
+  let n = 0;
+  if (mode === "grab") {
+    for (;;) {
+      const rows = await c.grab(s, n, 10000);
+      n += rows.length;
+      if (rows.length === 0) {
+        const u = c.sessionUpdate(s);
+        if (u && u.state !== "running" && n >= u.rows) break;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    }
+  } else {
+    for await (const _ of c.stream(s, { window: 10000 })) n++;
+  }
+  const secs = Number(process.hrtime.bigint() - t) / 1e9;
+  await c.shutdown();
+  console.log(JSON.stringify({ secs, rows: n }));
+})().catch((e) => { console.error(e); process.exit(1); });
+`
+
 func (b *bencher) clientRunner(ctx context.Context, lang, dir, root, file string, want uint64) ([]externalClient, error) {
-	if lang != "python" {
-		return nil, fmt.Errorf("no benchmark driver for the %s client yet", lang)
+	var interp, script, source string
+	switch lang {
+	case "python":
+		interp, script, source = "python3", "bench_client.py", pythonScript
+	case "node":
+		if _, err := os.Stat(filepath.Join(dir, "node_modules", "vscode-jsonrpc")); err != nil {
+			return nil, fmt.Errorf("clients/node is not installed (run npm ci in %s)", dir)
+		}
+		interp, script, source = "node", "bench_client.js", nodeScript
+	default:
+		return nil, fmt.Errorf("no benchmark driver for the %s client", lang)
 	}
-	py, err := exec.LookPath("python3")
+	py, err := exec.LookPath(interp)
 	if err != nil {
 		return nil, err
 	}
 	tmp, _ := b.tempDir()
-	script := filepath.Join(tmp, "bench_client.py")
-	if err := os.WriteFile(script, []byte(pythonScript), 0o644); err != nil {
+	script = filepath.Join(tmp, script)
+	if err := os.WriteFile(script, []byte(source), 0o644); err != nil {
 		return nil, err
 	}
 	size := uint64(0)
@@ -58,7 +97,7 @@ func (b *bencher) clientRunner(ctx context.Context, lang, dir, root, file string
 		size = uint64(st.Size())
 	}
 	mk := func(mode string) externalClient {
-		return externalClient{name: "python-" + mode, run: func(ctx context.Context) (sample, error) {
+		return externalClient{name: lang + "-" + mode, run: func(ctx context.Context) (sample, error) {
 			cmd := exec.CommandContext(ctx, py, script, dir, b.cfg.Exe, root, b.cacheDir, tmp, file, mode)
 			var out, errb bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &out, &errb
@@ -70,10 +109,10 @@ func (b *bencher) clientRunner(ctx context.Context, lang, dir, root, file string
 				Rows uint64  `json:"rows"`
 			}
 			if err := json.Unmarshal(out.Bytes(), &r); err != nil {
-				return sample{}, fmt.Errorf("python output %q: %v", out.String(), err)
+				return sample{}, fmt.Errorf("%s output %q: %v", lang, out.String(), err)
 			}
 			if r.Rows < want {
-				return sample{}, fmt.Errorf("python read %d rows, want at least %d", r.Rows, want)
+				return sample{}, fmt.Errorf("%s read %d rows, want at least %d", lang, r.Rows, want)
 			}
 			return sample{secs: r.Secs, bytes: size, items: r.Rows}, nil
 		}}
