@@ -46,6 +46,7 @@ const (
 	// their own allocation.
 	slabMin = 256
 	slabMax = 16 << 10
+	bigMax  = 256 << 10 // Values in the reusable block for the longest list of a lift
 	// MaxEmptyListLen bounds the length of a lifted list whose element type
 	// has size 0 (an empty record or tuple, or flags without members). Such
 	// a list takes no guest memory, so only this limit stops a guest from
@@ -89,6 +90,9 @@ type Lifter struct {
 	ccur   int
 	slab   []Value
 
+	big     []Value // reusable block for one long list per lift (see valuesSlow)
+	bigUsed bool
+
 	// own is set when a string or list got its own allocation since Reset;
 	// Reset then clears the slab so stale Values do not keep it alive.
 	own bool
@@ -113,6 +117,7 @@ func (l *Lifter) Reset() {
 		l.blocks[i] = l.blocks[i][:0]
 	}
 	l.cur, l.ccur, l.used = 0, 0, 0
+	l.bigUsed = false
 	l.buf, l.slab = nil, nil
 	if len(l.blocks) > 0 {
 		l.buf = l.blocks[0]
@@ -190,6 +195,18 @@ func (l *Lifter) valuesSlow(n int) []Value {
 		return nil
 	}
 	if n > slabMax/2 {
+		// A long list (thousands of parse items): reuse one large block
+		// across Resets instead of allocating and zeroing it per call, up
+		// to bigMax Values; larger ones get their own allocation.
+		if !l.bigUsed && n <= cap(l.big) {
+			l.bigUsed = true
+			return l.big[:n:n]
+		}
+		if !l.bigUsed && n <= bigMax {
+			l.big = make([]Value, n, n+n/4)
+			l.bigUsed = true
+			return l.big[:n:n]
+		}
 		l.own = true
 		return make([]Value, n)
 	}
