@@ -2,34 +2,15 @@ package bench
 
 import (
 	"bytes"
-	"fmt"
 	"io"
-	"math/rand/v2"
 	"strings"
+
+	"github.com/chiphost/chiphost/internal/loggen"
 )
 
-// GenLog makes a deterministic log of about size bytes: lines of 49–185
-// characters, some with multi-byte UTF-8 and '\r' (as runtime's genLog).
-func GenLog(size int) []byte {
-	r := rand.New(rand.NewPCG(1, 2))
-	words := []string{"INFO", "WARN", "ERROR", "net:", "disk", "ünïcødé", "→", "request", "id=42", "took", "3ms", "日本語", "ok"}
-	var b bytes.Buffer
-	b.Grow(size + 256)
-	for i := 0; b.Len() < size; i++ {
-		n := 49 + r.IntN(137)
-		start := b.Len()
-		fmt.Fprintf(&b, "%08d ", i)
-		for b.Len()-start < n {
-			b.WriteString(words[r.IntN(len(words))])
-			b.WriteByte(' ')
-		}
-		if i%13 == 0 {
-			b.WriteByte('\r')
-		}
-		b.WriteByte('\n')
-	}
-	return b.Bytes()
-}
+// GenLog makes a deterministic log of about size bytes (internal/loggen,
+// the generator the runtime tests use too).
+func GenLog(size int) []byte { return loggen.Log(size, false) }
 
 // GenRecords makes go_records input of about size bytes: "line|text" and
 // (every third line) "cols|a,b,c" records with the same text as GenLog.

@@ -3,41 +3,17 @@ package runtime_test
 import (
 	"bytes"
 	"context"
-	"fmt"
-	"math/rand/v2"
 	"strings"
 	"testing"
 
+	"github.com/chiphost/chiphost/internal/loggen"
 	"github.com/chiphost/chiphost/internal/stringparser"
 	. "github.com/chiphost/chiphost/runtime"
 	"github.com/chiphost/chiphost/runtime/driver"
 	"github.com/chiphost/chiphost/schema"
 )
 
-// genLog makes a deterministic log of about size bytes: lines of 49–185
-// characters, some with multi-byte UTF-8; invalid bytes when dirty.
-func genLog(size int, dirty bool) []byte {
-	r := rand.New(rand.NewPCG(1, 2))
-	words := []string{"INFO", "WARN", "ERROR", "net:", "disk", "ünïcødé", "→", "request", "id=42", "took", "3ms", "日本語", "ok"}
-	var b bytes.Buffer
-	for i := 0; b.Len() < size; i++ {
-		n := 49 + r.IntN(137)
-		start := b.Len()
-		fmt.Fprintf(&b, "%08d ", i)
-		for b.Len()-start < n {
-			b.WriteString(words[r.IntN(len(words))])
-			b.WriteByte(' ')
-		}
-		if dirty && i%97 == 3 {
-			b.Write([]byte{0xE0, 0x80, 'x', 0xFF, 0xF0, 0x9F, 0x98})
-		}
-		if i%13 == 0 {
-			b.WriteByte('\r')
-		}
-		b.WriteByte('\n')
-	}
-	return b.Bytes()
-}
+func genLog(size int, dirty bool) []byte { return loggen.Log(size, dirty) }
 
 // rowsOf parses input and returns the rows as "col1\x04col2" strings.
 func rowsOf(t testing.TB, p driver.Parser, input []byte) []string {
