@@ -90,9 +90,13 @@ func (f *logForwarder) loop() {
 				continue
 			}
 			tokens--
+			session := r.Tag // the session id, set before the plugin's init runs
+			if session == "" {
+				session = f.s.sessions.sessionOf(r.Instance)
+			}
 			f.s.notify(MethodLogMessage, LogMessageParams{
 				Type: messageType(r), Message: r.Message, Plugin: r.Plugin,
-				Session: f.s.sessions.sessionOf(r.Instance), Source: string(r.Source),
+				Session: session, Source: string(r.Source),
 			})
 		}
 	}

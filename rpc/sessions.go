@@ -403,7 +403,7 @@ func (s *Server) openSession(ctx context.Context, p *SessionsOpenParams) (*Sessi
 	// request), cancelled with the request while it runs.
 	stop := context.AfterFunc(ctx, cancel)
 	defer stop()
-	init := &runtime.InitOptions{LogLevel: &level}
+	init := &runtime.InitOptions{LogLevel: &level, LogTag: id}
 
 	var source driver.Source
 	switch {

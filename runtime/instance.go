@@ -50,6 +50,7 @@ type instance struct {
 	lowerer      abi.Lowerer
 	stack        []uint64
 
+	logTag string // InitOptions.LogTag
 	memory *limitedMemory
 	stdout *lineWriter
 	stderr *lineWriter

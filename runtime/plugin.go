@@ -231,6 +231,10 @@ type InitOptions struct {
 	Config []schema.Setting
 	// LogLevel is the general log level handed to the plugin (default info).
 	LogLevel *LogLevel
+	// LogTag is copied into every LogRecord of the instance (LogRecord.Tag),
+	// including the lines the plugin writes during init, before the caller
+	// has the instance: a session id, for example.
+	LogTag string
 }
 
 // prepareInit builds the init arguments and the file-system mounts the
@@ -318,6 +322,9 @@ func (p *Plugin) newInitialized(ctx context.Context, kind PluginKind, opts *Init
 	in, err := p.host.newInstance(ctx, cp, m)
 	if err != nil {
 		return nil, err
+	}
+	if opts != nil {
+		in.logTag = opts.LogTag
 	}
 	res, err := in.call(ctx, "init", args)
 	if err != nil {

@@ -47,13 +47,13 @@ func TestLoggingAndTempDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	trace := LevelTrace
-	pi, err := p.NewParser(ctx, &InitOptions{LogLevel: &trace})
+	pi, err := p.NewParser(ctx, &InitOptions{LogLevel: &trace, LogTag: "s42"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for lvl, name := range []string{"error", "warn", "info", "debug", "trace"} {
 		r := logs.find(FromLogImport, "init: "+name+" message")
-		if r == nil || r.Level != LogLevel(lvl) || r.Plugin != "go_records" || r.Instance == 0 {
+		if r == nil || r.Level != LogLevel(lvl) || r.Plugin != "go_records" || r.Instance == 0 || r.Tag != "s42" {
 			t.Errorf("level %s: got %+v", name, r)
 		}
 	}

@@ -78,6 +78,7 @@ const (
 type LogRecord struct {
 	Plugin   string // plugin name
 	Instance uint64 // instance id, unique within a Host
+	Tag      string // InitOptions.LogTag of the instance ("" if none)
 	Level    LogLevel
 	Source   LogSource
 	Message  string
