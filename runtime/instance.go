@@ -17,6 +17,7 @@ import (
 
 	"github.com/chiphost/chiphost/runtime/internal/abi"
 	"github.com/chiphost/chiphost/runtime/internal/interrupt"
+	"github.com/chiphost/chiphost/runtime/internal/sandboxfs"
 )
 
 // instanceKey marks call contexts with the instance being called, so that
@@ -55,6 +56,7 @@ type instance struct {
 	stdout *lineWriter
 	stderr *lineWriter
 	temp   tempDir
+	roots  []*sandboxfs.FS // confined mounts, released with the instance
 
 	mu           sync.Mutex // one call at a time
 	dead         *Error     // set once the instance may not be entered again
@@ -103,12 +105,10 @@ func (h *Host) newInstance(ctx context.Context, cp *compiledPlugin, m mounts) (*
 	if _, err := in.temp.get(); err != nil {
 		return nil, &Error{Kind: KindIO, Plugin: cp.name, Op: "instantiate", Err: fmt.Errorf("create temporary directory: %w", err)}
 	}
-	fsc := wazero.NewFSConfig().WithDirMount(in.temp.path, in.temp.path)
-	for _, d := range m.dirs {
-		fsc = fsc.WithReadOnlyDirMount(d, d)
-	}
-	for dir, names := range m.files {
-		fsc = fsc.WithFSMount(newFileSubset(dir, names), dir)
+	fsc, err := in.fsConfig(m)
+	if err != nil {
+		in.close()
+		return nil, err
 	}
 	cfg := wazero.NewModuleConfig().
 		WithName(fmt.Sprintf("%s#%d", cp.name, in.id)).
@@ -359,6 +359,10 @@ func (in *instance) close() {
 	}
 	in.stdout.flush()
 	in.stderr.flush()
+	for _, r := range in.roots {
+		r.Close()
+	}
+	in.roots = nil
 	in.temp.remove()
 }
 

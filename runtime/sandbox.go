@@ -2,12 +2,17 @@ package runtime
 
 import (
 	"bytes"
+	"fmt"
 	"io/fs"
 	"os"
 	"path"
 	"sync/atomic"
 
+	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/experimental"
+	"github.com/tetratelabs/wazero/experimental/sysfs"
+
+	"github.com/chiphost/chiphost/runtime/internal/sandboxfs"
 )
 
 // limitedMemory backs a guest's linear memory and refuses to grow it past
@@ -146,4 +151,39 @@ func (d *subsetDir) ReadDir(n int) ([]fs.DirEntry, error) {
 		out = out[:n]
 	}
 	return out, err
+}
+
+// fsConfig builds the instance's file system: its temporary directory
+// read-write, the configured directories read-only, and for configured
+// files only those names in their directories. Directories are confined
+// with sandboxfs, so no path the guest resolves (through `..` or symbolic
+// links, its own or planted by others) leaves them.
+func (in *instance) fsConfig(m mounts) (wazero.FSConfig, error) {
+	fsc := wazero.NewFSConfig()
+	temp, err := sandboxfs.Open(in.temp.path, in.refused)
+	if err != nil {
+		return nil, &Error{Kind: KindIO, Plugin: in.cp.name, Op: "instantiate", Err: fmt.Errorf("open temporary directory: %w", err)}
+	}
+	in.roots = append(in.roots, temp)
+	fsc = fsc.(sysfs.FSConfig).WithSysFSMount(temp, in.temp.path)
+	for _, d := range m.dirs {
+		root, err := sandboxfs.Open(d, in.refused)
+		if err != nil {
+			// The plugin gets ENOENT for it, as for any missing path.
+			in.host.log.Debug().Str("plugin", in.cp.name).Str("dir", d).Err(err).Msg("configured directory not mounted")
+			continue
+		}
+		in.roots = append(in.roots, root)
+		fsc = fsc.(sysfs.FSConfig).WithSysFSMount(sandboxfs.ReadOnly(root, in.refused), d)
+	}
+	for dir, names := range m.files {
+		subset := &sysfs.AdaptFS{FS: newFileSubset(dir, names)}
+		fsc = fsc.(sysfs.FSConfig).WithSysFSMount(sandboxfs.ReadOnly(subset, in.refused), dir)
+	}
+	return fsc, nil
+}
+
+// refused logs a file-system operation the sandbox refused.
+func (in *instance) refused(op, name, reason string) {
+	in.host.log.Warn().Str("plugin", in.cp.name).Uint64("instance", in.id).Str("op", op).Str("path", name).Msg("sandbox refused: " + reason)
 }

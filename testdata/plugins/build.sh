@@ -81,6 +81,7 @@ build_det() {
   $CLANG "${CFLAGS[@]}" -msimd128 -o "$out/core/string_parser.core.wasm" "$c/string_parser.c"
   $CLANG "${CFLAGS[@]}" -o "$out/core/file_source.core.wasm" "$c/file_source.c"
   $CLANG "${CFLAGS[@]}" -o "$tmp/hostile.core.wasm" "$c/hostile.c"
+  $CLANG "${CFLAGS[@]}" -o "$tmp/fs_probe.core.wasm" "$c/fs_probe.c"
   (cd "$HERE/src/go" && GOTOOLCHAIN=$GO_TOOLCHAIN GOOS=wasip1 GOARCH=wasm GOFLAGS= CGO_ENABLED=0 \
     go build -buildmode=c-shared -trimpath -buildvcs=false -o "$tmp/go_records.core.wasm" .)
 
@@ -89,6 +90,7 @@ build_det() {
   $WT component "$out/core/file_source.core.wasm" "$WIT" chipmunk:bytesource/bytesource \
     "$out/bytesources/file_source/file_source.wasm" "$ADAPTER"
   $WT component "$tmp/hostile.core.wasm" "$WIT" chipmunk:parser/parse "$out/hostile/hostile.wasm" "$ADAPTER"
+  $WT component "$tmp/fs_probe.core.wasm" "$WIT" chipmunk:parser/parse "$out/hostile/fs_probe.wasm" "$ADAPTER"
   $WT component "$tmp/go_records.core.wasm" "$WIT" chipmunk:parser/parse \
     "$out/parsers/go_records/go_records.wasm" "$ADAPTER"
   $WT component "$out/core/string_parser.core.wasm" "$WIT" chipmunk:parser/parse \
@@ -102,6 +104,7 @@ DET_FILES=(
   parsers/go_records/go_records.wasm
   bytesources/file_source/file_source.wasm
   hostile/hostile.wasm
+  hostile/fs_probe.wasm
   negative/utf16.wasm
   negative/nested.wasm
   core/string_parser.core.wasm
