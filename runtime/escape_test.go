@@ -162,6 +162,8 @@ func TestSandboxEscapes(t *testing.T) {
 		"link $D/in.txt $T/hard",
 		"rename $T/mine $D/stolen",
 		"link $F $T/hard-file",
+		// a long path is refused and logged, cut
+		"read $T/" + strings.Repeat("../", 20000) + "x",
 	}
 	legit := map[string]string{
 		"write $T/mine x":             "",
@@ -195,6 +197,11 @@ func TestSandboxEscapes(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(w.outside, "named.log")); err != nil || string(b) != "named file" {
 		t.Errorf("configured file changed: %q %v", b, err)
 	}
+	for _, line := range strings.Split(logs, "\n") {
+		if len(line) > 1024 {
+			t.Errorf("log line of %d bytes: %.200s…", len(line), line)
+		}
+	}
 	for _, want := range []string{
 		`"op":"symlink","path":"up"`, "link target \\\"../../outside\\\" leaves the sandbox directory",
 		"absolute link target",
@@ -202,6 +209,9 @@ func TestSandboxEscapes(t *testing.T) {
 		`"op":"open","path":"planted-rel/secret.txt"`,
 		`"op":"open","path":"chain1"`,
 		`"op":"open","path":"created"`, "the directory is read-only",
+		`"op":"path_open","path":"../../outside/secret.txt"`, "the path climbs out of its directory",
+		`"op":"path_create_directory","path":"../escaped-dir"`,
+		`"op":"path_rename","path":"../escaped-rename"`,
 	} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("host log lacks %s:\n%s", want, logs)

@@ -3,6 +3,8 @@ package runtime
 import (
 	"context"
 	"fmt"
+	"io/fs"
+	"path"
 	"strings"
 
 	"github.com/tetratelabs/wazero/api"
@@ -123,18 +125,48 @@ func tempDirectoryImport(_ context.Context, in *instance, _ []abi.Value) (abi.Va
 // call and nothing elsewhere.
 type postReturnGuard struct{}
 
-func (postReturnGuard) NewFunctionListener(api.FunctionDefinition) experimental.FunctionListener {
-	return postReturnListener{}
+func (postReturnGuard) NewFunctionListener(def api.FunctionDefinition) experimental.FunctionListener {
+	return postReturnListener{paths: wasiPathParams[def.Name()]}
 }
 
-type postReturnListener struct{}
+// postReturnListener also reports, for the functions that take paths, a
+// path that climbs out of its directory: wazero's WASI layer refuses those
+// itself (EPERM) before the sandbox's file system sees them, so without
+// this the host log would not say what was refused.
+type postReturnListener struct {
+	paths [][2]int // (pointer, length) parameter indexes of the path arguments
+}
 
-func (postReturnListener) Before(ctx context.Context, _ api.Module, def api.FunctionDefinition, _ []uint64, _ experimental.StackIterator) {
+func (l postReturnListener) Before(ctx context.Context, mod api.Module, def api.FunctionDefinition, params []uint64, _ experimental.StackIterator) {
 	in, _ := ctx.Value(instanceKey{}).(*instance)
 	if in != nil && in.inPostReturn {
 		in.hostErr = &Error{Kind: KindABI, Plugin: in.cp.name, Err: fmt.Errorf("WASI function %s %w", def.Name(), errImportInPostReturn)}
 		panic(in.hostErr)
 	}
+	if in != nil && len(l.paths) > 0 {
+		for _, p := range l.paths {
+			b, ok := mod.Memory().Read(uint32(params[p[0]]), uint32(params[p[1]]))
+			if name := string(b); ok && !fs.ValidPath(path.Clean(name)) {
+				in.refused(def.Name(), name, "the path climbs out of its directory")
+			}
+		}
+	}
+}
+
+// wasiPathParams lists, for the WASI preview 1 functions that resolve
+// paths, where their path arguments are (a symlink's target is checked by
+// the sandbox's file system, not here).
+var wasiPathParams = map[string][][2]int{
+	"path_open":               {{2, 3}},
+	"path_filestat_get":       {{2, 3}},
+	"path_filestat_set_times": {{2, 3}},
+	"path_create_directory":   {{1, 2}},
+	"path_readlink":           {{1, 2}},
+	"path_remove_directory":   {{1, 2}},
+	"path_unlink_file":        {{1, 2}},
+	"path_rename":             {{1, 2}, {4, 5}},
+	"path_link":               {{2, 3}, {5, 6}},
+	"path_symlink":            {{3, 4}},
 }
 
 func (postReturnListener) After(context.Context, api.Module, api.FunctionDefinition, []uint64) {}

@@ -183,7 +183,13 @@ func (in *instance) fsConfig(m mounts) (wazero.FSConfig, error) {
 	return fsc, nil
 }
 
-// refused logs a file-system operation the sandbox refused.
+// refused logs a file-system operation the sandbox refused. The path comes
+// from the guest: it is cut to maxLoggedPath bytes.
 func (in *instance) refused(op, name, reason string) {
+	if len(name) > maxLoggedPath {
+		name = name[:maxLoggedPath] + "…"
+	}
 	in.host.log.Warn().Str("plugin", in.cp.name).Uint64("instance", in.id).Str("op", op).Str("path", name).Msg("sandbox refused: " + reason)
 }
+
+const maxLoggedPath = 256
