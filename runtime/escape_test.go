@@ -3,10 +3,12 @@ package runtime_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/rs/zerolog"
@@ -59,6 +61,7 @@ func newEscapeWorld(t *testing.T) escapeWorld {
 	must(t, os.Symlink("sub/../../outside/secret.txt", filepath.Join(w.conf, "chain2")))
 	must(t, os.Symlink("/proc/self/environ", filepath.Join(w.conf, "environ")))
 	must(t, os.Symlink("in.txt", filepath.Join(w.conf, "good")))
+	must(t, syscall.Mkfifo(filepath.Join(w.conf, "fifo"), 0o644))
 	must(t, os.Symlink("../in.txt", filepath.Join(w.conf, "sub", "up-good")))
 	return w
 }
@@ -70,35 +73,57 @@ func must(t *testing.T, err error) {
 	}
 }
 
-// probe runs the fs_probe plugin over commands and returns its rows, one
-// per command, and the host log.
+// probe runs the fs_probe plugin over commands, with the world's
+// configured directory and file, and returns its rows, one per command,
+// and the host log.
 func probe(t *testing.T, w escapeWorld, commands []string) ([]string, string) {
 	t.Helper()
-	ctx := context.Background()
-	var logs syncBuffer
-	logger := zerolog.New(&logs)
-	h := newTestHost(t, &Options{Logger: &logger, TempRoot: filepath.Join(w.base, "temp")})
-	p, err := h.Load(ctx, fixture(t, "hostile/fs_probe.wasm"))
-	must(t, err)
-	pi, err := p.NewParser(ctx, &InitOptions{Config: []schema.Setting{
+	return probeWith(t, w, nil, []schema.Setting{
 		{ID: "dir", Value: schema.Value{Type: schema.Directories, Paths: []string{w.conf}}},
 		{ID: "file", Value: schema.Value{Type: schema.Files, Paths: []string{filepath.Join(w.outside, "named.log")}}},
-	}})
-	must(t, err)
-	defer pi.Close()
+	}, commands)
+}
+
+func probeWith(t *testing.T, w escapeWorld, opts *Options, config []schema.Setting, commands []string) ([]string, string) {
+	t.Helper()
+	pi, logs := newProbe(t, w, opts, config)
 	var rows []string
 	input := strings.Join(commands, "\n") + "\n"
-	_, err = driver.Run(ctx, &driver.ReaderSource{R: strings.NewReader(input)}, pi, driver.SinkFunc(func(_ context.Context, rs []driver.Row) error {
+	_, err := driver.Run(context.Background(), &driver.ReaderSource{R: strings.NewReader(input)}, pi, driver.SinkFunc(func(_ context.Context, rs []driver.Row) error {
 		for _, r := range rs {
 			rows = append(rows, strings.Clone(r.Item.Message.Line))
 		}
 		return nil
 	}), nil)
 	must(t, err)
+	pi.Close()
 	if len(rows) != len(commands) {
 		t.Fatalf("%d rows for %d commands: %q", len(rows), len(commands), rows)
 	}
 	return rows, logs.String()
+}
+
+// newProbe starts an fs_probe instance whose host logs into the returned
+// buffer; its temporary root is w.base/temp.
+func newProbe(t *testing.T, w escapeWorld, opts *Options, config []schema.Setting) (*ParserInstance, *syncBuffer) {
+	t.Helper()
+	ctx := context.Background()
+	logs := &syncBuffer{}
+	logger := zerolog.New(logs)
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	o.Logger, o.TempRoot = &logger, filepath.Join(w.base, "temp")
+	h := newTestHost(t, &o)
+	p, err := h.Load(ctx, fixture(t, "hostile/fs_probe.wasm"))
+	must(t, err)
+	pi, err := p.NewParser(ctx, &InitOptions{Config: config})
+	if err != nil {
+		t.Fatalf("init: %v", err)
+	}
+	t.Cleanup(pi.Close)
+	return pi, logs
 }
 
 // TestSandboxEscapes: a real plugin tries every way out of its sandbox
@@ -141,6 +166,8 @@ func TestSandboxEscapes(t *testing.T) {
 		"list $D/planted-rel",
 		"read $D/chain1",
 		"read $D/environ",
+		"read $D/fifo", // a named pipe without a writer: open(2) would block forever
+		"symlink /\x1b]0;PWNED\x07\x1b[2J $T/ansi",
 		// absolute paths outside every preopen
 		"read /etc/passwd",
 		"read /proc/self/environ",
@@ -196,6 +223,9 @@ func TestSandboxEscapes(t *testing.T) {
 	}
 	if b, err := os.ReadFile(filepath.Join(w.outside, "named.log")); err != nil || string(b) != "named file" {
 		t.Errorf("configured file changed: %q %v", b, err)
+	}
+	if strings.ContainsRune(logs, 0x1b) || strings.ContainsRune(logs, 0x07) {
+		t.Errorf("a guest path put terminal control characters into the log")
 	}
 	for _, line := range strings.Split(logs, "\n") {
 		if len(line) > 1024 {
@@ -259,5 +289,73 @@ func TestSandboxAllows(t *testing.T) {
 	}
 	if last := rows[len(rows)-1]; !strings.Contains(last, " a.txt") || !strings.Contains(last, " link") || strings.Contains(last, " sub") {
 		t.Errorf("listing: %s", last)
+	}
+}
+
+// TestSandboxSpecialFiles: a named pipe given as the configured file is
+// refused at open instead of blocking the host (a FIFO without a writer
+// blocks open(2) forever, past every call deadline).
+func TestSandboxSpecialFiles(t *testing.T) {
+	w := newEscapeWorld(t)
+	rows, logs := probeWith(t, w, nil, []schema.Setting{
+		{ID: "file", Value: schema.Value{Type: schema.Files, Paths: []string{filepath.Join(w.conf, "fifo")}}},
+	}, []string{"read $F"})
+	if !strings.HasPrefix(rows[0], "read $F => err ") {
+		t.Errorf("FIFO opened: %s", rows[0])
+	}
+	_ = logs
+}
+
+// TestSandboxHidesTempRoot: no mount reaches chiphost's temporary root,
+// where other instances' scratch directories live. A configured directory
+// that holds it is a config error; in Chipmunk-compatible mode a parent
+// directory that holds it is replaced by the configured path itself.
+func TestSandboxHidesTempRoot(t *testing.T) {
+	w := newEscapeWorld(t)
+	named := filepath.Join(w.base, "x.log")
+	must(t, os.WriteFile(named, []byte("named"), 0o644))
+	other := "read " + filepath.Join(w.otherTemp, "state")
+	rows, logs := probeWith(t, w, &Options{ParentDirAccess: true}, []schema.Setting{
+		{ID: "file", Value: schema.Value{Type: schema.Files, Paths: []string{named}}},
+	}, []string{"read $F", other, "list " + w.base})
+	if !strings.HasPrefix(rows[0], "read $F => ok named") {
+		t.Errorf("configured file: %s", rows[0])
+	}
+	if !strings.Contains(rows[1], " => err ") {
+		t.Errorf("temp root reachable in compat mode: %s", rows[1])
+	}
+	if rows[2] != "list "+w.base+" => ok x.log" {
+		t.Errorf("the parent directory is visible in compat mode: %s", rows[2])
+	}
+	if !strings.Contains(logs, "granting only the configured path") {
+		t.Errorf("no warning about the narrowed grant:\n%s", logs)
+	}
+
+	h := newTestHost(t, &Options{TempRoot: filepath.Join(w.base, "temp")})
+	p, err := h.Load(context.Background(), fixture(t, "hostile/fs_probe.wasm"))
+	must(t, err)
+	_, err = p.NewParser(context.Background(), &InitOptions{Config: []schema.Setting{
+		{ID: "dir", Value: schema.Value{Type: schema.Directories, Paths: []string{w.base}}},
+	}})
+	var e *Error
+	if !errors.As(err, &e) || e.Kind != KindConfig || !strings.Contains(err.Error(), "holds chiphost's temporary directory") {
+		t.Fatalf("a directory holding the temp root was accepted: %v", err)
+	}
+}
+
+// TestSandboxRefusalLogIsBounded: a plugin that fails in a loop logs a
+// bounded number of refusals, then one count when the instance closes.
+func TestSandboxRefusalLogIsBounded(t *testing.T) {
+	w := newEscapeWorld(t)
+	cmds := make([]string, 500)
+	for i := range cmds {
+		cmds[i] = "read $T/../../outside/secret.txt"
+	}
+	_, logs := probe(t, w, cmds)
+	if n := strings.Count(logs, "sandbox refused:"); n > 40 {
+		t.Errorf("%d refusals logged one by one", n)
+	}
+	if !strings.Contains(logs, "sandbox refused 500 operations in all") {
+		t.Errorf("no final count:\n%.2000s", logs)
 	}
 }

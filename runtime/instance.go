@@ -57,6 +57,8 @@ type instance struct {
 	stderr *lineWriter
 	temp   tempDir
 	roots  []*sandboxfs.FS // confined mounts, released with the instance
+	// refusals counts file-system operations the sandbox refused.
+	refusals atomic.Uint64
 
 	mu           sync.Mutex // one call at a time
 	dead         *Error     // set once the instance may not be entered again
@@ -363,6 +365,7 @@ func (in *instance) close() {
 		r.Close()
 	}
 	in.roots = nil
+	in.logRefusalCount()
 	in.temp.remove()
 }
 

@@ -277,7 +277,9 @@ func (p *Plugin) prepareInit(opts *InitOptions) ([]abi.Value, mounts, error) {
 					return nil, m, &Error{Kind: KindConfig, Plugin: p.Name, Op: "init", Err: fmt.Errorf("config %q: %w", s.ID, err)}
 				}
 				payload.Elems = append(payload.Elems, abi.Value{Str: abs})
-				p.grant(&m, v.Type, abs)
+				if err := p.grant(&m, v.Type, abs); err != nil {
+					return nil, m, &Error{Kind: KindConfig, Plugin: p.Name, Op: "init", Err: fmt.Errorf("config %q: %w", s.ID, err)}
+				}
 			}
 		default:
 			return nil, m, &Error{Kind: KindConfig, Plugin: p.Name, Op: "init", Err: fmt.Errorf("config %q: unknown value type %q", s.ID, v.Type)}
@@ -289,21 +291,34 @@ func (p *Plugin) prepareInit(opts *InitOptions) ([]abi.Value, mounts, error) {
 }
 
 // grant records read access to a configured path: exactly that file or
-// directory, or its parent directory in Chipmunk-compatible mode.
-func (p *Plugin) grant(m *mounts, kind schema.InputKind, path string) {
+// directory, or its parent directory in Chipmunk-compatible mode. A
+// directory that holds chiphost's temporary root (every instance's scratch
+// directory, the server's row stores) is never mounted: a configured one is
+// a config error; a parent directory is replaced by the exact path, with a
+// warning.
+func (p *Plugin) grant(m *mounts, kind schema.InputKind, path string) error {
 	if p.host.opts.ParentDirAccess {
-		if parent := filepath.Dir(path); parent != path {
-			m.dirs = append(m.dirs, parent)
+		parent := filepath.Dir(path)
+		if parent == path {
+			return nil
 		}
-		return
+		if !p.host.holdsTempRoot(parent) {
+			m.dirs = append(m.dirs, parent)
+			return nil
+		}
+		p.host.log.Warn().Str("plugin", p.Name).Str("dir", parent).Str("path", path).Msg("the parent directory holds chiphost's temporary directories: granting only the configured path")
 	}
 	if kind == schema.Directories {
+		if p.host.holdsTempRoot(path) {
+			return fmt.Errorf("directory %s holds chiphost's temporary directory %s (other plugins' scratch files and session stores) and cannot be given to a plugin; name a directory inside it, or move chiphost's temporary directory (--temp-dir)", path, p.host.opts.TempRoot)
+		}
 		m.dirs = append(m.dirs, path)
-		return
+		return nil
 	}
 	dir, name := filepath.Split(path)
 	dir = filepath.Clean(dir)
 	m.files[dir] = append(m.files[dir], name)
+	return nil
 }
 
 // newInitialized creates an instance and calls init on it.

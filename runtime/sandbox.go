@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
+	"path/filepath"
+	"strings"
 	"sync/atomic"
 
 	"github.com/tetratelabs/wazero"
@@ -99,12 +100,12 @@ func (in *instance) emitLog(level LogLevel, source LogSource, msg string) {
 // shows only the named files: a plugin configured with one file sees that
 // file, not its siblings.
 type fileSubset struct {
-	root  fs.FS
+	dir   string
 	names map[string]bool
 }
 
 func newFileSubset(dir string, names []string) fs.FS {
-	s := &fileSubset{root: os.DirFS(dir), names: map[string]bool{}}
+	s := &fileSubset{dir: dir, names: map[string]bool{}}
 	for _, n := range names {
 		s.names[n] = true
 	}
@@ -121,9 +122,14 @@ func (s *fileSubset) Open(name string) (fs.File, error) {
 	if !fs.ValidPath(name) || !s.allowed(name) {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
 	}
-	f, err := s.root.Open(name)
-	if err != nil || name != "." {
-		return f, err
+	// A configured file is what the user named: if it is a link, it is
+	// followed here, on the host.
+	f, err := sandboxfs.OpenRegular(filepath.Join(s.dir, filepath.FromSlash(path.Clean(name))))
+	if err != nil {
+		return nil, err
+	}
+	if name != "." {
+		return f, nil
 	}
 	return &subsetDir{File: f, s: s}, nil
 }
@@ -183,13 +189,39 @@ func (in *instance) fsConfig(m mounts) (wazero.FSConfig, error) {
 	return fsc, nil
 }
 
-// refused logs a file-system operation the sandbox refused. The path comes
-// from the guest: it is cut to maxLoggedPath bytes.
+// refused logs a file-system operation the sandbox refused: the first
+// maxLoggedRefusals of an instance, then only a count, logged when the
+// instance closes (a plugin that fails in a loop must not flood the log).
+// The path comes from the guest and is made printable and cut.
 func (in *instance) refused(op, name, reason string) {
-	if len(name) > maxLoggedPath {
-		name = name[:maxLoggedPath] + "…"
+	if n := in.refusals.Add(1); n > maxLoggedRefusals {
+		return
 	}
-	in.host.log.Warn().Str("plugin", in.cp.name).Uint64("instance", in.id).Str("op", op).Str("path", name).Msg("sandbox refused: " + reason)
+	in.host.log.Warn().Str("plugin", in.cp.name).Uint64("instance", in.id).Str("op", op).Str("path", sandboxfs.Printable(name)).Msg("sandbox refused: " + reason)
 }
 
-const maxLoggedPath = 256
+// maxLoggedRefusals is how many refusals an instance logs one by one.
+const maxLoggedRefusals = 32
+
+// logRefusalCount logs how many refusals were not logged one by one.
+func (in *instance) logRefusalCount() {
+	if n := in.refusals.Swap(0); n > maxLoggedRefusals {
+		in.host.log.Warn().Str("plugin", in.cp.name).Uint64("instance", in.id).Uint64("refused", n).Msgf("sandbox refused %d operations in all; %d not logged one by one", n, n-maxLoggedRefusals)
+	}
+}
+
+// holdsTempRoot reports whether dir is the host's temporary root or one of
+// its ancestors, comparing real paths (the sandbox confines links to their
+// mount, so a mount reaches the root only if it holds it).
+func (h *Host) holdsTempRoot(dir string) bool {
+	rel, err := filepath.Rel(realPath(dir), realPath(h.opts.TempRoot))
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../")
+}
+
+// realPath resolves the links in p, or cleans it when it does not exist.
+func realPath(p string) string {
+	if r, err := filepath.EvalSymlinks(p); err == nil {
+		return r
+	}
+	return filepath.Clean(p)
+}

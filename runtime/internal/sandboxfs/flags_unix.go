@@ -22,3 +22,7 @@ func platformFlags(flag experimentalsys.Oflag) int {
 	}
 	return f
 }
+
+// nonBlocking is added to every open: a named pipe without a writer would
+// block open(2) forever.
+const nonBlocking = syscall.O_NONBLOCK

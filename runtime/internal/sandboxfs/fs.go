@@ -19,12 +19,16 @@ package sandboxfs
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	experimentalsys "github.com/tetratelabs/wazero/experimental/sys"
 	"github.com/tetratelabs/wazero/sys"
@@ -111,11 +115,46 @@ func (s *FS) OpenFile(name string, flag experimentalsys.Oflag, perm fs.FileMode)
 			return nil, experimentalsys.ELOOP
 		}
 	}
-	f, err := s.root.OpenFile(n, osFlag(flag), perm)
+	f, err := s.root.OpenFile(n, osFlag(flag)|nonBlocking, perm)
 	if errno := s.errno("open", name, err); errno != 0 {
 		return nil, errno
 	}
+	if err := checkKind(f); err != nil {
+		f.Close()
+		s.refused("open", name, err.Error())
+		return nil, experimentalsys.EACCES
+	}
 	return newFile(s, n, flag, perm, f), 0
+}
+
+// checkKind refuses what is neither a regular file nor a directory. Named
+// pipes, sockets and devices can block the host in open or read (a FIFO
+// without a writer blocks forever, beyond any call deadline), so the
+// sandbox opens every file without blocking and then keeps only the two
+// kinds of file a parser needs.
+func checkKind(f *os.File) error {
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if m := st.Mode(); !m.IsRegular() && !m.IsDir() {
+		return fmt.Errorf("%s is not a regular file or directory (named pipes, sockets and devices are not opened in the sandbox)", m.Type())
+	}
+	return nil
+}
+
+// OpenRegular opens a host file for reading the way the sandbox opens
+// files: without blocking, and only if it is a regular file or directory.
+func OpenRegular(name string) (*os.File, error) {
+	f, err := os.OpenFile(name, os.O_RDONLY|nonBlocking, 0)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkKind(f); err != nil {
+		f.Close()
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrPermission}
+	}
+	return f, nil
 }
 
 // reopen opens name again (after a rewind of a directory or a change of
@@ -285,13 +324,31 @@ func toTime(ns int64) time.Time {
 	return time.Unix(0, ns)
 }
 
-// quote bounds a guest-supplied string for a log line.
+// quote bounds a guest-supplied string for a log line and escapes what a
+// terminal would interpret (control characters, invalid UTF-8).
 func quote(s string) string {
-	const max = 200
-	if len(s) > max {
-		s = s[:max] + "…"
+	return strconv.Quote(Printable(s))
+}
+
+// Printable cuts a guest-supplied string to 256 bytes (marking the cut
+// with an ellipsis) and replaces control characters and invalid UTF-8, so
+// that it can go into a log line read on a terminal.
+func Printable(s string) string {
+	const max = 256
+	cut := len(s) > max
+	if cut {
+		s = s[:max]
 	}
-	return `"` + strings.ToValidUTF8(s, "\uFFFD") + `"`
+	s = strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || unicode.IsControl(r) {
+			return '\uFFFD'
+		}
+		return r
+	}, strings.ToValidUTF8(s, "\uFFFD"))
+	if cut {
+		s += "…"
+	}
+	return s
 }
 
 var _ experimentalsys.File = (*file)(nil)

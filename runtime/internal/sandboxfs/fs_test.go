@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
+	"syscall"
 	"testing"
 
 	experimentalsys "github.com/tetratelabs/wazero/experimental/sys"
@@ -184,5 +186,38 @@ func TestReadOnly(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(filepath.Join(dir, "f")); string(b) != "data" {
 		t.Errorf("file changed: %q", b)
+	}
+}
+
+// TestSpecialFilesRefused: a named pipe without a writer is refused at
+// once instead of blocking open(2).
+func TestSpecialFilesRefused(t *testing.T) {
+	dir := t.TempDir()
+	if err := syscall.Mkfifo(filepath.Join(dir, "p"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var refused []string
+	s, err := Open(dir, func(op, name, reason string) { refused = append(refused, reason) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if errno := openErr(s, "p", experimentalsys.O_RDONLY); errno != experimentalsys.EACCES {
+		t.Errorf("open of a FIFO: %v", errno)
+	}
+	if len(refused) != 1 || !strings.Contains(refused[0], "not a regular file or directory") {
+		t.Errorf("refusal: %q", refused)
+	}
+	if _, err := OpenRegular(filepath.Join(dir, "p")); err == nil {
+		t.Error("OpenRegular opened a FIFO")
+	}
+}
+
+func TestPrintable(t *testing.T) {
+	if got := Printable("a\x1b[2J\x07b\xffc"); got != "a\uFFFD[2J\uFFFDb\uFFFDc" {
+		t.Errorf("%q", got)
+	}
+	if got := Printable(strings.Repeat("x", 300)); len(got) != 256+len("…") {
+		t.Errorf("not cut: %d bytes", len(got))
 	}
 }
