@@ -6,12 +6,13 @@
 
 enum {
   M_OK, M_LOOP, M_OOM, M_TRAP, M_BAD_POINTER, M_BAD_UTF8, M_BAD_DISCRIMINANT,
-  M_ZERO_CONSUMED, M_EMPTY, M_POST_RETURN_IMPORT, M_INIT_LOOP, M_COUNT
+  M_ZERO_CONSUMED, M_EMPTY, M_POST_RETURN_IMPORT, M_INIT_LOOP, M_CONSUMED_OVERFLOW,
+  M_CONSUMED_TOO_MUCH, M_COUNT
 };
 static const cm_str modes[M_COUNT] = {
   {"ok", 2}, {"loop", 4}, {"oom", 3}, {"trap", 4}, {"bad-pointer", 11}, {"bad-utf8", 8},
   {"bad-discriminant", 16}, {"zero-consumed", 13}, {"empty", 5}, {"post-return-import", 18},
-  {"init-loop", 9},
+  {"init-loop", 9}, {"consumed-overflow", 17}, {"consumed-too-much", 17},
 };
 static int mode = M_OK;
 
@@ -59,17 +60,33 @@ static uint32_t in_len;
 static _Alignas(8) uint8_t item[PARSE_RETURN_SIZE];
 static void *volatile sink;
 
+static _Alignas(8) uint8_t items[2][PARSE_RETURN_SIZE];
+
+static void put_item(uint8_t *it, uint8_t disc, const char *line, uint32_t line_len, uint64_t consumed) {
+  memset(it, 0, PARSE_RETURN_SIZE);
+  it[0] = 1;     // some
+  it[8] = disc;  // parse-yield case
+  it[16] = 0;    // parsed-message.line
+  AT(it, 20, const char *) = line;
+  AT(it, 24, uint32_t) = line_len;
+  AT(it, 88, uint64_t) = consumed;
+}
+
 static uint8_t *one_item(uint8_t disc, const char *line, uint32_t line_len, uint64_t consumed) {
-  memset(item, 0, sizeof item);
-  item[0] = 1;     // some
-  item[8] = disc;  // parse-yield case
-  item[16] = 0;    // parsed-message.line
-  AT(item, 20, const char *) = line;
-  AT(item, 24, uint32_t) = line_len;
-  AT(item, 88, uint64_t) = consumed;
+  put_item(item, disc, line, line_len, consumed);
   cm_ret[0] = 0;
   AT(cm_ret, 4, uint8_t *) = item;
   AT(cm_ret, 8, uint32_t) = 1;
+  return cm_ret;
+}
+
+// two_items returns rows "first" and "second" that claim c0 and c1 bytes.
+static uint8_t *two_items(uint64_t c0, uint64_t c1) {
+  put_item(items[0], 0, "first", 5, c0);
+  put_item(items[1], 0, "second", 6, c1);
+  cm_ret[0] = 0;
+  AT(cm_ret, 4, uint8_t *) = items[0];
+  AT(cm_ret, 8, uint32_t) = 2;
   return cm_ret;
 }
 
@@ -89,6 +106,8 @@ EXPORT(IFACE "parse") uint8_t *parse(uint8_t *data, uint32_t len, int32_t has_ts
   case M_BAD_UTF8: return one_item(0, "bad \xff\xfe utf8", 11, len);
   case M_BAD_DISCRIMINANT: return one_item(7, "x", 1, len);
   case M_ZERO_CONSUMED: return one_item(0, "nothing consumed", 16, 0);
+  case M_CONSUMED_OVERFLOW: return two_items(UINT64_MAX, 1); // sums to 0 in u64
+  case M_CONSUMED_TOO_MUCH: return two_items(1, len);         // one byte more than given
   case M_EMPTY:
     cm_ret[0] = 0;
     AT(cm_ret, 4, uint8_t *) = item;
