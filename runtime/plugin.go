@@ -389,7 +389,8 @@ func (p *Plugin) NewParser(ctx context.Context, opts *InitOptions) (*ParserInsta
 // Parse calls the plugin's parse. The items, and all strings and bytes they
 // reference, are valid only until the next call on this instance. A parse
 // error the plugin reports is a *Error of KindPluginError with its case in
-// Code ("parse", "incomplete", "eof", "unrecoverable").
+// Code ("parse", "incomplete", "eof", "unrecoverable"). Items that consume
+// more than data in all are an error of KindABI (see CheckConsumed).
 func (pi *ParserInstance) Parse(ctx context.Context, data []byte, timestamp *uint64) ([]Item, error) {
 	pi.args[0] = abi.Value{Bytes: data}
 	if timestamp != nil {
@@ -411,7 +412,11 @@ func (pi *ParserInstance) Parse(ctx context.Context, data []byte, timestamp *uin
 		}
 		return nil, pe
 	}
-	return pi.convert(res.Elems[0].Elems), nil
+	items := pi.convert(res.Elems[0].Elems)
+	if _, err := CheckConsumed(items, len(data)); err != nil {
+		return nil, &Error{Kind: KindABI, Plugin: pi.name, Op: "parse", Err: err}
+	}
+	return items, nil
 }
 
 // convert converts lifted parse-return records without allocating per item.

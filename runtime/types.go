@@ -92,6 +92,24 @@ type Item struct {
 	Attachment *Attachment
 }
 
+// CheckConsumed checks the bytes items say they consumed against the input
+// of input bytes they were parsed from and returns their sum. Each item may
+// consume at most what the items before it left, so the sum can neither
+// exceed the input nor overflow; the error names the first item that breaks
+// this and its values. Chipmunk clamps such counts silently.
+func CheckConsumed(items []Item, input int) (int, error) {
+	left := uint64(input)
+	for i := range items {
+		c := items[i].Consumed
+		if c > left {
+			return 0, fmt.Errorf("item %d of %d consumed %d bytes, but only %d of the %d-byte input were left (the items before it consumed %d)",
+				i, len(items), c, left, input, uint64(input)-left)
+		}
+		left -= c
+	}
+	return input - int(left), nil
+}
+
 // Message is a parsed message: a single line, or columns when Columns != nil.
 type Message struct {
 	Line    string

@@ -247,13 +247,14 @@ func (r *run) adapt(consumed, window int) {
 	}
 }
 
-// emit hands items to the sink and advances past what they consumed. A
-// call that consumed nothing emits nothing: Chipmunk would emit such items
-// again on every call, forever.
+// emit checks what the items consumed, hands them to the sink and advances
+// past the consumed bytes. A call that consumed nothing emits nothing:
+// Chipmunk would emit such items again on every call, forever.
 func (r *run) emit(ctx context.Context, items []runtime.Item, window int) (uint64, error) {
-	var total uint64
-	for i := range items {
-		total += items[i].Consumed
+	total, err := runtime.CheckConsumed(items, window)
+	if err != nil {
+		// Plugins are checked by runtime.ParserInstance, which names them.
+		return 0, &runtime.Error{Kind: runtime.KindABI, Op: "parse", Err: err}
 	}
 	if total == 0 {
 		return 0, nil
@@ -263,9 +264,6 @@ func (r *run) emit(ctx context.Context, items []runtime.Item, window int) (uint6
 	for i := range items {
 		it := &items[i]
 		c := it.Consumed
-		if consumed+c > uint64(window) { // more than it was given: clamp, as Chipmunk does
-			c = uint64(window) - consumed
-		}
 		consumed += c
 		if it.Message == nil && it.Attachment == nil {
 			r.stats.SkippedBytes += c
