@@ -153,6 +153,8 @@ type SessionsUpdatedParams struct {
 	Error        *ErrorData `json:"error,omitempty"`
 	SkippedBytes uint64     `json:"skippedBytes"`
 	ParseErrors  uint64     `json:"parseErrors"`
+	// TruncatedRows is counted when the run ends (driver.Stats).
+	TruncatedRows uint64 `json:"truncatedRows,omitempty" jsonschema:"description=rows cut to the maximum row size (128 KiB of text): present only when rows were cut and counted when the run ends"`
 }
 
 // SessionsGrabParams are the params of sessions/grab.

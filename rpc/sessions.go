@@ -145,6 +145,7 @@ func (sess *session) snapshot() SessionsUpdatedParams {
 		Session: sess.id, Rows: rows, Bytes: sess.bytes.Load(), State: sess.state,
 	}
 	p.SkippedBytes, p.ParseErrors = sess.errorCounts()
+	p.TruncatedRows = sess.stats.TruncatedRows
 	if sess.state == StateDone || sess.state == StateFailed {
 		p.Bytes = max(p.Bytes, sess.stats.Bytes)
 	}
@@ -480,6 +481,9 @@ func (s *Server) runSession(ctx context.Context, sess *session, src driver.Sourc
 	sess.mu.Lock()
 	defer sess.mu.Unlock()
 	sess.stats = stats
+	if stats.TruncatedRows > 0 {
+		s.log.Warn().Str("session", sess.id).Uint64("rows", stats.TruncatedRows).Int("maxRowBytes", driver.DefaultMaxRowBytes).Msg("rows longer than the maximum row size were cut")
+	}
 	switch {
 	case sess.closing:
 		sess.state = StateClosed
@@ -570,6 +574,7 @@ func (sess *session) snapshotLocked() SessionsUpdatedParams {
 		Session: sess.id, Rows: sess.store.rowsCommitted(), Bytes: max(sess.bytes.Load(), sess.stats.Bytes), State: sess.state,
 	}
 	p.SkippedBytes, p.ParseErrors = sess.errorCounts()
+	p.TruncatedRows = sess.stats.TruncatedRows
 	if sess.err != nil {
 		p.Error = errorData(sess.err, sess.plugin)
 	}

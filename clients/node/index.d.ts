@@ -76,6 +76,8 @@ export type SessionState = 'running' | 'done' | 'failed' | 'closed';
 export interface SessionUpdate {
   session: string; rows: number; bytes: number; state: SessionState; error?: ErrorData;
   skippedBytes: number; parseErrors: number;
+  /** rows cut to 128 KiB of text; present when not 0, counted when the run ends */
+  truncatedRows?: number;
 }
 
 export interface StreamResult { session: string; rows: number; next: number; state: SessionState; error?: ErrorData }

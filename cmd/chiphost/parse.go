@@ -103,7 +103,10 @@ func parseCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		err = ferr
 	}
 	if err != nil {
-		return fmt.Errorf("after %d rows (%d bytes read, %d skipped, %d parse errors): %w", stats.Items, stats.Bytes, stats.SkippedBytes, stats.ParseErrors, err)
+		return fmt.Errorf("after %d rows (%d bytes read, %d skipped, %d parse errors, %d rows cut): %w", stats.Items, stats.Bytes, stats.SkippedBytes, stats.ParseErrors, stats.TruncatedRows, err)
+	}
+	if stats.TruncatedRows > 0 {
+		fmt.Fprintf(stderr, "chiphost parse: warning: %d row(s) longer than %d bytes of text were cut to that size\n", stats.TruncatedRows, driver.DefaultMaxRowBytes)
 	}
 	if stats.SkippedBytes > 0 || stats.ParseErrors > 0 {
 		fmt.Fprintf(stderr, "chiphost parse: %d rows, %d bytes skipped, %d parse errors\n", stats.Items, stats.SkippedBytes, stats.ParseErrors)

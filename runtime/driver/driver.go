@@ -44,6 +44,19 @@ type Source interface {
 	Read(ctx context.Context, buf []byte, max int) ([]byte, error)
 }
 
+// Limits of the parse loop (see Options and docs/design.md).
+const (
+	// DefaultMaxRowBytes is the most text a row carries (128 KiB): its line,
+	// or its columns together, plus its attachment's name and dates. Text
+	// beyond it is cut at a UTF-8 boundary and the row is counted in
+	// Stats.TruncatedRows. JSON escapes a byte into at most 6, so a row's
+	// JSON stays well below the 1 MiB frames of the JSON-RPC server.
+	DefaultMaxRowBytes = 128 << 10
+	// MaxAttachmentMessages is the longest list of message indexes an
+	// attachment keeps; a longer one is cut and the row counted as truncated.
+	MaxAttachmentMessages = 4096
+)
+
 // Options tune the parse loop. The zero value gives the defaults.
 type Options struct {
 	// InitialChunk is the largest slice handed to the parser at first
@@ -59,8 +72,12 @@ type Options struct {
 	// MinChunk is the smallest window (default 16 KiB).
 	MinChunk int
 	// MaxChunk bounds the slice handed to the parser (default 10 MiB, as
-	// Chipmunk's buffer). A message larger than that cannot be parsed.
+	// Chipmunk's buffer). A plugin message larger than that cannot be
+	// parsed; a Finisher (the text parser) is asked to end it there.
 	MaxChunk int
+	// MaxRowBytes is the most text a row carries (default
+	// DefaultMaxRowBytes); longer rows are cut and counted.
+	MaxRowBytes int
 	// ChipmunkGuards reproduces Chipmunk's guard counters exactly: more than
 	// 2000 consecutive parse errors or 50 consecutive incompletes end the
 	// run, and more than 1024 skipped bytes before the first item abort it.
@@ -87,6 +104,9 @@ func (o *Options) withDefaults() Options {
 	}
 	r.MaxChunk = max(r.MaxChunk, r.InitialChunk, r.MinChunk)
 	r.InitialChunk = max(r.InitialChunk, r.MinChunk)
+	if r.MaxRowBytes <= 0 {
+		r.MaxRowBytes = DefaultMaxRowBytes
+	}
 	if r.BatchItems <= 0 {
 		r.BatchItems = 4096
 	}
@@ -111,16 +131,19 @@ type SinkFunc func(ctx context.Context, rows []Row) error
 // Rows calls f.
 func (f SinkFunc) Rows(ctx context.Context, rows []Row) error { return f(ctx, rows) }
 
-// Stats count what a run did.
+// Stats count what a run did. Every byte read is either consumed by a row
+// or skipped: when a run ends without an error, Bytes == Consumed +
+// SkippedBytes (Run checks it).
 type Stats struct {
-	Bytes        uint64 // bytes read from the source
-	Consumed     uint64 // bytes the parser consumed (including skipped ones)
-	Items        uint64 // rows produced (messages and attachments)
-	SkippedBytes uint64 // bytes consumed without an item, or dropped after an error
-	ParseErrors  uint64 // recoverable parse errors
-	Calls        uint64 // parse calls
-	MaxChunk     int    // largest slice handed to the parser
-	Copied       uint64 // bytes handed to the parser over all calls
+	Bytes         uint64 // bytes read from the source
+	Consumed      uint64 // bytes consumed by items that became rows
+	SkippedBytes  uint64 // bytes that produced no row: consumed without an item, dropped after an error, or left when the parser said eof
+	Items         uint64 // rows produced (messages and attachments)
+	TruncatedRows uint64 // rows cut to MaxRowBytes (or MaxAttachmentMessages)
+	ParseErrors   uint64 // recoverable parse errors
+	Calls         uint64 // parse calls
+	MaxChunk      int    // largest slice handed to the parser
+	Copied        uint64 // bytes handed to the parser over all calls
 }
 
 // ErrNoProgress is returned when a parser keeps consuming nothing although it
@@ -129,12 +152,24 @@ var ErrNoProgress = errors.New("parser made no progress: it consumed 0 bytes of 
 
 // Run pulls bytes from src, parses them with p and hands rows to sink until
 // the input ends, the parser reports eof, or an error occurs. It returns the
-// stats so far in every case; the error is nil when the run ended normally.
+// stats so far in every case; the error is nil only when the run ended
+// normally, and then every byte read was consumed or skipped.
 func Run(ctx context.Context, src Source, p Parser, sink Sink, opts *Options) (Stats, error) {
 	o := opts.withDefaults()
 	r := &run{src: src, p: p, sink: sink, o: o, chunk: o.InitialChunk}
 	err := r.loop(ctx)
+	if err == nil {
+		err = r.stats.checkAccounting()
+	}
 	return r.stats, err
+}
+
+// checkAccounting verifies that every byte read was consumed or skipped.
+func (s *Stats) checkAccounting() error {
+	if s.Consumed+s.SkippedBytes != s.Bytes {
+		return fmt.Errorf("driver: bytes unaccounted for: read %d, consumed %d, skipped %d", s.Bytes, s.Consumed, s.SkippedBytes)
+	}
+	return nil
 }
 
 type run struct {
@@ -224,16 +259,17 @@ func (r *run) loop(ctx context.Context) error {
 		if consumed == 0 {
 			// Chipmunk spins here forever. Give the parser more input; if
 			// there is none, it cannot make progress.
-			if done, err := r.grow(ctx, len(window), len(data)); done || err != nil {
-				if err == nil && len(r.pending()) > 0 {
-					err = ErrNoProgress
-				}
+			more, err := r.grow(ctx, len(window), len(data))
+			if err != nil {
 				return err
+			}
+			if !more {
+				return ErrNoProgress
 			}
 			continue
 		}
 		r.consecutiveErrors, r.consecutiveIncompletes = 0, 0
-		r.adapt(int(consumed), len(window))
+		r.adapt(consumed, len(window))
 	}
 }
 
@@ -247,10 +283,11 @@ func (r *run) adapt(consumed, window int) {
 	}
 }
 
-// emit checks what the items consumed, hands them to the sink and advances
-// past the consumed bytes. A call that consumed nothing emits nothing:
-// Chipmunk would emit such items again on every call, forever.
-func (r *run) emit(ctx context.Context, items []runtime.Item, window int) (uint64, error) {
+// emit checks what the items consumed, hands the rows to the sink (cut to
+// MaxRowBytes) and advances past the consumed bytes. A call that consumed
+// nothing emits nothing: Chipmunk would emit such items again on every call,
+// forever.
+func (r *run) emit(ctx context.Context, items []runtime.Item, window int) (int, error) {
 	total, err := runtime.CheckConsumed(items, window)
 	if err != nil {
 		// Plugins are checked by runtime.ParserInstance, which names them.
@@ -259,101 +296,79 @@ func (r *run) emit(ctx context.Context, items []runtime.Item, window int) (uint6
 	if total == 0 {
 		return 0, nil
 	}
-	var consumed uint64
 	r.rows = r.rows[:0]
 	for i := range items {
 		it := &items[i]
-		c := it.Consumed
-		consumed += c
 		if it.Message == nil && it.Attachment == nil {
-			r.stats.SkippedBytes += c
+			r.stats.SkippedBytes += it.Consumed
 			continue
+		}
+		r.stats.Consumed += it.Consumed
+		if cut, ok := cutRow(it, r.o.MaxRowBytes); ok {
+			it = cut
+			r.stats.TruncatedRows++
 		}
 		r.rows = append(r.rows, Row{Index: r.stats.Items, Item: it})
 		r.stats.Items++
 		if len(r.rows) == r.o.BatchItems {
 			if err := r.sink.Rows(ctx, r.rows); err != nil {
-				return consumed, err
+				return 0, err
 			}
 			r.rows = r.rows[:0]
 		}
 	}
 	if len(r.rows) > 0 {
 		if err := r.sink.Rows(ctx, r.rows); err != nil {
-			return consumed, err
+			return 0, err
 		}
 	}
-	r.off += int(consumed)
-	r.stats.Consumed += consumed
-	return consumed, nil
+	r.off += int(total)
+	return int(total), nil
 }
 
 // grow prepares a larger next window after the parser could not make
-// progress with this one: more of the buffer, or more input. It reports done
-// when the parser has already seen all the input it can be given.
+// progress with this one: more of the buffer, or more input. It reports
+// whether the parser will be given more than it has seen: false when it has
+// seen all the input, or a window of MaxChunk.
 func (r *run) grow(ctx context.Context, window, pending int) (bool, error) {
 	if window < pending {
 		if r.chunk < r.o.MaxChunk {
 			r.chunk = min(r.chunk*2, r.o.MaxChunk)
-			return false, nil
+			return true, nil
 		}
-		return true, nil // a message larger than MaxChunk
+		return false, nil // a message larger than MaxChunk
 	}
 	if r.eof {
-		return true, nil
+		return false, nil
 	}
 	if window >= r.chunk {
 		if r.chunk >= r.o.MaxChunk {
-			return true, nil
+			return false, nil
 		}
 		r.chunk = min(r.chunk*2, r.o.MaxChunk)
 	}
 	n, err := r.readMore(ctx, r.chunk-pending)
 	if err != nil {
-		return true, err
+		return false, err
 	}
-	return n == 0, nil
+	return n > 0, nil
 }
 
-// drop skips n pending bytes after an error, as Chipmunk does (one byte).
+// drop skips n pending bytes (after an error, as Chipmunk does: one byte).
 func (r *run) drop(n int) {
 	r.off += n
-	r.stats.Consumed += uint64(n)
 	r.stats.SkippedBytes += uint64(n)
 }
 
 func (r *run) onError(ctx context.Context, err error, window, pending int) (bool, error) {
 	switch runtime.PluginErrorCode(err) {
 	case "eof":
+		// The parser declares the end of its input: what was read and not
+		// consumed is skipped, and the source is not read further.
+		r.drop(len(r.pending()))
 		return true, nil
 	case "incomplete":
-		r.consecutiveIncompletes++
-		if r.o.ChipmunkGuards && r.consecutiveIncompletes+r.consecutiveErrors > 50 {
-			return true, fmt.Errorf("parser returned more than 50 incomplete errors in a row (Chipmunk guard): %w", err)
-		}
-		done, gerr := r.grow(ctx, window, pending)
-		if gerr != nil {
-			return true, gerr
-		}
-		if !done {
-			return false, nil
-		}
-		// All input seen and still incomplete: a truncated message.
-		if f, ok := r.p.(Finisher); ok {
-			items, ferr := f.Finish(ctx, r.pending())
-			if ferr != nil {
-				return true, ferr
-			}
-			if _, eerr := r.emit(ctx, items, len(r.pending())); eerr != nil {
-				return true, eerr
-			}
-			if len(r.pending()) > 0 {
-				r.drop(len(r.pending()))
-			}
-			return true, nil
-		}
-		r.drop(1)
-		return false, nil
+		return r.onIncomplete(ctx, err, window, pending)
 	case "parse":
 		r.stats.ParseErrors++
 		r.consecutiveErrors++
@@ -365,8 +380,48 @@ func (r *run) onError(ctx context.Context, err error, window, pending int) (bool
 				return true, fmt.Errorf("parser returned more than 2000 parse errors in a row (Chipmunk guard): %w", err)
 			}
 		}
-		r.drop(1)
+		r.drop(1) // as Chipmunk does
 		return false, nil
 	}
 	return true, err
+}
+
+// onIncomplete gives the parser more input when there is more to give. When
+// there is not, a Finisher ends the message (at the end of the input, or at
+// MaxChunk, and the run goes on); any other parser skips a byte.
+func (r *run) onIncomplete(ctx context.Context, err error, window, pending int) (bool, error) {
+	r.consecutiveIncompletes++
+	if r.o.ChipmunkGuards && r.consecutiveIncompletes+r.consecutiveErrors > 50 {
+		return true, fmt.Errorf("parser returned more than 50 incomplete errors in a row (Chipmunk guard): %w", err)
+	}
+	more, gerr := r.grow(ctx, window, pending)
+	if gerr != nil {
+		return true, gerr
+	}
+	if more {
+		return false, nil
+	}
+	f, ok := r.p.(Finisher)
+	if !ok {
+		r.drop(1) // as Chipmunk does: a truncated message is dropped byte by byte
+		return false, nil
+	}
+	atEnd := r.eof && window == pending
+	items, ferr := f.Finish(ctx, r.pending()[:window])
+	if ferr != nil {
+		return true, ferr
+	}
+	n, eerr := r.emit(ctx, items, window)
+	if eerr != nil {
+		return true, eerr
+	}
+	if atEnd {
+		r.drop(len(r.pending()))
+		return true, nil
+	}
+	if n == 0 {
+		return true, ErrNoProgress
+	}
+	r.consecutiveErrors, r.consecutiveIncompletes = 0, 0
+	return false, nil
 }

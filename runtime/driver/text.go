@@ -10,16 +10,34 @@ import (
 
 // TextParser is the built-in parser: one item per line, without the line
 // terminator ("\n" or "\r\n"); invalid UTF-8 is replaced with U+FFFD. A last
-// line without a newline is emitted when the input ends.
+// line without a newline is emitted when the input ends. A line longer than
+// the driver's largest window (Options.MaxChunk, 10 MiB) is ended there by
+// Finish, and the rest of it, up to its newline, is skipped; the driver cuts
+// every row to Options.MaxRowBytes anyway.
+//
+// It keeps state between calls: use one per input.
 type TextParser struct {
 	items []runtime.Item
 	msgs  []runtime.Message
+	// inLine: Finish ended a line that goes on; skip to its newline.
+	inLine bool
 }
 
 // Parse implements Parser.
 func (t *TextParser) Parse(ctx context.Context, data []byte, _ *uint64) ([]runtime.Item, error) {
 	t.items, t.msgs = t.items[:0], t.msgs[:0]
-	for off := 0; off < len(data); {
+	off := 0
+	if t.inLine {
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			t.items = append(t.items, runtime.Item{Consumed: uint64(len(data))})
+			return t.items, nil
+		}
+		t.items = append(t.items, runtime.Item{Consumed: uint64(i + 1)})
+		t.inLine = false
+		off = i + 1
+	}
+	for off < len(data) {
 		i := bytes.IndexByte(data[off:], '\n')
 		if i < 0 {
 			break
@@ -27,17 +45,20 @@ func (t *TextParser) Parse(ctx context.Context, data []byte, _ *uint64) ([]runti
 		t.add(data[off:off+i], uint64(i+1))
 		off += i + 1
 	}
-	if len(t.msgs) == 0 {
+	if len(t.items) == 0 {
 		return nil, &runtime.Error{Kind: runtime.KindPluginError, Plugin: "text", Op: "parse", Code: "incomplete"}
 	}
 	return t.items, nil
 }
 
-// Finish implements Finisher: the trailing line without a newline.
+// Finish implements Finisher: data (without a newline) becomes a line. The
+// driver calls it at the end of the input, and when a line is longer than
+// its largest window; the next Parse then skips the rest of that line.
 func (t *TextParser) Finish(ctx context.Context, data []byte) ([]runtime.Item, error) {
 	t.items, t.msgs = t.items[:0], t.msgs[:0]
 	if len(data) > 0 {
 		t.add(data, uint64(len(data)))
+		t.inLine = true
 	}
 	return t.items, nil
 }
@@ -64,7 +85,11 @@ func (t *TextParser) relink() {
 	n := make([]runtime.Message, len(t.msgs), 2*cap(t.msgs)+64)
 	copy(n, t.msgs)
 	t.msgs = n
+	m := 0
 	for i := range t.items {
-		t.items[i].Message = &t.msgs[i]
+		if t.items[i].Message != nil { // the first item may skip the rest of a line
+			t.items[i].Message = &t.msgs[m]
+			m++
+		}
 	}
 }

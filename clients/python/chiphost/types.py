@@ -105,6 +105,7 @@ class SessionUpdate:
     skipped_bytes: int = 0
     parse_errors: int = 0
     error: Optional[Dict[str, Any]] = None
+    truncated_rows: int = 0  # rows cut to 128 KiB of text, counted when the run ends
 
     @property
     def finished(self):
@@ -115,6 +116,7 @@ class SessionUpdate:
         return cls(
             d.get("session", ""), d.get("rows", 0), d.get("bytes", 0), d.get("state", ""),
             d.get("skippedBytes", 0), d.get("parseErrors", 0), d.get("error"),
+            d.get("truncatedRows", 0),
         )
 
 
