@@ -181,3 +181,65 @@ func TestAccountingInvariant(t *testing.T) {
 		}
 	}
 }
+
+// TestFailingPluginIsBounded: a real plugin that fails on every byte of a
+// long region (string_parser, lossy=false, on invalid UTF-8 without a
+// newline: err(parse); hostile "ok" on input without a newline:
+// err(incomplete) at the end of the input) is called once per byte, but only
+// the first driver.FullWindowFailures calls get the whole window: the bytes
+// handed over grow linearly with the input, not quadratically (the old
+// driver handed over 45 GB for 300 KB, about 150 KB per byte). With a
+// failure limit the run stops with ErrTooManyFailures naming the plugin.
+func TestFailingPluginIsBounded(t *testing.T) {
+	h := newTestHost(t, nil)
+	const size = 300_000
+	invalid := bytes.Repeat([]byte{0xff}, size)
+	noNewline := bytes.Repeat([]byte{'a'}, size)
+	window := uint64(size) // all of it fits the first window
+	bound := driver.FullWindowFailures*window + (size-driver.FullWindowFailures)*driver.ResyncWindow + 64*window
+	t.Run("parse errors", func(t *testing.T) {
+		p := newParser(t, h, fixture(t, "parsers/string_parser/string_parser.wasm"), lossy(false))
+		defer p.Close()
+		rows, stats, err := runRows(t, p, invalid, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The last byte alone is an empty line (string_parser drops the
+		// last byte of a line without a newline).
+		if len(rows) != 1 || stats.ParseErrors != size-1 || stats.SkippedBytes != size-1 {
+			t.Errorf("%d rows, %d parse errors, %d skipped", len(rows), stats.ParseErrors, stats.SkippedBytes)
+		}
+		if stats.Copied > bound || stats.Calls > size+64 {
+			t.Errorf("%d calls handed over %d bytes (%d per byte), want at most %d", stats.Calls, stats.Copied, stats.Copied/size, bound)
+		}
+		checkAccounting(t, stats, size)
+	})
+	t.Run("incomplete", func(t *testing.T) {
+		p := mustHostile(t, h, "ok")
+		defer p.Close()
+		rows, stats, err := runRows(t, p, noNewline, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != 0 || stats.SkippedBytes != size {
+			t.Errorf("%d rows, %d skipped", len(rows), stats.SkippedBytes)
+		}
+		if stats.Copied > bound || stats.Calls > size+64 {
+			t.Errorf("%d calls handed over %d bytes (%d per byte), want at most %d", stats.Calls, stats.Copied, stats.Copied/size, bound)
+		}
+		checkAccounting(t, stats, size)
+	})
+	t.Run("limit", func(t *testing.T) {
+		p := mustHostile(t, h, "ok")
+		defer p.Close()
+		const limit = driver.FullWindowFailures + 1000
+		_, stats, err := runRows(t, p, noNewline, &driver.Options{MaxFailures: limit})
+		var e *Error
+		if !errors.Is(err, driver.ErrTooManyFailures) || !errors.As(err, &e) || e.Plugin != "hostile" || e.Code != "incomplete" {
+			t.Fatalf("got %v, want ErrTooManyFailures wrapping hostile's incomplete", err)
+		}
+		if stats.SkippedBytes != limit {
+			t.Errorf("skipped %d bytes, want %d", stats.SkippedBytes, limit)
+		}
+	})
+}

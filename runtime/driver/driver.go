@@ -55,6 +55,19 @@ const (
 	// MaxAttachmentMessages is the longest list of message indexes an
 	// attachment keeps; a longer one is cut and the row counted as truncated.
 	MaxAttachmentMessages = 4096
+	// FullWindowFailures is how many consecutive failures (a parse error, or
+	// an incomplete message with no more input to give, each skipping one
+	// byte) the parser is fed its normal window, as Chipmunk feeds it; 2000 is
+	// where Chipmunk's guard stops such a run. After that the parser is
+	// probed with ResyncWindow bytes per call until it produces a row, so a
+	// long failing region costs a bounded number of bytes per byte skipped.
+	FullWindowFailures = 2000
+	// ResyncWindow is the window handed to a parser after FullWindowFailures
+	// consecutive failures (4 KiB).
+	ResyncWindow = 4 << 10
+	// DefaultMaxFailures is how many consecutive failures end a run with
+	// ErrTooManyFailures (1 Mi: a megabyte of input in a row without a row).
+	DefaultMaxFailures = 1 << 20
 )
 
 // Options tune the parse loop. The zero value gives the defaults.
@@ -78,6 +91,9 @@ type Options struct {
 	// MaxRowBytes is the most text a row carries (default
 	// DefaultMaxRowBytes); longer rows are cut and counted.
 	MaxRowBytes int
+	// MaxFailures is how many consecutive failures end the run with
+	// ErrTooManyFailures (default DefaultMaxFailures; negative: no limit).
+	MaxFailures int
 	// ChipmunkGuards reproduces Chipmunk's guard counters exactly: more than
 	// 2000 consecutive parse errors or 50 consecutive incompletes end the
 	// run, and more than 1024 skipped bytes before the first item abort it.
@@ -106,6 +122,9 @@ func (o *Options) withDefaults() Options {
 	r.InitialChunk = max(r.InitialChunk, r.MinChunk)
 	if r.MaxRowBytes <= 0 {
 		r.MaxRowBytes = DefaultMaxRowBytes
+	}
+	if r.MaxFailures == 0 {
+		r.MaxFailures = DefaultMaxFailures
 	}
 	if r.BatchItems <= 0 {
 		r.BatchItems = 4096
@@ -150,6 +169,10 @@ type Stats struct {
 // was given all the input there is.
 var ErrNoProgress = errors.New("parser made no progress: it consumed 0 bytes of all remaining input")
 
+// ErrTooManyFailures is returned (wrapping the parser's last error) when a
+// parser failed Options.MaxFailures times in a row.
+var ErrTooManyFailures = errors.New("parser failed too many times in a row")
+
 // Run pulls bytes from src, parses them with p and hands rows to sink until
 // the input ends, the parser reports eof, or an error occurs. It returns the
 // stats so far in every case; the error is nil only when the run ended
@@ -185,8 +208,12 @@ type run struct {
 	chunk int
 	rows  []Row
 
-	consecutiveErrors      int
+	consecutiveErrors      int // Chipmunk's guard counters
 	consecutiveIncompletes int
+
+	failures           int  // consecutive calls that skipped a byte
+	lastFailIncomplete bool // the last of them was an incomplete message
+	chunkBeforeResync  int  // window to return to when the parser recovers
 }
 
 func (r *run) pending() []byte { return r.buf[r.off:] }
@@ -268,7 +295,7 @@ func (r *run) loop(ctx context.Context) error {
 			}
 			continue
 		}
-		r.consecutiveErrors, r.consecutiveIncompletes = 0, 0
+		r.recovered()
 		r.adapt(consumed, len(window))
 	}
 }
@@ -354,11 +381,58 @@ func (r *run) grow(ctx context.Context, window, pending int) (bool, error) {
 	return n > 0, nil
 }
 
-// drop skips n pending bytes (after an error, as Chipmunk does: one byte).
+// drop skips n pending bytes.
 func (r *run) drop(n int) {
 	r.off += n
 	r.stats.SkippedBytes += uint64(n)
 }
+
+// fail skips one byte after a call that could not parse at this offset (a
+// parse error, or a message still incomplete with no more input to give), as
+// Chipmunk does, so a parser that recovers further on gives Chipmunk's rows.
+// The first FullWindowFailures in a row keep the window; later ones get
+// ResyncWindow bytes, so a parser that fails on every byte of a long region
+// is not handed its whole window per byte (quadratic). MaxFailures in a row
+// end the run.
+func (r *run) fail(cause error, incomplete bool) error {
+	r.drop(1)
+	r.failures++
+	r.lastFailIncomplete = incomplete
+	if r.o.MaxFailures > 0 && r.failures >= r.o.MaxFailures {
+		return fmt.Errorf("%w: %d consecutive parse errors or incomplete messages at input offsets %d…%d, one byte skipped after each, without a row (limit %d): last error: %w",
+			ErrTooManyFailures, r.failures, r.offset()-uint64(r.failures), r.offset()-1, r.o.MaxFailures, cause)
+	}
+	if r.failures == FullWindowFailures {
+		r.chunkBeforeResync = r.chunk
+	}
+	if r.failures >= FullWindowFailures {
+		r.chunk = ResyncWindow
+	}
+	return nil
+}
+
+// resyncing reports whether the parser is being probed with small windows
+// after a long run of failures.
+func (r *run) resyncing() bool { return r.failures >= FullWindowFailures }
+
+// mayGrow reports whether an incomplete answer may grow the window. While
+// resyncing, a parser that answers incomplete again after an incomplete
+// failure is not grown to its whole window at every byte; one that answers
+// incomplete after a parse error (a message may start here) is. Only
+// parsers that cannot Finish have incomplete failures.
+func (r *run) mayGrow() bool { return !r.resyncing() || !r.lastFailIncomplete }
+
+// recovered ends a run of failures after a call that consumed bytes.
+func (r *run) recovered() {
+	if r.resyncing() {
+		r.chunk = max(r.chunk, r.chunkBeforeResync)
+	}
+	r.failures = 0
+	r.consecutiveErrors, r.consecutiveIncompletes = 0, 0
+}
+
+// offset is the input offset of the next unconsumed byte.
+func (r *run) offset() uint64 { return r.stats.Consumed + r.stats.SkippedBytes }
 
 func (r *run) onError(ctx context.Context, err error, window, pending int) (bool, error) {
 	switch runtime.PluginErrorCode(err) {
@@ -380,8 +454,7 @@ func (r *run) onError(ctx context.Context, err error, window, pending int) (bool
 				return true, fmt.Errorf("parser returned more than 2000 parse errors in a row (Chipmunk guard): %w", err)
 			}
 		}
-		r.drop(1) // as Chipmunk does
-		return false, nil
+		return false, r.fail(err, false)
 	}
 	return true, err
 }
@@ -394,17 +467,18 @@ func (r *run) onIncomplete(ctx context.Context, err error, window, pending int) 
 	if r.o.ChipmunkGuards && r.consecutiveIncompletes+r.consecutiveErrors > 50 {
 		return true, fmt.Errorf("parser returned more than 50 incomplete errors in a row (Chipmunk guard): %w", err)
 	}
-	more, gerr := r.grow(ctx, window, pending)
-	if gerr != nil {
-		return true, gerr
-	}
-	if more {
-		return false, nil
+	if r.mayGrow() {
+		more, gerr := r.grow(ctx, window, pending)
+		if gerr != nil {
+			return true, gerr
+		}
+		if more {
+			return false, nil
+		}
 	}
 	f, ok := r.p.(Finisher)
 	if !ok {
-		r.drop(1) // as Chipmunk does: a truncated message is dropped byte by byte
-		return false, nil
+		return false, r.fail(err, true)
 	}
 	atEnd := r.eof && window == pending
 	items, ferr := f.Finish(ctx, r.pending()[:window])
@@ -422,6 +496,6 @@ func (r *run) onIncomplete(ctx context.Context, err error, window, pending int) 
 	if n == 0 {
 		return true, ErrNoProgress
 	}
-	r.consecutiveErrors, r.consecutiveIncompletes = 0, 0
+	r.recovered()
 	return false, nil
 }

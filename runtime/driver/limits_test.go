@@ -1,7 +1,9 @@
 package driver_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -218,6 +220,96 @@ func TestConsumedBeyondTheInput(t *testing.T) {
 				t.Errorf("%d rows emitted", len(lines))
 			}
 		})
+	}
+}
+
+// failingParser fails on every call with the given code, and records the
+// size of every window it is handed.
+type failingParser struct {
+	code    string
+	windows []int
+}
+
+func (p *failingParser) Parse(ctx context.Context, data []byte, _ *uint64) ([]runtime.Item, error) {
+	p.windows = append(p.windows, len(data))
+	return nil, &runtime.Error{Kind: runtime.KindPluginError, Code: p.code}
+}
+
+// TestFailingParserIsStopped: a parser that answers err(parse) or
+// err(incomplete) on every byte is stopped after DefaultMaxFailures
+// consecutive failures with ErrTooManyFailures wrapping its error; each
+// skipped byte costs one call, and after the first FullWindowFailures each
+// call is handed ResyncWindow bytes instead of the whole window. The old
+// driver handed over the whole rest of the input for every byte and never
+// stopped.
+func TestFailingParserIsStopped(t *testing.T) {
+	for _, code := range []string{"parse", "incomplete"} {
+		t.Run(code, func(t *testing.T) {
+			const size = driver.DefaultMaxFailures + 100<<10
+			p := &failingParser{code: code}
+			_, stats, err := collect(t, &driver.ReaderSource{R: bytes.NewReader(make([]byte, size))}, p, nil)
+			if !errors.Is(err, driver.ErrTooManyFailures) || runtime.PluginErrorCode(err) != code {
+				t.Fatalf("got %v, want ErrTooManyFailures wrapping the parser's %s error", err, code)
+			}
+			if stats.SkippedBytes != driver.DefaultMaxFailures || len(p.windows) != driver.DefaultMaxFailures {
+				t.Errorf("skipped %d bytes in %d calls, want %d in as many", stats.SkippedBytes, len(p.windows), driver.DefaultMaxFailures)
+			}
+			for i, w := range p.windows {
+				if i < driver.FullWindowFailures && w != size-i {
+					t.Fatalf("call %d was handed %d bytes, want the whole window (%d), as Chipmunk", i, w, size-i)
+				}
+				if i >= driver.FullWindowFailures && w != driver.ResyncWindow {
+					t.Fatalf("call %d was handed %d bytes, want %d after %d failures", i, w, driver.ResyncWindow, driver.FullWindowFailures)
+				}
+			}
+		})
+	}
+}
+
+// TestRecoveryAfterLongGarbage: a parser that recovers after more than
+// FullWindowFailures errors gets every record; the window returns to its
+// size before the garbage once it recovers, and grows from ResyncWindow when
+// the parser answers incomplete after a parse error (a record larger than
+// ResyncWindow right after garbage is not lost).
+func TestRecoveryAfterLongGarbage(t *testing.T) {
+	const garbage = driver.FullWindowFailures + 1000
+	var in bytes.Buffer
+	in.Write(record(10))
+	in.Write(bytes.Repeat([]byte{0xff}, garbage))
+	for i := 0; i < 20; i++ {
+		in.Write(record(1000))
+	}
+	in.Write(bytes.Repeat([]byte{0xff}, garbage))
+	in.Write(record(300 << 10))
+	for i := 0; i < 5; i++ {
+		in.Write(record(1000))
+	}
+	p := &lengthParser{}
+	lines, stats, err := collect(t, &driver.ReaderSource{R: bytes.NewReader(in.Bytes())}, p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lines) != 27 || lines[21] != "307200 bytes" {
+		t.Fatalf("got %d rows, want 27 with the 300 KiB record after the second garbage", len(lines))
+	}
+	if stats.SkippedBytes != 2*garbage || stats.ParseErrors != 2*garbage {
+		t.Errorf("skipped %d bytes, %d parse errors; want %d", stats.SkippedBytes, stats.ParseErrors, 2*garbage)
+	}
+	checkAccounting(t, stats, in.Len())
+	// Call 0 parsed the first record and shrank the window to 16 KiB;
+	// calls 1…garbage failed.
+	w := p.windows
+	for i := 1; i <= garbage; i++ {
+		want := 16 << 10 // the window before the garbage, as Chipmunk would keep it
+		if i > driver.FullWindowFailures {
+			want = driver.ResyncWindow
+		}
+		if w[i] != want {
+			t.Fatalf("failure %d was handed %d bytes, want %d", i, w[i], want)
+		}
+	}
+	if w[garbage+2] != 16<<10 {
+		t.Errorf("after recovering, the parser was handed %d bytes, want the window before the garbage (%d)", w[garbage+2], 16<<10)
 	}
 }
 
