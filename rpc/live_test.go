@@ -28,28 +28,6 @@ func (c *client) updates(session string) []SessionsUpdatedParams {
 	return out
 }
 
-// findNote is waitNote that returns nil instead of failing after d.
-func (c *client) findNote(d time.Duration, pred func(note) bool) json.RawMessage {
-	deadline := time.After(d)
-	for seen := 0; ; {
-		c.mu.Lock()
-		for ; seen < len(c.notes); seen++ {
-			if pred(c.notes[seen]) {
-				p := c.notes[seen].params
-				c.mu.Unlock()
-				return p
-			}
-		}
-		ch := c.changed
-		c.mu.Unlock()
-		select {
-		case <-ch:
-		case <-deadline:
-			return nil
-		}
-	}
-}
-
 // TestLiveParseErrors feeds string_parser (lossy=false) through --input-fd:
 // first lines with invalid UTF-8, then, only after a sessions/updated in
 // state running has reported parseErrors > 0 and skippedBytes > 0, more
@@ -75,28 +53,35 @@ func TestLiveParseErrors(t *testing.T) {
 
 	// The driver parses what a read returned, then reads again: with a
 	// pipe, each write lets it take one more step past the bad bytes (a
-	// parse error drops one byte). Write short good lines, one at a time,
+	// parse error drops one byte). Write short good lines, the next one once
+	// an update shows that the server has read everything written so far,
 	// until a running update shows the errors.
-	if _, err := w.WriteString("one\ntwo\nbad\xff line\n"); err != nil {
+	first := "one\ntwo\nbad\xff line\n"
+	if _, err := w.WriteString(first); err != nil {
 		t.Fatal(err)
 	}
-	isLive := func(n note) bool {
-		var p SessionsUpdatedParams
-		return n.method == MethodSessionsUpdated && json.Unmarshal(n.params, &p) == nil &&
-			p.Session == open.Session && p.State == StateRunning && p.ParseErrors > 0
-	}
-	var raw json.RawMessage
-	for i := 0; raw == nil; i++ {
-		if i == 300 {
-			t.Fatalf("no running sessions/updated with parseErrors > 0 after %d writes: %+v", i, c.updates(open.Session))
+	written := uint64(len(first))
+	isLive := func(p SessionsUpdatedParams) bool { return p.State == StateRunning && p.ParseErrors > 0 }
+	var live SessionsUpdatedParams
+	for i := 0; !isLive(live); i++ {
+		raw := c.waitNote(30*time.Second, func(n note) bool {
+			var p SessionsUpdatedParams
+			return n.method == MethodSessionsUpdated && json.Unmarshal(n.params, &p) == nil &&
+				p.Session == open.Session && (isLive(p) || p.Bytes >= written)
+		})
+		json.Unmarshal(raw, &live)
+		if isLive(live) {
+			break
 		}
-		if _, err := fmt.Fprintf(w, "ok %d\n", i); err != nil {
+		if live.State != StateRunning {
+			t.Fatalf("session ended before a running update showed parse errors: %+v", c.updates(open.Session))
+		}
+		line := fmt.Sprintf("ok %d\n", i)
+		if _, err := w.WriteString(line); err != nil {
 			t.Fatal(err)
 		}
-		raw = c.findNote(100*time.Millisecond, isLive)
+		written += uint64(len(line))
 	}
-	var live SessionsUpdatedParams
-	json.Unmarshal(raw, &live)
 	if live.SkippedBytes < live.ParseErrors {
 		t.Errorf("running update %+v: each parse error drops a byte, want skippedBytes >= parseErrors", live)
 	}

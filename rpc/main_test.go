@@ -93,6 +93,9 @@ type client struct {
 	exitErr error
 
 	calls atomic.Int64 // calls made, to know the library's ids (1, 2, …)
+	// onWrite, when set, sees every write of the client's connection to the
+	// server's stdin, after it is in the pipe.
+	onWrite atomic.Pointer[func([]byte)]
 
 	mu      sync.Mutex
 	notes   []note
@@ -149,7 +152,7 @@ func start(t *testing.T, o startOpts) *client {
 	if o.raw {
 		return c
 	}
-	rwc := &pipeRWC{r: c.stdout, w: c.stdin}
+	rwc := &pipeRWC{r: c.stdout, w: c.stdin, onWrite: &c.onWrite}
 	var st jsonrpc2.Stream
 	if o.framing == "ndjson" {
 		st = jsonrpc2.NewNDJSONStream(rwc)
@@ -185,13 +188,21 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 }
 
 type pipeRWC struct {
-	r io.Reader
-	w io.WriteCloser
+	r       io.Reader
+	w       io.WriteCloser
+	onWrite *atomic.Pointer[func([]byte)]
 }
 
-func (p *pipeRWC) Read(b []byte) (int, error)  { return p.r.Read(b) }
-func (p *pipeRWC) Write(b []byte) (int, error) { return p.w.Write(b) }
-func (p *pipeRWC) Close() error                { return p.w.Close() }
+func (p *pipeRWC) Read(b []byte) (int, error) { return p.r.Read(b) }
+func (p *pipeRWC) Close() error               { return p.w.Close() }
+
+func (p *pipeRWC) Write(b []byte) (int, error) {
+	n, err := p.w.Write(b)
+	if f := p.onWrite.Load(); f != nil && err == nil {
+		(*f)(b)
+	}
+	return n, err
+}
 
 // call sends a request and decodes its result; it returns the wire error.
 func (c *client) call(method string, params, result any) error {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/chiphost/chiphost/internal/testutil"
 )
 
 func TestLoadV010(t *testing.T) {
@@ -149,37 +151,24 @@ func TestVersions(t *testing.T) {
 	}
 }
 
-// referenceDir finds Chipmunk's own WIT files: $CHIPHOST_SHARED/chipmunk-wit/v0.1.0,
-// or shared/chipmunk-wit/v0.1.0 next to a parent of the working directory.
+// referenceDir returns the directory of Chipmunk's own WIT files that the embedded WIT
+// is compared with: $CHIPHOST_SHARED/chipmunk-wit/v0.1.0 when set, else
+// chipmunk-wit/v0.1.0 in the "shared" directory beside the repository root, which is
+// where CI provides it (whatever the name of the checkout or worktree).
 func referenceDir(t *testing.T) string {
 	const rel = "chipmunk-wit/v0.1.0"
 	if s := os.Getenv("CHIPHOST_SHARED"); s != "" {
 		return filepath.Join(s, rel)
 	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		c := filepath.Join(dir, "shared", rel)
-		if st, err := os.Stat(c); err == nil && st.IsDir() {
-			return c
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
+	return filepath.Join(filepath.Dir(testutil.RepoRoot(t)), "shared", rel)
 }
 
+// TestEquivalentToReference is not optional: a missing reference fails the test, so
+// that CI cannot pass without comparing.
 func TestEquivalentToReference(t *testing.T) {
 	dir := referenceDir(t)
-	if dir == "" {
-		t.Skip("reference copy of Chipmunk's WIT (shared/chipmunk-wit/v0.1.0) is not present; set CHIPHOST_SHARED to run this test")
-	}
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("reference copy of Chipmunk's WIT is not present: %v", err)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		t.Fatalf("reference copy of Chipmunk's WIT not found at %s (%v); set CHIPHOST_SHARED to the directory that holds chipmunk-wit/v0.1.0", dir, err)
 	}
 	ref, err := Parse(os.DirFS(dir), ".")
 	if err != nil {

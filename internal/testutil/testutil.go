@@ -1,12 +1,13 @@
 // Package testutil holds helpers shared by the tests of several packages:
-// where the repository and its test plugins are. It imports only the
-// standard library (package runtime's own tests use it too).
+// where the repository and its test plugins are, and a safety-net wait. It
+// imports only the standard library (package runtime's own tests use it too).
 package testutil
 
 import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // RepoRoot returns the repository root: the closest directory above the
@@ -43,4 +44,27 @@ func Plugin(t testing.TB, rel string) string {
 // large fixtures (the 12 MB JavaScript plugin) are compiled once.
 func CacheDir() string {
 	return filepath.Join(os.TempDir(), "chiphost-test-cache")
+}
+
+// Await receives one value from ch. It is a safety net, not a time limit: if
+// nothing arrives before the test binary's own deadline (go test -timeout)
+// is close, it fails the test naming what it waited for, instead of letting
+// the whole binary die without saying which wait hung.
+func Await[T any](t testing.TB, ch <-chan T, what string) T {
+	t.Helper()
+	var giveUp <-chan time.Time
+	if dt, ok := t.(interface{ Deadline() (time.Time, bool) }); ok {
+		if d, ok := dt.Deadline(); ok {
+			timer := time.NewTimer(time.Until(d) * 9 / 10)
+			defer timer.Stop()
+			giveUp = timer.C
+		}
+	}
+	select {
+	case v := <-ch:
+		return v
+	case <-giveUp:
+		t.Fatalf("still waiting for %s when the test's deadline came near", what)
+	}
+	panic("unreachable")
 }

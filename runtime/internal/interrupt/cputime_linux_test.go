@@ -2,7 +2,6 @@ package interrupt
 
 import (
 	"context"
-	"os"
 	"runtime"
 	"slices"
 	"syscall"
@@ -21,21 +20,26 @@ func threadCPU(t testing.TB) int64 {
 	return ru.Utime.Nano() + ru.Stime.Nano()
 }
 
-// TestSumBytesCPURatios measures what BenchmarkSumBytes measures, in thread CPU time
-// instead of wall time, with the three modes interleaved call by call. On a shared VM
-// whose load swings, wall-time medians of separate runs differ by 2×; CPU time of
-// interleaved calls gives stable ratios. Run with INTERRUPT_CPU_RATIOS=1 and -v.
-func TestSumBytesCPURatios(t *testing.T) {
-	if os.Getenv("INTERRUPT_CPU_RATIOS") == "" {
-		t.Skip("set INTERRUPT_CPU_RATIOS=1 to measure")
+// BenchmarkSumBytesCPURatios measures what BenchmarkSumBytes measures, in thread CPU
+// time instead of wall time, with the three modes interleaved call by call. On a shared
+// VM whose load swings, wall-time medians of separate runs differ by 2×; CPU time of
+// interleaved calls gives stable ratios. One iteration is the whole measurement:
+//
+//	go test -run '^$' -bench SumBytesCPURatios -benchtime 1x -v ./runtime/internal/interrupt
+func BenchmarkSumBytesCPURatios(b *testing.B) {
+	for range b.N {
+		sumBytesCPURatios(b)
 	}
+}
+
+func sumBytesCPURatios(b *testing.B) {
 	runtime.LockOSThread() // wazero runs the guest on the calling thread
 	defer runtime.UnlockOSThread()
 	for _, g := range guestBuilds() {
-		bin := g.build(t)
+		bin := g.build(b)
 		inst, _, err := Instrument(bin)
 		if err != nil {
-			t.Fatal(err)
+			b.Fatal(err)
 		}
 		instantiate := instantiateWASI
 		if g.name == "hand" {
@@ -43,9 +47,9 @@ func TestSumBytesCPURatios(t *testing.T) {
 		}
 		cfg := wazero.NewRuntimeConfigCompiler()
 		guests := []benchGuest{
-			g.prep(t, instantiate(t, cfg, bin)),
-			g.prep(t, instantiate(t, cfg, inst)),
-			g.prep(t, instantiate(t, cfg.WithCloseOnContextDone(true), bin)),
+			g.prep(b, instantiate(b, cfg, bin)),
+			g.prep(b, instantiate(b, cfg, inst)),
+			g.prep(b, instantiate(b, cfg.WithCloseOnContextDone(true), bin)),
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		ns := make([][]float64, len(guests))
@@ -56,13 +60,13 @@ func TestSumBytesCPURatios(t *testing.T) {
 				}
 				stack := make([]uint64, 2)
 				copy(stack, bg.args)
-				t0 := threadCPU(t)
+				t0 := threadCPU(b)
 				if err := bg.fn.CallWithStack(ctx, stack); err != nil {
-					t.Fatal(err)
+					b.Fatal(err)
 				}
-				ns[k] = append(ns[k], float64(threadCPU(t)-t0))
+				ns[k] = append(ns[k], float64(threadCPU(b)-t0))
 				if stack[0] != bg.want {
-					t.Fatalf("%s mode %d: sum = %d, want %d", g.name, k, stack[0], bg.want)
+					b.Fatalf("%s mode %d: sum = %d, want %d", g.name, k, stack[0], bg.want)
 				}
 			}
 		}
@@ -70,7 +74,7 @@ func TestSumBytesCPURatios(t *testing.T) {
 		med := func(x []float64) float64 { slices.Sort(x); return x[len(x)/2] }
 		plain, instr, cod := med(ns[0]), med(ns[1]), med(ns[2])
 		mbs := func(ns float64) float64 { return benchBytes / ns * 1e3 }
-		t.Logf("%s: plain %.0f MB/s, instrumented %.0f MB/s, closeOnDone %.0f MB/s; instrumented/plain %.2f, closeOnDone/plain %.3f",
+		b.Logf("%s: plain %.0f MB/s, instrumented %.0f MB/s, closeOnDone %.0f MB/s; instrumented/plain %.2f, closeOnDone/plain %.3f",
 			g.name, mbs(plain), mbs(instr), mbs(cod), plain/instr, plain/cod)
 	}
 }

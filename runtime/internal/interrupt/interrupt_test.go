@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
+
+	"github.com/chiphost/chiphost/internal/testutil"
 )
 
 // Types shared by the hand-assembled modules.
@@ -283,7 +286,8 @@ func instantiate(t testing.TB, bin []byte, withEnv bool) api.Module {
 	return mod
 }
 
-// instantiateWithEnv is instantiate that also returns the "env" module, or nil.
+// instantiateWithEnv is instantiate that also returns the "env" module, or nil. The
+// module is watched for entries into its "spin" export (see assertInterrupts).
 func instantiateWithEnv(t testing.TB, bin []byte, withEnv bool) (mod, env api.Module) {
 	t.Helper()
 	ctx := context.Background()
@@ -295,49 +299,83 @@ func instantiateWithEnv(t testing.TB, bin []byte, withEnv bool) (mod, env api.Mo
 			t.Fatalf("instantiate env: %v", err)
 		}
 	}
-	if mod, err = rt.InstantiateWithConfig(ctx, bin, wazero.NewModuleConfig().WithName("")); err != nil {
+	w := newSpinWatch()
+	if mod, err = rt.InstantiateWithConfig(w.context(ctx), bin, wazero.NewModuleConfig().WithName("")); err != nil {
 		t.Fatalf("instantiate: %v", err)
 	}
-	return mod, env
+	return &watchedModule{Module: mod, spinEntered: w}, env
 }
 
-// assertInterrupts calls fn, which must loop forever, and checks two things while it
-// runs. First, a garbage collection completes: a collection stops the world, which
-// waits for the guest's goroutine, so the guest must keep visiting Go. (If it does
-// not, the whole process stops, timers included, and the test binary hangs instead of
-// failing.) Second, setting the interrupt flag from another goroutine makes the call
-// trap within a second.
+// spinWatch is a wazero function listener factory: it signals each entry into a
+// function exported as "spin", the explicit sign that a call is running guest code.
+type spinWatch chan struct{}
+
+func newSpinWatch() spinWatch { return make(spinWatch, 1) }
+
+// context returns ctx with the watch as the listener factory of modules compiled
+// with it.
+func (w spinWatch) context(ctx context.Context) context.Context {
+	return experimental.WithFunctionListenerFactory(ctx, w)
+}
+
+func (w spinWatch) NewFunctionListener(def api.FunctionDefinition) experimental.FunctionListener {
+	if slices.Contains(def.ExportNames(), "spin") {
+		return w
+	}
+	return nil
+}
+
+func (w spinWatch) Before(context.Context, api.Module, api.FunctionDefinition, []uint64, experimental.StackIterator) {
+	select {
+	case w <- struct{}{}:
+	default:
+	}
+}
+
+func (w spinWatch) After(context.Context, api.Module, api.FunctionDefinition, []uint64) {}
+
+func (w spinWatch) Abort(context.Context, api.Module, api.FunctionDefinition, error) {}
+
+// watchedModule is a module compiled with a spinWatch.
+type watchedModule struct {
+	api.Module
+	spinEntered spinWatch
+}
+
+// assertInterrupts calls fn ("spin", which must loop forever) and, once the call has
+// entered the guest, checks two things while it runs. First, a garbage collection
+// completes: a collection stops the world, which waits for the guest's goroutine, so
+// the guest must keep visiting Go (if it does not, the whole process stops, timers
+// included, and the test binary hangs instead of failing, so there is no time limit to
+// put here). Second, setting the interrupt flag from another goroutine makes the call
+// trap; without the flag it would never return.
 func assertInterrupts(t testing.TB, mod api.Module, fn string, args ...uint64) {
 	t.Helper()
+	w, ok := mod.(*watchedModule)
+	if !ok || fn != "spin" {
+		t.Fatalf("assertInterrupts needs a module from the test helpers and the spin export (got %T, %q)", mod, fn)
+	}
 	g := mod.ExportedGlobal(ExportName).(api.MutableGlobal)
 	done := make(chan error, 1)
 	go func() {
 		_, err := mod.ExportedFunction(fn).Call(context.Background(), args...)
 		done <- err
 	}()
-	select {
-	case err := <-done:
-		t.Fatalf("%s returned before the interrupt: %v", fn, err)
-	case <-time.After(20 * time.Millisecond):
-	}
+	testutil.Await(t, w.spinEntered, fn+" to be entered")
 	gcDone := make(chan struct{})
 	go func() {
 		runtime.GC()
 		close(gcDone)
 	}()
-	select {
-	case <-gcDone:
-	case <-time.After(time.Second):
-		t.Fatalf("%s: garbage collection took over 1 s while the guest looped", fn)
-	}
-	g.Set(1)
+	testutil.Await(t, gcDone, "a garbage collection while "+fn+" loops")
 	select {
 	case err := <-done:
-		if err == nil || !strings.Contains(err.Error(), "unreachable") {
-			t.Fatalf("%s after interrupt: error %v, want an unreachable trap", fn, err)
-		}
-	case <-time.After(time.Second):
-		t.Fatalf("%s still running 1 s after the interrupt", fn)
+		t.Fatalf("%s returned before the interrupt: %v", fn, err)
+	default:
+	}
+	g.Set(1)
+	if err := testutil.Await(t, done, fn+" to trap after the interrupt"); err == nil || !strings.Contains(err.Error(), "unreachable") {
+		t.Fatalf("%s after interrupt: error %v, want an unreachable trap", fn, err)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/tetratelabs/wazero"
@@ -186,13 +187,12 @@ func buildGoGuest(t testing.TB) []byte {
 	return bin
 }
 
-// buildCGuest builds cGuest with clang-19 for wasm32-wasi, or skips the test.
+// buildCGuest builds cGuest with clang-19 for wasm32-wasi. It skips the test only when
+// an optional tool is missing (clang-19, wasm-ld-19, wasi-libc or the wasm32 builtins);
+// with all of them present, a failed build fails the test.
 func buildCGuest(t testing.TB, flags ...string) []byte {
 	t.Helper()
-	clang, err := exec.LookPath("clang-19")
-	if err != nil {
-		t.Skip("clang-19 not found; skipping the C module (apt: clang-19 lld-19 libclang-rt-19-dev-wasm32 wasi-libc)")
-	}
+	clang := wasiClang(t)
 	dir := t.TempDir()
 	src := filepath.Join(dir, "guest.c")
 	if err := os.WriteFile(src, []byte(cGuest), 0o644); err != nil {
@@ -202,7 +202,7 @@ func buildCGuest(t testing.TB, flags ...string) []byte {
 	args := append([]string{"--target=wasm32-wasi", "-mexec-model=reactor", "-o", out}, flags...)
 	cmd := exec.Command(clang, append(args, src)...)
 	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Skipf("clang-19 cannot build for wasm32-wasi (is wasi-libc installed?): %v\n%s", err, b)
+		t.Fatalf("clang-19 --target=wasm32-wasi: %v\n%s", err, b)
 	}
 	bin, err := os.ReadFile(out)
 	if err != nil {
@@ -211,15 +211,42 @@ func buildCGuest(t testing.TB, flags ...string) []byte {
 	return bin
 }
 
+// wasiClang returns the path of clang-19 after checking that the pieces a wasm32-wasi
+// build needs are installed, or skips the test naming the missing one.
+func wasiClang(t testing.TB) string {
+	t.Helper()
+	const install = "apt: clang-19 lld-19 libclang-rt-19-dev-wasm32 wasi-libc"
+	clang, err := exec.LookPath("clang-19")
+	if err != nil {
+		t.Skipf("clang-19 not found, skipping the C module (%s)", install)
+	}
+	if _, err := exec.LookPath("wasm-ld-19"); err != nil {
+		t.Skipf("wasm-ld-19 not found, skipping the C module (%s)", install)
+	}
+	for _, q := range []string{"-print-file-name=libc.a", "-print-libgcc-file-name"} {
+		b, err := exec.Command(clang, "--target=wasm32-wasi", q).Output()
+		p := strings.TrimSpace(string(b))
+		if err != nil || !filepath.IsAbs(p) {
+			t.Skipf("clang-19 %s: %q, %v: wasi-libc or the wasm32 builtins are not installed, skipping the C module (%s)", q, p, err, install)
+		}
+		if _, err := os.Stat(p); err != nil {
+			t.Skipf("%v: skipping the C module (%s)", err, install)
+		}
+	}
+	return clang
+}
+
 // instantiateWASI compiles bin with the given config, instantiates it with WASI and
-// without running start functions, then calls _initialize.
+// without running start functions, then calls _initialize. The module is watched for
+// entries into its "spin" export (see assertInterrupts).
 func instantiateWASI(t testing.TB, cfg wazero.RuntimeConfig, bin []byte) api.Module {
 	t.Helper()
 	ctx := context.Background()
 	rt := wazero.NewRuntimeWithConfig(ctx, cfg)
 	t.Cleanup(func() { rt.Close(ctx) })
 	wasi_snapshot_preview1.MustInstantiate(ctx, rt)
-	compiled, err := rt.CompileModule(ctx, bin)
+	w := newSpinWatch()
+	compiled, err := rt.CompileModule(w.context(ctx), bin)
 	if err != nil {
 		t.Fatalf("compile: %v", err)
 	}
@@ -230,7 +257,7 @@ func instantiateWASI(t testing.TB, cfg wazero.RuntimeConfig, bin []byte) api.Mod
 	if _, err := mod.ExportedFunction("_initialize").Call(ctx); err != nil {
 		t.Fatalf("_initialize: %v", err)
 	}
-	return mod
+	return &watchedModule{Module: mod, spinEntered: w}
 }
 
 // compareCalls runs each call on both modules and requires equal results.

@@ -41,6 +41,10 @@ EXPORT(IFACE "get-render-options") uint8_t *get_render_options(void) {
 
 static volatile int spin;
 
+// Logged (info, unfiltered) right before an endless loop, so that tests know the guest is
+// spinning without waiting for a while.
+static void announce_loop(void) { cm_host_log(LVL_INFO, "looping", 7); }
+
 EXPORT(IFACE "init") uint8_t *init(int32_t level, uint8_t *items, uint32_t n) {
   cm_level = level;
   for (uint32_t i = 0; i < n; i++) {
@@ -50,7 +54,10 @@ EXPORT(IFACE "init") uint8_t *init(int32_t level, uint8_t *items, uint32_t n) {
       if (AT(it, 12, cm_str).len == modes[m].len && !memcmp(AT(it, 12, cm_str).ptr, modes[m].ptr, modes[m].len)) mode = m;
   }
   free_config_items(items, n);
-  while (mode == M_INIT_LOOP) spin++;
+  if (mode == M_INIT_LOOP) {
+    announce_loop();
+    for (;;) spin++;
+  }
   cm_ret[0] = 0;
   return cm_ret;
 }
@@ -95,7 +102,7 @@ EXPORT(IFACE "parse") uint8_t *parse(uint8_t *data, uint32_t len, int32_t has_ts
   in_data = data;
   in_len = len;
   switch (mode) {
-  case M_LOOP: for (;;) spin++;
+  case M_LOOP: announce_loop(); for (;;) spin++;
   case M_OOM: for (;;) { sink = malloc(1 << 20); if (!sink) abort(); }
   case M_TRAP: __builtin_trap();
   case M_BAD_POINTER:
