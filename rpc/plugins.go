@@ -157,9 +157,10 @@ func pluginConfig(p *runtime.Plugin, raw map[string]json.RawMessage) ([]schema.S
 	return settings, nil
 }
 
-// configError is -32602 with data.errors.
+// configError is -32602 with data.errors; its message is the CLI's.
 func configError(plugin string, err error) error {
+	err = schema.ForPlugin(plugin, err)
 	d := errorData(err, plugin)
 	d.Kind = string(runtime.KindConfig)
-	return wireError(CodeInvalidParams, fmt.Sprintf("invalid configuration for %s: %v", plugin, err), d)
+	return wireError(CodeInvalidParams, err.Error(), d)
 }

@@ -3,10 +3,8 @@ package schema
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
-	"os"
 	"slices"
 	"strconv"
 
@@ -86,10 +84,11 @@ func property(it Item, i int) *jsonschema.Schema {
 // ValuesFromJSON decodes a configuration object sent by a front end (keyed by
 // item id) into values for Complete. It checks each value's JSON type
 // against its item: booleans, integers within s32 (no clamping, no
-// fractions), finite numbers within the f32 range, strings, dropdown options,
-// and lists of path strings; files and directories must exist on disk and be
-// of the right kind, and files must carry an allowed extension. Unknown ids
-// are errors. All problems are reported together as Errors.
+// fractions), finite numbers within the f32 range, strings and lists of path
+// strings; then each value goes through Check (dropdown options; files and
+// directories must exist on disk and be of the right kind, files must carry
+// an allowed extension). Unknown ids are errors. All problems are reported
+// together as Errors.
 func ValuesFromJSON(items []Item, raw map[string]json.RawMessage) (map[string]Value, error) {
 	byID := make(map[string]Item, len(items))
 	for _, it := range items {
@@ -119,7 +118,7 @@ func ValuesFromJSON(items []Item, raw map[string]json.RawMessage) (map[string]Va
 	}
 	slices.Sort(unknown)
 	for _, id := range unknown {
-		errs = append(errs, FieldError{Field: id, Message: "no such configuration item"})
+		errs = append(errs, FieldError{Field: id, Message: msgNoSuchItem})
 	}
 	if len(errs) > 0 {
 		return nil, errs
@@ -190,9 +189,6 @@ func valueFromJSON(it Item, msg json.RawMessage) (Value, error) {
 			if !ok {
 				return v, fmt.Errorf("item %d: want a path string, found %s", i, jsonKind(e))
 			}
-			if err := checkPath(s, it.InputType.Type == Directories); err != nil {
-				return v, fmt.Errorf("item %d: %w", i, err)
-			}
 			v.Paths = append(v.Paths, s)
 		}
 	default:
@@ -202,28 +198,6 @@ func valueFromJSON(it Item, msg json.RawMessage) (Value, error) {
 		return v, err
 	}
 	return v, nil
-}
-
-// checkPath checks that path exists and is a directory (dir) or a regular
-// file (!dir).
-func checkPath(path string, dir bool) error {
-	if path == "" {
-		return errors.New("empty path")
-	}
-	fi, err := os.Stat(path)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("%s does not exist", path)
-		}
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	switch {
-	case dir && !fi.IsDir():
-		return fmt.Errorf("%s is not a directory", path)
-	case !dir && fi.IsDir():
-		return fmt.Errorf("%s is a directory, want a file", path)
-	}
-	return nil
 }
 
 // jsonKind names the JSON type of a decoded value for error messages.

@@ -1,8 +1,10 @@
 package schema
 
 import (
+	"errors"
 	"fmt"
 	"math"
+	"os"
 	"strconv"
 	"strings"
 )
@@ -18,12 +20,41 @@ func (e FieldError) Error() string { return e.Field + ": " + e.Message }
 // Errors is a list of FieldErrors, returned when a configuration is invalid.
 type Errors []FieldError
 
-func (es Errors) Error() string {
+func (es Errors) Error() string { return "invalid configuration: " + es.list() }
+
+// list is the errors separated by semicolons.
+func (es Errors) list() string {
 	parts := make([]string, len(es))
 	for i, e := range es {
 		parts[i] = e.Error()
 	}
-	return "invalid configuration: " + strings.Join(parts, "; ")
+	return strings.Join(parts, "; ")
+}
+
+// PluginErrors are the configuration errors of one plugin. Its message,
+// "invalid configuration for PLUGIN: FIELD: PROBLEM; …", is the one the CLI
+// prints and the server answers with -32602.
+type PluginErrors struct {
+	Plugin string
+	Errors Errors
+}
+
+func (e *PluginErrors) Error() string {
+	return "invalid configuration for " + e.Plugin + ": " + e.Errors.list()
+}
+
+// Unwrap returns the field errors.
+func (e *PluginErrors) Unwrap() error { return e.Errors }
+
+// ForPlugin names the plugin in err when err is an Errors (as returned by
+// ValuesFromText, ValuesFromJSON and Complete); other errors are returned
+// unchanged.
+func ForPlugin(plugin string, err error) error {
+	var es Errors
+	if errors.As(err, &es) {
+		return &PluginErrors{Plugin: plugin, Errors: es}
+	}
+	return err
 }
 
 // Default returns the default value of an item, as Chipmunk's UI computes
@@ -72,7 +103,7 @@ func Complete(items []Item, given map[string]Value) ([]Setting, error) {
 	}
 	for id := range given {
 		if !known[id] {
-			errs = append(errs, FieldError{Field: id, Message: "unknown configuration id"})
+			errs = append(errs, FieldError{Field: id, Message: msgNoSuchItem})
 		}
 	}
 	if len(errs) > 0 {
@@ -90,9 +121,15 @@ func sortErrors(es Errors) {
 	}
 }
 
-// Check validates a value against its item: the type must match, a
-// dropdown value must be one of the options, files must carry one of the
-// allowed extensions (case-insensitive; none listed = any).
+// Check validates a value against its item: the type must match, a float
+// must be finite, a dropdown value must be one of the options, every path of
+// a files or directories value must exist and be a regular file or a
+// directory, and files must carry one of the allowed extensions
+// (case-insensitive; none listed = any).
+//
+// Check is the one validation of configuration values: the CLI (through
+// ValuesFromText) and the server (through ValuesFromJSON) both use it, and
+// Complete applies it to every value it is given.
 func Check(it Item, v Value) error {
 	t := it.InputType
 	if v.Type != t.Type {
@@ -107,14 +144,37 @@ func Check(it Item, v Value) error {
 		if !contains(t.Options, v.Text) {
 			return fmt.Errorf("%q is not one of the options %q", v.Text, t.Options)
 		}
-	case Files:
-		if len(t.Extensions) > 0 {
-			for _, p := range v.Paths {
-				if !hasExtension(p, t.Extensions) {
-					return fmt.Errorf("file %q does not have one of the extensions %q", p, t.Extensions)
-				}
+	case Files, Directories:
+		for _, p := range v.Paths {
+			if err := checkPath(p, t.Type == Directories); err != nil {
+				return err
+			}
+			if t.Type == Files && len(t.Extensions) > 0 && !hasExtension(p, t.Extensions) {
+				return fmt.Errorf("file %q does not have one of the extensions %q", p, t.Extensions)
 			}
 		}
+	}
+	return nil
+}
+
+// checkPath checks that path exists and is a directory (dir) or a regular
+// file (!dir).
+func checkPath(path string, dir bool) error {
+	if path == "" {
+		return errors.New("empty path")
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("%s does not exist", path)
+		}
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	switch {
+	case dir && !fi.IsDir():
+		return fmt.Errorf("%s is not a directory", path)
+	case !dir && fi.IsDir():
+		return fmt.Errorf("%s is a directory, want a file", path)
 	}
 	return nil
 }
@@ -140,6 +200,58 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// msgNoSuchItem is the error of a value given for an id the plugin does not
+// declare.
+const msgNoSuchItem = "no such configuration item"
+
+// ValuesFromText decodes command-line configuration values, each "id=value"
+// (see ParseText), into values for Complete, and checks each with Check, as
+// ValuesFromJSON does for the server. Files and directories items may be
+// given several times, each time with one more path; any other item once.
+// Unknown ids and malformed pairs are errors. All problems are reported
+// together as Errors, in the order given.
+func ValuesFromText(items []Item, pairs []string) (map[string]Value, error) {
+	byID := make(map[string]Item, len(items))
+	for _, it := range items {
+		byID[it.ID] = it
+	}
+	out := make(map[string]Value, len(pairs))
+	var errs Errors
+	for _, pair := range pairs {
+		id, text, ok := strings.Cut(pair, "=")
+		if !ok {
+			errs = append(errs, FieldError{Field: id, Message: "want id=value"})
+			continue
+		}
+		it, ok := byID[id]
+		if !ok {
+			errs = append(errs, FieldError{Field: id, Message: msgNoSuchItem})
+			continue
+		}
+		v, err := ParseText(it, text)
+		if err == nil {
+			err = Check(it, v)
+		}
+		if err != nil {
+			errs = append(errs, FieldError{Field: id, Message: err.Error()})
+			continue
+		}
+		prev, seen := out[id]
+		switch {
+		case seen && (v.Type == Files || v.Type == Directories):
+			v.Paths = append(prev.Paths, v.Paths...)
+		case seen:
+			errs = append(errs, FieldError{Field: id, Message: "given more than once (only files and directories items take several values)"})
+			continue
+		}
+		out[id] = v
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return out, nil
 }
 
 // ParseText parses a command-line value ("id=value") for an item: true or

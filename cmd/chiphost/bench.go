@@ -33,7 +33,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	baseline := fs.String("baseline", "auto", "plugin-author mode: native baseline: auto, string_parser, text or none")
 	var config stringList
 	fs.Var(&config, "config", "plugin-author mode: parser config value id=value (repeatable)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {

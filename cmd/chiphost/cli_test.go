@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -161,6 +163,11 @@ func TestParseAttachmentsAndSource(t *testing.T) {
 	}
 }
 
+var stringParser = repo("testdata/plugins/parsers/string_parser/string_parser.wasm")
+
+// TestCLIErrors checks exit statuses: 2 for usage errors (flags, arguments,
+// and configuration values that chiphost's validation or the plugin's init
+// rejects), 1 for everything else; stdout stays empty.
 func TestCLIErrors(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -170,9 +177,15 @@ func TestCLIErrors(t *testing.T) {
 	}{
 		{"no such plugin", []string{"inspect", "--no-default-plugins", "nope"}, 1, `plugin "nope"`},
 		{"unsupported component", []string{"inspect", repo("testdata/plugins/negative/p2_imports.wasm")}, 1, "wasi:"},
-		{"unknown config id", []string{"parse", "--parser", repo("testdata/plugins/parsers/string_parser/string_parser.wasm"), "--config", "nope=1", "-"}, 2, "has no such item"},
-		{"bad config value", []string{"parse", "--parser", repo("testdata/plugins/parsers/string_parser/string_parser.wasm"), "--config", "lossy=maybe", "-"}, 2, "want true or false"},
-		{"bad dropdown", []string{"parse", "--parser", repo("testdata/plugins/parsers/string_parser/string_parser.wasm"), "--config", "dropdown_idx=Option 9", "-"}, 1, "not one of the options"},
+		{"unknown config id", []string{"parse", "--parser", stringParser, "--config", "nope=1", "-"}, 2, "invalid configuration for string_parser: nope: no such configuration item"},
+		{"bad config value", []string{"parse", "--parser", stringParser, "--config", "lossy=maybe", "-"}, 2, "lossy: want true or false"},
+		{"bad dropdown", []string{"parse", "--parser", stringParser, "--config", "dropdown_idx=Option 9", "-"}, 2, "dropdown_idx: \"Option 9\" is not one of the options"},
+		{"missing config file", []string{"parse", "--parser", stringParser, "--config", "files_idx=/nonexistent.log", "-"}, 2, "invalid configuration for string_parser: files_idx: /nonexistent.log does not exist"},
+		{"config without =", []string{"parse", "--parser", stringParser, "--config", "lossy", "-"}, 2, "lossy: want id=value"},
+		{"config given twice", []string{"parse", "--parser", stringParser, "--config", "lossy=true", "--config", "lossy=false", "-"}, 2, "lossy: given more than once"},
+		{"plugin rejects its config", []string{"parse", "--parser", "text", "--source", repo("testdata/plugins/bytesources/file_source/file_source.wasm")}, 2, "(config)"},
+		{"unknown flag", []string{"parse", "--no-such-flag"}, 2, "flag provided but not defined"},
+		{"bad flag value", []string{"inspect", "--memory-limit", "lots", stringParser}, 2, "invalid value"},
 		{"missing -parser", []string{"parse", "x.log"}, 2, "-parser is required"},
 		{"unknown command", []string{"frobnicate"}, 2, "unknown command"},
 		{"missing input file", []string{"parse", "--parser", "text", "/nonexistent/input.log"}, 1, "no such file"},
@@ -195,3 +208,102 @@ var (
 	binPath string
 	binErr  error
 )
+
+// TestConfigErrorsMatchServer gives the same invalid configuration to
+// `chiphost parse --config` and to the server's sessions/open: the CLI's
+// message (exit 2) is the server's -32602 message, word for word, because
+// both run the same validation.
+func TestConfigErrorsMatchServer(t *testing.T) {
+	dir := t.TempDir()
+	binFile := filepath.Join(dir, "data.bin")
+	input := filepath.Join(dir, "in.log")
+	for _, f := range []string{binFile, input} {
+		if err := os.WriteFile(f, []byte("x\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	cases := []struct {
+		name  string
+		flags []string // id=value
+		json  string   // the config object
+	}{
+		{"missing file", []string{"files_idx=/nonexistent.log"}, `{"files_idx":["/nonexistent.log"]}`},
+		{"wrong extension", []string{"files_idx=" + binFile}, `{"files_idx":[` + q(binFile) + `]}`},
+		{"file as directory", []string{"dirs_idx=" + input}, `{"dirs_idx":[` + q(input) + `]}`},
+		{"not an option", []string{"dropdown_idx=Option 9"}, `{"dropdown_idx":"Option 9"}`},
+		{"unknown id", []string{"no_such_item=1"}, `{"no_such_item":1}`},
+	}
+
+	srv := exec.Command(chiphostBin(t), "serve", "--framing", "ndjson", "--no-default-plugins", "--no-cache", "--temp-dir", t.TempDir())
+	stdin, err := srv.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := srv.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { stdin.Close(); srv.Wait() }()
+	replies := bufio.NewScanner(stdout)
+	replies.Buffer(nil, 1<<20)
+	send := func(msg string) {
+		if _, err := io.WriteString(stdin, msg+"\n"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// reply returns the error message of the response with the given id.
+	reply := func(id int) string {
+		for replies.Scan() {
+			var m struct {
+				ID    *int `json:"id"`
+				Error *struct {
+					Code    int    `json:"code"`
+					Message string `json:"message"`
+				} `json:"error"`
+			}
+			if json.Unmarshal(replies.Bytes(), &m) != nil || m.ID == nil || *m.ID != id {
+				continue // notifications
+			}
+			if m.Error == nil || m.Error.Code != -32602 {
+				t.Fatalf("response %d: %s, want a -32602 error", id, replies.Text())
+			}
+			return m.Error.Message
+		}
+		t.Fatalf("server output ended before response %d: %v", id, replies.Err())
+		return ""
+	}
+	send(`{"jsonrpc":"2.0","id":0,"method":"initialize","params":{}}`)
+	for replies.Scan() && !strings.Contains(replies.Text(), `"id":0`) {
+	}
+	send(`{"jsonrpc":"2.0","method":"initialized","params":{}}`)
+
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			id := i + 1
+			send(`{"jsonrpc":"2.0","id":` + strconv.Itoa(id) + `,"method":"sessions/open","params":{"source":{"file":` + q(input) +
+				`},"parser":{"plugin":` + q(mustAbs(t, stringParser)) + `,"config":` + tc.json + `}}}`)
+			want := reply(id)
+			args := []string{"parse", "--parser", stringParser}
+			for _, f := range tc.flags {
+				args = append(args, "--config", f)
+			}
+			_, errOut, code := runCLI(t, "", append(args, input)...)
+			if got := strings.TrimSpace(strings.TrimPrefix(errOut, "chiphost parse: ")); code != 2 || got != want {
+				t.Errorf("CLI: exit %d, %q\nserver: %q", code, got, want)
+			}
+		})
+	}
+}
+
+func mustAbs(t *testing.T, p string) string {
+	t.Helper()
+	a, err := filepath.Abs(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}

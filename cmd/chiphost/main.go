@@ -77,7 +77,25 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return 1
 }
 
+// usageError marks an error in what the user typed: exit status 2 instead of
+// 1. Usage errors are unknown commands and flags, malformed or missing flag
+// values and arguments, and configuration values (--config, --source-config)
+// that chiphost's validation or the plugin's init rejects, which the server
+// answers with -32602. Everything else, such as a plugin that cannot be
+// found or loaded, an input file that cannot be opened, or a plugin that
+// fails while parsing, exits with 1.
 type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }
+
+// parseFlags parses a command's flags; a bad flag is a usage error.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	err := fs.Parse(args)
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		return usageError{err}
+	}
+	return err
+}
 
 // hostFlags are the flags every command shares to configure the runtime.
 type hostFlags struct {

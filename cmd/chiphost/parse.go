@@ -28,7 +28,7 @@ func parseCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	output := fs.String("output", "text", "output format: text (columns separated by tabs) or jsonl")
 	attachDir := fs.String("attachments", "", "directory for attachments (default: a new temporary directory)")
 	chipmunkGuards := fs.Bool("chipmunk-guards", false, "stop on Chipmunk's consecutive-error limits (2000 parse errors, 50 incompletes, 1024 initial skipped bytes)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *parserRef == "" {
@@ -61,7 +61,7 @@ func parseCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		}
 		pi, err := p.NewParser(ctx, &runtime.InitOptions{Config: settings})
 		if err != nil {
-			return err
+			return initError(err)
 		}
 		defer pi.Close()
 		parser = pi
@@ -80,7 +80,7 @@ func parseCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		}
 		si, err := p.NewSource(ctx, &runtime.InitOptions{Config: settings})
 		if err != nil {
-			return err
+			return initError(err)
 		}
 		defer si.Close()
 		src = si

@@ -29,7 +29,7 @@ func serveCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	inputFD := fs.Int("input-fd", -1, `file descriptor read by sessions opened with {"stdin": true}`)
 	tempDir := fs.String("temp-dir", "", "parent directory of session row stores (default: the OS temp dir)")
 	eofGrace := fs.Duration("eof-grace", 0, "how long requests in flight may finish after stdin closes before they are cancelled (default 5s)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -53,34 +54,32 @@ func resolvePlugin(ctx context.Context, h *runtime.Host, ref string, roots []str
 }
 
 // configFrom turns repeated id=value flags into settings for p, in schema
-// order, with defaults for the rest.
+// order, with defaults for the rest. It is the server's validation
+// (schema.Check, through ValuesFromText and Complete), and every problem is a
+// usage error naming the plugin and the field, worded as the server's
+// -32602 message.
 func configFrom(p *runtime.Plugin, flags []string) ([]schema.Setting, error) {
-	given := map[string]schema.Value{}
-	byID := map[string]schema.Item{}
-	for _, it := range p.ConfigSchemas {
-		byID[it.ID] = it
+	given, err := schema.ValuesFromText(p.ConfigSchemas, flags)
+	if err != nil {
+		return nil, configError(p, err)
 	}
-	for _, f := range flags {
-		id, text, ok := strings.Cut(f, "=")
-		if !ok {
-			return nil, usageError{fmt.Errorf("config %q: want id=value", f)}
-		}
-		it, ok := byID[id]
-		if !ok {
-			ids := make([]string, 0, len(p.ConfigSchemas))
-			for _, it := range p.ConfigSchemas {
-				ids = append(ids, it.ID)
-			}
-			return nil, usageError{fmt.Errorf("config %q: plugin %s has no such item (items: %s)", id, p.Name, strings.Join(ids, ", "))}
-		}
-		v, err := schema.ParseText(it, text)
-		if err != nil {
-			return nil, usageError{fmt.Errorf("config %s: %w", id, err)}
-		}
-		if prev, ok := given[id]; ok && (v.Type == schema.Files || v.Type == schema.Directories) {
-			v.Paths = append(prev.Paths, v.Paths...)
-		}
-		given[id] = v
+	settings, err := schema.Complete(p.ConfigSchemas, given)
+	if err != nil {
+		return nil, configError(p, err)
 	}
-	return schema.Complete(p.ConfigSchemas, given)
+	return settings, nil
+}
+
+func configError(p *runtime.Plugin, err error) error {
+	return usageError{schema.ForPlugin(p.Name, err)}
+}
+
+// initError makes a plugin's own rejection of its configuration
+// (init-error.config) a usage error, as the server makes it -32602.
+func initError(err error) error {
+	var re *runtime.Error
+	if errors.As(err, &re) && re.Kind == runtime.KindPluginError && re.Code == "config" {
+		return usageError{err}
+	}
+	return err
 }

@@ -68,28 +68,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%s is a %s, not a parser", plugin.Name, plugin.Kind)
 	}
 
-	// 3. Configuration: the plugin declares schema items; parse the user's
-	// values against them and let schema.Complete add the defaults and
-	// validate the whole set (a viewer would build a form from the items).
-	given := map[string]schema.Value{}
-	for _, kv := range config {
-		id, text, ok := strings.Cut(kv, "=")
-		if !ok {
-			return fmt.Errorf("-config %q: want id=value", kv)
-		}
-		item, ok := findItem(plugin.ConfigSchemas, id)
-		if !ok {
-			return fmt.Errorf("-config %q: %s has no config item %q", kv, plugin.Name, id)
-		}
-		v, err := schema.ParseText(item, text)
-		if err != nil {
-			return fmt.Errorf("-config %s: %w", id, err)
-		}
-		given[id] = v
+	// 3. Configuration: the plugin declares schema items; decode the user's
+	// id=value pairs against them (the same check as chiphost's CLI and
+	// server) and let schema.Complete add the defaults (a viewer would build
+	// a form from the items).
+	given, err := schema.ValuesFromText(plugin.ConfigSchemas, config)
+	if err != nil {
+		return schema.ForPlugin(plugin.Name, err)
 	}
 	settings, err := schema.Complete(plugin.ConfigSchemas, given)
 	if err != nil {
-		return fmt.Errorf("configuration of %s: %w", plugin.Name, err)
+		return schema.ForPlugin(plugin.Name, err)
 	}
 
 	// 4. One parser instance per opened file, as Chipmunk does per session.
@@ -142,13 +131,4 @@ func load(ctx context.Context, host *runtime.Host, ref string, roots []string) (
 		}
 	}
 	return nil, fmt.Errorf("no plugin %q in %v", ref, roots)
-}
-
-func findItem(items []schema.Item, id string) (schema.Item, bool) {
-	for _, it := range items {
-		if it.ID == id {
-			return it, true
-		}
-	}
-	return schema.Item{}, false
 }

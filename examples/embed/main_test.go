@@ -67,7 +67,7 @@ func TestMain_errors(t *testing.T) {
 	}{
 		{"no args", nil, "usage"},
 		{"bad config type", []string{"-plugin", stringParser, "-config", "integer_idx=abc", "../sample.log"}, "integer_idx"},
-		{"unknown config id", []string{"-plugin", stringParser, "-config", "nope=1", "../sample.log"}, "no config item"},
+		{"unknown config id", []string{"-plugin", stringParser, "-config", "nope=1", "../sample.log"}, "nope: no such configuration item"},
 		{"missing file", []string{"-plugin", stringParser, "missing.log"}, "missing.log"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
