@@ -198,6 +198,7 @@ func (h *Host) LoadBytes(ctx context.Context, name, path string, bin []byte) (*P
 				p.bin = bin // nothing to read it back from
 			}
 			p.applyMetadata(md)
+			h.logWarnings(p)
 			return p, nil
 		}
 	}
@@ -213,7 +214,16 @@ func (h *Host) LoadBytes(ctx context.Context, name, path string, bin []byte) (*P
 	md.Kind, md.Export = cp.kind, cp.plan.Exports[0].Name
 	h.meta.put(hash, md)
 	p.applyMetadata(md)
+	h.logWarnings(p)
 	return p, nil
+}
+
+// logWarnings logs the metadata warnings of a plugin just loaded, so that
+// they reach the user whichever command loaded it.
+func (h *Host) logWarnings(p *Plugin) {
+	for _, w := range p.Warnings {
+		h.log.Warn().Str("plugin", p.Name).Msg(w)
+	}
 }
 
 // compile decodes, checks, instruments and compiles a binary once per

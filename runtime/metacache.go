@@ -9,7 +9,7 @@ import (
 )
 
 // metaFormat changes whenever the cached metadata's meaning changes.
-const metaFormat = "2"
+const metaFormat = "3"
 
 // metaCache stores plugin metadata by binary hash, one JSON file each, so
 // that listing plugins does not instantiate them again. A nil cache is a

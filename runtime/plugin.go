@@ -29,8 +29,11 @@ type Plugin struct {
 	// RenderOptions is nil when the plugin declares no columns (and always
 	// for byte sources).
 	RenderOptions *RenderOptions
-	// Warnings lists metadata problems that Chipmunk tolerates (for example
-	// a dropdown default that is not one of its options).
+	// Warnings lists metadata problems that Chipmunk tolerates and chiphost
+	// repairs (see schema.NormalizeDefaults: a float default that is not a
+	// finite number, a dropdown default that is not one of its options),
+	// each naming the plugin and the config item. They are also logged at
+	// warn level when the plugin is loaded.
 	Warnings []string
 
 	host *Host
@@ -78,11 +81,17 @@ type metadata struct {
 	Warnings      []string       `json:"warnings,omitempty"`
 }
 
+// applyMetadata sets p's metadata. The warnings are cached without the
+// plugin's name (the same binary may be loaded under several names) and get
+// it here.
 func (p *Plugin) applyMetadata(md *metadata) {
 	p.Version = md.Version
 	p.ConfigSchemas = md.ConfigSchemas
 	p.RenderOptions = md.RenderOptions
-	p.Warnings = md.Warnings
+	p.Warnings = nil
+	for _, w := range md.Warnings {
+		p.Warnings = append(p.Warnings, "plugin "+p.Name+": "+w)
+	}
 }
 
 // Chipmunk's validation limits (plugins_manager/validator.rs).
@@ -146,16 +155,9 @@ func (md *metadata) validate() error {
 			return fmt.Errorf("config %q: description longer than %d bytes", it.ID, maxDescBytes)
 		}
 		seen[it.ID] = true
-		if it.InputType.Type == schema.Dropdown {
-			d, _ := it.InputType.Default.(string)
-			found := false
-			for _, o := range it.InputType.Options {
-				found = found || o == d
-			}
-			if !found {
-				md.Warnings = append(md.Warnings, fmt.Sprintf("config %q: dropdown default %q is not one of its options", it.ID, d))
-			}
-		}
+	}
+	for _, w := range schema.NormalizeDefaults(md.ConfigSchemas) {
+		md.Warnings = append(md.Warnings, fmt.Sprintf("config %q: %s", w.Field, w.Message))
 	}
 	if ro := md.RenderOptions; ro != nil {
 		if len(ro.Columns) > maxColumns {

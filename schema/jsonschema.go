@@ -22,6 +22,8 @@ import (
 // annotations x-chipmunk-input ("files" or "directories") and
 // x-file-extensions; x-order gives the item's position. Integer bounds are
 // those of s32; float defaults stay float32 so that 1.55 encodes as 1.55.
+// An item without a usable default (see NormalizeDefaults) has no default
+// keyword, so the schema always encodes.
 func JSONSchema(items []Item) *jsonschema.Schema {
 	s := &jsonschema.Schema{
 		Type:                 "object",
@@ -43,28 +45,29 @@ func property(it Item, i int) *jsonschema.Schema {
 		p.Description = *it.Description
 	}
 	t := it.InputType
+	d := Default(it)
 	switch t.Type {
 	case Boolean:
 		p.Type = "boolean"
-		p.Default = Default(it).Bool
+		p.Default = d.Bool
 	case Integer:
 		p.Type = "integer"
 		p.Minimum = json.Number(strconv.Itoa(math.MinInt32))
 		p.Maximum = json.Number(strconv.Itoa(math.MaxInt32))
-		p.Default = Default(it).Int
+		p.Default = d.Int
 	case Float:
 		p.Type = "number"
-		p.Default = Default(it).Float // float32: encodes at 32-bit precision
+		p.Default = d.Float // float32: encodes at 32-bit precision
 	case Text:
 		p.Type = "string"
-		p.Default = Default(it).Text
+		p.Default = d.Text
 	case Dropdown:
 		p.Type = "string"
 		p.Enum = make([]any, len(t.Options))
 		for j, o := range t.Options {
 			p.Enum[j] = o
 		}
-		p.Default = Default(it).Text
+		p.Default = d.Text
 	case Files, Directories:
 		p.Type = "array"
 		p.Items = &jsonschema.Schema{Type: "string"}
@@ -77,6 +80,9 @@ func property(it Item, i int) *jsonschema.Schema {
 			}
 			p.Extras["x-file-extensions"] = exts
 		}
+	}
+	if !hasDefault(it) {
+		p.Default = nil
 	}
 	return p
 }

@@ -57,9 +57,65 @@ func ForPlugin(plugin string, err error) error {
 	return err
 }
 
+// NormalizeDefaults checks the defaults that plugins declare, in place, and
+// repairs the ones that cannot be used as they are, returning one warning
+// per repaired item (Field is the item id):
+//
+//   - a float default that is not a finite number (NaN, ±Inf) cannot be
+//     written in JSON: it is removed, so the item has no default and a
+//     value must be given (Complete fails without one; JSONSchema shows no
+//     default);
+//   - a dropdown default that is not one of its options is replaced by the
+//     first option, which is what Chipmunk's UI shows.
+//
+// A dropdown without options is reported too (no value can be valid).
+func NormalizeDefaults(items []Item) []FieldError {
+	var warns []FieldError
+	for i := range items {
+		t := &items[i].InputType
+		switch t.Type {
+		case Float:
+			if f, ok := t.Default.(float32); ok && !finite(f) {
+				t.Default = nil
+				warns = append(warns, FieldError{Field: items[i].ID, Message: fmt.Sprintf(
+					"the float default %v is not a finite number: it is left out, and a value must be given", f)})
+			}
+		case Dropdown:
+			d, _ := t.Default.(string)
+			switch {
+			case len(t.Options) == 0:
+				warns = append(warns, FieldError{Field: items[i].ID, Message: "the dropdown has no options: no value can be valid"})
+			case !contains(t.Options, d):
+				t.Default = t.Options[0]
+				warns = append(warns, FieldError{Field: items[i].ID, Message: fmt.Sprintf(
+					"the dropdown default %q is not one of its options: the first option, %q, is the default instead, as in Chipmunk", d, t.Options[0])})
+			}
+		}
+	}
+	return warns
+}
+
+func finite(f float32) bool { return !math.IsNaN(float64(f)) && !math.IsInf(float64(f), 0) }
+
+// hasDefault reports whether an item has a default Complete can use:
+// always for files, directories and dropdowns, and for the other kinds
+// when the plugin declared one that NormalizeDefaults kept (a float default
+// that is not finite never counts).
+func hasDefault(it Item) bool {
+	switch d := it.InputType.Default.(type) {
+	case nil:
+		return it.InputType.Type == Files || it.InputType.Type == Directories || it.InputType.Type == Dropdown
+	case float32:
+		return finite(d)
+	}
+	return true
+}
+
 // Default returns the default value of an item, as Chipmunk's UI computes
 // it: the schema default, an empty list for files and directories, and for
 // a dropdown its default if it is one of the options, else the first option.
+// For an item without a usable default (see NormalizeDefaults) it returns
+// the zero value of the item's type.
 func Default(it Item) Value {
 	t := it.InputType
 	v := Value{Type: t.Type}
@@ -86,7 +142,8 @@ func Default(it Item) Value {
 
 // Complete returns one setting per item, in schema order (as Chipmunk
 // delivers them to init): the given value, or the default when absent.
-// Given values for unknown ids are errors.
+// Given values for unknown ids are errors, and so is a missing value for an
+// item without a usable default.
 func Complete(items []Item, given map[string]Value) ([]Setting, error) {
 	var errs Errors
 	known := map[string]bool{}
@@ -94,10 +151,15 @@ func Complete(items []Item, given map[string]Value) ([]Setting, error) {
 	for _, it := range items {
 		known[it.ID] = true
 		v, ok := given[it.ID]
-		if !ok {
+		switch {
+		case !ok && !hasDefault(it):
+			errs = append(errs, FieldError{Field: it.ID, Message: "no value given, and the plugin declares no usable default"})
+		case !ok:
 			v = Default(it)
-		} else if err := Check(it, v); err != nil {
-			errs = append(errs, FieldError{Field: it.ID, Message: err.Error()})
+		default:
+			if err := Check(it, v); err != nil {
+				errs = append(errs, FieldError{Field: it.ID, Message: err.Error()})
+			}
 		}
 		out = append(out, Setting{ID: it.ID, Value: v})
 	}
@@ -137,7 +199,7 @@ func Check(it Item, v Value) error {
 	}
 	switch t.Type {
 	case Float:
-		if math.IsNaN(float64(v.Float)) || math.IsInf(float64(v.Float), 0) {
+		if !finite(v.Float) {
 			return fmt.Errorf("want a finite number")
 		}
 	case Dropdown:

@@ -3,9 +3,11 @@ package schema
 import (
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -91,5 +93,74 @@ func TestCompleteChecksPaths(t *testing.T) {
 	var es Errors
 	if !errors.As(err, &es) || len(es) != 1 || es[0].Field != "any" || es[0].Message != "/nonexistent.log does not exist" {
 		t.Fatalf("got %v, want any: /nonexistent.log does not exist", err)
+	}
+}
+
+// TestNormalizeDefaults: defaults that cannot be used as declared are
+// repaired with one warning each, naming the field; the JSON Schema of the
+// result encodes, and Complete asks for the values that lost their default.
+func TestNormalizeDefaults(t *testing.T) {
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	items := []Item{
+		{ID: "nan", InputType: InputType{Type: Float, Default: nan}},
+		{ID: "inf", InputType: InputType{Type: Float, Default: -inf}},
+		{ID: "ok", InputType: InputType{Type: Float, Default: float32(1.5)}},
+		{ID: "dd", InputType: InputType{Type: Dropdown, Options: []string{"low", "high"}, Default: "medium"}},
+		{ID: "good", InputType: InputType{Type: Dropdown, Options: []string{"low", "high"}, Default: "high"}},
+		{ID: "empty", InputType: InputType{Type: Dropdown, Default: ""}},
+	}
+	if _, err := json.Marshal(JSONSchema(items)); err != nil {
+		t.Errorf("JSONSchema of items not yet normalized: %v (a non-finite default must never reach JSON)", err)
+	}
+	warns := NormalizeDefaults(items)
+	want := map[string]string{
+		"nan":   "the float default NaN is not a finite number: it is left out, and a value must be given",
+		"inf":   "the float default -Inf is not a finite number: it is left out, and a value must be given",
+		"dd":    `the dropdown default "medium" is not one of its options: the first option, "low", is the default instead, as in Chipmunk`,
+		"empty": "the dropdown has no options: no value can be valid",
+	}
+	if len(warns) != len(want) {
+		t.Fatalf("warnings %v, want %d", warns, len(want))
+	}
+	for _, w := range warns {
+		if want[w.Field] != w.Message {
+			t.Errorf("warning on %s: %q, want %q", w.Field, w.Message, want[w.Field])
+		}
+	}
+	if items[0].InputType.Default != nil || items[1].InputType.Default != nil || items[2].InputType.Default != float32(1.5) ||
+		items[3].InputType.Default != "low" || items[4].InputType.Default != "high" {
+		t.Errorf("items after normalizing: %+v", items)
+	}
+
+	b, err := json.Marshal(JSONSchema(items))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var js struct {
+		Properties map[string]map[string]any `json:"properties"`
+	}
+	if err := json.Unmarshal(b, &js); err != nil {
+		t.Fatal(err)
+	}
+	for id, wantDefault := range map[string]any{"nan": nil, "inf": nil, "ok": 1.5, "dd": "low", "good": "high"} {
+		if got := js.Properties[id]["default"]; got != wantDefault {
+			t.Errorf("JSON Schema %s.default = %v, want %v", id, got, wantDefault)
+		}
+	}
+	if b, err := json.Marshal(items); err != nil || strings.Contains(string(b), "NaN") {
+		t.Errorf("items encode as %s, %v", b, err)
+	}
+
+	_, err = Complete(items, map[string]Value{"inf": {Type: Float, Float: 2}})
+	var es Errors
+	if !errors.As(err, &es) || len(es) != 1 || es[0].Field != "nan" || es[0].Message != "no value given, and the plugin declares no usable default" {
+		t.Fatalf("Complete without a value for nan: %v", err)
+	}
+	settings, err := Complete(items, map[string]Value{"nan": {Type: Float, Float: 2}, "inf": {Type: Float, Float: 3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if settings[0].Value.Float != 2 || settings[3].Value.Text != "low" {
+		t.Errorf("settings %+v", settings)
 	}
 }

@@ -307,3 +307,39 @@ func mustAbs(t *testing.T, p string) string {
 	}
 	return a
 }
+
+// TestUnusableDefaults runs inspect and parse on a real plugin whose float
+// defaults are NaN and +inf and whose dropdown default is not an option:
+// inspect prints valid JSON without those defaults and with warnings naming
+// the plugin and the item (also logged); parse asks for the float values
+// (exit 2) and, given them, runs with the dropdown's first option.
+func TestUnusableDefaults(t *testing.T) {
+	plugin := repo("testdata/plugins/hostile/odd_schema.wasm")
+	out, errOut, code := runCLI(t, "", "inspect", plugin)
+	if code != 0 {
+		t.Fatalf("inspect: exit %d: %s", code, errOut)
+	}
+	var got inspectOutput
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v in %s", err, out)
+	}
+	if len(got.ConfigSchemas) != 4 || got.ConfigSchemas[0].InputType.Default != nil || got.ConfigSchemas[2].InputType.Default != "low" {
+		t.Errorf("config schemas %+v", got.ConfigSchemas)
+	}
+	const nanWarning = `plugin odd_schema: config "ratio": the float default NaN is not a finite number`
+	if len(got.Warnings) != 3 || !strings.HasPrefix(got.Warnings[0], nanWarning) || !strings.Contains(got.Warnings[2], `config "level": the dropdown default "medium"`) {
+		t.Errorf("warnings %q", got.Warnings)
+	}
+	if logged, _ := json.Marshal(nanWarning); !strings.Contains(errOut, strings.Trim(string(logged), `"`)) {
+		t.Errorf("the warnings are not logged: %q", errOut)
+	}
+
+	_, errOut, code = runCLI(t, "", "parse", "--parser", plugin, "-")
+	if want := "invalid configuration for odd_schema: ratio: no value given, and the plugin declares no usable default; scale: no value given"; code != 2 || !strings.Contains(errOut, want) {
+		t.Errorf("parse without values: exit %d, %q; want 2 and %q", code, errOut, want)
+	}
+	out, errOut, code = runCLI(t, "a\nb\n", "parse", "--parser", plugin, "--config", "ratio=0.5", "--config", "scale=2", "--log-level", "info", "-")
+	if code != 0 || out != "a\nb\n" || !strings.Contains(errOut, `level = Dropdown(\"low\")`) {
+		t.Errorf("parse: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}

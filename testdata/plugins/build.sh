@@ -82,6 +82,7 @@ build_det() {
   $CLANG "${CFLAGS[@]}" -o "$out/core/file_source.core.wasm" "$c/file_source.c"
   $CLANG "${CFLAGS[@]}" -o "$tmp/hostile.core.wasm" "$c/hostile.c"
   $CLANG "${CFLAGS[@]}" -o "$tmp/fs_probe.core.wasm" "$c/fs_probe.c"
+  $CLANG "${CFLAGS[@]}" -o "$tmp/odd_schema.core.wasm" "$c/odd_schema.c"
   (cd "$HERE/src/go" && GOTOOLCHAIN=$GO_TOOLCHAIN GOOS=wasip1 GOARCH=wasm GOFLAGS= CGO_ENABLED=0 \
     go build -buildmode=c-shared -trimpath -buildvcs=false -o "$tmp/go_records.core.wasm" .)
 
@@ -91,6 +92,7 @@ build_det() {
     "$out/bytesources/file_source/file_source.wasm" "$ADAPTER"
   $WT component "$tmp/hostile.core.wasm" "$WIT" chipmunk:parser/parse "$out/hostile/hostile.wasm" "$ADAPTER"
   $WT component "$tmp/fs_probe.core.wasm" "$WIT" chipmunk:parser/parse "$out/hostile/fs_probe.wasm" "$ADAPTER"
+  $WT component "$tmp/odd_schema.core.wasm" "$WIT" chipmunk:parser/parse "$out/hostile/odd_schema.wasm" "$ADAPTER"
   $WT component "$tmp/go_records.core.wasm" "$WIT" chipmunk:parser/parse \
     "$out/parsers/go_records/go_records.wasm" "$ADAPTER"
   $WT component "$out/core/string_parser.core.wasm" "$WIT" chipmunk:parser/parse \
@@ -105,6 +107,7 @@ DET_FILES=(
   bytesources/file_source/file_source.wasm
   hostile/hostile.wasm
   hostile/fs_probe.wasm
+  hostile/odd_schema.wasm
   negative/utf16.wasm
   negative/nested.wasm
   core/string_parser.core.wasm
