@@ -108,6 +108,7 @@ type startOpts struct {
 	args    []string
 	raw     bool       // no jsonrpc2 conn: the test reads and writes bytes
 	extra   []*os.File // become fds 3, 4, … of the server
+	tempDir string     // --temp-dir (default: a new one per server)
 }
 
 // start runs chiphost with a fresh temp dir and no default plugin roots.
@@ -116,7 +117,10 @@ func start(t *testing.T, o startOpts) *client {
 	if o.framing == "" {
 		o.framing = "header"
 	}
-	c := &client{t: t, stderr: &bytes.Buffer{}, tempDir: t.TempDir(), exited: make(chan struct{}), changed: make(chan struct{})}
+	if o.tempDir == "" {
+		o.tempDir = t.TempDir()
+	}
+	c := &client{t: t, stderr: &bytes.Buffer{}, tempDir: o.tempDir, exited: make(chan struct{}), changed: make(chan struct{})}
 	args := append([]string{"serve", "--framing", o.framing, "--no-default-plugins", "--cache-dir", cacheDir,
 		"--temp-dir", c.tempDir, "--log-level", "debug"}, o.args...)
 	c.cmd = exec.Command(chiphostBin, args...)

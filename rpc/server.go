@@ -17,6 +17,7 @@ import (
 	"github.com/rs/zerolog"
 	"go.lsp.dev/jsonrpc2"
 
+	"github.com/chiphost/chiphost/internal/procdir"
 	"github.com/chiphost/chiphost/runtime"
 )
 
@@ -40,9 +41,13 @@ type Options struct {
 	Trace io.Writer
 	// Version is reported in serverInfo.version (default "devel").
 	Version string
-	// TempDir is where session directories (row stores, attachments) are
-	// created (default os.TempDir()). Everything the server creates there
-	// is removed when the session closes, at shutdown, and at exit.
+	// TempDir is where the server keeps session directories (row stores,
+	// attachments): in its own directory TempDir/chiphost-<uid>/<pid>-<random>
+	// (default TempDir: os.TempDir()). chiphost-<uid> must belong to the
+	// user and not be writable by others, or Serve fails. Everything the
+	// server creates is removed when the session closes, at shutdown, and
+	// at exit; what a server that was killed left behind is removed when
+	// the next one starts.
 	TempDir string
 	// MaxConcurrent bounds requests doing work at once (default 16).
 	// Waiting for stream credits does not count.
@@ -101,7 +106,7 @@ type Server struct {
 	plugins  pluginRegistry
 	sessions sessionRegistry
 	logs     logForwarder
-	tempDir  string // this server's directory under TempDir
+	tempDir  string // this server's private directory (see Options.TempDir)
 }
 
 // NewServer creates a server.
@@ -232,12 +237,18 @@ func paramsError(err error) string {
 // before returning. It returns ErrExitWithoutShutdown when the client sent
 // exit before shutdown, and nil for every other clean end.
 func (s *Server) Serve(ctx context.Context, rwc io.ReadWriteCloser) error {
-	dir, err := os.MkdirTemp(s.opts.TempDir, "chiphost-rpc-")
+	dir, err := procdir.Open(procdir.Parent(s.opts.TempDir))
 	if err != nil {
-		return fmt.Errorf("rpc: creating session directory: %w", err)
+		return fmt.Errorf("rpc: session directory: %w", err)
 	}
-	s.tempDir = dir
-	defer os.RemoveAll(dir)
+	for _, p := range dir.Removed {
+		s.log.Info().Str("dir", p).Msg("removed the temporary directory of a process that is gone")
+	}
+	for _, err := range dir.CleanupErrors {
+		s.log.Warn().Err(err).Msg("stale temporary directory")
+	}
+	s.tempDir = dir.Path
+	defer dir.Close()
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

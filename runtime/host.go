@@ -17,6 +17,8 @@ import (
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+
+	"github.com/chiphost/chiphost/internal/procdir"
 )
 
 // Options configure a Host. A nil *Options or a zero field means the
@@ -30,7 +32,11 @@ type Options struct {
 	// not block for long.
 	OnLog func(LogRecord)
 	// CacheDir holds the compiled-module cache and the metadata cache.
-	// Default: <user cache dir>/chiphost. NoCache disables both.
+	// Default: <user cache dir>/chiphost; when there is no user cache
+	// directory ($XDG_CACHE_HOME and $HOME unset) the caches are off, with
+	// a warning, rather than put in a shared directory. NoCache disables
+	// both. The directory must belong to the user and not be writable by
+	// others (NewHost fails otherwise): it holds code that gets executed.
 	CacheDir string
 	NoCache  bool
 	// MemoryLimit caps each instance's linear memory in bytes
@@ -47,8 +53,13 @@ type Options struct {
 	// file or directory in a plugin's configuration, as Chipmunk does.
 	// Default: access to exactly the configured files and directories.
 	ParentDirAccess bool
-	// TempRoot is where per-instance temporary directories are created
-	// (default: <os temp dir>/chiphost).
+	// TempRoot is the shared parent of the hosts' private temporary
+	// directories (default: <os temp dir>/chiphost-<uid>). It must belong
+	// to the user and not be writable by others (NewHost fails otherwise).
+	// Each Host makes its own directory in it, <pid>-<random>, which holds
+	// every instance's temporary directory and is removed by Close (and
+	// TempRoot with it once empty); NewHost removes the directories that
+	// hosts of processes that died left behind.
 	TempRoot string
 	// Interpreter runs plugins with wazero's interpreter instead of its
 	// compiler (about 30× slower; for platforms without the compiler).
@@ -72,12 +83,12 @@ const (
 //   - A Host is safe for concurrent use. Close it to release the runtime;
 //     instances still open become unusable.
 type Host struct {
-	opts    Options
-	log     zerolog.Logger
-	rt      wazero.Runtime
-	apis    map[string]*apiVersion // by API version string
-	meta    *metaCache
-	tempDir string
+	opts Options
+	log  zerolog.Logger
+	rt   wazero.Runtime
+	apis map[string]*apiVersion // by API version string
+	meta *metaCache
+	temp *procdir.Dir // this host's private directory under TempRoot
 
 	nextInstance atomic.Uint64
 
@@ -111,13 +122,16 @@ func NewHost(ctx context.Context, opts *Options) (*Host, error) {
 		h.opts.CallTimeout = defaultCallTimeout
 	}
 	if h.opts.TempRoot == "" {
-		h.opts.TempRoot = filepath.Join(os.TempDir(), "chiphost")
+		h.opts.TempRoot = procdir.Parent(os.TempDir())
 	}
 	apis, err := loadAPIs()
 	if err != nil {
 		return nil, err
 	}
 	h.apis = apis
+	if err := h.openTempDir(); err != nil {
+		return nil, err
+	}
 
 	var cfg wazero.RuntimeConfig
 	if h.opts.Interpreter {
@@ -125,16 +139,12 @@ func NewHost(ctx context.Context, opts *Options) (*Host, error) {
 	} else {
 		cfg = wazero.NewRuntimeConfigCompiler()
 	}
+	if err := h.resolveCacheDir(); err != nil {
+		h.temp.Close()
+		return nil, err
+	}
 	if !h.opts.NoCache {
 		dir := h.opts.CacheDir
-		if dir == "" {
-			base, err := os.UserCacheDir()
-			if err != nil {
-				base = os.TempDir()
-			}
-			dir = filepath.Join(base, "chiphost")
-		}
-		h.opts.CacheDir = dir
 		cache, err := wazero.NewCompilationCacheWithDir(filepath.Join(dir, "wazero"))
 		if err != nil {
 			h.log.Warn().Err(err).Str("dir", dir).Msg("compilation cache disabled")
@@ -154,18 +164,67 @@ func NewHost(ctx context.Context, opts *Options) (*Host, error) {
 	wctx := experimental.WithFunctionListenerFactory(ctx, postReturnGuard{})
 	if _, err := wasi_snapshot_preview1.Instantiate(wctx, h.rt); err != nil {
 		h.rt.Close(ctx)
+		h.temp.Close()
 		return nil, fmt.Errorf("instantiate wasi: %w", err)
 	}
 	if err := h.instantiateHostImports(ctx); err != nil {
 		h.rt.Close(ctx)
+		h.temp.Close()
 		return nil, err
 	}
 	return h, nil
 }
 
-// Close releases the runtime and every compiled plugin.
+// openTempDir creates the host's private directory under TempRoot, and
+// logs what was removed of the directories of dead processes.
+func (h *Host) openTempDir() error {
+	d, err := procdir.Open(h.opts.TempRoot)
+	if err != nil {
+		return fmt.Errorf("temporary directory: %w", err)
+	}
+	for _, p := range d.Removed {
+		h.log.Info().Str("dir", p).Msg("removed the temporary directory of a process that is gone")
+	}
+	for _, err := range d.CleanupErrors {
+		h.log.Warn().Err(err).Msg("stale temporary directory")
+	}
+	h.temp = d
+	return nil
+}
+
+// resolveCacheDir fills in the default cache directory, or turns the
+// caches off when there is none, and checks that the directory is private.
+func (h *Host) resolveCacheDir() error {
+	if h.opts.NoCache {
+		return nil
+	}
+	if h.opts.CacheDir == "" {
+		base, err := os.UserCacheDir()
+		if err != nil {
+			h.log.Warn().Err(err).Msg("no user cache directory: the on-disk caches are off (give a cache directory to turn them on)")
+			h.opts.NoCache = true
+			return nil
+		}
+		h.opts.CacheDir = filepath.Join(base, "chiphost")
+	}
+	if err := procdir.EnsurePrivate(h.opts.CacheDir); err != nil {
+		return fmt.Errorf("cache directory: %w", err)
+	}
+	return nil
+}
+
+// TempDir returns the host's private temporary directory, which holds the
+// temporary directory of every instance; it is removed by Close.
+func (h *Host) TempDir() string { return h.temp.Path }
+
+// Close releases the runtime and every compiled plugin, and removes the
+// host's temporary directory.
 func (h *Host) Close(ctx context.Context) error {
-	return h.rt.Close(ctx)
+	err := h.rt.Close(ctx)
+	if terr := h.temp.Close(); err == nil {
+		err = terr
+	}
+	return err
 }
 
 // Options returns the effective options (defaults filled in).

@@ -100,7 +100,7 @@ func (h *Host) newInstance(ctx context.Context, cp *compiledPlugin, m mounts) (*
 	in.callCtx = context.WithValue(context.Background(), instanceKey{}, in)
 	in.stdout = &lineWriter{in: in, source: FromStdout, level: LevelInfo}
 	in.stderr = &lineWriter{in: in, source: FromStderr, level: LevelInfo}
-	in.temp.path = filepath.Join(h.opts.TempRoot, fmt.Sprintf("%s-%d-%s", cp.name, in.id, randomSuffix()))
+	in.temp.path = filepath.Join(h.TempDir(), fmt.Sprintf("%s-%d-%s", cp.name, in.id, randomSuffix()))
 
 	// wazero needs a preopened directory to exist, so the sandbox directory
 	// is created with the instance (not on the first temp-directory call).

@@ -60,12 +60,15 @@ func TestLoggingAndTempDirectory(t *testing.T) {
 	if logs.find(FromLogImport, "wrote go_records.txt") == nil {
 		t.Fatal("the plugin could not write into its temp directory")
 	}
-	dirs, _ := os.ReadDir(root)
+	if filepath.Dir(h.TempDir()) != root {
+		t.Fatalf("the host's directory %s is not in the temp root %s", h.TempDir(), root)
+	}
+	dirs, _ := os.ReadDir(h.TempDir())
 	if len(dirs) != 1 {
-		t.Fatalf("want one sandbox directory under the temp root, found %d", len(dirs))
+		t.Fatalf("want one sandbox directory in the host's directory, found %d", len(dirs))
 	}
 	pi.Close()
-	if dirs, _ := os.ReadDir(root); len(dirs) != 0 {
+	if dirs, _ := os.ReadDir(h.TempDir()); len(dirs) != 0 {
 		t.Fatalf("sandbox directory not removed on close: %v", dirs)
 	}
 }

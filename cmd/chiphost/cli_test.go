@@ -343,3 +343,120 @@ func TestUnusableDefaults(t *testing.T) {
 		t.Errorf("parse: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 }
+
+// runEnv runs chiphost with exactly the given environment (plus PATH).
+func runEnv(t *testing.T, env []string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(chiphostBin(t), args...)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return o.String(), e.String(), code
+}
+
+// TestTempDirLeftNothing: a parse whose plugin uses its temporary
+// directory leaves nothing in $TMPDIR, not even an empty chiphost directory.
+func TestTempDirLeftNothing(t *testing.T) {
+	tmp := t.TempDir()
+	_, errOut, code := runEnv(t, []string{"TMPDIR=" + tmp, "HOME=" + t.TempDir()}, "parse", "--parser", stringParser, repo("examples/sample.log"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if entries, _ := os.ReadDir(tmp); len(entries) != 0 {
+		t.Errorf("left in $TMPDIR: %v", entries)
+	}
+}
+
+// TestUnsafeDirectoriesRefused: a temporary directory (chiphost-UID in
+// $TMPDIR or in --temp-dir) or a cache directory that others can write, or
+// (as root) that belongs to another user, is refused with exit 1 and a
+// message naming it and what is wrong; nothing is created in it.
+func TestUnsafeDirectoriesRefused(t *testing.T) {
+	uid := strconv.Itoa(os.Geteuid())
+	type dirCase struct {
+		name string
+		mode os.FileMode
+		own  int // uid to chown to, -1 to keep
+		want string
+	}
+	cases := []dirCase{
+		{"world-writable", 0o777, -1, "it is writable by others (mode 0777)"},
+		{"group-writable", 0o770, -1, "it is writable by others (mode 0770)"},
+	}
+	if os.Geteuid() == 0 {
+		cases = append(cases, dirCase{"another user's", 0o700, 65534, "it is owned by uid 65534, not by this user (uid 0)"})
+	} else {
+		t.Log("not root: the cases of directories owned by another user need chown and are not run")
+	}
+	mk := func(t *testing.T, path string, c dirCase) {
+		t.Helper()
+		if err := os.Mkdir(path, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(path, c.mode); err != nil {
+			t.Fatal(err)
+		}
+		if c.own >= 0 {
+			if err := os.Chown(path, c.own, c.own); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, c := range cases {
+		t.Run(c.name+" temp dir", func(t *testing.T) {
+			tmp := t.TempDir()
+			dir := filepath.Join(tmp, "chiphost-"+uid)
+			mk(t, dir, c)
+			_, errOut, code := runEnv(t, []string{"TMPDIR=" + tmp, "HOME=" + t.TempDir()}, "parse", "--parser", stringParser, repo("examples/sample.log"))
+			if want := "refusing " + dir + ": " + c.want; code != 1 || !strings.Contains(errOut, want) {
+				t.Errorf("exit %d, stderr %q; want 1 and %q", code, errOut, want)
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+				t.Errorf("created in the refused directory: %v", entries)
+			}
+		})
+		t.Run(c.name+" server temp dir", func(t *testing.T) {
+			base := t.TempDir()
+			dir := filepath.Join(base, "chiphost-"+uid)
+			mk(t, dir, c)
+			_, errOut, code := runEnv(t, []string{"TMPDIR=" + t.TempDir(), "HOME=" + t.TempDir()}, "serve", "--no-default-plugins", "--temp-dir", base)
+			if want := "refusing " + dir + ": " + c.want; code != 1 || !strings.Contains(errOut, want) {
+				t.Errorf("exit %d, stderr %q; want 1 and %q", code, errOut, want)
+			}
+		})
+		t.Run(c.name+" cache dir", func(t *testing.T) {
+			cache := filepath.Join(t.TempDir(), "cache")
+			mk(t, cache, c)
+			_, errOut, code := runEnv(t, []string{"TMPDIR=" + t.TempDir(), "HOME=" + t.TempDir()}, "inspect", "--cache-dir", cache, stringParser)
+			if want := "cache directory: refusing " + cache + ": " + c.want; code != 1 || !strings.Contains(errOut, want) {
+				t.Errorf("exit %d, stderr %q; want 1 and %q", code, errOut, want)
+			}
+			if entries, _ := os.ReadDir(cache); len(entries) != 0 {
+				t.Errorf("created in the refused directory: %v", entries)
+			}
+		})
+	}
+}
+
+// TestNoUserCacheDir: with neither $HOME nor $XDG_CACHE_HOME there is no
+// private place for the caches, so they are off (said in the log), and
+// nothing is written to the shared temporary directory.
+func TestNoUserCacheDir(t *testing.T) {
+	tmp := t.TempDir()
+	out, errOut, code := runEnv(t, []string{"TMPDIR=" + tmp}, "inspect", stringParser)
+	if code != 0 || !strings.Contains(out, `"name": "string_parser"`) {
+		t.Fatalf("exit %d: %s %s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, "no user cache directory: the on-disk caches are off") {
+		t.Errorf("no log line saying the caches are off: %q", errOut)
+	}
+	if entries, _ := os.ReadDir(tmp); len(entries) != 0 {
+		t.Errorf("written to $TMPDIR: %v", entries)
+	}
+}

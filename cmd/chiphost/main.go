@@ -19,6 +19,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/chiphost/chiphost/internal/procdir"
 	"github.com/chiphost/chiphost/runtime"
 )
 
@@ -103,6 +104,7 @@ type hostFlags struct {
 	noDefault   bool
 	cacheDir    string
 	noCache     bool
+	tempDir     string
 	memoryMiB   uint64
 	timeout     string
 	env         stringList
@@ -118,6 +120,7 @@ func (f *hostFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.noDefault, "no-default-plugins", false, "do not scan ~/.chipmunk/plugins")
 	fs.StringVar(&f.cacheDir, "cache-dir", "", "compilation and metadata cache (default: user cache dir/chiphost)")
 	fs.BoolVar(&f.noCache, "no-cache", false, "disable the compilation and metadata caches")
+	fs.StringVar(&f.tempDir, "temp-dir", "", "keep temporary files (plugin temporary directories, session row stores) in DIR/chiphost-UID (default: the OS temp dir)")
 	fs.Uint64Var(&f.memoryMiB, "memory-limit", 512, "memory cap per plugin instance, MiB")
 	fs.StringVar(&f.timeout, "call-timeout", "60s", "deadline for each call into a plugin (0: none)")
 	fs.Var(&f.env, "allow-env", "host environment variable a plugin may see (repeatable)")
@@ -177,8 +180,13 @@ func (f *hostFlags) options(log *zerolog.Logger) (*runtime.Options, error) {
 	if err != nil {
 		return nil, usageError{fmt.Errorf("-call-timeout: %w", err)}
 	}
+	var tempRoot string
+	if f.tempDir != "" {
+		tempRoot = procdir.Parent(f.tempDir)
+	}
 	return &runtime.Options{
 		Logger:          log,
+		TempRoot:        tempRoot,
 		CacheDir:        f.cacheDir,
 		NoCache:         f.noCache,
 		MemoryLimit:     f.memoryMiB << 20,

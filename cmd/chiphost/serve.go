@@ -27,7 +27,6 @@ func serveCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	framing := fs.String("framing", "header", "message framing: header (LSP Content-Length) or ndjson (one JSON message per line)")
 	traceFile := fs.String("trace-file", "", "append every message sent and received to this file, one JSON line each")
 	inputFD := fs.Int("input-fd", -1, `file descriptor read by sessions opened with {"stdin": true}`)
-	tempDir := fs.String("temp-dir", "", "parent directory of session row stores (default: the OS temp dir)")
 	eofGrace := fs.Duration("eof-grace", 0, "how long requests in flight may finish after stdin closes before they are cancelled (default 5s)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -75,7 +74,7 @@ func serveCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	s, err := rpc.NewServer(&rpc.Options{
 		Host: host, Roots: hf.roots(), Logger: &log, Framing: rpc.Framing(*framing),
-		Trace: trace, Version: version, TempDir: *tempDir, Input: input, EOFGrace: *eofGrace,
+		Trace: trace, Version: version, TempDir: hf.tempDir, Input: input, EOFGrace: *eofGrace,
 	})
 	if err != nil {
 		return err
