@@ -42,6 +42,10 @@ func main() {
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The first signal cancels ctx, so everything stops and cleans up; a
+	// second one gets the default action (the process ends at once), should
+	// anything fail to honour the first.
+	context.AfterFunc(ctx, stop)
 	cmd := "serve"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
