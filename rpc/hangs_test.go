@@ -1,10 +1,12 @@
 package rpc
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -87,4 +89,77 @@ func TestOpenFIFOWithoutWriter(t *testing.T) {
 	}
 	// The other sessions are still waiting: closing stdin must close them
 	// and end the process (checked by start's cleanup).
+}
+
+// stderrText returns what the server has written to stderr so far.
+func (c *client) stderrText() string {
+	lw := c.cmd.Stderr.(*lockedWriter)
+	lw.mu.Lock()
+	defer lw.mu.Unlock()
+	return lw.w.String()
+}
+
+// sleeperSpec is hostile/sleeper.core.wasm sleeping in init and parse.
+func sleeperSpec(initSeconds, parseSeconds int) ParserSpec {
+	return ParserSpec{Plugin: filepath.Join(plugins, "hostile/sleeper.core.wasm"), Config: map[string]json.RawMessage{
+		"init-seconds":  json.RawMessage(fmt.Sprint(initSeconds)),
+		"parse-seconds": json.RawMessage(fmt.Sprint(parseSeconds)),
+	}}
+}
+
+// waitLog waits for a window/logMessage containing text.
+func (c *client) waitLog(text string, d time.Duration) {
+	c.t.Helper()
+	c.waitNote(d, func(n note) bool {
+		var p LogMessageParams
+		return n.method == MethodLogMessage && json.Unmarshal(n.params, &p) == nil && strings.Contains(p.Message, text)
+	})
+}
+
+// TestSleepingPlugin: a plugin blocked in a 10-minute WASI sleep (in init,
+// then in parse) is stopped by $/cancelRequest (-32800), by sessions/close
+// (which no longer waits for the parse loop in vain) and by --call-timeout
+// (the session fails with kind timeout). The plugin prints a line before it
+// sleeps, which tells the test that the call is running.
+func TestSleepingPlugin(t *testing.T) {
+	watchdog(t, 120*time.Second)
+	input := writeLines(t, 10)
+	c := start(t, startOpts{args: []string{"--call-timeout", "10m"}})
+	c.initialize(nil)
+
+	t.Run("cancel open", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		errc := make(chan error, 1)
+		go func() {
+			_, err := callRaw(ctx, c, MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{File: input}, Parser: sleeperSpec(600, 0)})
+			errc <- err
+		}()
+		c.waitLog("sleeping 600 s in init", 30*time.Second)
+		cancel() // sends $/cancelRequest
+		if d := wireErr(t, <-errc, CodeRequestCancelled); d.Kind != "cancelled" {
+			t.Fatalf("cancelled open: data %+v, want kind cancelled", d)
+		}
+	})
+
+	t.Run("close", func(t *testing.T) {
+		var open SessionsOpenResult
+		c.mustCall(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{File: input}, Parser: sleeperSpec(0, 600)}, &open)
+		c.waitLog("sleeping 600 s in parse", 30*time.Second)
+		c.mustCall(MethodSessionsClose, SessionsCloseParams{Session: open.Session}, nil)
+		c.waitClosed(open.Session, 30*time.Second)
+		if strings.Contains(c.stderrText(), "did not stop in time") {
+			t.Fatal("closing a sleeping session waited for its parse loop in vain")
+		}
+	})
+
+	t.Run("timeout", func(t *testing.T) {
+		c := start(t, startOpts{args: []string{"--call-timeout", "1s"}})
+		c.initialize(nil)
+		var open SessionsOpenResult
+		c.mustCall(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{File: input}, Parser: sleeperSpec(0, 600)}, &open)
+		fin := c.waitFinal(open.Session, 60*time.Second)
+		if fin.State != StateFailed || fin.Error == nil || fin.Error.Kind != "timeout" || fin.Error.Plugin != "sleeper.core" {
+			t.Fatalf("session sleeping 600 s under --call-timeout 1s: %+v, want failed with kind timeout", fin)
+		}
+	})
 }

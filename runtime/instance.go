@@ -73,6 +73,7 @@ type instance struct {
 	callStart   time.Time // zero when no call is running
 	timer       *time.Timer
 	stopCancel  func() bool
+	wake        chan struct{} // closed when the call is interrupted (made by a sleeping guest)
 }
 
 type boundFunc struct {
@@ -125,6 +126,8 @@ func (h *Host) newInstance(ctx context.Context, cp *compiledPlugin, m mounts) (*
 			cfg = cfg.WithEnv(k, v)
 		}
 	}
+	// The guest's sleeps (poll_oneoff) end when its call is interrupted.
+	cfg = cfg.WithNanosleep(in.sleep)
 	ictx := experimental.WithMemoryAllocator(ctx, experimental.MemoryAllocatorFunc(in.memory.allocate))
 	mod, err := h.rt.InstantiateModule(ictx, cp.module, cfg)
 	if err != nil {
@@ -314,10 +317,7 @@ func (in *instance) onDeadline() {
 	if in.callStart.IsZero() || time.Since(in.callStart) < in.host.opts.CallTimeout || in.interrupted != notInterrupted {
 		return
 	}
-	in.interrupted = interruptedByDeadline
-	if in.interrupt != nil {
-		in.interrupt.Set(1)
-	}
+	in.interruptLocked(interruptedByDeadline)
 }
 
 func (in *instance) fire(gen uint64, reason int32) {
@@ -326,10 +326,58 @@ func (in *instance) fire(gen uint64, reason int32) {
 	if gen != in.gen || in.interrupted != notInterrupted {
 		return
 	}
+	in.interruptLocked(reason)
+}
+
+// interruptLocked (fireMu held) interrupts the running call: the guest traps
+// at its next interrupt check, or at once if it sleeps.
+func (in *instance) interruptLocked(reason int32) {
 	in.interrupted = reason
 	if in.interrupt != nil {
 		in.interrupt.Set(1)
 	}
+	if in.wake != nil {
+		close(in.wake)
+		in.wake = nil
+	}
+}
+
+// errSleepInterrupted ends a guest's sleep when its call is interrupted.
+var errSleepInterrupted = errors.New("sleep cut short: the call was interrupted")
+
+// sleep is the guest's WASI nanosleep (poll_oneoff clock subscriptions).
+// wazero's own cannot be interrupted, so a plugin sleeping for minutes
+// would outlive its deadline, its cancellation and Close. This one ends
+// when the call is interrupted, by panicking: wazero turns a panic in a
+// host function into a failure of the call, which run classifies by the
+// interrupt's reason (timeout or cancelled), and the instance is discarded
+// as after any interrupt.
+func (in *instance) sleep(ns int64) {
+	wake := in.wakeChannel()
+	if wake == nil {
+		panic(errSleepInterrupted) // interrupted before it slept
+	}
+	t := time.NewTimer(time.Duration(ns))
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-wake:
+		panic(errSleepInterrupted)
+	}
+}
+
+// wakeChannel returns the channel closed when the running call is
+// interrupted, or nil if it already was.
+func (in *instance) wakeChannel() chan struct{} {
+	in.fireMu.Lock()
+	defer in.fireMu.Unlock()
+	if in.interrupted != notInterrupted {
+		return nil
+	}
+	if in.wake == nil {
+		in.wake = make(chan struct{})
+	}
+	return in.wake
 }
 
 // classify turns a failed call into a typed error.

@@ -83,6 +83,7 @@ build_det() {
   $CLANG "${CFLAGS[@]}" -o "$tmp/hostile.core.wasm" "$c/hostile.c"
   $CLANG "${CFLAGS[@]}" -o "$tmp/fs_probe.core.wasm" "$c/fs_probe.c"
   $CLANG "${CFLAGS[@]}" -o "$tmp/odd_schema.core.wasm" "$c/odd_schema.c"
+  $CLANG "${CFLAGS[@]}" -o "$out/hostile/sleeper.core.wasm" "$c/sleeper.c"
   (cd "$HERE/src/go" && GOTOOLCHAIN=$GO_TOOLCHAIN GOOS=wasip1 GOARCH=wasm GOFLAGS= CGO_ENABLED=0 \
     go build -buildmode=c-shared -trimpath -buildvcs=false -o "$tmp/go_records.core.wasm" .)
 
@@ -108,6 +109,7 @@ DET_FILES=(
   hostile/hostile.wasm
   hostile/fs_probe.wasm
   hostile/odd_schema.wasm
+  hostile/sleeper.core.wasm
   negative/utf16.wasm
   negative/nested.wasm
   core/string_parser.core.wasm
