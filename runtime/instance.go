@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -59,6 +60,8 @@ type instance struct {
 	roots  []*sandboxfs.FS // confined mounts, released with the instance
 	// refusals counts file-system operations the sandbox refused.
 	refusals atomic.Uint64
+	// stderrX is what the plugin wrote to stderr during the current call.
+	stderrX stderrExcerpt
 
 	mu           sync.Mutex // one call at a time
 	dead         *Error     // set once the instance may not be entered again
@@ -174,10 +177,17 @@ func (in *instance) callRealloc(ctx context.Context, old, oldSize, align, newSiz
 	var stack [4]uint64
 	stack[0], stack[1], stack[2], stack[3] = uint64(old), uint64(oldSize), uint64(align), uint64(newSize)
 	if err := in.realloc.CallWithStack(in.callCtx, stack[:]); err != nil {
-		return 0, err
+		return 0, guestFailure{err}
 	}
 	return uint32(stack[0]), nil
 }
+
+// guestFailure marks an error that came out of the guest's own code (a trap
+// in its realloc while lowering arguments), not from a host-side check.
+type guestFailure struct{ err error }
+
+func (g guestFailure) Error() string { return g.err.Error() }
+func (g guestFailure) Unwrap() error { return g.err }
 
 // call calls the exported function fname with args and returns its lifted
 // result. The result (its strings, bytes and lists) is valid until the next
@@ -236,10 +246,11 @@ func (in *instance) callFunc(ctx context.Context, fname string, f *boundFunc, ar
 }
 
 // isGuestError reports whether err came out of the guest (a trap during a
-// realloc call) rather than from a check on the host side.
+// realloc call, such as running out of memory) rather than from a check on
+// the host side.
 func isGuestError(err error) bool {
-	var abiErr *abi.Error
-	return !errors.As(err, &abiErr)
+	var g guestFailure
+	return errors.As(err, &g)
 }
 
 // run runs body with the instance's deadline armed and turns a failure
@@ -251,12 +262,14 @@ func (in *instance) run(ctx context.Context, op string, body func() error) error
 	if err := ctx.Err(); err != nil {
 		return &Error{Kind: KindCancelled, Plugin: in.cp.name, Op: op, Err: err}
 	}
+	in.stderrX.reset()
 	in.arm(ctx)
 	err := body()
 	reason := in.disarm()
 	if err == nil {
 		return nil
 	}
+	in.stderr.flush() // a last line without a newline belongs to the excerpt
 	e := in.classify(op, err, reason)
 	in.dead = e
 	in.close()
@@ -392,10 +405,33 @@ func (in *instance) classify(op string, err error, reason int32) *Error {
 		return &Error{Kind: KindTimeout, Plugin: name, Op: op, Err: fmt.Errorf("call did not finish within %s and was interrupted", in.host.opts.CallTimeout)}
 	case reason == interruptedByCancel:
 		return &Error{Kind: KindCancelled, Plugin: name, Op: op, Err: errors.New("call was cancelled and interrupted")}
-	case in.memory.failed.Load():
-		return &Error{Kind: KindOOM, Plugin: name, Op: op, Err: fmt.Errorf("memory limit of %d MiB reached (%w)", in.host.opts.MemoryLimit>>20, err)}
+	case in.memory.failed.Load() || in.stderrX.oom:
+		return &Error{Kind: KindOOM, Plugin: name, Op: op, Err: in.oomError(err)}
+	}
+	if x := in.stderrX.String(); x != "" { // after the trap's first line, before its wasm stack trace
+		first, rest, found := strings.Cut(err.Error(), "\n")
+		msg := first + "; " + x
+		if found {
+			msg += "\n" + rest
+		}
+		err = &describedError{msg: msg, cause: err}
 	}
 	return &Error{Kind: KindTrap, Plugin: name, Op: op, Err: err}
+}
+
+// oomError describes a call that failed for lack of memory: the limit
+// reached, the first line of the trap (not its wasm stack trace: the
+// plugin's stderr says more) and what the plugin wrote to stderr.
+func (in *instance) oomError(err error) error {
+	msg := "the plugin ran out of memory"
+	if in.memory.failed.Load() {
+		msg = fmt.Sprintf("memory limit of %d MiB reached", in.host.opts.MemoryLimit>>20)
+	}
+	msg += " (" + firstLine(err) + ")"
+	if x := in.stderrX.String(); x != "" {
+		msg += "; " + x
+	}
+	return &describedError{msg: msg, cause: err}
 }
 
 // close releases the wasm instance and the temporary directory. It is

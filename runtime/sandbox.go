@@ -84,6 +84,9 @@ func (w *lineWriter) flush() {
 	}
 	line := string(bytes.ToValidUTF8(bytes.TrimSuffix(w.buf, []byte{'\r'}), []byte("\uFFFD")))
 	w.buf = w.buf[:0]
+	if w.source == FromStderr {
+		w.in.stderrX.add(line)
+	}
 	w.in.emitLog(w.level, w.source, line)
 }
 
