@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
+	"syscall"
 
 	"go.lsp.dev/jsonrpc2"
 
@@ -37,7 +39,48 @@ const (
 	CodeUnsupported = jsonrpc2.Code(-31903)
 	// CodeSessionClosed: the session was closed or its instance discarded.
 	CodeSessionClosed = jsonrpc2.Code(-31904)
+	// CodeLimitReached: a server-wide limit was reached; data.code names it
+	// ("sessions", "memory" or "descriptors"). Closing sessions frees it.
+	CodeLimitReached = jsonrpc2.Code(-31905)
 )
+
+// Limits named in the data.code of CodeLimitReached errors.
+const (
+	limitSessions    = "sessions"
+	limitMemory      = "memory"
+	limitDescriptors = "descriptors"
+)
+
+// limitError is CodeLimitReached for the named limit.
+func limitError(which, msg string) *jsonrpc2.Error {
+	return wireError(CodeLimitReached, msg, &ErrorData{Kind: string(runtime.KindLimit), Code: which, Detail: msg})
+}
+
+// outOfDescriptors reports whether err says the process (EMFILE) or the
+// system (ENFILE) has no file descriptor left. Some layers (wazero) keep only
+// the message of the error they report, so the message is checked too.
+func outOfDescriptors(err error) bool {
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) ||
+		strings.Contains(err.Error(), "too many open files")
+}
+
+// descriptorsDetail explains a descriptor shortage without host paths.
+func descriptorsDetail() string {
+	msg := "too many open files: chiphost has used up its file descriptors"
+	if n := descriptorLimit(); n > 0 {
+		msg += fmt.Sprintf(" (ulimit -n %d)", n)
+	}
+	return msg + "; close sessions or raise the limit"
+}
+
+// fileOpenError maps the failure to open a file named in field: no
+// descriptor left, or not found.
+func fileOpenError(field string, err error) *jsonrpc2.Error {
+	if outOfDescriptors(err) {
+		return limitError(limitDescriptors, descriptorsDetail())
+	}
+	return notFound("%s: %v", field, err)
+}
 
 // kindInternal is the error kind of chiphost's own bugs.
 const kindInternal = "internal"
@@ -85,6 +128,9 @@ func errorData(err error, plugin string) *ErrorData {
 		d.Kind = string(runtime.KindConfig)
 		d.Errors = fe
 	}
+	if outOfDescriptors(err) {
+		d.Kind, d.Code, d.Detail = string(runtime.KindLimit), limitDescriptors, descriptorsDetail()
+	}
 	switch {
 	case errors.Is(err, context.Canceled):
 		if d.Kind == kindInternal {
@@ -110,7 +156,7 @@ func toWire(ctx context.Context, err error, plugin string) error {
 		return wireError(CodeRequestCancelled, "request cancelled", &ErrorData{Kind: string(runtime.KindCancelled), Plugin: plugin, Detail: err.Error()})
 	}
 	d := errorData(err, plugin)
-	code := CodeInternalError
+	code, msg := CodeInternalError, err.Error()
 	switch d.Kind {
 	case string(runtime.KindConfig):
 		code = CodeInvalidParams
@@ -129,6 +175,8 @@ func toWire(ctx context.Context, err error, plugin string) error {
 		code = CodeSessionClosed
 	case string(runtime.KindCancelled):
 		code = CodeRequestCancelled
+	case string(runtime.KindLimit):
+		code, msg = CodeLimitReached, d.Detail
 	}
-	return wireError(code, err.Error(), d)
+	return wireError(code, msg, d)
 }

@@ -163,3 +163,51 @@ func TestSleepingPlugin(t *testing.T) {
 		}
 	})
 }
+
+// TestDescriptorLimit runs the server with 48 file descriptors (ulimit -n in
+// a shell that then execs it) and opens sessions until they run out. Every
+// refused open (built-in parser or plugin) gets the typed limit error
+// (-31905, data {kind: "limit", code: "descriptors"}) without host paths,
+// and leaves no session directory behind; closing a session makes room
+// again. Before the fix the errors were -32603 naming a path in the temp
+// directory, and every refused open left its directory until exit.
+func TestDescriptorLimit(t *testing.T) {
+	watchdog(t, 120*time.Second)
+	c := start(t, startOpts{prefix: []string{"sh", "-c", `ulimit -n 48 && exec "$0" "$@"`}})
+	c.initialize(nil)
+	input := writeLines(t, 3)
+	var open []string
+	var refused error
+	for len(open) < 100 && refused == nil {
+		var res SessionsOpenResult
+		if refused = c.call(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{File: input}, Parser: ParserSpec{Builtin: "text"}}, &res); refused == nil {
+			open = append(open, res.Session)
+		}
+	}
+	if len(open) == 0 || len(open) == 100 {
+		t.Fatalf("%d sessions opened under ulimit -n 48, first refusal %v", len(open), refused)
+	}
+	sp := filepath.Join(plugins, "parsers/string_parser/string_parser.wasm")
+	for i, parser := range []ParserSpec{{}, {Builtin: "text"}, {Plugin: sp}, {Plugin: sp}} {
+		err := refused
+		if i > 0 {
+			err = c.call(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{File: input}, Parser: parser}, nil)
+		}
+		d := wireErr(t, err, CodeLimitReached)
+		if d.Kind != "limit" || d.Code != "descriptors" || !strings.Contains(d.Detail, "ulimit -n 48") || strings.Contains(err.Error(), c.tempDir) {
+			t.Fatalf("open %d at the descriptor limit: %v, data %+v; want kind limit, code descriptors, no host path", i, err, d)
+		}
+	}
+	dirs, _ := filepath.Glob(filepath.Join(c.tempDir, "chiphost-*", "*", "s[0-9]*"))
+	if len(dirs) != len(open) {
+		t.Fatalf("%d session directories for %d open sessions: refused opens left theirs", len(dirs), len(open))
+	}
+	for _, id := range open[:2] { // frees 4 descriptors; an open needs 3 while it reads
+		c.mustCall(MethodSessionsClose, SessionsCloseParams{Session: id}, nil)
+	}
+	var res SessionsOpenResult
+	c.mustCall(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{File: input}, Parser: ParserSpec{Builtin: "text"}}, &res)
+	if fin := c.waitFinal(res.Session, 30*time.Second); fin.State != StateDone || fin.Rows != 3 {
+		t.Fatalf("session opened after closing one: %+v", fin)
+	}
+}

@@ -109,6 +109,7 @@ type startOpts struct {
 	raw     bool       // no jsonrpc2 conn: the test reads and writes bytes
 	extra   []*os.File // become fds 3, 4, … of the server
 	tempDir string     // --temp-dir (default: a new one per server)
+	prefix  []string   // command that runs the server: prefix..., chiphost, args...
 }
 
 // start runs chiphost with a fresh temp dir and no default plugin roots.
@@ -124,6 +125,9 @@ func start(t *testing.T, o startOpts) *client {
 	args := append([]string{"serve", "--framing", o.framing, "--no-default-plugins", "--cache-dir", cacheDir,
 		"--temp-dir", c.tempDir, "--log-level", "debug"}, o.args...)
 	c.cmd = exec.Command(chiphostBin, args...)
+	if len(o.prefix) > 0 {
+		c.cmd = exec.Command(o.prefix[0], append(append(o.prefix[1:], chiphostBin), args...)...)
+	}
 	c.cmd.Stderr = &lockedWriter{w: c.stderr}
 	c.cmd.ExtraFiles = o.extra
 	var err error

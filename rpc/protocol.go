@@ -261,9 +261,9 @@ type LogMessageParams struct {
 // ErrorData is the data of every chiphost error and the error of failed
 // sessions.
 type ErrorData struct {
-	Kind   string              `json:"kind" jsonschema:"enum=trap,enum=timeout,enum=oom,enum=abi,enum=plugin-error,enum=config,enum=io,enum=unsupported,enum=not-found,enum=cancelled,enum=closed,enum=internal"`
+	Kind   string              `json:"kind" jsonschema:"enum=trap,enum=timeout,enum=oom,enum=abi,enum=plugin-error,enum=config,enum=io,enum=unsupported,enum=not-found,enum=cancelled,enum=closed,enum=limit,enum=internal"`
 	Plugin string              `json:"plugin,omitempty"`
-	Code   string              `json:"code,omitempty" jsonschema:"description=the plugin own error case for plugin-error (config or io or unsupported or other for init)"`
+	Code   string              `json:"code,omitempty" jsonschema:"description=the plugin own error case for plugin-error (config or io or unsupported or other for init); the limit reached for limit (sessions or memory or descriptors)"`
 	Detail string              `json:"detail"`
 	Errors []schema.FieldError `json:"errors,omitempty" jsonschema:"description=per-field configuration errors (with -32602)"`
 }

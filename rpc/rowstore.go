@@ -43,20 +43,41 @@ type rowStore struct {
 
 var errClosedStore = errors.New("session closed")
 
+// The row store's files in its session directory.
+const (
+	storeData        = "rows.json"
+	storeIndex       = "rows.idx"
+	storeAttachments = "attachments"
+)
+
 func newRowStore(dir string) (*rowStore, error) {
-	data, err := os.OpenFile(filepath.Join(dir, "rows.json"), os.O_CREATE|os.O_RDWR|os.O_TRUNC, 0o600)
+	data, err := os.OpenFile(filepath.Join(dir, storeData), os.O_CREATE|os.O_RDWR|os.O_TRUNC, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("row store: %w", err)
 	}
-	index, err := os.OpenFile(filepath.Join(dir, "rows.idx"), os.O_CREATE|os.O_RDWR|os.O_TRUNC, 0o600)
+	index, err := os.OpenFile(filepath.Join(dir, storeIndex), os.O_CREATE|os.O_RDWR|os.O_TRUNC, 0o600)
 	if err != nil {
 		data.Close()
 		return nil, fmt.Errorf("row store: %w", err)
 	}
 	return &rowStore{
 		data: data, index: index, changed: make(chan struct{}),
-		attach: driver.AttachmentStore{Dir: filepath.Join(dir, "attachments")},
+		attach: driver.AttachmentStore{Dir: filepath.Join(dir, storeAttachments)},
 	}, nil
+}
+
+// removeSessionDir removes a session directory. os.RemoveAll needs a file
+// descriptor to list a directory that is not empty; when none is left (which
+// is why an open fails at the descriptor limit), the row store's files are
+// removed by name, which needs none, and then the emptied directory.
+func removeSessionDir(dir string) error {
+	if os.RemoveAll(dir) == nil {
+		return nil
+	}
+	for _, name := range []string{storeData, storeIndex, storeAttachments} {
+		os.Remove(filepath.Join(dir, name))
+	}
+	return os.RemoveAll(dir)
 }
 
 // Rows implements driver.Sink: it encodes the batch and appends it.

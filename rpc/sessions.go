@@ -382,7 +382,7 @@ func (s *Server) openSession(ctx context.Context, p *SessionsOpenParams) (*Sessi
 	}
 	store, err := newRowStore(dir)
 	if err != nil {
-		os.RemoveAll(dir)
+		removeSessionDir(dir)
 		return nil, err
 	}
 	runCtx, cancel := context.WithCancel(s.baseCtx)
@@ -397,7 +397,9 @@ func (s *Server) openSession(ctx context.Context, p *SessionsOpenParams) (*Sessi
 		}
 		cancel()
 		store.close()
-		os.RemoveAll(dir)
+		if err := removeSessionDir(dir); err != nil {
+			s.log.Warn().Str("session", id).Err(err).Msg("removing the directory of a session that failed to open")
+		}
 		return nil, err
 	}
 	// Initialise instances on the session context (they outlive this
@@ -411,7 +413,7 @@ func (s *Server) openSession(ctx context.Context, p *SessionsOpenParams) (*Sessi
 	case src.File != "":
 		fs, err := driver.OpenFile(src.File)
 		if err != nil {
-			return fail(notFound("source.file: %v", err))
+			return fail(fileOpenError("source.file", err))
 		}
 		sess.closes = append(sess.closes, func() { fs.Close() })
 		source = fs
@@ -540,7 +542,7 @@ func (s *Server) closeSession(sess *session) {
 	case <-time.After(closeWait):
 	}
 	sess.store.close()
-	if err := os.RemoveAll(sess.dir); err != nil {
+	if err := removeSessionDir(sess.dir); err != nil {
 		s.log.Warn().Str("session", sess.id).Err(err).Msg("removing session directory")
 	}
 	s.sessions.mu.Lock()

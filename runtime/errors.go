@@ -22,6 +22,10 @@ const (
 	KindNotFound    ErrorKind = "not-found"    // no such plugin or file
 	KindCancelled   ErrorKind = "cancelled"    // the caller's context was cancelled between calls
 	KindClosed      ErrorKind = "closed"       // the instance was closed (after a trap, a timeout or Close)
+	// KindLimit: a host-wide limit was reached (Error.Code names it: "memory"
+	// for Options.MaxTotalMemory, "descriptors" for the process's open-file
+	// limit); it goes away when instances or sessions are closed.
+	KindLimit ErrorKind = "limit"
 )
 
 // Error is the error type of this package: it says which plugin failed, in
@@ -32,7 +36,8 @@ type Error struct {
 	Op     string // operation, e.g. "parse", "init", "load"
 	// Code is the plugin's own error case for KindPluginError
 	// ("unrecoverable", "parse", "incomplete", "eof" for parse errors;
-	// "config", "io", "unsupported", "other" for init and source errors).
+	// "config", "io", "unsupported", "other" for init and source errors),
+	// and the limit reached for KindLimit.
 	Code string
 	Err  error
 }

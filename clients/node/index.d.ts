@@ -8,10 +8,11 @@ export declare const Codes: Readonly<{
   ParseError: -32700; InvalidRequest: -32600; MethodNotFound: -32601; InvalidParams: -32602;
   InternalError: -32603; ServerNotInitialized: -32002; RequestCancelled: -32800; RequestFailed: -32803;
   PluginFailed: -31900; NotFound: -31901; IO: -31902; Unsupported: -31903; SessionClosed: -31904;
+  LimitReached: -31905;
 }>;
 
 export type ErrorKind = 'trap' | 'timeout' | 'oom' | 'abi' | 'plugin-error' | 'config' | 'io' | 'unsupported'
-  | 'not-found' | 'cancelled' | 'closed' | 'internal';
+  | 'not-found' | 'cancelled' | 'closed' | 'limit' | 'internal';
 
 export interface FieldError { field: string; message: string; [k: string]: unknown }
 

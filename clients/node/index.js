@@ -22,6 +22,7 @@ const Codes = Object.freeze({
   IO: -31902,
   Unsupported: -31903,
   SessionClosed: -31904,
+  LimitReached: -31905,
 });
 
 /** A JSON-RPC error from chiphost, with its structured data. */

@@ -12,8 +12,8 @@ chiphost repository.
 
 from ._framing import HEADER, NDJSON, Connection, FramingError
 from .client import Call, Client, Session, SessionFailed, Stream, find_binary
-from .errors import (ChiphostError, ConfigError, ConnectionClosed, InvalidParams, MethodNotFound, NotFound,
-                     PluginFailed, RequestCancelled, RPCError, ServerNotInitialized, SessionClosed)
+from .errors import (ChiphostError, ConfigError, ConnectionClosed, InvalidParams, LimitReached, MethodNotFound,
+                     NotFound, PluginFailed, RequestCancelled, RPCError, ServerNotInitialized, SessionClosed)
 from .types import LogMessage, PluginDescription, PluginInfo, Row, ServerInfo, SessionUpdate, StreamResult
 
 __version__ = "0.1.0"
@@ -21,7 +21,7 @@ __version__ = "0.1.0"
 __all__ = [
     "HEADER", "NDJSON", "Connection", "FramingError",
     "Call", "Client", "Session", "SessionFailed", "Stream", "find_binary",
-    "ChiphostError", "ConfigError", "ConnectionClosed", "InvalidParams", "MethodNotFound", "NotFound",
+    "ChiphostError", "ConfigError", "ConnectionClosed", "InvalidParams", "LimitReached", "MethodNotFound", "NotFound",
     "PluginFailed", "RequestCancelled", "RPCError", "ServerNotInitialized", "SessionClosed",
     "LogMessage", "PluginDescription", "PluginInfo", "Row", "ServerInfo", "SessionUpdate", "StreamResult",
 ]

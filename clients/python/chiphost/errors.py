@@ -14,6 +14,7 @@ NOT_FOUND = -31901
 IO_ERROR = -31902
 UNSUPPORTED = -31903
 SESSION_CLOSED = -31904
+LIMIT_REACHED = -31905
 
 
 class ChiphostError(Exception):
@@ -76,6 +77,11 @@ class SessionClosed(RPCError):
     """-31904: the session was closed."""
 
 
+class LimitReached(RPCError):
+    """-31905: a server-wide limit was reached; .plugin_code names it
+    ("sessions", "memory" or "descriptors"). Closing sessions makes room."""
+
+
 class MethodNotFound(RPCError):
     """-32601."""
 
@@ -95,6 +101,7 @@ def error_from_response(err, method=None):
         PLUGIN_FAILED: PluginFailed,
         NOT_FOUND: NotFound,
         SESSION_CLOSED: SessionClosed,
+        LIMIT_REACHED: LimitReached,
         METHOD_NOT_FOUND: MethodNotFound,
         SERVER_NOT_INITIALIZED: ServerNotInitialized,
     }.get(code, RPCError)
