@@ -42,6 +42,11 @@ type Options struct {
 	// MemoryLimit caps each instance's linear memory in bytes
 	// (default 512 MiB; rounded down to 64 KiB pages).
 	MemoryLimit uint64
+	// MaxTotalMemory caps the linear memory of all instances together
+	// (default 4 GiB). Creating an instance that would pass it fails with
+	// KindLimit (Code "memory"), and so does a call whose memory cannot
+	// grow because of it.
+	MaxTotalMemory uint64
 	// CallTimeout bounds every call into a plugin (default 60 s; negative:
 	// no deadline). A call that overruns is interrupted and its instance
 	// discarded.
@@ -71,8 +76,9 @@ type Options struct {
 }
 
 const (
-	defaultMemoryLimit = 512 << 20
-	defaultCallTimeout = 60 * time.Second
+	defaultMemoryLimit    = 512 << 20
+	defaultMaxTotalMemory = 4 << 30
+	defaultCallTimeout    = 60 * time.Second
 )
 
 // Host loads and runs plugins. It owns one wazero runtime; every plugin
@@ -91,6 +97,7 @@ type Host struct {
 	temp *procdir.Dir // this host's private directory under TempRoot
 
 	nextInstance atomic.Uint64
+	memory       memoryPool // guest memory of all instances
 
 	mu       sync.Mutex
 	compiled map[string]*compileEntry // by content hash
@@ -118,6 +125,10 @@ func NewHost(ctx context.Context, opts *Options) (*Host, error) {
 	if h.opts.MemoryLimit == 0 {
 		h.opts.MemoryLimit = defaultMemoryLimit
 	}
+	if h.opts.MaxTotalMemory == 0 {
+		h.opts.MaxTotalMemory = defaultMaxTotalMemory
+	}
+	h.memory.limit = h.opts.MaxTotalMemory
 	if h.opts.CallTimeout == 0 {
 		h.opts.CallTimeout = defaultCallTimeout
 	}
@@ -229,6 +240,10 @@ func (h *Host) Close(ctx context.Context) error {
 
 // Options returns the effective options (defaults filled in).
 func (h *Host) Options() Options { return h.opts }
+
+// GuestMemory returns the linear memory held by the Host's open instances,
+// in bytes (what Options.MaxTotalMemory bounds).
+func (h *Host) GuestMemory() uint64 { return h.memory.used.Load() }
 
 // Load loads the plugin at path (a component, or a bare core module with
 // canonical-ABI export names) and reads its metadata. When the metadata of

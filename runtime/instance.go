@@ -99,7 +99,10 @@ func (h *Host) newInstance(ctx context.Context, cp *compiledPlugin, m mounts) (*
 		funcs:        map[string]*boundFunc{},
 		lifter:       abi.NewLifter(),
 		importLifter: abi.NewLifter(),
-		memory:       &limitedMemory{limit: h.opts.MemoryLimit},
+		memory:       &limitedMemory{limit: h.opts.MemoryLimit, pool: &h.memory},
+	}
+	if err := in.reserveMemory(); err != nil {
+		return nil, err
 	}
 	in.callCtx = context.WithValue(context.Background(), instanceKey{}, in)
 	in.stdout = &lineWriter{in: in, source: FromStdout, level: LevelInfo}
@@ -134,6 +137,7 @@ func (h *Host) newInstance(ctx context.Context, cp *compiledPlugin, m mounts) (*
 	ictx := experimental.WithMemoryAllocator(ctx, experimental.MemoryAllocatorFunc(in.memory.allocate))
 	mod, err := h.rt.InstantiateModule(ictx, cp.module, cfg)
 	if err != nil {
+		in.memory.Free()
 		in.temp.remove()
 		return nil, &Error{Kind: KindUnsupported, Plugin: cp.name, Op: "instantiate", Err: err}
 	}
@@ -167,6 +171,38 @@ func (h *Host) newInstance(ctx context.Context, cp *compiledPlugin, m mounts) (*
 		}
 	}
 	return in, nil
+}
+
+// reserveMemory takes the module's initial memory from the host's total
+// before instantiating: wazero cannot be refused the initial memory.
+func (in *instance) reserveMemory() error {
+	var initial uint64
+	if md, ok := in.cp.module.ExportedMemories()[in.cp.memory]; ok {
+		initial = uint64(md.Min()) << 16
+	}
+	h := in.host
+	if initial > h.opts.MemoryLimit {
+		return &Error{Kind: KindOOM, Plugin: in.cp.name, Op: "instantiate", Err: fmt.Errorf("the plugin starts with %s of memory, more than the limit of %s", mib(initial), mib(h.opts.MemoryLimit))}
+	}
+	if !h.memory.reserve(initial) {
+		return &Error{Kind: KindLimit, Plugin: in.cp.name, Op: "instantiate", Code: "memory", Err: h.totalMemoryError()}
+	}
+	in.memory.reserved = initial
+	return nil
+}
+
+// totalMemoryError says that the instances' memory together reached
+// Options.MaxTotalMemory.
+func (h *Host) totalMemoryError() error {
+	return fmt.Errorf("the plugin instances together hold %s of memory, the limit for all of them is %s: close sessions (or raise the limit)", mib(h.memory.used.Load()), mib(h.opts.MaxTotalMemory))
+}
+
+// mib formats a byte count in MiB, with a decimal when it is not whole.
+func mib(n uint64) string {
+	if n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 }
 
 // callRealloc calls the guest's realloc (used while lowering values).
@@ -405,6 +441,8 @@ func (in *instance) classify(op string, err error, reason int32) *Error {
 		return &Error{Kind: KindTimeout, Plugin: name, Op: op, Err: fmt.Errorf("call did not finish within %s and was interrupted", in.host.opts.CallTimeout)}
 	case reason == interruptedByCancel:
 		return &Error{Kind: KindCancelled, Plugin: name, Op: op, Err: errors.New("call was cancelled and interrupted")}
+	case in.memory.totalFailed.Load():
+		return &Error{Kind: KindLimit, Plugin: name, Op: op, Code: "memory", Err: fmt.Errorf("memory could not grow: %w", in.host.totalMemoryError())}
 	case in.memory.failed.Load() || in.stderrX.oom:
 		return &Error{Kind: KindOOM, Plugin: name, Op: op, Err: in.oomError(err)}
 	}

@@ -7,47 +7,12 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 
 	"github.com/tetratelabs/wazero"
-	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/experimental/sysfs"
 
 	"github.com/chiphost/chiphost/runtime/internal/sandboxfs"
 )
-
-// limitedMemory backs a guest's linear memory and refuses to grow it past
-// the instance's cap, remembering that it did so (to report KindOOM).
-type limitedMemory struct {
-	limit  uint64
-	buf    []byte
-	failed atomic.Bool
-}
-
-func (m *limitedMemory) allocate(capacity, maximum uint64) experimental.LinearMemory {
-	m.buf = make([]byte, 0, min(capacity, m.limit))
-	return m
-}
-
-// Reallocate implements experimental.LinearMemory.
-func (m *limitedMemory) Reallocate(size uint64) []byte {
-	if size > m.limit {
-		m.failed.Store(true)
-		return nil
-	}
-	if size <= uint64(cap(m.buf)) {
-		m.buf = m.buf[:size]
-		return m.buf
-	}
-	c := max(size, min(2*uint64(cap(m.buf)), m.limit))
-	b := make([]byte, size, c)
-	copy(b, m.buf)
-	m.buf = b
-	return b
-}
-
-// Free implements experimental.LinearMemory.
-func (m *limitedMemory) Free() { m.buf = nil }
 
 // lineWriter turns a plugin's stdout or stderr into log records, one per
 // line (long lines are cut at maxLogLine bytes).

@@ -110,6 +110,7 @@ type hostFlags struct {
 	noCache     bool
 	tempDir     string
 	memoryMiB   uint64
+	totalMiB    uint64
 	timeout     string
 	env         stringList
 	parentDirs  bool
@@ -126,6 +127,7 @@ func (f *hostFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.noCache, "no-cache", false, "disable the compilation and metadata caches")
 	fs.StringVar(&f.tempDir, "temp-dir", "", "keep temporary files (plugin temporary directories, session row stores) in DIR/chiphost-UID (default: the OS temp dir)")
 	fs.Uint64Var(&f.memoryMiB, "memory-limit", 512, "memory cap per plugin instance, MiB")
+	fs.Uint64Var(&f.totalMiB, "max-total-memory", 4096, "memory cap of all plugin instances together, MiB")
 	fs.StringVar(&f.timeout, "call-timeout", "60s", "deadline for each call into a plugin (0: none)")
 	fs.Var(&f.env, "allow-env", "host environment variable a plugin may see (repeatable)")
 	fs.BoolVar(&f.parentDirs, "compat-parent-dirs", false, "grant read access to the parent directory of configured paths, as Chipmunk does")
@@ -194,6 +196,7 @@ func (f *hostFlags) options(log *zerolog.Logger) (*runtime.Options, error) {
 		CacheDir:        f.cacheDir,
 		NoCache:         f.noCache,
 		MemoryLimit:     f.memoryMiB << 20,
+		MaxTotalMemory:  f.totalMiB << 20,
 		CallTimeout:     d,
 		Env:             f.env,
 		ParentDirAccess: f.parentDirs,
