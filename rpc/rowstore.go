@@ -194,6 +194,9 @@ func (st *rowStore) read(dst []byte, start, count uint64, maxBytes int) ([]byte,
 }
 
 // close releases the files. The directory is removed by the session.
+// finish drops the writer's buffers once no more rows will be appended.
+func (st *rowStore) finish() { st.dbuf, st.ibuf = nil, nil }
+
 func (st *rowStore) close() {
 	st.mu.Lock()
 	defer st.mu.Unlock()

@@ -69,7 +69,14 @@ type Options struct {
 	// LogRate bounds window/logMessage notifications per second
 	// (default 200); extra lines are counted and reported once.
 	LogRate int
+	// MaxSessions bounds the sessions open at once (default
+	// DefaultMaxSessions); sessions/open beyond it fails with
+	// CodeLimitReached.
+	MaxSessions int
 }
+
+// DefaultMaxSessions is the default of Options.MaxSessions.
+const DefaultMaxSessions = 64
 
 // Server serves the chiphost protocol on one connection.
 //
@@ -106,6 +113,7 @@ type Server struct {
 	plugins  pluginRegistry
 	sessions sessionRegistry
 	logs     logForwarder
+	memory   *memoryReleaser
 	tempDir  string // this server's private directory (see Options.TempDir)
 }
 
@@ -143,6 +151,9 @@ func NewServer(opts *Options) (*Server, error) {
 	if o.LogRate <= 0 {
 		o.LogRate = 200
 	}
+	if o.MaxSessions <= 0 {
+		o.MaxSessions = DefaultMaxSessions
+	}
 	if o.Framing == "" {
 		o.Framing = FramingHeader
 	}
@@ -157,6 +168,7 @@ func NewServer(opts *Options) (*Server, error) {
 		pluginLevel: runtime.LevelInfo,
 		inflight:    map[jsonrpc2.ID]context.CancelFunc{},
 	}
+	s.memory = newMemoryReleaser(s.log, s.sessions.count)
 	s.plugins.host = o.Host
 	s.sessions.init()
 	s.answers.init()
@@ -272,6 +284,7 @@ func (s *Server) Serve(ctx context.Context, rwc io.ReadWriteCloser) error {
 	s.conn = jsonrpc2.NewConn(st, jsonrpc2.WithCodec(codec{}), jsonrpc2.WithPreempter(preempter{s}))
 	s.conn.Go(ctx, s.handle)
 	s.logs.start()
+	go s.memory.run(ctx)
 	s.log.Info().Str("framing", string(s.opts.Framing)).Msg("serving")
 
 	var result error

@@ -36,11 +36,48 @@ type sessionRegistry struct {
 	next       uint64
 	byID       map[string]*session
 	byInstance map[uint64]string
+	opening    int // sessions being opened, counted against the limit
+}
+
+// reserve counts a session being opened against the limit of max open
+// sessions; it fails when there is no room. Call add or unreserve after.
+func (r *sessionRegistry) reserve(max int) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.byID)+r.opening >= max {
+		return false
+	}
+	r.opening++
+	return true
+}
+
+func (r *sessionRegistry) unreserve() {
+	r.mu.Lock()
+	r.opening--
+	r.mu.Unlock()
+}
+
+// add registers a session opened with a reservation.
+func (r *sessionRegistry) add(sess *session) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.opening--
+	r.byID[sess.id] = sess
+	for _, iid := range sess.insts {
+		r.byInstance[iid] = sess.id
+	}
 }
 
 func (r *sessionRegistry) init() {
 	r.byID = map[string]*session{}
 	r.byInstance = map[uint64]string{}
+}
+
+// count returns the number of open sessions.
+func (r *sessionRegistry) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.byID)
 }
 
 func (r *sessionRegistry) get(id string) (*session, error) {
@@ -371,6 +408,15 @@ func (s *Server) openSession(ctx context.Context, p *SessionsOpenParams) (*Sessi
 		}
 	}
 
+	if !s.sessions.reserve(s.opts.MaxSessions) {
+		return nil, limitError(limitSessions, fmt.Sprintf("%d sessions are open, the limit (chiphost --max-sessions): close one first", s.opts.MaxSessions))
+	}
+	registered := false
+	defer func() {
+		if !registered {
+			s.sessions.unreserve()
+		}
+	}()
 	s.sessions.mu.Lock()
 	s.sessions.next++
 	id := "s" + strconv.FormatUint(s.sessions.next, 10)
@@ -460,12 +506,8 @@ func (s *Server) openSession(ctx context.Context, p *SessionsOpenParams) (*Sessi
 		return fail(context.Canceled)
 	}
 
-	s.sessions.mu.Lock()
-	s.sessions.byID[id] = sess
-	for _, iid := range sess.insts {
-		s.sessions.byInstance[iid] = id
-	}
-	s.sessions.mu.Unlock()
+	s.sessions.add(sess)
+	registered = true
 
 	go s.runSession(runCtx, sess, countingSource{source, &sess.bytes}, countParser(parser, &sess.live))
 	go s.sessionUpdates(sess)
@@ -480,6 +522,9 @@ func (s *Server) runSession(ctx context.Context, sess *session, src driver.Sourc
 	for _, c := range sess.closes {
 		c()
 	}
+	sess.closes = nil // the instances' buffers go with them
+	sess.store.finish()
+	s.memory.request() // the plugin instances and parse buffers are garbage now
 	sess.mu.Lock()
 	defer sess.mu.Unlock()
 	sess.stats = stats
@@ -560,6 +605,7 @@ func (s *Server) closeSession(sess *session) {
 	final.State = StateClosed
 	s.notify(MethodSessionsUpdated, final)
 	s.addCreditsWake(sess)
+	s.memory.request()
 }
 
 // addCreditsWake wakes a stream waiting for credits so it sees the close.

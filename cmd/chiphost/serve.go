@@ -28,6 +28,7 @@ func serveCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	traceFile := fs.String("trace-file", "", "append every message sent and received to this file, one JSON line each")
 	inputFD := fs.Int("input-fd", -1, `file descriptor read by sessions opened with {"stdin": true}`)
 	eofGrace := fs.Duration("eof-grace", 0, "how long requests in flight may finish after stdin closes before they are cancelled (default 5s)")
+	maxSessions := fs.Int("max-sessions", rpc.DefaultMaxSessions, "sessions open at once; sessions/open beyond it fails with -31905")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -75,6 +76,7 @@ func serveCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	s, err := rpc.NewServer(&rpc.Options{
 		Host: host, Roots: hf.roots(), Logger: &log, Framing: rpc.Framing(*framing),
 		Trace: trace, Version: version, TempDir: hf.tempDir, Input: input, EOFGrace: *eofGrace,
+		MaxSessions: *maxSessions,
 	})
 	if err != nil {
 		return err
