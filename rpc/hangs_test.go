@@ -318,3 +318,28 @@ func TestMemoryGivenBack(t *testing.T) {
 		return
 	}
 }
+
+// TestPluginConfigFIFO: a named pipe in a plugin's configuration is refused
+// before init (-32602 naming the field): the plugin would open it through
+// WASI, where an open that waits for a writer cannot be interrupted. Without
+// the check the plugin got an opaque io error from its init ("Operation not
+// permitted": the sandbox now refuses such files); before the sandbox did,
+// the open hung in the plugin's init, holding a work slot.
+func TestPluginConfigFIFO(t *testing.T) {
+	watchdog(t, 120*time.Second)
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := start(t, startOpts{args: []string{"--call-timeout", "2s"}})
+	c.initialize(nil)
+	path, _ := json.Marshal([]string{fifo})
+	err := c.call(MethodSessionsOpen, SessionsOpenParams{
+		Source: SourceSpec{Plugin: filepath.Join(plugins, "bytesources/file_source/file_source.wasm"), Config: map[string]json.RawMessage{"input-path": path}},
+		Parser: ParserSpec{Builtin: "text"},
+	}, nil)
+	d := wireErr(t, err, CodeInvalidParams)
+	if len(d.Errors) != 1 || d.Errors[0].Field != "input-path" || !strings.Contains(d.Errors[0].Message, "not a regular file") {
+		t.Fatalf("open with a FIFO in the config: %v, data %+v; want a config error on input-path", err, d)
+	}
+}

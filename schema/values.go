@@ -220,7 +220,8 @@ func Check(it Item, v Value) error {
 }
 
 // checkPath checks that path exists and is a directory (dir) or a regular
-// file (!dir).
+// file (!dir). A named pipe or a device is refused: the plugin would open it
+// through WASI, where an open or read that blocks cannot be interrupted.
 func checkPath(path string, dir bool) error {
 	if path == "" {
 		return errors.New("empty path")
@@ -237,6 +238,8 @@ func checkPath(path string, dir bool) error {
 		return fmt.Errorf("%s is not a directory", path)
 	case !dir && fi.IsDir():
 		return fmt.Errorf("%s is a directory, want a file", path)
+	case !dir && !fi.Mode().IsRegular():
+		return fmt.Errorf("%s is not a regular file (a named pipe or a device could block the plugin)", path)
 	}
 	return nil
 }
