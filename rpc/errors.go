@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"syscall"
+	"unicode/utf8"
 
 	"go.lsp.dev/jsonrpc2"
 
@@ -80,6 +82,23 @@ func fileOpenError(field string, err error) *jsonrpc2.Error {
 		return limitError(limitDescriptors, descriptorsDetail())
 	}
 	return notFound("%s: %v", field, err)
+}
+
+// maxEcho bounds a value from the client quoted in an error message.
+const maxEcho = 200
+
+// echo quotes a value from the client for an error message. A value longer
+// than maxEcho bytes is cut at a character boundary and marked with an
+// ellipsis and its size, so an error never carries megabytes of input.
+func echo(v string) string {
+	if len(v) <= maxEcho {
+		return strconv.Quote(v)
+	}
+	cut := maxEcho
+	for cut > 0 && !utf8.RuneStart(v[cut]) {
+		cut--
+	}
+	return strconv.Quote(v[:cut]) + "… (" + strconv.Itoa(len(v)) + " bytes)"
 }
 
 // kindInternal is the error kind of chiphost's own bugs.

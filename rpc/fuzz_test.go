@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"go.lsp.dev/jsonrpc2"
 )
@@ -212,4 +214,158 @@ func TestResponseID(t *testing.T) {
 	if len(ids) != 2 {
 		t.Errorf("batch: %v, want 2 ids", ids)
 	}
+}
+
+// Resynchronisation targets: the fuzzer's bytes become garbage of several
+// kinds, each followed by a valid frame, and every valid frame must be read
+// back, in order, with exactly the error responses the garbage deserves
+// (one per malformed header frame; at most one per garbage line in NDJSON).
+//
+// Garbage never holds "Content-Length:" except where a kind builds a
+// header itself: a stray well-formed header with a wrong length would
+// swallow the next frame, and no reader can tell.
+
+// resyncFrame is the i-th valid frame: a notification the garbage cannot
+// imitate (its method is removed from garbage).
+func resyncFrame(i int) []byte {
+	return fmt.Appendf(nil, `{"jsonrpc":"2.0","method":"x/resync","params":[%d]}`, i)
+}
+
+// defuse removes what could make garbage a header or a valid frame:
+// "Content-Length:" (its colon becomes '_') and the valid frames' method.
+func defuse(junk []byte) []byte {
+	junk = bytes.ReplaceAll(junk, []byte("x/resync"), []byte("x-resync"))
+	for i := indexContentLength(junk, 0); i >= 0; i = indexContentLength(junk, i) {
+		junk[i+len(contentLengthColon)-1] = '_'
+	}
+	return junk
+}
+
+// headerGarbage is one malformed header frame of the given kind built from
+// junk, and the number of error responses it must get (-1: zero or one).
+func headerGarbage(kind byte, junk []byte) ([]byte, int) {
+	clean := defuse(bytes.Clone(junk))
+	oneLine := strings.NewReplacer("\r", "", "\n", "").Replace // no line break
+	switch kind % 7 {
+	case 0: // raw junk: a stray header line, a partial line, binary bytes
+		return clean, -1
+	case 1: // over the cap: skipped by its declared length
+		body := bytes.Repeat(append([]byte("x"), junk...), fuzzCap/(len(junk)+1)+2)[:fuzzCap+1+len(junk)%100]
+		return append(fmt.Appendf(nil, "Content-Length: %d\r\n\r\n", len(body)), body...), 1
+	case 2: // a header block without Content-Length, then an unframed body
+		return append([]byte("X-Junk: 1\r\n\r\n"), clean...), 1
+	case 3: // a body sent without the blank line
+		return append(fmt.Appendf(nil, "Content-Length: %d\r\n{", len(clean)+1), clean...), 1
+	case 4: // Content-Length counted in characters, not bytes
+		body := fmt.Sprintf(`{"jsonrpc":"2.0","method":"x/chars","params":["é%s"]}`, strings.Repeat("é", len(junk)%50))
+		return fmt.Appendf(nil, "Content-Length: %d\r\n\r\n%s", utf8.RuneCountInString(body), body), 1
+	case 5: // an invalid Content-Length value, then an unframed body
+		return append(fmt.Appendf(nil, "Content-Length: %sx\r\n\r\n", oneLine(string(clean))), clean...), 1
+	default: // a well-framed body that is not JSON
+		body := append([]byte("}"), junk...)
+		return append(fmt.Appendf(nil, "Content-Length: %d\r\n\r\n", len(body)), body...), 1
+	}
+}
+
+// countingRWC is a memRWC that counts the frames written to it (the server
+// writes each frame with one Write).
+type countingRWC struct {
+	memRWC
+	writes int
+}
+
+func (c *countingRWC) Write(p []byte) (int, error) {
+	c.writes++
+	return c.memRWC.Write(p)
+}
+
+// readResync reads input and checks that frame i of the valid frames is
+// read after exactly want[i] error responses since frame i-1 (-1: zero or
+// one; -2: any number up to the garbage's line count, given in lines[i]).
+func readResync(t *testing.T, framing Framing, input []byte, want, lines []int) {
+	t.Helper()
+	rwc := &countingRWC{memRWC: memRWC{r: bytes.NewReader(input)}}
+	st := newStream(rwc, framing, nil, nil)
+	st.maxIn = fuzzCap
+	next, errsBefore := 0, 0
+	for range len(input) + 2 {
+		body, _, err := st.ReadFrame(context.Background())
+		if err != nil {
+			if next != len(want) {
+				t.Fatalf("stream ended (%v) after %d of %d valid frames", err, next, len(want))
+			}
+			return
+		}
+		if !bytes.Contains(body, []byte("x/resync")) {
+			if framing == FramingHeader {
+				t.Fatalf("garbage read as a frame: %q", body)
+			}
+			continue // an NDJSON garbage line that is a message
+		}
+		if next >= len(want) || !bytes.Equal(body, resyncFrame(next)) {
+			t.Fatalf("read %q, want valid frame %d", body, next)
+		}
+		errs := rwc.writes - errsBefore
+		switch w := want[next]; {
+		case w >= 0 && errs != w, w == -1 && errs > 1, w == -2 && errs > lines[next]:
+			t.Fatalf("valid frame %d came after %d error responses, want %d (garbage lines %d)", next, errs, w, lines[next])
+		}
+		errsBefore = rwc.writes
+		next++
+	}
+	t.Fatalf("the reader does not advance")
+}
+
+// splitJunk cuts junk into n pieces.
+func splitJunk(junk []byte, n int) [][]byte {
+	out := make([][]byte, n)
+	for i := range n {
+		out[i] = junk[i*len(junk)/n : (i+1)*len(junk)/n]
+	}
+	return out
+}
+
+func FuzzHeaderResync(f *testing.F) {
+	f.Add([]byte{0, 1, 2, 3, 4, 5, 6}, []byte("garbage\r\nX: y\r\n\r\n{\"a\":1}\r\nContent-Length: 3\r\n\r\n"))
+	f.Add([]byte{0}, []byte("Content-Type: x\r\n"))
+	f.Add([]byte{0, 0}, []byte("  \r\n\r\n\xff\xfe"))
+	f.Add([]byte{3, 6}, []byte("Content-Length: 9\r\n\r\n"))
+	f.Fuzz(func(t *testing.T, kinds, junk []byte) {
+		kinds = kinds[:min(len(kinds), 8)]
+		var input []byte
+		want := make([]int, len(kinds))
+		for i, part := range splitJunk(junk, len(kinds)) {
+			g, n := headerGarbage(kinds[i], part)
+			input = append(input, g...)
+			input = fmt.Appendf(input, "Content-Length: %d\r\n\r\n%s", len(resyncFrame(i)), resyncFrame(i))
+			want[i] = n
+		}
+		readResync(t, FramingHeader, input, want, make([]int, len(kinds)))
+	})
+}
+
+func FuzzNDJSONResync(f *testing.F) {
+	f.Add([]byte{0, 1, 0}, []byte("garbage\n{\"a\":\n\xff\xfe\n[1,2]\n"))
+	f.Add([]byte{1}, []byte("x"))
+	f.Fuzz(func(t *testing.T, kinds, junk []byte) {
+		kinds = kinds[:min(len(kinds), 8)]
+		var input []byte
+		want := make([]int, len(kinds))
+		lines := make([]int, len(kinds))
+		for i, part := range splitJunk(junk, len(kinds)) {
+			g := append(defuse(bytes.Clone(part)), '\n')
+			want[i] = -2
+			if kinds[i]%2 == 1 { // an over-long line
+				g = append(bytes.Repeat([]byte("y"), fuzzCap+1), g...)
+				want[i] = 1
+				if bytes.Count(g, []byte("\n")) > 1 {
+					want[i] = -2
+				}
+			}
+			lines[i] = bytes.Count(g, []byte("\n"))
+			input = append(input, g...)
+			input = append(append(input, resyncFrame(i)...), '\n')
+		}
+		readResync(t, FramingNDJSON, input, want, lines)
+	})
 }

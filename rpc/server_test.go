@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 var framings = []string{"header", "ndjson"}
@@ -98,6 +99,58 @@ func TestMalformedFrames(t *testing.T) {
 			m = readFrame(t, r, tc.framing)
 			if m["id"] != float64(7) || m["result"] == nil {
 				t.Fatalf("after a malformed frame: want the initialize result, got %v", m)
+			}
+		})
+	}
+}
+
+// TestResync sends each kind of malformed frame glued to a valid one in a
+// single write, over real pipes, and checks that the malformed frame gets
+// exactly one null-id error and that the valid frames after it are
+// answered.
+func TestResync(t *testing.T) {
+	initialize := `{"jsonrpc":"2.0","id":7,"method":"initialize","params":{}}`
+	chars := `{"jsonrpc":"2.0","method":"x/unknown","params":["` + strings.Repeat("é", 10) + `"]}`
+	cases := []struct {
+		framing string
+		name    string
+		send    string
+		code    float64
+	}{
+		{"header", "oversized frame", fmt.Sprintf("Content-Length: %d\r\n\r\n", MaxInFrame+1) + strings.Repeat("x", MaxInFrame+1), float64(CodeInvalidRequest)},
+		{"header", "no Content-Length", "Content-Type: x\r\n\r\n" + initialize, float64(CodeParseError)},
+		{"header", "body without the blank line", fmt.Sprintf("Content-Length: %d\r\n%s", len(initialize), initialize), float64(CodeParseError)},
+		{"header", "junk before a header", "garbage", float64(CodeParseError)},
+		{"header", "junk line before a header", "garbage\r\n", float64(CodeParseError)},
+		{"header", "Content-Length in characters", fmt.Sprintf("Content-Length: %d\r\n\r\n%s", utf8.RuneCountInString(chars), chars), float64(CodeParseError)},
+		{"header", "invalid Content-Length", "Content-Length: 12abc\r\n\r\n" + initialize, float64(CodeParseError)},
+		{"header", "header line too long", strings.Repeat("x", 10000) + "\r\n", float64(CodeParseError)},
+		{"ndjson", "over-long line", strings.Repeat("x", MaxInFrame+1) + "\n", float64(CodeInvalidRequest)},
+		{"ndjson", "invalid JSON", "{\"jsonrpc\":\"2.0\",\n", float64(CodeParseError)},
+	}
+	for _, tc := range cases {
+		t.Run(tc.framing+"/"+tc.name, func(t *testing.T) {
+			watchdog(t, 60*time.Second)
+			c := start(t, startOpts{framing: tc.framing, raw: true})
+			r := bufio.NewReaderSize(c.stdout, 1<<16)
+			go c.stdin.Write([]byte(tc.send + frame(tc.framing, initialize)))
+			m := readFrame(t, r, tc.framing)
+			e, _ := m["error"].(map[string]any)
+			if e == nil || e["code"] != tc.code || m["id"] != nil {
+				t.Fatalf("want one null-id error %v, got %v", tc.code, m)
+			}
+			if msg, _ := e["message"].(string); len(msg) > 400 {
+				t.Errorf("error message of %d bytes", len(msg))
+			}
+			m = readFrame(t, r, tc.framing)
+			if m["id"] != float64(7) || m["result"] == nil {
+				t.Fatalf("the frame after the malformed one: want the initialize result, got %v", m)
+			}
+			// No second error for the same frame: the next answer is the
+			// next request's.
+			c.stdin.Write([]byte(frame(tc.framing, `{"jsonrpc":"2.0","id":8,"method":"plugins/list"}`)))
+			if m = readFrame(t, r, tc.framing); m["id"] != float64(8) || m["result"] == nil {
+				t.Fatalf("want the plugins/list result, got %v", m)
 			}
 		})
 	}

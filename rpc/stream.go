@@ -65,7 +65,8 @@ type stream struct {
 	// be written; returning false drops the frame (answers.go).
 	onResponse func(jsonrpc2.ID) bool
 
-	rbuf []byte
+	rbuf   []byte
+	resync bool // header framing: discard up to the next Content-Length first
 
 	wmu  sync.Mutex
 	wbuf []byte
@@ -140,6 +141,7 @@ func (s *stream) ReadFrame(ctx context.Context) ([]byte, int64, error) {
 		}
 		if !json.Valid(body) {
 			s.reject(CodeParseError, "parse error: invalid JSON", body)
+			s.resync = s.framing == FramingHeader // a miscounted length leaves the tail of the body
 			continue
 		}
 		s.trace.record("recv", body)
@@ -176,74 +178,184 @@ func (s *stream) reject(code jsonrpc2.Code, msg string, body []byte) {
 	}
 }
 
+// contentLengthColon is the header the header reader resynchronises on after
+// a malformed frame, in lower case with its colon.
+const contentLengthColon = "content-length:"
+
+// errLongLine reports a header line longer than maxHeaderLine.
+var errLongLine = errors.New("header line too long")
+
 // readHeaderFrame reads one Content-Length frame.
+//
+// Resynchronisation: a malformed frame sets s.resync, and the next call
+// first discards input up to the next "Content-Length:" (any case, even in
+// the middle of a line), so one bad frame costs one error response and the
+// frames after it are read. Bytes glued before a Content-Length header
+// ("junk" + header, or a body sent without its blank line) are taken as a
+// malformed frame at once. A frame over the size cap is skipped exactly by
+// its declared length, without holding it.
 func (s *stream) readHeaderFrame() ([]byte, int64, error) {
-	length, consumed := -1, 0
-	bad := ""
+	if s.resync {
+		s.resync = false
+		if err := s.seekHeader(); err != nil {
+			return nil, 0, err
+		}
+	}
+	length := int64(-1)
+	var consumed int64
+	headers := 0
 	for {
-		line, err := s.r.ReadSlice('\n')
-		consumed += len(line)
-		if errors.Is(err, bufio.ErrBufferFull) || (err == nil && len(line) > maxHeaderLine) {
-			bad = "header line too long"
-			if err != nil { // the rest of the line is still unread
-				if err := s.skipLine(); err != nil {
-					return nil, 0, err
-				}
-			}
-			continue
+		line, err := s.peekLine()
+		if errors.Is(err, errLongLine) {
+			s.discard(len(line))
+			return nil, 0, s.broken(CodeParseError, fmt.Sprintf("parse error: header line longer than %d bytes", maxHeaderLine))
 		}
 		if err != nil {
-			if err == io.EOF && consumed > 0 {
+			s.discard(len(line))
+			if err == io.EOF && (headers > 0 || len(line) > 0) {
 				err = io.ErrUnexpectedEOF
 			}
 			return nil, 0, err
 		}
-		t := strings.TrimRight(string(line), "\r\n")
-		if t == "" {
-			if consumed == len(line) {
+		if i := indexContentLength(line, 1); i > 0 {
+			junk := line[:i]
+			s.discard(i)
+			if len(bytes.Trim(junk, " \t")) > 0 {
+				return nil, 0, s.broken(CodeParseError, "parse error: "+echo(string(junk))+" before a Content-Length header is not a header line")
+			}
+			continue // indentation before the header: tolerated
+		}
+		s.discard(len(line))
+		consumed += int64(len(line))
+		t := bytes.TrimRight(line, "\r\n")
+		if len(t) == 0 {
+			if headers == 0 {
 				continue // stray blank line between frames
 			}
 			break
 		}
-		name, value, ok := strings.Cut(t, ":")
-		if !ok {
-			bad = fmt.Sprintf("invalid header line %q", truncate(t, 80))
-			continue
+		headers++
+		name, value, ok := bytes.Cut(t, []byte(":"))
+		if !ok || !isToken(name) {
+			return nil, 0, s.broken(CodeParseError, "parse error: invalid header line "+echo(string(t)))
 		}
-		if strings.EqualFold(strings.TrimSpace(name), "Content-Length") {
-			n, err := strconv.ParseInt(strings.TrimSpace(value), 10, 64)
-			if err != nil || n <= 0 {
-				bad = fmt.Sprintf("invalid Content-Length %q", truncate(strings.TrimSpace(value), 40))
-				continue
+		if asciiEqualFold(name, contentLengthColon[:len(contentLengthColon)-1]) {
+			v := bytes.TrimSpace(value)
+			n, err := strconv.ParseInt(string(v), 10, 64)
+			if err != nil || n < 0 {
+				return nil, 0, s.broken(CodeParseError, "parse error: invalid Content-Length "+echo(string(v)))
 			}
-			if n > int64(s.maxIn) {
-				// Skip the body without holding it.
-				if _, err := io.CopyN(io.Discard, s.r, n); err != nil {
-					return nil, 0, io.ErrUnexpectedEOF
-				}
-				return nil, 0, &frameError{CodeInvalidRequest, fmt.Sprintf("frame of %d bytes exceeds the %d-byte limit", n, s.maxIn)}
-			}
-			length = int(n)
+			length = n // the last one counts
 		}
-	}
-	if bad != "" {
-		// The body length is unknown or untrusted: the header block was
-		// consumed; resynchronise on the next header.
-		if length > 0 {
-			if _, err := io.CopyN(io.Discard, s.r, int64(length)); err != nil {
-				return nil, 0, io.ErrUnexpectedEOF
-			}
-		}
-		return nil, 0, &frameError{CodeParseError, "parse error: " + bad}
 	}
 	if length < 0 {
-		return nil, 0, &frameError{CodeParseError, "parse error: header without Content-Length"}
+		return nil, 0, s.broken(CodeParseError, "parse error: header without Content-Length")
 	}
-	body, err := s.readBody(length)
+	if length > int64(s.maxIn) {
+		// Skip the body without holding it.
+		if _, err := io.CopyN(io.Discard, s.r, length); err != nil {
+			return nil, 0, io.ErrUnexpectedEOF
+		}
+		return nil, 0, s.broken(CodeInvalidRequest, fmt.Sprintf("frame of %d bytes exceeds the %d-byte limit", length, s.maxIn))
+	}
+	body, err := s.readBody(int(length))
 	if err != nil {
 		return nil, 0, err
 	}
-	return body, int64(consumed + length), nil
+	return body, consumed + length, nil
+}
+
+// broken reports a malformed header frame and makes the next read
+// resynchronise.
+func (s *stream) broken(code jsonrpc2.Code, msg string) error {
+	s.resync = true
+	return &frameError{code, msg}
+}
+
+// discard drops n buffered bytes (n never exceeds what was peeked).
+func (s *stream) discard(n int) { _, _ = s.r.Discard(n) }
+
+// peekLine returns the next line, '\n' included, without consuming it. It
+// returns errLongLine and the first maxHeaderLine bytes when no newline comes
+// within them, and the bytes left with the error at the end of the input.
+func (s *stream) peekLine() ([]byte, error) {
+	scanned := 0
+	for {
+		buf, _ := s.r.Peek(s.r.Buffered())
+		if i := bytes.IndexByte(buf[scanned:min(len(buf), maxHeaderLine)], '\n'); i >= 0 {
+			return buf[:scanned+i+1], nil
+		}
+		if len(buf) >= maxHeaderLine {
+			return buf[:maxHeaderLine], errLongLine
+		}
+		scanned = len(buf)
+		if _, err := s.r.Peek(len(buf) + 1); err != nil {
+			buf, _ = s.r.Peek(s.r.Buffered())
+			return buf, err
+		}
+	}
+}
+
+// seekHeader discards input up to the next "Content-Length:" (any case).
+func (s *stream) seekHeader() error {
+	for {
+		if _, err := s.r.Peek(len(contentLengthColon)); err != nil {
+			s.discard(s.r.Buffered()) // too short to hold a header
+			return err
+		}
+		buf, _ := s.r.Peek(s.r.Buffered())
+		if i := indexContentLength(buf, 0); i >= 0 {
+			s.discard(i)
+			return nil
+		}
+		// Keep a tail that may be the start of the header.
+		s.discard(len(buf) - len(contentLengthColon) + 1)
+	}
+}
+
+// indexContentLength returns the index of the first "Content-Length:" (any
+// case) in b at or after from, or -1.
+func indexContentLength(b []byte, from int) int {
+	const n = len(contentLengthColon)
+	for i := from; i+n <= len(b); i++ {
+		if b[i]|0x20 == 'c' && asciiEqualFold(b[i:i+n], contentLengthColon) {
+			return i
+		}
+	}
+	return -1
+}
+
+// asciiEqualFold reports whether b equals lower (lower-case ASCII) ignoring
+// ASCII case.
+func asciiEqualFold(b []byte, lower string) bool {
+	if len(b) != len(lower) {
+		return false
+	}
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// isToken reports whether b is an HTTP header name (RFC 9110 token).
+func isToken(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	for _, c := range b {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // bodyStep is how much of a large declared body is read before the buffer
@@ -396,13 +508,6 @@ func (s *stream) writeFrame(data []byte, track bool) (int64, error) {
 
 // Close implements jsonrpc2.Stream.
 func (s *stream) Close() error { return s.c.Close() }
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
-}
 
 // tracer writes every frame to a trace file as one JSON line:
 // {"time":"…","dir":"recv"|"send","msg":{…}} (or "invalid":"…" for a frame
