@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"strconv"
 	"strings"
 	"syscall"
@@ -81,34 +82,92 @@ func fileOpenError(field string, err error) *jsonrpc2.Error {
 	if outOfDescriptors(err) {
 		return limitError(limitDescriptors, descriptorsDetail())
 	}
-	return notFound("%s: %v", field, err)
+	return notFound("%s: %v", field, pathError(err))
 }
 
-// maxEcho bounds a value from the client quoted in an error message.
-const maxEcho = 200
+// Bounds of error texts. A value from the client quoted in a message is cut
+// to maxEcho bytes; every text of an error on the wire (message, detail,
+// field errors) is cut to maxErrorText as a backstop for texts that embed
+// input or plugin output, and data.errors keeps maxFieldErrors entries.
+const (
+	maxEcho        = 200
+	maxErrorText   = 4096
+	maxFieldErrors = 20
+)
 
-// echo quotes a value from the client for an error message. A value longer
-// than maxEcho bytes is cut at a character boundary and marked with an
-// ellipsis and its size, so an error never carries megabytes of input.
+// clip cuts s to at most n bytes at a character boundary, marking a cut
+// with an ellipsis and the original size (within the n bytes, so clipping
+// twice changes nothing).
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	mark := "… (" + strconv.Itoa(len(s)) + " bytes)"
+	return s[:cutPoint(s, n-len(mark))] + mark
+}
+
+// cutPoint returns the largest index <= n that starts a character of s.
+func cutPoint(s string, n int) int {
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return n
+}
+
+// echo quotes a value from the client for an error message, cut to maxEcho
+// bytes (see clip), so an error never carries megabytes of input.
 func echo(v string) string {
 	if len(v) <= maxEcho {
 		return strconv.Quote(v)
 	}
-	cut := maxEcho
-	for cut > 0 && !utf8.RuneStart(v[cut]) {
-		cut--
+	return strconv.Quote(v[:cutPoint(v, maxEcho)]) + "… (" + strconv.Itoa(len(v)) + " bytes)"
+}
+
+// pathError bounds the path an *fs.PathError carries (the client's path for
+// a source file); other errors are returned as they are.
+func pathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && len(pe.Path) > maxEcho {
+		return &fs.PathError{Op: pe.Op, Path: clip(pe.Path, maxEcho), Err: pe.Err}
 	}
-	return strconv.Quote(v[:cut]) + "… (" + strconv.Itoa(len(v)) + " bytes)"
+	return err
+}
+
+// bounded returns d with every text cut to the bounds above (d itself is
+// not modified: its errors may be shared).
+func bounded(d *ErrorData) *ErrorData {
+	if d == nil {
+		return nil
+	}
+	b := *d
+	b.Plugin = clip(b.Plugin, maxEcho)
+	b.Code = clip(b.Code, maxEcho)
+	b.Detail = clip(b.Detail, maxErrorText)
+	if len(d.Errors) > 0 {
+		n := len(d.Errors)
+		if n > maxFieldErrors {
+			n = maxFieldErrors - 1 // and one entry counting the rest
+		}
+		b.Errors = make([]schema.FieldError, n, n+1)
+		for i, fe := range d.Errors[:n] {
+			b.Errors[i] = schema.FieldError{Field: clip(fe.Field, maxEcho), Message: clip(fe.Message, 2*maxEcho)}
+		}
+		if more := len(d.Errors) - n; more > 0 {
+			b.Errors = append(b.Errors, schema.FieldError{Field: "…", Message: strconv.Itoa(more) + " more errors"})
+		}
+	}
+	return &b
 }
 
 // kindInternal is the error kind of chiphost's own bugs.
 const kindInternal = "internal"
 
 // wireError builds a JSON-RPC error with structured data.
+// Every text is bounded (see bounded).
 func wireError(code jsonrpc2.Code, msg string, data *ErrorData) *jsonrpc2.Error {
-	e := jsonrpc2.NewError(code, msg)
+	e := jsonrpc2.NewError(code, clip(msg, maxErrorText))
 	if data != nil {
-		if b, err := json.Marshal(data); err == nil {
+		if b, err := json.Marshal(bounded(data)); err == nil {
 			e.Data = b
 		}
 	}
@@ -156,7 +215,7 @@ func errorData(err error, plugin string) *ErrorData {
 			d.Kind = string(runtime.KindCancelled)
 		}
 	}
-	return d
+	return bounded(d)
 }
 
 // toWire maps any handler error onto its JSON-RPC error: this is the one

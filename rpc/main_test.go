@@ -359,6 +359,17 @@ func lineText(i int) string { return "line " + strconv.Itoa(i) + " \"quoted\" \\
 // readFrame reads one frame of the given framing from r.
 func readFrame(t *testing.T, r *bufio.Reader, framing string) map[string]any {
 	t.Helper()
+	body := readBody(t, r, framing)
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil {
+		t.Fatalf("frame %q: %v", body, err)
+	}
+	return m
+}
+
+// readBody reads the body of one frame of the given framing from r.
+func readBody(t *testing.T, r *bufio.Reader, framing string) []byte {
+	t.Helper()
 	var body []byte
 	if framing == "ndjson" {
 		line, err := r.ReadBytes('\n')
@@ -386,11 +397,7 @@ func readFrame(t *testing.T, r *bufio.Reader, framing string) map[string]any {
 			t.Fatal(err)
 		}
 	}
-	var m map[string]any
-	if err := json.Unmarshal(body, &m); err != nil {
-		t.Fatalf("frame %q: %v", body, err)
-	}
-	return m
+	return body
 }
 
 func frame(framing, body string) string {

@@ -71,10 +71,10 @@ func (s *Server) resolvePlugin(ctx context.Context, ref string, kind runtime.Plu
 	case strings.HasSuffix(ref, ".wasm"):
 		abs, err := filepath.Abs(ref)
 		if err != nil {
-			return "", nil, invalidParams("plugin %q: %v", ref, err)
+			return "", nil, invalidParams("plugin %s: %v", echo(ref), err)
 		}
 		if _, err := os.Stat(abs); err != nil {
-			return "", nil, notFound("plugin %q: no such file", ref)
+			return "", nil, notFound("plugin %s: no such file", echo(ref))
 		}
 		p, err = s.opts.Host.Load(ctx, abs)
 		if err != nil {
@@ -82,7 +82,7 @@ func (s *Server) resolvePlugin(ctx context.Context, ref string, kind runtime.Plu
 		}
 		id = abs
 	default:
-		return "", nil, notFound("plugin %q: no such plugin (see plugins/list) and not a .wasm path", ref)
+		return "", nil, notFound("plugin %s: no such plugin (see plugins/list) and not a .wasm path", echo(ref))
 	}
 	if kind != "" && p.Kind != kind {
 		return "", nil, invalidParams("plugin %s is a %s, want a %s", p.Name, p.Kind, kind)

@@ -239,7 +239,7 @@ func paramsError(err error) string {
 		if field == "" {
 			field = "params"
 		}
-		return fmt.Sprintf("%s: want %s, found JSON %s", field, te.Type, te.Value)
+		return fmt.Sprintf("%s: want %s, found JSON %s", clip(field, maxEcho), te.Type, clip(te.Value, maxEcho))
 	}
 	return err.Error()
 }
@@ -359,9 +359,9 @@ func (s *Server) handle(rctx context.Context, req *jsonrpc2.Request) (any, error
 	}
 	if !known {
 		if isCall {
-			return nil, jsonrpc2.Errorf(CodeMethodNotFound, "method not found: %q", method)
+			return nil, jsonrpc2.NewError(CodeMethodNotFound, "method not found: "+echo(method))
 		}
-		s.log.Debug().Str("method", method).Msg("ignoring unknown notification")
+		s.log.Debug().Str("method", clip(method, maxEcho)).Msg("ignoring unknown notification")
 		return nil, nil
 	}
 	if !isCall && !info.notification {
@@ -384,18 +384,18 @@ func (s *Server) handle(rctx context.Context, req *jsonrpc2.Request) (any, error
 	}
 	log := s.log.With().Str("method", method).Logger()
 	if isCall {
-		log = log.With().Str("id", fmt.Sprint(req.ID())).Logger()
+		log = log.With().Str("id", clip(fmt.Sprint(req.ID()), maxEcho)).Logger()
 	}
 	ctx = log.WithContext(ctx)
 	res, err := s.run(ctx, info, json.RawMessage(req.Params()))
 	if !isCall {
 		if err != nil { // never fail the connection for a notification
-			log.Warn().Err(err).Msg("notification failed")
+			log.Warn().Str("error", clip(err.Error(), maxErrorText)).Msg("notification failed")
 		}
 		return nil, nil
 	}
 	if err != nil {
-		log.Debug().Err(err).Msg("request failed")
+		log.Debug().Str("error", clip(err.Error(), maxErrorText)).Msg("request failed")
 		return nil, toWire(ctx, err, "")
 	}
 	return res, nil
@@ -479,7 +479,7 @@ func (s *Server) initialize(ctx context.Context, p *InitializeParams) (*Initiali
 		if o.LogLevel != "" {
 			l, err := runtime.ParseLogLevel(o.LogLevel)
 			if err != nil {
-				return nil, invalidParams("initializationOptions.logLevel: %v", err)
+				return nil, invalidParams("initializationOptions.logLevel: unknown log level %s (want error, warn, info, debug or trace)", echo(o.LogLevel))
 			}
 			level = l
 		}

@@ -86,7 +86,7 @@ func (r *sessionRegistry) get(id string) (*session, error) {
 	if sess, ok := r.byID[id]; ok {
 		return sess, nil
 	}
-	return nil, notFound("session %q: no such session", id)
+	return nil, notFound("session %s: no such session", echo(id))
 }
 
 // sessionOf maps a plugin instance to its session id ("" if unknown).
@@ -348,7 +348,7 @@ func (s *Server) openSession(ctx context.Context, p *SessionsOpenParams) (*Sessi
 		return nil, invalidParams("parser: want exactly one of plugin or builtin")
 	}
 	if par.Builtin != "" && par.Builtin != builtinText {
-		return nil, invalidParams("parser.builtin: unknown built-in parser %q (have: %s)", par.Builtin, builtinText)
+		return nil, invalidParams("parser.builtin: unknown built-in parser %s (have: %s)", echo(par.Builtin), builtinText)
 	}
 	if src.Plugin == "" && src.Config != nil {
 		return nil, invalidParams("source.config: only a plugin source takes a config")
@@ -390,10 +390,10 @@ func (s *Server) openSession(ctx context.Context, p *SessionsOpenParams) (*Sessi
 	if src.File != "" {
 		fi, err := os.Stat(src.File)
 		if err != nil {
-			return nil, notFound("source.file: %v", err)
+			return nil, notFound("source.file: %v", pathError(err))
 		}
 		if fi.IsDir() {
-			return nil, invalidParams("source.file: %s is a directory", src.File)
+			return nil, invalidParams("source.file: %s is a directory", echo(src.File))
 		}
 	}
 	if src.Stdin {
