@@ -129,58 +129,35 @@ func (s *Server) answerAll() {
 }
 
 // responseID returns the id of a response frame written by the library
-// (`{"jsonrpc":"2.0","id":…,"result"|"error":…}`); ok is false for
-// notifications, null ids and batches.
-func responseID(frame []byte) (id jsonrpc2.ID, ok bool) {
+// (`{"jsonrpc":"2.0","id":…,"result"|"error":…}`) and the index where the
+// id ends; ok is false for notifications, null ids and anything else.
+func responseID(frame []byte) (id jsonrpc2.ID, end int, ok bool) {
 	const prefix = `{"jsonrpc":"2.0","id":`
 	rest, found := bytes.CutPrefix(frame, []byte(prefix))
 	if !found || len(rest) == 0 {
-		return id, false
+		return id, 0, false
 	}
 	if rest[0] == '"' {
-		end := 1
-		for end < len(rest) && rest[end] != '"' {
-			if rest[end] == '\\' {
-				end++
+		n := 1
+		for n < len(rest) && rest[n] != '"' {
+			if rest[n] == '\\' {
+				n++
 			}
-			end++
+			n++
 		}
 		var s string
-		if end >= len(rest) || json.Unmarshal(rest[:end+1], &s) != nil {
-			return id, false
+		if n >= len(rest) || json.Unmarshal(rest[:n+1], &s) != nil {
+			return id, 0, false
 		}
-		return jsonrpc2.NewStringID(s), true
+		return jsonrpc2.NewStringID(s), len(prefix) + n + 1, true
 	}
-	end := 0
-	for end < len(rest) && (rest[end] == '-' || rest[end] >= '0' && rest[end] <= '9') {
-		end++
+	n := 0
+	for n < len(rest) && (rest[n] == '-' || rest[n] >= '0' && rest[n] <= '9') {
+		n++
 	}
-	n, err := strconv.ParseInt(string(rest[:end]), 10, 64)
+	v, err := strconv.ParseInt(string(rest[:n]), 10, 64)
 	if err != nil {
-		return id, false
+		return id, 0, false
 	}
-	return jsonrpc2.NewNumberID(n), true
-}
-
-// batchResponseIDs returns the ids of the responses in a batch frame.
-func batchResponseIDs(frame []byte) []jsonrpc2.ID {
-	var members []struct {
-		ID     any             `json:"id"`
-		Method string          `json:"method"`
-		Result json.RawMessage `json:"result"`
-		Error  json.RawMessage `json:"error"`
-	}
-	if json.Unmarshal(frame, &members) != nil {
-		return nil
-	}
-	var ids []jsonrpc2.ID
-	for _, m := range members {
-		if m.Method != "" {
-			continue
-		}
-		if id, ok := toID(m.ID); ok {
-			ids = append(ids, id)
-		}
-	}
-	return ids
+	return jsonrpc2.NewNumberID(v), len(prefix) + n, true
 }

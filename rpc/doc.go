@@ -11,8 +11,10 @@
 //	srv, _ := rpc.NewServer(&rpc.Options{Host: host, Roots: roots})
 //	err := srv.Serve(ctx, stdio) // until exit, EOF or ctx
 //
-// Layers, in the manner of gopls: a stream that answers malformed frames
-// and caps their size (stream.go), a preempter for $/cancelRequest and
+// Layers, in the manner of gopls: a stream that answers malformed frames,
+// resynchronises after them and caps their size (stream.go), and checks
+// each message, splits batches and routes their answers (inbound.go), a
+// preempter for $/cancelRequest and
 // sessions/credit, then one handler that gates the lifecycle, releases the
 // read loop for slow methods (jsonrpc2.Async), bounds concurrency, turns
 // panics into -32603 and maps errors to codes in one place (errors.go).

@@ -1,6 +1,7 @@
 package rpc
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -222,13 +223,19 @@ func Notifications() []string {
 func typed[P any, R any](f func(*Server, context.Context, *P) (R, error)) func(*Server, context.Context, json.RawMessage) (any, error) {
 	return func(s *Server, ctx context.Context, raw json.RawMessage) (any, error) {
 		var p P
-		if len(raw) > 0 && string(raw) != "null" {
+		if len(raw) > 0 && string(raw) != "null" && !isEmptyArray(raw) {
 			if err := json.Unmarshal(raw, &p); err != nil {
 				return nil, invalidParams("invalid params: %s", paramsError(err))
 			}
 		}
 		return f(s, ctx, &p)
 	}
+}
+
+// isEmptyArray reports whether raw is the JSON array []: params [] mean no
+// params, as {} do (Neovim's vim.json encodes an empty table as []).
+func isEmptyArray(raw json.RawMessage) bool {
+	return string(bytes.TrimSpace(raw)) == "[]"
 }
 
 // paramsError makes a json decoding error readable for clients.
@@ -437,12 +444,22 @@ func (p preempter) Preempt(ctx context.Context, req *jsonrpc2.Request) (any, err
 	return nil, jsonrpc2.ErrNotHandled
 }
 
-// cancelRequest cancels the running request id; unknown ids are ignored.
+// cancelRequest cancels the running request id, and the batch member with
+// that id (it runs under an alias, see inbound.go); unknown ids are ignored.
 func (s *Server) cancelRequest(id jsonrpc2.ID) {
+	ids := []jsonrpc2.ID{id}
+	if a, ok := s.stream.in.aliasOf(id); ok {
+		ids = append(ids, a)
+	}
 	s.imu.Lock()
-	cancel := s.inflight[id]
+	var cancels []context.CancelFunc
+	for _, id := range ids {
+		if cancel := s.inflight[id]; cancel != nil {
+			cancels = append(cancels, cancel)
+		}
+	}
 	s.imu.Unlock()
-	if cancel != nil {
+	for _, cancel := range cancels {
 		cancel()
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"go.lsp.dev/jsonrpc2"
 )
@@ -66,7 +67,8 @@ type stream struct {
 	onResponse func(jsonrpc2.ID) bool
 
 	rbuf   []byte
-	resync bool // header framing: discard up to the next Content-Length first
+	resync bool     // header framing: discard up to the next Content-Length first
+	in     *inbound // message checks, batches and alias ids (inbound.go)
 
 	wmu  sync.Mutex
 	wbuf []byte
@@ -87,6 +89,7 @@ func newStream(rwc io.ReadWriteCloser, framing Framing, trace *tracer, onBad fun
 		trace:    trace,
 		onBad:    onBad,
 		maxIn:    MaxInFrame,
+		in:       newInbound(),
 		readDone: make(chan struct{}),
 	}
 }
@@ -110,10 +113,14 @@ func (s *stream) Read(ctx context.Context) (jsonrpc2.Message, int64, error) {
 	return msg, n, err
 }
 
-// ReadFrame returns the next well-formed frame. Malformed frames are
-// answered here and skipped.
+// ReadFrame returns the next well-formed message. Malformed frames and
+// invalid requests are answered here and skipped; batches are split into
+// their members (inbound.go).
 func (s *stream) ReadFrame(ctx context.Context) ([]byte, int64, error) {
 	for {
+		if m := s.in.pop(); m != nil {
+			return m, int64(len(m)), nil
+		}
 		var (
 			body []byte
 			n    int64
@@ -144,15 +151,17 @@ func (s *stream) ReadFrame(ctx context.Context) ([]byte, int64, error) {
 			s.resync = s.framing == FramingHeader // a miscounted length leaves the tail of the body
 			continue
 		}
+		if !utf8.Valid(body) {
+			body = validUTF8(body)
+		}
 		s.trace.record("recv", body)
 		if i := skipSpace(body); i < len(body) && body[i] == '[' {
-			return body, n, nil // batch: the library answers bad members
-		}
-		if _, err := jsonrpc2.DecodeMessage(body); err != nil {
-			s.reject(CodeInvalidRequest, "invalid request: "+err.Error(), nil)
+			s.splitBatch(body)
 			continue
 		}
-		return body, n, nil
+		if m := s.checkMessage(body); m != nil {
+			return m, n, nil
+		}
 	}
 }
 
@@ -169,13 +178,7 @@ func (s *stream) reject(code jsonrpc2.Code, msg string, body []byte) {
 	if body != nil {
 		s.trace.recordInvalid("recv", body)
 	}
-	if s.onBad != nil {
-		s.onBad(msg)
-	}
-	resp := jsonrpc2.NewResponse(jsonrpc2.ID{}, nil, jsonrpc2.NewError(code, msg))
-	if data, err := jsonrpc2.EncodeMessage(resp); err == nil {
-		_, _ = s.WriteFrame(context.Background(), data)
-	}
+	s.answerError(jsonrpc2.ID{}, code, msg)
 }
 
 // contentLengthColon is the header the header reader resynchronises on after
@@ -469,20 +472,33 @@ func (s *stream) WriteFrame(_ context.Context, data []byte) (int64, error) {
 }
 
 // writeFrame is WriteFrame; track says whether to report response ids to
-// onResponse (the server's own forced answers are not reported).
+// onResponse (the server's own forced answers are not reported). A
+// response to an alias id gets the request's own id back, and joins its
+// batch's response when it has one.
 func (s *stream) writeFrame(data []byte, track bool) (int64, error) {
-	if track && s.onResponse != nil && len(data) > 0 {
-		switch data[0] {
-		case '{':
-			if id, ok := responseID(data); ok && !s.onResponse(id) {
-				return int64(len(data)), nil // already answered by the server
-			}
-		case '[':
-			for _, id := range batchResponseIDs(data) {
-				s.onResponse(id)
-			}
-		}
+	id, end, ok := responseID(data)
+	if !ok {
+		return s.emit(data)
 	}
+	if track && s.onResponse != nil && !s.onResponse(id) {
+		return int64(len(data)), nil // already answered by the server
+	}
+	a, ok := s.in.resolve(id)
+	if !ok {
+		return s.emit(data)
+	}
+	data = a.withOwnID(data, end)
+	if a.batch == nil {
+		return s.emit(data)
+	}
+	if all := a.batch.add(data); all != nil {
+		return s.emit(all)
+	}
+	return int64(len(data)), nil
+}
+
+// emit frames data and writes it with one Write.
+func (s *stream) emit(data []byte) (int64, error) {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	buf := s.wbuf[:0]

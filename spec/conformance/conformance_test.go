@@ -3,6 +3,7 @@ package conformance
 import (
 	"bufio"
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/chiphost/chiphost/rpc"
 )
@@ -314,6 +316,10 @@ func (r *runner) read(stdout io.Reader) {
 			return
 		}
 		var m any
+		if !utf8.Valid(body) {
+			r.msgs <- fmt.Errorf("server sent invalid UTF-8: %q", truncate(string(body), 200))
+			return
+		}
 		if err := json.Unmarshal(body, &m); err != nil {
 			r.msgs <- fmt.Errorf("server sent invalid JSON %q: %w", truncate(string(body), 200), err)
 			return
@@ -484,6 +490,18 @@ func (r *runner) run() error {
 				return err
 			}
 			if err := r.writeFrame([]byte(fmt.Sprint(v))); err != nil {
+				return r.fail(i, st, "write: %v", err)
+			}
+		case st["send_frame_base64"] != nil:
+			v, err := sub("send_frame_base64")
+			if err != nil {
+				return err
+			}
+			b, err := base64.StdEncoding.DecodeString(fmt.Sprint(v))
+			if err != nil {
+				return r.fail(i, st, "send_frame_base64: %v", err)
+			}
+			if err := r.writeFrame(b); err != nil {
 				return r.fail(i, st, "write: %v", err)
 			}
 		case st["send_raw"] != nil:

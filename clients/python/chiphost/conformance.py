@@ -9,6 +9,7 @@ implements the same rules.
 """
 
 import argparse
+import base64
 import json
 import os
 import re
@@ -332,6 +333,8 @@ class _Runner:
                 self.c.send(substitute(st["send"], self.env))
             elif "send_frame" in st:
                 self.c.send_frame(substitute(st["send_frame"], self.env))
+            elif "send_frame_base64" in st:
+                self.c.send_frame(base64.b64decode(substitute(st["send_frame_base64"], self.env), validate=True))
             elif "send_raw" in st:
                 self.c.send_raw(substitute(st["send_raw"], self.env))
             elif "expect" in st:
