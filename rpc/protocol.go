@@ -199,8 +199,30 @@ type Credits struct {
 type SessionsStreamParams struct {
 	Session       string   `json:"session"`
 	From          uint64   `json:"from,omitempty" jsonschema:"description=first row index to send (default 0)"`
-	Credits       *Credits `json:"credits,omitempty" jsonschema:"description=initial window (default 10000 rows)"`
+	Credits       *Credits `json:"credits,omitempty" jsonschema:"description=initial window (default 10000 rows, also when credits has no rows)"`
 	WorkDoneToken any      `json:"workDoneToken,omitempty" jsonschema:"description=integer or string token for $/progress"`
+}
+
+// UnmarshalJSON reads sessions/stream params. Credits without rows (or
+// with rows null), like no credits at all, mean the default window: a
+// client's encoder may send an empty object for "nothing to say".
+func (p *SessionsStreamParams) UnmarshalJSON(b []byte) error {
+	type plain SessionsStreamParams
+	var v struct {
+		plain
+		Credits *struct {
+			Rows *uint64 `json:"rows"`
+		} `json:"credits"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*p = SessionsStreamParams(v.plain)
+	p.Credits = nil
+	if v.Credits != nil && v.Credits.Rows != nil {
+		p.Credits = &Credits{Rows: *v.Credits.Rows}
+	}
+	return nil
 }
 
 // SessionsItemsParams are the params of the sessions/items notification.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"sync"
@@ -150,7 +151,7 @@ type session struct {
 
 func (sess *session) addCredits(n uint64) {
 	sess.cmu.Lock()
-	sess.credits += n
+	sess.credits = addSaturating(sess.credits, n)
 	sess.cmu.Unlock()
 	select {
 	case sess.creditCh <- struct{}{}:
@@ -169,8 +170,18 @@ func (sess *session) takeCredits(max uint64) uint64 {
 
 func (sess *session) returnCredits(n uint64) {
 	sess.cmu.Lock()
-	sess.credits += n
+	sess.credits = addSaturating(sess.credits, n)
 	sess.cmu.Unlock()
+}
+
+// addSaturating returns a+b, or the largest uint64 when the sum overflows:
+// a window granted past 2^64-1 stays unlimited instead of wrapping to a
+// few rows.
+func addSaturating(a, b uint64) uint64 {
+	if s := a + b; s >= a {
+		return s
+	}
+	return math.MaxUint64
 }
 
 // snapshot returns the session's progress for sessions/updated.
