@@ -277,11 +277,13 @@ func (s *Server) Serve(ctx context.Context, rwc io.ReadWriteCloser) error {
 	})
 	st.onResponse = s.answers.answered
 	// At end of input, requests in flight get EOFGrace to finish, then are
-	// cancelled and answered, all before the library learns of the EOF
+	// cancelled and answered, and the sessions are closed (each sends its
+	// final sessions/updated), all before the library learns of the EOF
 	// (after which it writes nothing).
 	st.onEOF = func() {
 		s.answers.wait(ctx, s.opts.EOFGrace)
 		s.answerAll()
+		s.sessions.closeAll(s)
 	}
 	s.stream = st
 	st.onWrErr = func(err error) {

@@ -1,0 +1,109 @@
+package rpc
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// rawMessage is a frame read by the raw tests.
+type rawMessage struct {
+	ID     any             `json:"id"`
+	Method string          `json:"method"`
+	Params json.RawMessage `json:"params"`
+	Result json.RawMessage `json:"result"`
+	Error  *struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// readUntilEOF reads header frames from r until the server closes its
+// output.
+func readUntilEOF(t *testing.T, r *bufio.Reader) []rawMessage {
+	t.Helper()
+	var out []rawMessage
+	for {
+		if _, err := r.Peek(1); err == io.EOF {
+			return out
+		}
+		var m rawMessage
+		if err := json.Unmarshal(readBody(t, r, "header"), &m); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, m)
+	}
+}
+
+// TestEOFFinalUpdates closes the server's input while two sessions are
+// open, one done and one still reading (its source, the --input-fd pipe,
+// stays open), and checks that each gets its final sessions/updated with
+// state closed before the server exits: the spec promises one when the
+// session closes.
+func TestEOFFinalUpdates(t *testing.T) {
+	watchdog(t, 60*time.Second)
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pw.Close()
+	c := start(t, startOpts{raw: true, args: []string{"--input-fd", "3"}, extra: []*os.File{pr}})
+	pr.Close()
+	r := bufio.NewReaderSize(c.stdout, 1<<16)
+	send := func(s string) {
+		if _, err := io.WriteString(c.stdin, frame("header", s)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// await returns the first message, received earlier or now, that
+	// matches pred (a response and its session's notifications come in
+	// either order).
+	var seen []rawMessage
+	await := func(pred func(rawMessage) bool) {
+		for i := 0; ; i++ {
+			if i == len(seen) {
+				var m rawMessage
+				if err := json.Unmarshal(readBody(t, r, "header"), &m); err != nil {
+					t.Fatal(err)
+				}
+				seen = append(seen, m)
+			}
+			if pred(seen[i]) {
+				seen = slices.Delete(seen, i, i+1)
+				return
+			}
+		}
+	}
+	send(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}`)
+	await(func(m rawMessage) bool { return m.ID == float64(1) })
+	input := writeLines(t, 10)
+	send(fmt.Sprintf(`{"jsonrpc":"2.0","id":2,"method":"sessions/open","params":{"source":{"file":%q},"parser":{"builtin":"text"}}}`, input))
+	await(func(m rawMessage) bool { return m.ID == float64(2) && m.Result != nil })
+	await(func(m rawMessage) bool {
+		return m.Method == MethodSessionsUpdated && strings.Contains(string(m.Params), `"state":"done"`)
+	})
+	pw.WriteString("live row\n")
+	send(`{"jsonrpc":"2.0","id":3,"method":"sessions/open","params":{"source":{"stdin":true},"parser":{"builtin":"text"}}}`)
+	await(func(m rawMessage) bool { return m.ID == float64(3) && m.Result != nil })
+
+	c.stdin.Close()
+	closed := map[string]bool{}
+	for _, m := range readUntilEOF(t, r) {
+		var u SessionsUpdatedParams
+		if m.Method == MethodSessionsUpdated && json.Unmarshal(m.Params, &u) == nil && u.State == StateClosed {
+			closed[u.Session] = true
+		}
+	}
+	if !closed["s1"] || !closed["s2"] {
+		t.Errorf("final sessions/updated with state closed: s1 %v, s2 %v; want both", closed["s1"], closed["s2"])
+	}
+	if code := c.waitExit(30 * time.Second); code != 0 {
+		t.Errorf("exit status %d, want 0", code)
+	}
+}
