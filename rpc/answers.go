@@ -27,21 +27,22 @@ const answerWait = 3 * time.Second
 // stream reports each response frame it writes (onResponse).
 type answers struct {
 	mu      sync.Mutex
-	pending map[jsonrpc2.ID]struct{}
+	pending map[jsonrpc2.ID]bool     // true: work that shutdown lets finish
 	forced  map[jsonrpc2.ID]struct{} // answered by the server itself
 	changed chan struct{}            // closed and replaced when pending shrinks
 }
 
 func (a *answers) init() {
-	a.pending = map[jsonrpc2.ID]struct{}{}
+	a.pending = map[jsonrpc2.ID]bool{}
 	a.forced = map[jsonrpc2.ID]struct{}{}
 	a.changed = make(chan struct{})
 }
 
-// add records an accepted call.
-func (a *answers) add(id jsonrpc2.ID) {
+// add records an accepted call; work says whether shutdown waits for it
+// (see waitWork).
+func (a *answers) add(id jsonrpc2.ID, work bool) {
 	a.mu.Lock()
-	a.pending[id] = struct{}{}
+	a.pending[id] = work
 	a.mu.Unlock()
 }
 
@@ -63,21 +64,41 @@ func (a *answers) answered(id jsonrpc2.ID) bool {
 	return true
 }
 
-// count returns the number of unanswered calls and a channel closed when it
-// next shrinks.
-func (a *answers) count() (int, <-chan struct{}) {
+// count returns the number of unanswered calls (only work calls if
+// onlyWork) and a channel closed when it next shrinks.
+func (a *answers) count(onlyWork bool) (int, <-chan struct{}) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return len(a.pending), a.changed
+	if !onlyWork {
+		return len(a.pending), a.changed
+	}
+	n := 0
+	for _, work := range a.pending {
+		if work {
+			n++
+		}
+	}
+	return n, a.changed
 }
 
 // wait waits until no call is unanswered, ctx is done or d has passed. It
 // reports whether every call was answered.
 func (a *answers) wait(ctx context.Context, d time.Duration) bool {
+	return a.waitFor(ctx, d, false)
+}
+
+// waitWork is wait for the work calls only (plugins/*, sessions/open,
+// sessions/grab): those that end by themselves, unlike a stream waiting
+// for credits.
+func (a *answers) waitWork(ctx context.Context, d time.Duration) bool {
+	return a.waitFor(ctx, d, true)
+}
+
+func (a *answers) waitFor(ctx context.Context, d time.Duration, onlyWork bool) bool {
 	timer := time.NewTimer(d)
 	defer timer.Stop()
 	for {
-		n, changed := a.count()
+		n, changed := a.count(onlyWork)
 		if n == 0 {
 			return true
 		}

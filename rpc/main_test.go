@@ -134,12 +134,18 @@ func start(t *testing.T, o startOpts) *client {
 	if c.stdin, err = c.cmd.StdinPipe(); err != nil {
 		t.Fatal(err)
 	}
-	if c.stdout, err = c.cmd.StdoutPipe(); err != nil {
+	// stdout is a pipe of our own, not StdoutPipe: Wait closes that one as
+	// soon as the process exits, maybe before the test has read it all.
+	out, outW, err := os.Pipe()
+	if err != nil {
 		t.Fatal(err)
 	}
+	c.stdout, c.cmd.Stdout = out, outW
+	t.Cleanup(func() { out.Close() })
 	if err := c.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	outW.Close()
 	go func() { c.exitErr = c.cmd.Wait(); close(c.exited) }()
 	t.Cleanup(func() {
 		c.stdin.Close()

@@ -336,9 +336,12 @@ func (s *Server) Serve(ctx context.Context, rwc io.ReadWriteCloser) error {
 func (s *Server) handle(rctx context.Context, req *jsonrpc2.Request) (any, error) {
 	ctx, cancel := context.WithCancel(s.baseCtx)
 	defer cancel()
-	if req.IsCall() {
+	method := req.Method()
+	isCall := req.IsCall()
+	info, known := methods[method]
+	if isCall {
 		id := req.ID()
-		s.answers.add(id)
+		s.answers.add(id, known && info.work)
 		s.imu.Lock()
 		s.inflight[id] = cancel
 		s.imu.Unlock()
@@ -348,10 +351,6 @@ func (s *Server) handle(rctx context.Context, req *jsonrpc2.Request) (any, error
 			s.imu.Unlock()
 		}()
 	}
-	method := req.Method()
-	isCall := req.IsCall()
-	info, known := methods[method]
-
 	s.mu.Lock()
 	initialized, shutdown := s.initialized, s.shutdown
 	s.mu.Unlock()
@@ -543,10 +542,17 @@ func (s *Server) initialize(ctx context.Context, p *InitializeParams) (*Initiali
 
 func (s *Server) initializedNotification(context.Context, *struct{}) (any, error) { return nil, nil }
 
+// shutdownRequest refuses requests from now on, lets the work requests
+// received before it finish (up to EOFGrace: a grab pipelined just before
+// shutdown gets its rows), then closes every session. It runs on the read
+// loop, so nothing is read meanwhile.
 func (s *Server) shutdownRequest(ctx context.Context, _ *struct{}) (*Null, error) {
 	s.mu.Lock()
 	s.shutdown = true
 	s.mu.Unlock()
+	if !s.answers.waitWork(ctx, s.opts.EOFGrace) {
+		s.log.Warn().Dur("waited", s.opts.EOFGrace).Msg("shutdown: requests received before it still run; closing the sessions anyway")
+	}
 	s.sessions.closeAll(s)
 	return nil, nil
 }
