@@ -336,7 +336,7 @@ func (c *client) streamAll(ctx context.Context, session string) (uint64, error) 
 	}
 	s.mu.Unlock()
 	var r rpc.SessionsStreamResult
-	err := c.call(ctx, rpc.MethodSessionsStream, rpc.SessionsStreamParams{Session: session, Credits: &rpc.Credits{Rows: 4 * rpc.MaxGrabCount}}, &r)
+	err := c.call(ctx, rpc.MethodSessionsStream, rpc.SessionsStreamParams{Session: session, Credits: rpc.StreamWindow(4 * rpc.MaxGrabCount)}, &r)
 	if err == nil && r.State != rpc.StateDone {
 		err = fmt.Errorf("stream ended in state %s", r.State)
 	}

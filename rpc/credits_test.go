@@ -88,7 +88,7 @@ func TestStreamCreditsSaturate(t *testing.T) {
 	res := make(chan result, 1)
 	go func() {
 		var sr SessionsStreamResult
-		err := c.call(MethodSessionsStream, SessionsStreamParams{Session: open.Session, Credits: &Credits{Rows: math.MaxUint64}}, &sr)
+		err := c.call(MethodSessionsStream, SessionsStreamParams{Session: open.Session, Credits: StreamWindow(math.MaxUint64)}, &sr)
 		res <- result{sr, err}
 	}()
 	<-first10

@@ -197,33 +197,29 @@ type Credits struct {
 
 // SessionsStreamParams are the params of sessions/stream.
 type SessionsStreamParams struct {
-	Session       string   `json:"session"`
-	From          uint64   `json:"from,omitempty" jsonschema:"description=first row index to send (default 0)"`
-	Credits       *Credits `json:"credits,omitempty" jsonschema:"description=initial window (default 10000 rows, also when credits has no rows)"`
-	WorkDoneToken any      `json:"workDoneToken,omitempty" jsonschema:"description=integer or string token for $/progress"`
+	Session       string          `json:"session"`
+	From          uint64          `json:"from,omitempty" jsonschema:"description=first row index to send (default 0)"`
+	Credits       *InitialCredits `json:"credits,omitempty" jsonschema:"description=initial window; without it (or without rows) 10000 rows"`
+	WorkDoneToken any             `json:"workDoneToken,omitempty" jsonschema:"description=integer or string token for $/progress"`
 }
 
-// UnmarshalJSON reads sessions/stream params. Credits without rows (or
-// with rows null), like no credits at all, mean the default window: a
-// client's encoder may send an empty object for "nothing to say".
-func (p *SessionsStreamParams) UnmarshalJSON(b []byte) error {
-	type plain SessionsStreamParams
-	var v struct {
-		plain
-		Credits *struct {
-			Rows *uint64 `json:"rows"`
-		} `json:"credits"`
-	}
-	if err := json.Unmarshal(b, &v); err != nil {
-		return err
-	}
-	*p = SessionsStreamParams(v.plain)
-	p.Credits = nil
-	if v.Credits != nil && v.Credits.Rows != nil {
-		p.Credits = &Credits{Rows: *v.Credits.Rows}
-	}
-	return nil
+// InitialCredits is the initial window of a stream. Rows left out (or
+// null), like credits left out, mean the default window: a client's
+// encoder may send an empty object for "nothing to say".
+type InitialCredits struct {
+	Rows *uint64 `json:"rows,omitempty" jsonschema:"description=rows the server may send (default 10000)"`
 }
+
+// Window returns the initial window the credits ask for, or def.
+func (c *InitialCredits) Window(def uint64) uint64 {
+	if c == nil || c.Rows == nil {
+		return def
+	}
+	return *c.Rows
+}
+
+// StreamWindow is an initial window of n rows.
+func StreamWindow(n uint64) *InitialCredits { return &InitialCredits{Rows: &n} }
 
 // SessionsItemsParams are the params of the sessions/items notification.
 type SessionsItemsParams struct {

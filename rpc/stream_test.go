@@ -77,7 +77,7 @@ func TestStreamCredits(t *testing.T) {
 			}()
 			granted.Store(window)
 			var res SessionsStreamResult
-			c.mustCall(MethodSessionsStream, SessionsStreamParams{Session: open.Session, Credits: &Credits{Rows: window}}, &res)
+			c.mustCall(MethodSessionsStream, SessionsStreamParams{Session: open.Session, Credits: StreamWindow(window)}, &res)
 			close(grant)
 			if over.Load() {
 				t.Errorf("server sent more rows than granted")
@@ -125,7 +125,7 @@ func TestStreamCancel(t *testing.T) {
 		params  any
 		running func() // returns once the request is running
 	}{
-		{"stream without credits", MethodSessionsStream, SessionsStreamParams{Session: open.Session, Credits: &Credits{Rows: 0}},
+		{"stream without credits", MethodSessionsStream, SessionsStreamParams{Session: open.Session, Credits: StreamWindow(0)},
 			func() { testutil.Await(t, streamSent, "the sessions/stream frame to be written") }},
 		{"open stuck in init", MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{File: input},
 			Parser: ParserSpec{Plugin: filepath.Join(plugins, "hostile/hostile.wasm"), Config: map[string]json.RawMessage{"mode": json.RawMessage(`"init-loop"`)}}},
@@ -148,6 +148,10 @@ func TestStreamCancel(t *testing.T) {
 			a := testutil.Await(t, answers, "the answer to the cancelled request")
 			wireErr(t, a.err, CodeRequestCancelled)
 		})
+	}
+	// The file session may still be parsing: grab once it has finished.
+	if u := c.waitFinal(open.Session, 60*time.Second); u.State != StateDone {
+		t.Fatalf("session after cancellation: %+v", u)
 	}
 	var g grabbed
 	c.mustCall(MethodSessionsGrab, SessionsGrabParams{Session: open.Session, Count: 1}, &g)

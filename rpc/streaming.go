@@ -23,10 +23,7 @@ func (s *Server) sessionsStream(ctx context.Context, p *SessionsStreamParams) (*
 		return nil, wireError(CodeRequestFailed, "session "+sess.id+" already has a stream", &ErrorData{Kind: "unsupported", Detail: "one stream per session at a time"})
 	}
 	defer sess.streaming.Store(false)
-	initial := uint64(DefaultCredits)
-	if p.Credits != nil {
-		initial = p.Credits.Rows
-	}
+	initial := p.Credits.Window(DefaultCredits)
 	sess.cmu.Lock()
 	sess.credits = initial
 	sess.cmu.Unlock()
