@@ -359,3 +359,22 @@ func TestSandboxRefusalLogIsBounded(t *testing.T) {
 		t.Errorf("no final count:\n%.2000s", logs)
 	}
 }
+
+// TestSandboxFileInsideDirectory: a configured file inside a configured
+// directory does not hide the rest of that directory (the file's mount
+// used to shadow the directory's).
+func TestSandboxFileInsideDirectory(t *testing.T) {
+	w := newEscapeWorld(t)
+	for _, file := range []string{filepath.Join(w.conf, "in.txt"), filepath.Join(w.conf, "sub", "b.log")} {
+		must(t, os.WriteFile(filepath.Join(w.conf, "sub", "b.log"), []byte("sub file"), 0o644))
+		rows, _ := probeWith(t, w, nil, []schema.Setting{
+			{ID: "dir", Value: schema.Value{Type: schema.Directories, Paths: []string{w.conf}}},
+			{ID: "file", Value: schema.Value{Type: schema.Files, Paths: []string{file}}},
+		}, []string{"read $F", "read $D/sub/b.log", "read $D/good", "list $D/sub"})
+		for _, r := range rows {
+			if !strings.Contains(r, " => ok") {
+				t.Errorf("file %s: %s", file, r)
+			}
+		}
+	}
+}

@@ -91,6 +91,21 @@ type mounts struct {
 	files map[string][]string // parent directory → file names visible in it
 }
 
+// dropCoveredFiles removes the file grants that a granted directory already
+// covers. Each file grant is a mount of the file's directory that shows only
+// the named files; mounted inside a granted directory, it would hide the
+// rest of that directory from the plugin.
+func (m *mounts) dropCoveredFiles() {
+	for dir := range m.files {
+		for _, d := range m.dirs {
+			if rel, err := filepath.Rel(d, dir); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+				delete(m.files, dir)
+				break
+			}
+		}
+	}
+}
+
 func (h *Host) newInstance(ctx context.Context, cp *compiledPlugin, m mounts) (*instance, error) {
 	in := &instance{
 		host:         h,

@@ -288,6 +288,7 @@ func (p *Plugin) prepareInit(opts *InitOptions) ([]abi.Value, mounts, error) {
 		}
 		items = append(items, abi.Value{Elems: []abi.Value{{Str: s.ID}, {Num: uint64(disc), Elems: []abi.Value{payload}}}})
 	}
+	m.dropCoveredFiles()
 	general := abi.Value{Elems: []abi.Value{{Num: uint64(level)}}}
 	return []abi.Value{general, {Elems: items}}, m, nil
 }
