@@ -78,3 +78,39 @@ func TestTraceAndProgress(t *testing.T) {
 		t.Errorf("trace: %v", dirs)
 	}
 }
+
+// TestInputFDClose closes a session whose --input-fd pipe is open but
+// silent: the read waiting on it is interrupted, so the session closes at
+// once. Before, the read could not be interrupted: closing waited out its
+// grace period twice and logged that the parse loop did not stop.
+func TestInputFDClose(t *testing.T) {
+	watchdog(t, 60*time.Second)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	c := start(t, startOpts{args: []string{"--input-fd", "3"}, extra: []*os.File{r}})
+	r.Close()
+	c.initialize(nil)
+	var open SessionsOpenResult
+	c.mustCall(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{Stdin: true}, Parser: ParserSpec{Builtin: "text"}}, &open)
+	w.WriteString("one\n")
+	c.waitNote(30*time.Second, func(n note) bool {
+		var p SessionsUpdatedParams
+		return n.method == MethodSessionsUpdated && json.Unmarshal(n.params, &p) == nil && p.Session == open.Session && p.Rows == 1
+	})
+	// The parse loop now waits in a read of the silent pipe.
+	c.mustCall(MethodSessionsClose, SessionsCloseParams{Session: open.Session}, nil)
+	if u := c.waitClosed(open.Session, 30*time.Second); u.Rows != 1 {
+		t.Errorf("closed session: %+v", u)
+	}
+	c.mustCall(MethodShutdown, nil, nil)
+	c.notify(MethodExit, nil)
+	if code := c.waitExit(60 * time.Second); code != 0 {
+		t.Errorf("exit status %d", code)
+	}
+	if strings.Contains(c.stderr.String(), "did not stop in time") {
+		t.Errorf("closing waited for a read that could not be interrupted:\n%s", c.stderr.String())
+	}
+}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/chiphost/chiphost/internal/procdir"
 	"github.com/chiphost/chiphost/runtime"
+	"github.com/chiphost/chiphost/runtime/driver"
 )
 
 // ErrExitWithoutShutdown is returned by Serve when the client sent exit
@@ -53,10 +54,13 @@ type Options struct {
 	// MaxConcurrent bounds requests doing work at once (default 16).
 	// Waiting for stream credits does not count.
 	MaxConcurrent int
-	// Input is the byte source of sessions opened with {"stdin": true}.
-	// The server's own stdin carries the protocol, so this is another
-	// descriptor (chiphost --input-fd). Nil: such sessions are refused.
-	Input io.Reader
+	// Input is the byte source of sessions opened with {"stdin": true}
+	// (usable by one session). The server's own stdin carries the protocol,
+	// so this is another descriptor (chiphost --input-fd, read through
+	// driver.StreamSource so that closing the session interrupts a waiting
+	// read; any io.Reader fits in a driver.ReaderSource). Nil: such sessions
+	// are refused.
+	Input driver.Source
 	// WatchInterval is how often plugin roots are polled for
 	// plugins/changed (default 2s; negative: never).
 	WatchInterval time.Duration

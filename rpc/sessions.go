@@ -475,7 +475,7 @@ func (s *Server) openSession(ctx context.Context, p *SessionsOpenParams) (*Sessi
 		sess.closes = append(sess.closes, func() { fs.Close() })
 		source = fs
 	case src.Stdin:
-		source = &driver.ReaderSource{R: s.opts.Input}
+		source = s.opts.Input
 	default:
 		init.Config = sourceCfg
 		si, err := sourcePlugin.NewSource(runCtx, init)

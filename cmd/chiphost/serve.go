@@ -13,6 +13,7 @@ import (
 
 	"github.com/chiphost/chiphost/rpc"
 	"github.com/chiphost/chiphost/runtime"
+	"github.com/chiphost/chiphost/runtime/driver"
 )
 
 // version is reported in initialize's serverInfo.
@@ -69,9 +70,9 @@ func serveCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		defer f.Close()
 		trace = f
 	}
-	var input io.Reader
+	var input driver.Source
 	if *inputFD >= 0 {
-		input = os.NewFile(uintptr(*inputFD), fmt.Sprintf("fd%d", *inputFD))
+		input = driver.StreamSource(uintptr(*inputFD), fmt.Sprintf("fd%d", *inputFD))
 	}
 	s, err := rpc.NewServer(&rpc.Options{
 		Host: host, Roots: hf.roots(), Logger: &log, Framing: rpc.Framing(*framing),

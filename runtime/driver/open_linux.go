@@ -76,3 +76,14 @@ func waitForWriter(ctx context.Context, f *os.File) error {
 	}
 	return err
 }
+
+// openStream makes fd non-blocking, when it is not a regular file, so that
+// os.NewFile puts it in Go's poller, and reports whether it is there.
+func openStream(fd uintptr, name string) (*os.File, bool) {
+	var st syscall.Stat_t
+	if syscall.Fstat(int(fd), &st) == nil && st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+		syscall.SetNonblock(int(fd), true)
+	}
+	f := os.NewFile(fd, name)
+	return f, f.SetReadDeadline(time.Time{}) == nil
+}

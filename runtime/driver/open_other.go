@@ -16,3 +16,8 @@ func openForReading(path string) (f *os.File, fifo, pollable bool, err error) {
 
 // waitForWriter is never needed outside Linux (openForReading waited).
 func waitForWriter(context.Context, *os.File) error { return nil }
+
+// openStream wraps fd; its reads cannot be interrupted here.
+func openStream(fd uintptr, name string) (*os.File, bool) {
+	return os.NewFile(fd, name), false
+}

@@ -127,3 +127,13 @@ func interruptReads(ctx context.Context, f *os.File) (stop func() bool) {
 
 // Close closes the file.
 func (s *FileSource) Close() error { return s.f.Close() }
+
+// StreamSource reads an already open stream, such as a pipe passed to the
+// process as a file descriptor. Where the platform allows, the descriptor
+// is switched to non-blocking mode first, so that reads wait in Go's poller
+// and return when their context ends (a session on a silent pipe closes at
+// once instead of leaving a read behind).
+func StreamSource(fd uintptr, name string) *FileSource {
+	f, pollable := openStream(fd, name)
+	return &FileSource{f: f, path: name, size: -1, pollable: pollable}
+}
