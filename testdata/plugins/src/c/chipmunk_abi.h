@@ -46,6 +46,42 @@ EXPORT("cabi_realloc") void *cabi_realloc(void *old, size_t old_size, size_t ali
 
 static _Alignas(8) uint8_t cm_ret[16]; // return area of the exports
 
+// ---- return values shared by the test parsers --------------------------------
+// get-version: major.minor.patch.
+static __attribute__((unused)) uint8_t *cm_version(uint16_t major, uint16_t minor, uint16_t patch) {
+  AT(cm_ret, 0, uint16_t) = major;
+  AT(cm_ret, 2, uint16_t) = minor;
+  AT(cm_ret, 4, uint16_t) = patch;
+  return cm_ret;
+}
+
+// parse: err(incomplete).
+static __attribute__((unused)) uint8_t *cm_incomplete(void) {
+  cm_ret[0] = 1;
+  cm_ret[4] = PE_INCOMPLETE;
+  return cm_ret;
+}
+
+// put_line_item fills the parse-return at `it`: some(parse-yield case `disc`), whose message (for
+// case 0) is a line, consuming `consumed` bytes.
+static __attribute__((unused)) void put_line_item(uint8_t *it, uint8_t disc, const char *line, uint32_t len, uint64_t consumed) {
+  memset(it, 0, PARSE_RETURN_SIZE);
+  it[0] = 1;     // some
+  it[8] = disc;  // parse-yield case
+  it[16] = 0;    // parsed-message.line
+  AT(it, 20, const char *) = line;
+  AT(it, 24, uint32_t) = len;
+  AT(it, 88, uint64_t) = consumed;
+}
+
+// parse: ok(list) of the n parse-returns at `items`.
+static __attribute__((unused)) uint8_t *cm_items(uint8_t *items, uint32_t n) {
+  cm_ret[0] = 0;
+  AT(cm_ret, 4, uint8_t *) = items;
+  AT(cm_ret, 8, uint32_t) = n;
+  return cm_ret;
+}
+
 // Frees a string/list buffer received from the host. Empty ones may carry a dummy pointer
 // (cabi_realloc returns `align` for size 0, and hosts need not allocate at all).
 static __attribute__((unused)) void cm_free(const void *p, uint32_t len) {

@@ -19,12 +19,7 @@
 
 static char *tmp_dir = "", *conf_dir = "", *conf_file = "";
 
-EXPORT(IFACE "get-version") uint8_t *get_version(void) {
-  AT(cm_ret, 0, uint16_t) = 0;
-  AT(cm_ret, 2, uint16_t) = 1;
-  AT(cm_ret, 4, uint16_t) = 0;
-  return cm_ret;
-}
+EXPORT(IFACE "get-version") uint8_t *get_version(void) { return cm_version(0, 1, 0); }
 
 static _Alignas(4) uint8_t schema[2 * SCHEMA_ITEM_SIZE];
 EXPORT(IFACE "get-config-schemas") uint8_t *get_config_schemas(void) {
@@ -224,27 +219,14 @@ EXPORT(IFACE "parse") uint8_t *parse(uint8_t *data, uint32_t len, int32_t has_ts
   in_data = data;
   in_len = len;
   const uint8_t *nl = memchr(data, '\n', len);
-  if (!nl) {
-    cm_ret[0] = 1;
-    cm_ret[4] = PE_INCOMPLETE;
-    return cm_ret;
-  }
+  if (!nl) return cm_incomplete();
   cm_str cmd = {(const char *)data, (uint32_t)(nl - data)};
   char *line = dup_str(cmd);
   row.n = 0;
   run(&row, line);
   free(line);
-  memset(item, 0, sizeof item);
-  item[0] = 1;  // some
-  item[8] = 0;  // parse-yield: message
-  item[16] = 0; // parsed-message.line
-  AT(item, 20, const char *) = row.p;
-  AT(item, 24, uint32_t) = (uint32_t)row.n;
-  AT(item, 88, uint64_t) = (uint64_t)(nl - data) + 1;
-  cm_ret[0] = 0;
-  AT(cm_ret, 4, uint8_t *) = item;
-  AT(cm_ret, 8, uint32_t) = 1;
-  return cm_ret;
+  put_line_item(item, 0, row.p, (uint32_t)row.n, (uint64_t)(nl - data) + 1);
+  return cm_items(item, 1);
 }
 
 EXPORT("cabi_post_" IFACE "parse") void post_parse(uint8_t *r) {

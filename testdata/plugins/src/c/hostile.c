@@ -16,12 +16,7 @@ static const cm_str modes[M_COUNT] = {
 };
 static int mode = M_OK;
 
-EXPORT(IFACE "get-version") uint8_t *get_version(void) {
-  AT(cm_ret, 0, uint16_t) = 6;
-  AT(cm_ret, 2, uint16_t) = 6;
-  AT(cm_ret, 4, uint16_t) = 6;
-  return cm_ret;
-}
+EXPORT(IFACE "get-version") uint8_t *get_version(void) { return cm_version(6, 6, 6); }
 
 static _Alignas(4) uint8_t schema[SCHEMA_ITEM_SIZE];
 EXPORT(IFACE "get-config-schemas") uint8_t *get_config_schemas(void) {
@@ -69,32 +64,16 @@ static void *volatile sink;
 
 static _Alignas(8) uint8_t items[2][PARSE_RETURN_SIZE];
 
-static void put_item(uint8_t *it, uint8_t disc, const char *line, uint32_t line_len, uint64_t consumed) {
-  memset(it, 0, PARSE_RETURN_SIZE);
-  it[0] = 1;     // some
-  it[8] = disc;  // parse-yield case
-  it[16] = 0;    // parsed-message.line
-  AT(it, 20, const char *) = line;
-  AT(it, 24, uint32_t) = line_len;
-  AT(it, 88, uint64_t) = consumed;
-}
-
 static uint8_t *one_item(uint8_t disc, const char *line, uint32_t line_len, uint64_t consumed) {
-  put_item(item, disc, line, line_len, consumed);
-  cm_ret[0] = 0;
-  AT(cm_ret, 4, uint8_t *) = item;
-  AT(cm_ret, 8, uint32_t) = 1;
-  return cm_ret;
+  put_line_item(item, disc, line, line_len, consumed);
+  return cm_items(item, 1);
 }
 
 // two_items returns rows "first" and "second" that claim c0 and c1 bytes.
 static uint8_t *two_items(uint64_t c0, uint64_t c1) {
-  put_item(items[0], 0, "first", 5, c0);
-  put_item(items[1], 0, "second", 6, c1);
-  cm_ret[0] = 0;
-  AT(cm_ret, 4, uint8_t *) = items[0];
-  AT(cm_ret, 8, uint32_t) = 2;
-  return cm_ret;
+  put_line_item(items[0], 0, "first", 5, c0);
+  put_line_item(items[1], 0, "second", 6, c1);
+  return cm_items(items[0], 2);
 }
 
 EXPORT(IFACE "parse") uint8_t *parse(uint8_t *data, uint32_t len, int32_t has_ts, int64_t ts) {
@@ -123,11 +102,7 @@ EXPORT(IFACE "parse") uint8_t *parse(uint8_t *data, uint32_t len, int32_t has_ts
   }
   // ok / post-return-import: one line per call, the line is a view into the input.
   const uint8_t *nl = memchr(data, '\n', len);
-  if (!nl) {
-    cm_ret[0] = 1;
-    cm_ret[4] = PE_INCOMPLETE;
-    return cm_ret;
-  }
+  if (!nl) return cm_incomplete();
   return one_item(0, (const char *)data, (uint32_t)(nl - data), (uint64_t)(nl - data) + 1);
 }
 

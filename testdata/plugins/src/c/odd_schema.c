@@ -6,12 +6,7 @@
 
 #define IFACE "chipmunk:parser/parser@0.1.0#"
 
-EXPORT(IFACE "get-version") uint8_t *get_version(void) {
-  AT(cm_ret, 0, uint16_t) = 0;
-  AT(cm_ret, 2, uint16_t) = 1;
-  AT(cm_ret, 4, uint16_t) = 0;
-  return cm_ret;
-}
+EXPORT(IFACE "get-version") uint8_t *get_version(void) { return cm_version(0, 1, 0); }
 
 static const cm_str levels[2] = {{"low", 3}, {"high", 4}};
 static _Alignas(4) uint8_t schemas[4 * SCHEMA_ITEM_SIZE];
@@ -68,22 +63,9 @@ EXPORT(IFACE "parse") uint8_t *parse(uint8_t *data, uint32_t len, int32_t has_ts
   in_data = data;
   in_len = len;
   const uint8_t *nl = memchr(data, '\n', len);
-  if (!nl) {
-    cm_ret[0] = 1;
-    cm_ret[4] = PE_INCOMPLETE;
-    return cm_ret;
-  }
-  memset(item, 0, sizeof item);
-  item[0] = 1;  // some
-  item[8] = 0;  // parse-yield.message
-  item[16] = 0; // parsed-message.line
-  AT(item, 20, const uint8_t *) = data;
-  AT(item, 24, uint32_t) = (uint32_t)(nl - data);
-  AT(item, 88, uint64_t) = (uint64_t)(nl - data) + 1;
-  cm_ret[0] = 0;
-  AT(cm_ret, 4, uint8_t *) = item;
-  AT(cm_ret, 8, uint32_t) = 1;
-  return cm_ret;
+  if (!nl) return cm_incomplete();
+  put_line_item(item, 0, (const char *)data, (uint32_t)(nl - data), (uint64_t)(nl - data) + 1);
+  return cm_items(item, 1);
 }
 
 EXPORT("cabi_post_" IFACE "parse") void post_parse(uint8_t *r) {

@@ -8,12 +8,7 @@
 
 #define IFACE "chipmunk:parser/parser@0.1.0#"
 
-EXPORT(IFACE "get-version") uint8_t *get_version(void) {
-  AT(cm_ret, 0, uint16_t) = 0;
-  AT(cm_ret, 2, uint16_t) = 1;
-  AT(cm_ret, 4, uint16_t) = 0;
-  return cm_ret;
-}
+EXPORT(IFACE "get-version") uint8_t *get_version(void) { return cm_version(0, 1, 0); }
 
 static _Alignas(4) uint8_t schemas[2 * SCHEMA_ITEM_SIZE];
 EXPORT(IFACE "get-config-schemas") uint8_t *get_config_schemas(void) {
@@ -67,17 +62,8 @@ EXPORT(IFACE "parse") uint8_t *parse(uint8_t *data, uint32_t len, int32_t has_ts
   in_data = data;
   in_len = len;
   sleep_seconds(parse_seconds, "parse");
-  memset(item, 0, sizeof item);
-  item[0] = 1;     // some
-  item[8] = 0;     // parse-yield.message
-  item[16] = 0;    // parsed-message.line
-  AT(item, 20, const char *) = "woke up";
-  AT(item, 24, uint32_t) = 7;
-  AT(item, 88, uint64_t) = len;
-  cm_ret[0] = 0;
-  AT(cm_ret, 4, uint8_t *) = item;
-  AT(cm_ret, 8, uint32_t) = 1;
-  return cm_ret;
+  put_line_item(item, 0, "woke up", 7, len);
+  return cm_items(item, 1);
 }
 
 EXPORT("cabi_post_" IFACE "parse") void post_parse(uint8_t *r) {
