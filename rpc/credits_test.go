@@ -4,11 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/chiphost/chiphost/internal/testutil"
 )
 
 // TestCreditsSaturate checks the window arithmetic: granting past 2^64-1
@@ -36,13 +37,7 @@ func TestCreditsSaturate(t *testing.T) {
 // saturating one sends the 10 rows written afterwards and ends with all 20.
 func TestStreamCreditsSaturate(t *testing.T) {
 	watchdog(t, 60*time.Second)
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := start(t, startOpts{args: []string{"--input-fd", "3"}, extra: []*os.File{r}})
-	r.Close()
-	defer w.Close()
+	c, w := startWithInput(t)
 	var (
 		mu       sync.Mutex
 		received int
@@ -97,13 +92,9 @@ func TestStreamCreditsSaturate(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.Close()
-	select {
-	case <-all20:
-	case <-time.After(30 * time.Second): // safety net: a wrapped window stops the stream for good
-		mu.Lock()
-		defer mu.Unlock()
-		t.Fatalf("the stream stopped after %d of 20 rows: the window wrapped", received)
-	}
+	// A wrapped window stops the stream for good: the wait below would then
+	// give up near the test deadline.
+	testutil.Await(t, all20, "all 20 rows (the stream stops when its window wraps)")
 	if r := <-res; r.err != nil || r.sr.Rows != 20 || r.sr.State != StateDone {
 		t.Fatalf("stream result %+v (%v), want 20 rows, done", r.sr, r.err)
 	}

@@ -14,12 +14,7 @@ import (
 // and checks that a second such session is refused.
 func TestInputFD(t *testing.T) {
 	watchdog(t, 60*time.Second)
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := start(t, startOpts{args: []string{"--input-fd", "3"}, extra: []*os.File{r}})
-	r.Close()
+	c, w := startWithInput(t)
 	c.initialize(nil)
 	var open SessionsOpenResult
 	c.mustCall(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{Stdin: true}, Parser: ParserSpec{Builtin: "text"}}, &open)
@@ -85,13 +80,7 @@ func TestTraceAndProgress(t *testing.T) {
 // grace period twice and logged that the parse loop did not stop.
 func TestInputFDClose(t *testing.T) {
 	watchdog(t, 60*time.Second)
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	c := start(t, startOpts{args: []string{"--input-fd", "3"}, extra: []*os.File{r}})
-	r.Close()
+	c, w := startWithInput(t)
 	c.initialize(nil)
 	var open SessionsOpenResult
 	c.mustCall(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{Stdin: true}, Parser: ParserSpec{Builtin: "text"}}, &open)

@@ -36,13 +36,7 @@ func (c *client) updates(session string) []SessionsUpdatedParams {
 // one, whose counts are the driver's.
 func TestLiveParseErrors(t *testing.T) {
 	watchdog(t, 60*time.Second)
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	c := start(t, startOpts{args: []string{"--input-fd", "3"}, extra: []*os.File{r}})
-	r.Close()
+	c, w := startWithInput(t)
 	c.initialize(nil)
 	var open SessionsOpenResult
 	c.mustCall(MethodSessionsOpen, SessionsOpenParams{

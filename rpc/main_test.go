@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"go.lsp.dev/jsonrpc2"
+
+	"github.com/chiphost/chiphost/internal/testutil"
 )
 
 // The tests drive the real chiphost binary, built once in TestMain, over
@@ -112,6 +114,21 @@ type startOpts struct {
 	prefix  []string   // command that runs the server: prefix..., chiphost, args...
 }
 
+// startWithInput starts chiphost with a pipe as --input-fd 3 (the source
+// of {"stdin": true} sessions) and returns the pipe's write end, closed
+// when the test ends.
+func startWithInput(t *testing.T) (*client, *os.File) {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	c := start(t, startOpts{args: []string{"--input-fd", "3"}, extra: []*os.File{r}})
+	r.Close()
+	return c, w
+}
+
 // start runs chiphost with a fresh temp dir and no default plugin roots.
 func start(t *testing.T, o startOpts) *client {
 	t.Helper()
@@ -149,15 +166,12 @@ func start(t *testing.T, o startOpts) *client {
 	go func() { c.exitErr = c.cmd.Wait(); close(c.exited) }()
 	t.Cleanup(func() {
 		c.stdin.Close()
-		// A safety net for a server that hangs, not a time limit: exiting
-		// takes at most the EOF grace (5 s) for requests in flight plus the
-		// closing of sessions.
-		select {
-		case <-c.exited:
-		case <-time.After(60 * time.Second):
+		// A safety net for a server that hangs, not a time limit: the wait
+		// gives up only near the test binary's deadline.
+		if _, ok := testutil.Wait(t, c.exited); !ok {
 			c.cmd.Process.Kill()
 			<-c.exited
-			t.Errorf("chiphost still running 60s after stdin closed: hung")
+			t.Errorf("chiphost still running long after stdin closed: hung")
 		}
 		if strings.Contains(c.stderr.String(), "DATA RACE") || strings.Contains(c.stderr.String(), "panic:") {
 			t.Errorf("chiphost reported a data race or a panic")

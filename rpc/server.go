@@ -264,12 +264,7 @@ func (s *Server) Serve(ctx context.Context, rwc io.ReadWriteCloser) error {
 	if err != nil {
 		return fmt.Errorf("rpc: session directory: %w", err)
 	}
-	for _, p := range dir.Removed {
-		s.log.Info().Str("dir", p).Msg("removed the temporary directory of a process that is gone")
-	}
-	for _, err := range dir.CleanupErrors {
-		s.log.Warn().Err(err).Msg("stale temporary directory")
-	}
+	dir.LogCleanup(&s.log)
 	s.tempDir = dir.Path
 	defer dir.Close()
 

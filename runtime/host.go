@@ -193,12 +193,7 @@ func (h *Host) openTempDir() error {
 	if err != nil {
 		return fmt.Errorf("temporary directory: %w", err)
 	}
-	for _, p := range d.Removed {
-		h.log.Info().Str("dir", p).Msg("removed the temporary directory of a process that is gone")
-	}
-	for _, err := range d.CleanupErrors {
-		h.log.Warn().Err(err).Msg("stale temporary directory")
-	}
+	d.LogCleanup(&h.log)
 	h.temp = d
 	return nil
 }

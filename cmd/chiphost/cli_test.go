@@ -47,6 +47,12 @@ func runCLI(t *testing.T, stdin string, args ...string) (stdout, stderr string, 
 	cmd := exec.Command(chiphostBin(t), args...)
 	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+filepath.Join(os.TempDir(), "chiphost-test-cache-cli"), "HOME="+t.TempDir())
 	cmd.Stdin = strings.NewReader(stdin)
+	return runCmd(t, cmd)
+}
+
+// runCmd runs cmd and returns its output and exit status.
+func runCmd(t *testing.T, cmd *exec.Cmd) (stdout, stderr string, code int) {
+	t.Helper()
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err := cmd.Run()
@@ -349,15 +355,7 @@ func runEnv(t *testing.T, env []string, args ...string) (stdout, stderr string, 
 	t.Helper()
 	cmd := exec.Command(chiphostBin(t), args...)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...)
-	var o, e bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &e
-	err := cmd.Run()
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return o.String(), e.String(), code
+	return runCmd(t, cmd)
 }
 
 // TestTempDirLeftNothing: a parse whose plugin uses its temporary

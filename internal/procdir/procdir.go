@@ -21,6 +21,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/rs/zerolog"
 )
 
 // Parent returns the shared parent that Open expects under base (for
@@ -73,6 +75,17 @@ func Open(parent string) (*Dir, error) {
 			return nil, fmt.Errorf("locking %s: %w", path, err)
 		}
 		return d, nil
+	}
+}
+
+// LogCleanup logs what Open removed of the directories of dead
+// processes, and what it could not remove.
+func (d *Dir) LogCleanup(log *zerolog.Logger) {
+	for _, p := range d.Removed {
+		log.Info().Str("dir", p).Msg("removed the temporary directory of a process that is gone")
+	}
+	for _, err := range d.CleanupErrors {
+		log.Warn().Err(err).Msg("stale temporary directory")
 	}
 }
 

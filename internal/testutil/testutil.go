@@ -52,6 +52,16 @@ func CacheDir() string {
 // the whole binary die without saying which wait hung.
 func Await[T any](t testing.TB, ch <-chan T, what string) T {
 	t.Helper()
+	v, ok := Wait(t, ch)
+	if !ok {
+		t.Fatalf("still waiting for %s when the test's deadline came near", what)
+	}
+	return v
+}
+
+// Wait is Await that reports giving up (false) instead of failing the test,
+// for callers that must clean up first (kill a hung process).
+func Wait[T any](t testing.TB, ch <-chan T) (T, bool) {
 	var giveUp <-chan time.Time
 	if dt, ok := t.(interface{ Deadline() (time.Time, bool) }); ok {
 		if d, ok := dt.Deadline(); ok {
@@ -62,9 +72,9 @@ func Await[T any](t testing.TB, ch <-chan T, what string) T {
 	}
 	select {
 	case v := <-ch:
-		return v
+		return v, true
 	case <-giveUp:
-		t.Fatalf("still waiting for %s when the test's deadline came near", what)
+		var zero T
+		return zero, false
 	}
-	panic("unreachable")
 }
