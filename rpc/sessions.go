@@ -131,15 +131,14 @@ type session struct {
 	cancel context.CancelFunc
 	done   chan struct{} // closed when the parse loop has ended
 	upd    chan struct{} // closed when the updates goroutine has ended
-	bytes  atomic.Uint64
-	live   liveStats // parse errors and skipped bytes while running
 	closes []func()
 	insts  []uint64
 
 	mu      sync.Mutex
 	state   string
 	err     error
-	stats   driver.Stats
+	stats   driver.Stats  // the driver's stats: live while running, final after
+	moved   chan struct{} // signalled (cap 1) when the stats change
 	closing bool
 	closed  chan struct{} // closed when closeSession has finished
 
@@ -190,135 +189,14 @@ func (sess *session) snapshot() SessionsUpdatedParams {
 	sess.mu.Lock()
 	defer sess.mu.Unlock()
 	p := SessionsUpdatedParams{
-		Session: sess.id, Rows: rows, Bytes: sess.bytes.Load(), State: sess.state,
-	}
-	p.SkippedBytes, p.ParseErrors = sess.errorCounts()
-	p.TruncatedRows = sess.stats.TruncatedRows
-	if sess.state == StateDone || sess.state == StateFailed {
-		p.Bytes = max(p.Bytes, sess.stats.Bytes)
+		Session: sess.id, Rows: rows, Bytes: sess.stats.Bytes, State: sess.state,
+		SkippedBytes: sess.stats.SkippedBytes, ParseErrors: sess.stats.ParseErrors,
+		TruncatedRows: sess.stats.TruncatedRows,
 	}
 	if sess.err != nil {
 		p.Error = errorData(sess.err, sess.plugin)
 	}
 	return p
-}
-
-// errorCounts returns skippedBytes and parseErrors (sess.mu held): the
-// driver's exact stats once the run has ended, the live counts before. The
-// live skipped count can trail the driver's (see liveStats), never pass it
-// on a run that ends normally; max keeps the series monotonic regardless.
-func (sess *session) errorCounts() (skipped, parseErrors uint64) {
-	return max(sess.stats.SkippedBytes, sess.live.skipped.Load()),
-		max(sess.stats.ParseErrors, sess.live.parseErrors.Load())
-}
-
-// liveStats are the parse errors and skipped bytes of a running session.
-// driver.Run reports its Stats only when it returns, so the server counts
-// them itself, around the parser, by the driver's rules: a "parse" error
-// drops one byte; items with neither message nor attachment skip the bytes
-// they consumed; what Finish leaves unconsumed is dropped. One case is not
-// visible from here: a message still incomplete when the input ends is
-// dropped a byte at a time (without a parse error) by a parser that cannot
-// Finish; those bytes appear when the session ends.
-//
-// TODO(issue 3): replace with a driver.Options progress callback
-// (OnStats func(driver.Stats)) once runtime/driver has one.
-type liveStats struct {
-	skipped     atomic.Uint64
-	parseErrors atomic.Uint64
-}
-
-// countItems counts the bytes skipped by items parsed from a window of
-// window bytes, clamping as the driver does, and returns the bytes consumed
-// by items that become rows. A call whose items consume nothing is not
-// counted: the driver ignores it.
-func (l *liveStats) countItems(items []runtime.Item, window int) (kept uint64) {
-	var total, consumed, skipped uint64
-	for i := range items {
-		total += items[i].Consumed
-	}
-	if total == 0 {
-		return 0
-	}
-	for i := range items {
-		c := items[i].Consumed
-		if consumed+c > uint64(window) {
-			c = uint64(window) - consumed
-		}
-		consumed += c
-		if items[i].Message == nil && items[i].Attachment == nil {
-			skipped += c
-		} else {
-			kept += c
-		}
-	}
-	if skipped > 0 {
-		l.skipped.Add(skipped)
-	}
-	return kept
-}
-
-// countingParser counts a parser's errors and skipped bytes into live.
-type countingParser struct {
-	p    driver.Parser
-	live *liveStats
-}
-
-func (c countingParser) Parse(ctx context.Context, data []byte, ts *uint64) ([]runtime.Item, error) {
-	items, err := c.p.Parse(ctx, data, ts)
-	if err != nil {
-		if runtime.PluginErrorCode(err) == "parse" {
-			c.live.parseErrors.Add(1)
-			c.live.skipped.Add(1)
-		}
-		return items, err
-	}
-	c.live.countItems(items, len(data))
-	return items, nil
-}
-
-// countingFinisher is a countingParser for parsers that implement
-// driver.Finisher (the built-in text parser), which the driver detects by
-// type assertion, so the wrapper must keep it.
-type countingFinisher struct {
-	countingParser
-	f driver.Finisher
-}
-
-func (c countingFinisher) Finish(ctx context.Context, data []byte) ([]runtime.Item, error) {
-	items, err := c.f.Finish(ctx, data)
-	if err != nil {
-		return items, err
-	}
-	before := c.live.skipped.Load()
-	kept := c.live.countItems(items, len(data))
-	used := kept + c.live.skipped.Load() - before // only this goroutine adds
-	if rest := uint64(len(data)) - min(uint64(len(data)), used); rest > 0 {
-		c.live.skipped.Add(rest) // the driver drops what Finish left
-	}
-	return items, nil
-}
-
-// countParser wraps p to count its errors and skipped bytes into live.
-func countParser(p driver.Parser, live *liveStats) driver.Parser {
-	cp := countingParser{p: p, live: live}
-	if f, ok := p.(driver.Finisher); ok {
-		return countingFinisher{cp, f}
-	}
-	return cp
-}
-
-// countingSource counts the bytes a source delivers.
-type countingSource struct {
-	driver.Source
-	n *atomic.Uint64
-}
-
-func (c countingSource) Read(ctx context.Context, buf []byte, max int) ([]byte, error) {
-	before := len(buf)
-	out, err := c.Source.Read(ctx, buf, max)
-	c.n.Add(uint64(len(out) - before))
-	return out, err
 }
 
 // instanceID returns a plugin instance's id when the runtime exposes one.
@@ -446,7 +324,7 @@ func (s *Server) openSession(ctx context.Context, p *SessionsOpenParams) (*Sessi
 	sess := &session{
 		id: id, dir: dir, store: store, cancel: cancel, state: StateRunning,
 		done: make(chan struct{}), upd: make(chan struct{}), creditCh: make(chan struct{}, 1),
-		closed: make(chan struct{}),
+		closed: make(chan struct{}), moved: make(chan struct{}, 1),
 	}
 	fail := func(err error) (*SessionsOpenResult, error) {
 		for _, c := range sess.closes {
@@ -520,16 +398,27 @@ func (s *Server) openSession(ctx context.Context, p *SessionsOpenParams) (*Sessi
 	s.sessions.add(sess)
 	registered = true
 
-	go s.runSession(runCtx, sess, countingSource{source, &sess.bytes}, countParser(parser, &sess.live))
+	go s.runSession(runCtx, sess, source, parser)
 	go s.sessionUpdates(sess)
 	zerolog.Ctx(ctx).Info().Str("session", id).Str("dir", dir).Msg("session opened")
 	return res, nil
 }
 
+// progress records the driver's stats while the session runs.
+func (sess *session) progress(st driver.Stats) {
+	sess.mu.Lock()
+	sess.stats = st
+	sess.mu.Unlock()
+	select {
+	case sess.moved <- struct{}{}:
+	default:
+	}
+}
+
 // runSession is the session's parse loop.
 func (s *Server) runSession(ctx context.Context, sess *session, src driver.Source, p driver.Parser) {
 	defer close(sess.done)
-	stats, err := driver.Run(ctx, src, p, sess.store, nil)
+	stats, err := driver.Run(ctx, src, p, sess.store, &driver.Options{Progress: sess.progress})
 	for _, c := range sess.closes {
 		c()
 	}
@@ -553,24 +442,35 @@ func (s *Server) runSession(ctx context.Context, sess *session, src driver.Sourc
 	}
 }
 
-// sessionUpdates sends coalesced sessions/updated notifications while the
-// session runs and one with the final state when it ends.
+// sessionUpdates sends sessions/updated notifications while the session
+// runs and one with the final state when it ends. The first rows after a
+// quiet spell are announced at once; after that, notifications are at least
+// UpdateInterval apart, so a busy session sends a bounded number of them.
 func (s *Server) sessionUpdates(sess *session) {
 	defer close(sess.upd)
-	t := time.NewTicker(s.opts.UpdateInterval)
-	defer t.Stop()
 	var last SessionsUpdatedParams
+	var lastSent time.Time
 	for {
 		select {
 		case <-sess.done:
 			s.notify(MethodSessionsUpdated, sess.snapshot())
 			return
-		case <-t.C:
-			p := sess.snapshot()
-			if p.Rows != last.Rows || p.Bytes != last.Bytes || p.ParseErrors != last.ParseErrors || p.SkippedBytes != last.SkippedBytes {
-				last = p
-				s.notify(MethodSessionsUpdated, p)
+		case <-sess.moved:
+		}
+		if wait := s.opts.UpdateInterval - time.Since(lastSent); wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-sess.done:
+				t.Stop()
+				s.notify(MethodSessionsUpdated, sess.snapshot())
+				return
+			case <-t.C:
 			}
+		}
+		p := sess.snapshot()
+		if p.Rows != last.Rows || p.Bytes != last.Bytes || p.ParseErrors != last.ParseErrors || p.SkippedBytes != last.SkippedBytes {
+			last, lastSent = p, time.Now()
+			s.notify(MethodSessionsUpdated, p)
 		}
 	}
 }
@@ -630,10 +530,10 @@ func (s *Server) addCreditsWake(sess *session) {
 // snapshotLocked is snapshot with sess.mu held (the store may be closed).
 func (sess *session) snapshotLocked() SessionsUpdatedParams {
 	p := SessionsUpdatedParams{
-		Session: sess.id, Rows: sess.store.rowsCommitted(), Bytes: max(sess.bytes.Load(), sess.stats.Bytes), State: sess.state,
+		Session: sess.id, Rows: sess.store.rowsCommitted(), Bytes: sess.stats.Bytes, State: sess.state,
+		SkippedBytes: sess.stats.SkippedBytes, ParseErrors: sess.stats.ParseErrors,
+		TruncatedRows: sess.stats.TruncatedRows,
 	}
-	p.SkippedBytes, p.ParseErrors = sess.errorCounts()
-	p.TruncatedRows = sess.stats.TruncatedRows
 	if sess.err != nil {
 		p.Error = errorData(sess.err, sess.plugin)
 	}

@@ -123,6 +123,10 @@ type printSink struct {
 	buf   []byte
 }
 
+// Flush writes buffered rows out while the driver waits for input, so a
+// row reaches stdout as soon as its bytes arrived on a pipe or a live source.
+func (s *printSink) Flush(context.Context) error { return s.w.Flush() }
+
 func (s *printSink) Rows(ctx context.Context, rows []driver.Row) error {
 	for _, r := range rows {
 		var path string

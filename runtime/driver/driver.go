@@ -102,6 +102,10 @@ type Options struct {
 	// BatchItems caps how many rows are handed to the sink at once
 	// (default 4096).
 	BatchItems int
+	// Progress, when set, receives the stats so far after every read and
+	// every parse call, on the goroutine that called Run. It must be quick:
+	// the parse loop waits for it.
+	Progress func(Stats)
 }
 
 func (o *Options) withDefaults() Options {
@@ -142,6 +146,16 @@ type Row struct {
 // valid only during the call: copy what must be kept.
 type Sink interface {
 	Rows(ctx context.Context, rows []Row) error
+}
+
+// Flusher is implemented by sinks that buffer rows (the CLI's output). Run
+// calls Flush when it has parsed everything the source has delivered so far
+// and is about to wait for more: the last read returned less than asked, so
+// the next one may block (a pipe, a growing file, a live byte source).
+// Buffered rows then reach their reader as soon as their bytes arrived,
+// while a file read at full speed is flushed only by the sink's own buffer.
+type Flusher interface {
+	Flush(ctx context.Context) error
 }
 
 // SinkFunc adapts a function to a Sink.
@@ -202,11 +216,12 @@ type run struct {
 	o     Options
 	stats Stats
 
-	buf   []byte // unconsumed input at buf[off:]
-	off   int
-	eof   bool
-	chunk int
-	rows  []Row
+	buf      []byte // unconsumed input at buf[off:]
+	off      int
+	eof      bool
+	caughtUp bool // the last read returned less than asked: the next may wait
+	chunk    int
+	rows     []Row
 
 	consecutiveErrors      int // Chipmunk's guard counters
 	consecutiveIncompletes int
@@ -230,11 +245,18 @@ func (r *run) readMore(ctx context.Context, want int) (int, error) {
 		r.buf = r.buf[:n]
 		r.off = 0
 	}
+	if r.caughtUp {
+		if err := r.flush(ctx); err != nil {
+			return 0, err
+		}
+	}
 	before := len(r.buf)
 	var err error
 	r.buf, err = r.src.Read(ctx, r.buf, want)
 	got := len(r.buf) - before
 	r.stats.Bytes += uint64(got)
+	r.caughtUp = got < want
+	r.report()
 	if err != nil {
 		if errors.Is(err, io.EOF) {
 			r.eof = true
@@ -248,7 +270,25 @@ func (r *run) readMore(ctx context.Context, want int) (int, error) {
 	return got, nil
 }
 
+// flush hands buffered rows to their reader before a read that may wait.
+func (r *run) flush(ctx context.Context) error {
+	if f, ok := r.sink.(Flusher); ok {
+		if err := f.Flush(ctx); err != nil {
+			return fmt.Errorf("flush rows: %w", err)
+		}
+	}
+	return nil
+}
+
+// report passes the stats to Options.Progress.
+func (r *run) report() {
+	if r.o.Progress != nil {
+		r.o.Progress(r.stats)
+	}
+}
+
 func (r *run) loop(ctx context.Context) error {
+	defer r.report()
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -274,6 +314,7 @@ func (r *run) loop(ctx context.Context) error {
 		items, err := r.p.Parse(ctx, window, nil)
 		if err != nil {
 			done, err := r.onError(ctx, err, len(window), len(data))
+			r.report()
 			if done || err != nil {
 				return err
 			}
@@ -283,6 +324,7 @@ func (r *run) loop(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		r.report()
 		if consumed == 0 {
 			// Chipmunk spins here forever. Give the parser more input; if
 			// there is none, it cannot make progress.
