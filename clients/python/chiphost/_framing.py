@@ -1,7 +1,10 @@
 """Message framing: LSP Content-Length headers or newline-delimited JSON."""
 
+from __future__ import annotations
+
 import json
 import threading
+from typing import IO, Any, Optional, Union
 
 HEADER = "header"
 NDJSON = "ndjson"
@@ -18,7 +21,7 @@ class Connection:
     write_* methods are thread-safe; read is meant for one reader thread.
     """
 
-    def __init__(self, reader, writer, framing=HEADER):
+    def __init__(self, reader: IO[bytes], writer: IO[bytes], framing: str = HEADER) -> None:
         if framing not in FRAMINGS:
             raise ValueError("framing must be %r or %r, not %r" % (HEADER, NDJSON, framing))
         self.framing = framing
@@ -28,12 +31,12 @@ class Connection:
 
     # Writing
 
-    def write_message(self, msg):
+    def write_message(self, msg: Any) -> None:
         """Encodes msg (a dict or list) compactly and writes it as one frame."""
         body = json.dumps(msg, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
         self.write_frame(body)
 
-    def write_frame(self, body):
+    def write_frame(self, body: Union[bytes, str]) -> None:
         """Frames body (bytes or str: the JSON text, valid or not) and writes it."""
         if isinstance(body, str):
             body = body.encode("utf-8")
@@ -43,7 +46,7 @@ class Connection:
             data = b"Content-Length: %d\r\n\r\n" % len(body) + body
         self.write_raw(data)
 
-    def write_raw(self, data):
+    def write_raw(self, data: Union[bytes, str]) -> None:
         """Writes bytes as they are, without framing."""
         if isinstance(data, str):
             data = data.encode("utf-8")
@@ -51,7 +54,8 @@ class Connection:
             self._w.write(data)
             self._w.flush()
 
-    def close_writer(self):
+    def close_writer(self) -> None:
+        """Closes the writer (the peer's input); later writes raise ValueError."""
         with self._wlock:
             try:
                 self._w.close()
@@ -60,7 +64,7 @@ class Connection:
 
     # Reading
 
-    def read_frame(self):
+    def read_frame(self) -> Optional[bytes]:
         """Returns the next frame body (bytes), or None at end of input."""
         if self.framing == NDJSON:
             while True:
@@ -102,7 +106,7 @@ class Connection:
             body += chunk
         return body
 
-    def read_message(self):
+    def read_message(self) -> Any:
         """Returns the next decoded message, or None at end of input."""
         body = self.read_frame()
         if body is None:

@@ -1,6 +1,8 @@
 """The chiphost client: spawns (or attaches to) a chiphost server and speaks
 its JSON-RPC 2.0 protocol (spec/protocol.md)."""
 
+from __future__ import annotations
+
 import collections
 import itertools
 import logging
@@ -10,21 +12,30 @@ import shutil
 import signal
 import subprocess
 import threading
+from typing import IO, Any, Callable, DefaultDict, Deque, Dict, Iterable, List, Optional, Tuple, Union
 
 from . import errors
 from ._framing import HEADER, Connection, FramingError
-from .types import LogMessage, PluginDescription, PluginInfo, Row, ServerInfo, SessionUpdate, StreamResult
+from .errors import SessionFailed
+from .types import (JSONObject, LogMessage, PluginDescription, PluginInfo, Row, ServerInfo, SessionUpdate,
+                    StreamResult)
+
+StrPath = Union[str, "os.PathLike[str]"]
+"""A path: a str or an os.PathLike (pathlib.Path)."""
+
+NotificationHandler = Callable[..., None]
+"""fn(params) for one method, fn(method, params) for "*" (Client.on_notification)."""
 
 __all__ = ["Client", "Call", "Session", "Stream", "find_binary"]
 
 log = logging.getLogger("chiphost")
 
 _LOG_LEVELS = {1: logging.ERROR, 2: logging.WARNING, 3: logging.INFO, 4: logging.INFO, 5: logging.DEBUG}
-_END = object()
+_END: Any = object()
 _FINISHED = ("done", "failed", "closed")
 
 
-def find_binary(binary=None):
+def find_binary(binary: Optional[StrPath] = None) -> str:
     """Returns the chiphost binary to run: binary, else $CHIPHOST, else chiphost on PATH."""
     if binary:
         return os.fspath(binary)
@@ -42,19 +53,21 @@ class Call:
     $/cancelRequest and returns at once (the server then answers -32800,
     which result() raises as RequestCancelled)."""
 
-    def __init__(self, client, id, method):
+    def __init__(self, client: Client, id: int, method: str) -> None:
         self.client = client
         self.id = id
         self.method = method
         self.cancelled = False
         self._done = threading.Event()
-        self._response = None
-        self._callbacks = []
+        self._response: Optional[JSONObject] = None
+        self._callbacks: List[Callable[[Call], None]] = []
 
-    def done(self):
+    def done(self) -> bool:
+        """True once the answer arrived (or the connection closed)."""
         return self._done.is_set()
 
-    def cancel(self):
+    def cancel(self) -> None:
+        """Sends $/cancelRequest for this request, once, unless it is answered."""
         if not self._done.is_set() and not self.cancelled:
             self.cancelled = True
             try:
@@ -62,7 +75,7 @@ class Call:
             except (OSError, ValueError):
                 pass
 
-    def result(self, timeout=None):
+    def result(self, timeout: Optional[float] = None) -> Any:
         """Returns the result, raises RPCError for an error response,
         ConnectionClosed if the server went away, TimeoutError on timeout
         (after cancelling the request)."""
@@ -76,14 +89,14 @@ class Call:
             raise errors.error_from_response(resp["error"], self.method)
         return resp.get("result")
 
-    def add_done_callback(self, fn):
+    def add_done_callback(self, fn: Callable[[Call], None]) -> None:
         """fn(call) runs on the reader thread when the answer arrives (at once if it has)."""
         if self._done.is_set():
             fn(self)
         else:
             self._callbacks.append(fn)
 
-    def _set(self, response):
+    def _set(self, response: Optional[JSONObject]) -> None:
         self._response = response
         self._done.set()
         for fn in self._callbacks:
@@ -116,26 +129,29 @@ class Client:
     methods may be called from any thread.
     """
 
-    def __init__(self, binary=None, args=(), *, plugin_dirs=(), no_default_plugins=False, framing=HEADER,
-                 pipes=None, on_log=None, log_level=None, env=None, stderr=None, raw=False, timeout=60.0,
-                 client_name="chiphost-python"):
+    def __init__(self, binary: Optional[StrPath] = None, args: Iterable[Any] = (), *,
+                 plugin_dirs: Iterable[StrPath] = (), no_default_plugins: bool = False, framing: str = HEADER,
+                 pipes: Optional[Tuple[IO[bytes], IO[bytes]]] = None,
+                 on_log: Optional[Callable[[LogMessage], None]] = None, log_level: Optional[str] = None,
+                 env: Optional[Dict[str, str]] = None, stderr: Union[None, int, IO[Any]] = None, raw: bool = False,
+                 timeout: float = 60.0, client_name: str = "chiphost-python") -> None:
         self.framing = framing
         self.raw = raw
         self.timeout = timeout
-        self.process = None
-        self.server_info = None
+        self.process: Optional[subprocess.Popen[bytes]] = None
+        self.server_info: Optional[ServerInfo] = None
         self._on_log = on_log
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
-        self._pending = {}
-        self._streams = {}
-        self._handlers = collections.defaultdict(list)
-        self._updates = {}
+        self._pending: Dict[Any, Call] = {}
+        self._streams: Dict[str, Stream] = {}
+        self._handlers: DefaultDict[str, List[NotificationHandler]] = collections.defaultdict(list)
+        self._updates: Dict[str, SessionUpdate] = {}
         self._cond = threading.Condition(self._lock)
-        self._inbox = queue.Queue()
+        self._inbox: queue.Queue[Any] = queue.Queue()
         self._closed = False
         self._shut = False
-        self.reader_error = None
+        self.reader_error: Optional[Exception] = None
 
         if pipes is not None:
             reader, writer = pipes
@@ -147,6 +163,7 @@ class Client:
                 argv.append("--no-default-plugins")
             argv += [str(a) for a in args]
             self.process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, env=env)
+            assert self.process.stdout is not None and self.process.stdin is not None
             reader, writer = self.process.stdout, self.process.stdin
         self.conn = Connection(reader, writer, framing)
         self._reader = threading.Thread(target=self._read_loop, name="chiphost-reader", daemon=True)
@@ -160,10 +177,10 @@ class Client:
 
     # Context manager
 
-    def __enter__(self):
+    def __enter__(self) -> Client:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         if self.raw:
             self.close()
         else:
@@ -171,11 +188,11 @@ class Client:
 
     # Low level
 
-    def request(self, method, params=None, timeout=None):
+    def request(self, method: str, params: Any = None, timeout: Optional[float] = None) -> Any:
         """Sends a request and waits for its result (timeout: the client's default)."""
         return self.call_async(method, params).result(self.timeout if timeout is None else timeout)
 
-    def call_async(self, method, params=None):
+    def call_async(self, method: str, params: Any = None) -> Call:
         """Sends a request and returns its Call at once."""
         id = next(self._ids)
         call = Call(self, id, method)
@@ -184,7 +201,7 @@ class Client:
                 call._set(None)
                 return call
             self._pending[id] = call
-        msg = {"jsonrpc": "2.0", "id": id, "method": method}
+        msg: JSONObject = {"jsonrpc": "2.0", "id": id, "method": method}
         if params is not None:
             msg["params"] = params
         try:
@@ -195,32 +212,32 @@ class Client:
             call._set(None)
         return call
 
-    def notify(self, method, params=None):
+    def notify(self, method: str, params: Any = None) -> None:
         """Sends a notification."""
-        msg = {"jsonrpc": "2.0", "method": method}
+        msg: JSONObject = {"jsonrpc": "2.0", "method": method}
         if params is not None:
             msg["params"] = params
         self.conn.write_message(msg)
 
-    def on_notification(self, method, fn):
+    def on_notification(self, method: str, fn: NotificationHandler) -> None:
         """Registers fn(params) for server notifications of method ("*": all, fn(method, params))."""
         self._handlers[method].append(fn)
 
     # Raw mode
 
-    def send(self, msg):
+    def send(self, msg: Any) -> None:
         """Raw mode: writes one message (a dict or list) as a frame."""
         self.conn.write_message(msg)
 
-    def send_frame(self, body):
+    def send_frame(self, body: Union[bytes, str]) -> None:
         """Raw mode: frames body (str or bytes, valid JSON or not) and writes it."""
         self.conn.write_frame(body)
 
-    def send_raw(self, data):
+    def send_raw(self, data: Union[bytes, str]) -> None:
         """Raw mode: writes bytes without framing."""
         self.conn.write_raw(data)
 
-    def receive(self, timeout=None):
+    def receive(self, timeout: Optional[float] = None) -> Any:
         """Raw mode: the next message from the server, None at end of input.
         Raises TimeoutError after timeout seconds."""
         try:
@@ -228,11 +245,11 @@ class Client:
         except queue.Empty:
             raise TimeoutError("no message from the server within %ss" % timeout) from None
 
-    def close_stdin(self):
+    def close_stdin(self) -> None:
         """Closes the server's input (end of the connection for the server)."""
         self.conn.close_writer()
 
-    def wait(self, timeout=None):
+    def wait(self, timeout: Optional[float] = None) -> Optional[int]:
         """Waits for the spawned server to exit and returns its exit code."""
         if self.process is None:
             return None
@@ -240,21 +257,22 @@ class Client:
 
     # Lifecycle
 
-    def initialize(self, plugin_dirs=(), log_level=None, client_name="chiphost-python"):
+    def initialize(self, plugin_dirs: Iterable[StrPath] = (), log_level: Optional[str] = None,
+                   client_name: str = "chiphost-python") -> ServerInfo:
         """Sends initialize and initialized (done by the constructor unless raw=True)."""
-        opts = {}
+        opts: JSONObject = {}
         if plugin_dirs:
             opts["pluginDirs"] = [os.path.abspath(os.path.expanduser(os.fspath(d))) for d in plugin_dirs]
         if log_level:
             opts["logLevel"] = log_level
-        params = {"processId": os.getpid(), "clientInfo": {"name": client_name}, "capabilities": {}}
+        params: JSONObject = {"processId": os.getpid(), "clientInfo": {"name": client_name}, "capabilities": {}}
         if opts:
             params["initializationOptions"] = opts
         self.server_info = ServerInfo.from_json(self.request("initialize", params))
         self.notify("initialized", {})
         return self.server_info
 
-    def shutdown(self, timeout=5.0):
+    def shutdown(self, timeout: float = 5.0) -> Optional[int]:
         """Sends shutdown and exit, then closes the connection (see close).
         Returns the server's exit code (None for pipes)."""
         if not self._shut and not self._closed:
@@ -266,7 +284,7 @@ class Client:
                 pass
         return self.close(timeout)
 
-    def close(self, timeout=5.0):
+    def close(self, timeout: float = 5.0) -> Optional[int]:
         """Closes the server's stdin, waits up to timeout, then sends SIGTERM,
         then SIGKILL. Returns the exit code (None for pipes)."""
         self._shut = True
@@ -291,22 +309,24 @@ class Client:
 
     # Plugins
 
-    def list_plugins(self):
+    def list_plugins(self) -> List[PluginInfo]:
         """plugins/list: the plugins found in the plugin roots."""
         return [PluginInfo.from_json(p) for p in self.request("plugins/list")["plugins"]]
 
-    def reload_plugins(self):
+    def reload_plugins(self) -> List[PluginInfo]:
         """plugins/reload: rescans the plugin roots."""
         return [PluginInfo.from_json(p) for p in self.request("plugins/reload")["plugins"]]
 
-    def describe_plugin(self, id):
+    def describe_plugin(self, id: StrPath) -> PluginDescription:
         """plugins/describe: metadata and config schema of a plugin (id, name or .wasm path)."""
         return PluginDescription.from_json(self.request("plugins/describe", {"id": os.fspath(id)}))
 
     # Sessions
 
-    def open_session(self, parser=None, source=None, config=None, *, builtin=None, source_plugin=None,
-                     source_config=None, timeout=None):
+    def open_session(self, parser: Optional[StrPath] = None, source: Optional[StrPath] = None,
+                     config: Optional[JSONObject] = None, *, builtin: Optional[str] = None,
+                     source_plugin: Optional[StrPath] = None, source_config: Optional[JSONObject] = None,
+                     timeout: Optional[float] = None) -> Session:
         """sessions/open. parser is a parser plugin (id, name or .wasm path)
         configured with config (a dict keyed by config id); without parser the
         built-in text parser is used (or builtin=). source is a file path;
@@ -316,12 +336,15 @@ class Client:
             raise ValueError("give parser or builtin, not both")
         if (source is None) == (source_plugin is None):
             raise ValueError("give exactly one of source (a file) or source_plugin")
+        src: JSONObject
         if source is not None:
             src = {"file": os.path.abspath(os.fspath(source))}
         else:
+            assert source_plugin is not None
             src = {"plugin": os.fspath(source_plugin)}
             if source_config is not None:
                 src["config"] = source_config
+        par: JSONObject
         if parser is not None:
             par = {"plugin": os.fspath(parser)}
             if config is not None:
@@ -333,28 +356,29 @@ class Client:
         res = self.request("sessions/open", {"source": src, "parser": par}, timeout)
         return Session(self, res["session"], res.get("columns"), res.get("renderOptions"))
 
-    def grab(self, session, start=0, count=1000):
+    def grab(self, session: SessionRef, start: int = 0, count: int = 1000) -> List[Row]:
         """sessions/grab: up to count rows from index start (fewer at the end
         of what has been parsed so far)."""
         res = self.request("sessions/grab", {"session": _sid(session), "start": start, "count": count})
         return [Row.from_json(r) for r in res["items"]]
 
-    def stream(self, session, start=0, window=1000, raise_on_failure=True):
+    def stream(self, session: SessionRef, start: int = 0, window: int = 1000,
+               raise_on_failure: bool = True) -> Stream:
         """sessions/stream as a lazy iterator of Rows with credit-based flow
         control: the server never runs more than window rows ahead of the
         rows the iterator has handed out."""
         return Stream(self, _sid(session), start, window, raise_on_failure)
 
-    def close_session(self, session):
+    def close_session(self, session: SessionRef) -> None:
         """sessions/close: stops the session and removes its files."""
         self.request("sessions/close", {"session": _sid(session)})
 
-    def session_update(self, session):
+    def session_update(self, session: SessionRef) -> Optional[SessionUpdate]:
         """The last sessions/updated of a session (None before the first)."""
         with self._lock:
             return self._updates.get(_sid(session))
 
-    def wait_session(self, session, timeout=None):
+    def wait_session(self, session: SessionRef, timeout: Optional[float] = None) -> SessionUpdate:
         """Waits until the session is done, failed or closed; returns its last SessionUpdate."""
         sid = _sid(session)
         with self._cond:
@@ -366,10 +390,10 @@ class Client:
                 raise errors.ConnectionClosed("the server closed the connection")
             return self._updates[sid]
 
-    def grab_all(self, session, batch=10000, timeout=None):
+    def grab_all(self, session: SessionRef, batch: int = 10000, timeout: Optional[float] = None) -> List[Row]:
         """Waits for the session to finish and returns all its rows."""
         upd = self.wait_session(session, timeout)
-        rows = []
+        rows: List[Row] = []
         while len(rows) < upd.rows:
             got = self.grab(session, len(rows), min(batch, upd.rows - len(rows)))
             if not got:
@@ -379,7 +403,7 @@ class Client:
 
     # Reader thread
 
-    def _read_loop(self):
+    def _read_loop(self) -> None:
         try:
             while True:
                 try:
@@ -413,7 +437,7 @@ class Client:
                 st._q.put(_END)
             self._inbox.put(None)
 
-    def _dispatch(self, msg):
+    def _dispatch(self, msg: Any) -> None:
         if not isinstance(msg, dict):
             return
         method = msg.get("method")
@@ -432,7 +456,7 @@ class Client:
         elif msg.get("error"):
             log.warning("chiphost: server error without a request: %s", msg["error"])
 
-    def _notification(self, method, params):
+    def _notification(self, method: str, params: Any) -> None:
         params = params if isinstance(params, dict) else {}
         if method == "sessions/items":
             with self._lock:
@@ -460,58 +484,53 @@ class Client:
 class Session:
     """An open session (sessions/open). A context manager that closes it."""
 
-    def __init__(self, client, id, columns=None, render_options=None):
+    def __init__(self, client: Client, id: str, columns: Optional[List[JSONObject]] = None,
+                 render_options: Optional[JSONObject] = None) -> None:
         self.client = client
         self.id = id
         self.columns = columns
         self.render_options = render_options
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "Session(%r)" % self.id
 
-    def __enter__(self):
+    def __enter__(self) -> Session:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         try:
             self.close()
         except errors.ChiphostError:
             pass
 
-    def grab(self, start=0, count=1000):
+    def grab(self, start: int = 0, count: int = 1000) -> List[Row]:
+        """Client.grab for this session."""
         return self.client.grab(self, start, count)
 
-    def stream(self, start=0, window=1000, raise_on_failure=True):
+    def stream(self, start: int = 0, window: int = 1000, raise_on_failure: bool = True) -> Stream:
+        """Client.stream for this session."""
         return self.client.stream(self, start, window, raise_on_failure)
 
-    def wait(self, timeout=None):
+    def wait(self, timeout: Optional[float] = None) -> SessionUpdate:
+        """Client.wait_session for this session."""
         return self.client.wait_session(self, timeout)
 
-    def rows(self, timeout=None):
+    def rows(self, timeout: Optional[float] = None) -> List[Row]:
+        """Client.grab_all for this session."""
         return self.client.grab_all(self, timeout=timeout)
 
     @property
-    def update(self):
+    def update(self) -> Optional[SessionUpdate]:
+        """The last sessions/updated of this session (None before the first)."""
         return self.client.session_update(self)
 
-    def close(self):
+    def close(self) -> None:
+        """Client.close_session for this session."""
         self.client.close_session(self)
 
 
-class SessionFailed(errors.ChiphostError):
-    """A session ended in state failed; error is the wire error data
-    (kind, plugin, detail)."""
-
-    def __init__(self, session, error):
-        self.session = session
-        self.error = error or {}
-        self.kind = self.error.get("kind")
-        self.plugin = self.error.get("plugin")
-        self.detail = self.error.get("detail")
-        super().__init__("session %s failed: %s [%s]" % (session, self.detail, self.kind))
-
-
-errors.SessionFailed = SessionFailed
+SessionRef = Union[Session, str]
+"""A session: a Session or its id."""
 
 
 class Stream:
@@ -526,16 +545,16 @@ class Stream:
     $/cancelRequest and returns at once.
     """
 
-    def __init__(self, client, session, start, window, raise_on_failure):
+    def __init__(self, client: Client, session: str, start: int, window: int, raise_on_failure: bool) -> None:
         if window < 1:
             raise ValueError("window must be at least 1")
         self.client = client
         self.session = session
         self.window = window
-        self.result = None
+        self.result: Optional[StreamResult] = None
         self._raise = raise_on_failure
-        self._q = queue.Queue()
-        self._buf = collections.deque()
+        self._q: queue.Queue[Any] = queue.Queue()
+        self._buf: Deque[Row] = collections.deque()
         self._consumed = 0
         self._finished = False
         with client._lock:
@@ -545,10 +564,10 @@ class Stream:
         self._call = client.call_async("sessions/stream", {"session": session, "from": start, "credits": {"rows": window}})
         self._call.add_done_callback(lambda call: self._q.put(_END))
 
-    def __iter__(self):
+    def __iter__(self) -> Stream:
         return self
 
-    def __next__(self):
+    def __next__(self) -> Row:
         while not self._buf:
             if self._finished:
                 raise StopIteration
@@ -567,7 +586,7 @@ class Stream:
                 pass
         return row
 
-    def _finish(self):
+    def _finish(self) -> None:
         self._finished = True
         self._unregister()
         if self._call.cancelled:
@@ -577,12 +596,12 @@ class Stream:
         if self.result.state == "failed" and self._raise:
             raise SessionFailed(self.session, self.result.error)
 
-    def _unregister(self):
+    def _unregister(self) -> None:
         with self.client._lock:
             if self.client._streams.get(self.session) is self:
                 del self.client._streams[self.session]
 
-    def close(self):
+    def close(self) -> None:
         """Cancels the stream ($/cancelRequest) and returns at once."""
         if not self._finished:
             self._finished = True
@@ -592,18 +611,18 @@ class Stream:
 
     cancel = close
 
-    def __enter__(self):
+    def __enter__(self) -> Stream:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def __del__(self):
+    def __del__(self) -> None:
         try:
             self.close()
         except Exception:
             pass
 
 
-def _sid(session):
+def _sid(session: SessionRef) -> str:
     return session.id if isinstance(session, Session) else str(session)

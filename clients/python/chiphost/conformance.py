@@ -18,9 +18,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from typing import IO, Any, Callable, Dict, List, NoReturn, Optional, Sequence, Set, Tuple
 
-from . import HEADER, NDJSON
+from ._framing import HEADER, NDJSON
 from .client import Client, find_binary
+
+Env = Dict[str, Any]
+"""Placeholder values: REPO, TMP and the captures so far."""
+Baseline = Dict[str, Set[str]]
+"""Known failures: case name -> framings ("" = all)."""
 
 DEFAULT_IGNORE = ["window/logMessage", "sessions/updated", "$/progress", "plugins/changed"]
 DEFAULT_TIMEOUT_MS = 10000
@@ -34,7 +40,7 @@ class CaseError(AssertionError):
 # Placeholders
 
 
-def substitute(value, env):
+def substitute(value: Any, env: Env) -> Any:
     """Replaces ${NAME} in every string of value. A string that is exactly
     "${NAME}" becomes the variable's JSON value, whatever its type."""
     if isinstance(value, str):
@@ -42,7 +48,7 @@ def substitute(value, env):
         if m:
             return _lookup(m.group(1), env)
 
-        def rep(m):
+        def rep(m: "re.Match[str]") -> str:
             v = _lookup(m.group(1), env)
             return v if isinstance(v, str) else json.dumps(v, separators=(",", ":"))
 
@@ -55,7 +61,7 @@ def substitute(value, env):
     return value
 
 
-def _lookup(name, env):
+def _lookup(name: str, env: Env) -> Any:
     if name not in env:
         raise CaseError("unknown placeholder ${%s} (known: %s)" % (name, ", ".join(sorted(env))))
     return env[name]
@@ -64,7 +70,7 @@ def _lookup(name, env):
 # Matching
 
 
-_TYPES = {
+_TYPES: Dict[str, Callable[[Any], bool]] = {
     "string": lambda v: isinstance(v, str),
     "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
     "integer": lambda v: (isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and v.is_integer()),
@@ -78,11 +84,12 @@ _OPERATORS = {"$any", "$absent", "$type", "$regex", "$exact", "$contains", "$len
               "$capture", "$not", "$anyOf"}
 
 
-def is_operator(p):
+def is_operator(p: Any) -> bool:
+    """True for an object whose keys all start with $ (an operator object)."""
     return isinstance(p, dict) and len(p) > 0 and all(k.startswith("$") for k in p)
 
 
-def match(pattern, value, captures, path="$", exact=False):
+def match(pattern: Any, value: Any, captures: Env, path: str = "$", exact: bool = False) -> Optional[str]:
     """Returns None if value matches pattern, else a description of the first
     mismatch. Plain objects match as subsets unless exact (inside $exact),
     when their key sets must be equal. Captures go into captures."""
@@ -121,7 +128,7 @@ def match(pattern, value, captures, path="$", exact=False):
     return None
 
 
-def _match_ops(ops, value, captures, path, exact):
+def _match_ops(ops: Dict[str, Any], value: Any, captures: Env, path: str, exact: bool) -> Optional[str]:
     unknown = set(ops) - _OPERATORS
     if unknown:
         raise CaseError("%s: unknown operator(s) %s" % (path, ", ".join(sorted(unknown))))
@@ -164,7 +171,7 @@ def _match_ops(ops, value, captures, path, exact):
             else:
                 return "%s: no element matches %s in %s" % (path, _short(p), _short(value))
     if "$anyOf" in ops:
-        errs = []
+        errs: List[str] = []
         for p in ops["$anyOf"]:
             c = dict(captures)
             err = match(p, value, c, path, exact)
@@ -181,19 +188,19 @@ def _match_ops(ops, value, captures, path, exact):
     return None
 
 
-def _equal(a, b):
+def _equal(a: Any, b: Any) -> bool:
     if isinstance(a, bool) or isinstance(b, bool):
         return a is b
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
         return a == b
     if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_equal(a[k], b[k]) for k in a)
+        return bool(a.keys() == b.keys()) and all(_equal(a[k], b[k]) for k in a)
     if isinstance(a, list) and isinstance(b, list):
         return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b))
-    return a == b
+    return bool(a == b)
 
 
-def _short(v, n=300):
+def _short(v: Any, n: int = 300) -> str:
     s = json.dumps(v, ensure_ascii=False)
     return s if len(s) <= n else s[:n] + "…"
 
@@ -201,9 +208,9 @@ def _short(v, n=300):
 # Running
 
 
-def load_cases(paths):
+def load_cases(paths: Sequence[str]) -> List[Tuple[str, Dict[str, Any]]]:
     """Returns (name, case) for every *.json under paths, sorted by name."""
-    files = []
+    files: List[str] = []
     for p in paths:
         if os.path.isdir(p):
             files += [os.path.join(p, f) for f in os.listdir(p) if f.endswith(".json")]
@@ -216,9 +223,9 @@ def load_cases(paths):
     return out
 
 
-def load_baseline(directory):
+def load_baseline(directory: str) -> Baseline:
     """Reads directory/baseline: {case name: set of framings ("" = all)}."""
-    out = {}
+    out: Baseline = {}
     try:
         with open(os.path.join(directory, "baseline"), encoding="utf-8") as f:
             for line in f:
@@ -230,13 +237,15 @@ def load_baseline(directory):
     return out
 
 
-def is_known_failure(baseline, name, framing):
-    fr = baseline.get(name, ())
+def is_known_failure(baseline: Baseline, name: str, framing: str) -> bool:
+    """True when the baseline lists the case for this framing (or for all)."""
+    fr = baseline.get(name, set())
     return "" in fr or framing in fr
 
 
-def expand_steps(steps):
-    out = []
+def expand_steps(steps: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """Replaces macro steps by the steps they stand for."""
+    out: List[Dict[str, Any]] = []
     for st in steps:
         if st.get("macro") == "initialize":
             out += [
@@ -252,11 +261,12 @@ def expand_steps(steps):
     return out
 
 
-def setup_case(case, env):
+def setup_case(case: Dict[str, Any], env: Env) -> None:
+    """Creates the case's setup files and links below ${TMP}."""
     apply_fs(case.get("setup") or {}, env)
 
 
-def apply_fs(setup, env):
+def apply_fs(setup: Dict[str, Any], env: Env) -> None:
     """Creates setup["files"] and setup["links"] below ${TMP}."""
     tmp = env["TMP"]
     for rel, content in (setup.get("files") or {}).items():
@@ -273,11 +283,12 @@ def apply_fs(setup, env):
         os.symlink(substitute(target, env), path)
 
 
-def run_case(case, binary, repo, framing=HEADER, log=None):
+def run_case(case: Dict[str, Any], binary: str, repo: str, framing: str = HEADER,
+             log: Optional[IO[Any]] = None) -> None:
     """Runs one case; raises CaseError on the first failure."""
     tmp = tempfile.mkdtemp(prefix="chiphost-conformance-")
     env = {"REPO": os.path.abspath(repo), "TMP": tmp}
-    client = None
+    client: Optional[Client] = None
     try:
         setup_case(case, env)
         args = ["--no-default-plugins"] + [str(a) for a in substitute(case.get("args") or [], env)]
@@ -290,21 +301,21 @@ def run_case(case, binary, repo, framing=HEADER, log=None):
 
 
 class _Runner:
-    def __init__(self, case, client, env):
+    def __init__(self, case: Dict[str, Any], client: Client, env: Env) -> None:
         self.case = case
         self.c = client
         self.env = env
-        self.ignore = case.get("ignore", DEFAULT_IGNORE)
-        self.timeout_ms = case.get("timeout_ms", DEFAULT_TIMEOUT_MS)
-        self.buffer = []  # received, not yet consumed
+        self.ignore: List[str] = case.get("ignore", DEFAULT_IGNORE)
+        self.timeout_ms: int = case.get("timeout_ms", DEFAULT_TIMEOUT_MS)
+        self.buffer: List[Any] = []  # received, not yet consumed
         self.eof = False
-        self.history = []
+        self.history: List[Any] = []
 
-    def fail(self, i, st, msg):
+    def fail(self, i: int, st: Dict[str, Any], msg: str) -> NoReturn:
         recent = "\n  ".join(_short(m, 400) for m in self.history[-8:])
         raise CaseError("step %d %s: %s\n  last messages received:\n  %s" % (i, _short(st, 200), msg, recent))
 
-    def next_message(self, deadline):
+    def next_message(self, deadline: float) -> bool:
         """Reads one more message into the buffer; False at EOF or timeout."""
         if self.eof:
             return False
@@ -322,10 +333,10 @@ class _Runner:
         self.buffer.append(m)
         return True
 
-    def ignored(self, m):
+    def ignored(self, m: Any) -> bool:
         return isinstance(m, dict) and "id" not in m and m.get("method") in self.ignore
 
-    def run(self):
+    def run(self) -> None:
         for i, st in enumerate(expand_steps(self.case["steps"])):
             timeout = st.get("timeout_ms", self.timeout_ms) / 1000.0
             deadline = time.monotonic() + timeout
@@ -345,7 +356,7 @@ class _Runner:
                         break
                     if not self.next_message(deadline):
                         self.fail(i, st, "no message (%s)" % ("end of output" if self.eof else "timeout"))
-                caps = {}
+                caps: Env = {}
                 err = match(pat, m, caps)
                 if err:
                     self.fail(i, st, "message %s does not match: %s" % (_short(m), err))
@@ -399,8 +410,9 @@ class _Runner:
                 raise CaseError("step %d: unknown step %s" % (i, _short(st)))
 
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python3 -m chiphost.conformance", description=__doc__.split("\n")[0])
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """The command: runs the cases and returns the exit status (1 if any failed)."""
+    ap = argparse.ArgumentParser(prog="python3 -m chiphost.conformance", description=(__doc__ or "").split("\n")[0])
     ap.add_argument("--binary", help="chiphost binary (default: $CHIPHOST or chiphost on PATH)")
     ap.add_argument("--repo", default=".", help="repository root, the value of ${REPO} (default: .)")
     ap.add_argument("--framing", choices=[HEADER, NDJSON, "both"], default="both")

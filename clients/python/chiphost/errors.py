@@ -1,5 +1,11 @@
 """Exceptions raised by the chiphost client."""
 
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Type
+
+from .types import FieldError
+
 # JSON-RPC, LSP and chiphost error codes (spec/protocol.md, rpc/errors.go).
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
@@ -28,23 +34,24 @@ class ConnectionClosed(ChiphostError):
 class RPCError(ChiphostError):
     """A JSON-RPC error response.
 
-    Attributes: code (int), message (str), data (the raw error data or None),
-    and, from chiphost's structured data, kind, plugin, detail, plugin_code
-    (the plugin's own error case) and errors (per-field config errors: a list
-    of dicts with at least "id" and "message").
+    Attributes: code, message, data (the raw error data or None), method
+    (the request's method, when known) and, from chiphost's structured data,
+    kind, plugin, detail, plugin_code (the plugin's own error case, or the
+    limit reached) and errors (per-field config errors, FieldError dicts:
+    {"field": config item id, "message": what is wrong}).
     """
 
-    def __init__(self, code, message, data=None, method=None):
+    def __init__(self, code: int, message: str, data: Any = None, method: Optional[str] = None) -> None:
         self.code = code
         self.message = message
         self.data = data
         self.method = method
         d = data if isinstance(data, dict) else {}
-        self.kind = d.get("kind")
-        self.plugin = d.get("plugin")
-        self.detail = d.get("detail")
-        self.plugin_code = d.get("code")
-        self.errors = d.get("errors") or []
+        self.kind: Optional[str] = d.get("kind")
+        self.plugin: Optional[str] = d.get("plugin")
+        self.detail: Optional[str] = d.get("detail")
+        self.plugin_code: Optional[str] = d.get("code")
+        self.errors: List[FieldError] = d.get("errors") or []
         text = "%s (%d)" % (message, code)
         if self.kind:
             text += " [%s]" % self.kind
@@ -90,13 +97,13 @@ class ServerNotInitialized(RPCError):
     """-32002."""
 
 
-def error_from_response(err, method=None):
+def error_from_response(err: Dict[str, Any], method: Optional[str] = None) -> RPCError:
     """Builds the most specific RPCError for a response's error object."""
     code = err.get("code", INTERNAL_ERROR)
     message = err.get("message", "")
     data = err.get("data")
     kind = data.get("kind") if isinstance(data, dict) else None
-    cls = {
+    cls: Type[RPCError] = {
         REQUEST_CANCELLED: RequestCancelled,
         PLUGIN_FAILED: PluginFailed,
         NOT_FOUND: NotFound,
@@ -108,3 +115,16 @@ def error_from_response(err, method=None):
     if code == INVALID_PARAMS:
         cls = ConfigError if kind == "config" else InvalidParams
     return cls(code, message, data, method)
+
+
+class SessionFailed(ChiphostError):
+    """A session ended in state failed; error is the wire error data
+    (kind, plugin, detail)."""
+
+    def __init__(self, session: str, error: Optional[Dict[str, Any]]) -> None:
+        self.session = session
+        self.error: Dict[str, Any] = error or {}
+        self.kind: Optional[str] = self.error.get("kind")
+        self.plugin: Optional[str] = self.error.get("plugin")
+        self.detail: Optional[str] = self.error.get("detail")
+        super().__init__("session %s failed: %s [%s]" % (session, self.detail, self.kind))

@@ -1,7 +1,22 @@
 """Result types of the chiphost protocol (spec/protocol.md)."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, TypedDict
+
+JSONObject = Dict[str, Any]
+"""A JSON object as decoded from the wire."""
+
+
+class FieldError(TypedDict):
+    """One per-field configuration error: an entry of data.errors of a -32602
+    error with kind "config", exactly as the server sends it."""
+
+    field: str
+    """The config item id."""
+    message: str
+    """What is wrong with its value."""
 
 
 @dataclass
@@ -12,7 +27,7 @@ class ServerInfo:
     capabilities: Dict[str, Any]
 
     @classmethod
-    def from_json(cls, d):
+    def from_json(cls, d: JSONObject) -> ServerInfo:
         si = d.get("serverInfo") or {}
         return cls(si.get("name", ""), si.get("version", ""), d.get("protocolVersion", ""), d.get("capabilities") or {})
 
@@ -35,11 +50,11 @@ class PluginInfo:
     raw: Dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
-    def valid(self):
+    def valid(self) -> bool:
         return self.state == "valid"
 
     @classmethod
-    def from_json(cls, d):
+    def from_json(cls, d: JSONObject) -> PluginInfo:
         return cls(
             id=d.get("id", ""), name=d.get("name", ""), kind=d.get("kind", ""), title=d.get("title", ""),
             path=d.get("path", ""), state=d.get("state", ""), version=d.get("version", ""),
@@ -64,7 +79,7 @@ class PluginDescription:
     raw: Dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_json(cls, d):
+    def from_json(cls, d: JSONObject) -> PluginDescription:
         return cls(
             id=d.get("id", ""), name=d.get("name", ""), kind=d.get("kind", ""), version=d.get("version", ""),
             api_version=d.get("apiVersion", ""), config_items=d.get("configItems") or [],
@@ -83,14 +98,14 @@ class Row:
     attachment: Optional[Dict[str, Any]] = None
 
     @property
-    def text(self):
+    def text(self) -> str:
         """The message as one string (columns joined by a tab)."""
         if self.line is not None:
             return self.line
         return "\t".join(self.columns or [])
 
     @classmethod
-    def from_json(cls, d):
+    def from_json(cls, d: JSONObject) -> Row:
         return cls(d.get("index", 0), d.get("line"), d.get("columns"), d.get("attachment"))
 
 
@@ -108,11 +123,11 @@ class SessionUpdate:
     truncated_rows: int = 0  # rows cut to 128 KiB of text, counted when the run ends
 
     @property
-    def finished(self):
+    def finished(self) -> bool:
         return self.state in ("done", "failed", "closed")
 
     @classmethod
-    def from_json(cls, d):
+    def from_json(cls, d: JSONObject) -> SessionUpdate:
         return cls(
             d.get("session", ""), d.get("rows", 0), d.get("bytes", 0), d.get("state", ""),
             d.get("skippedBytes", 0), d.get("parseErrors", 0), d.get("error"),
@@ -131,7 +146,7 @@ class StreamResult:
     error: Optional[Dict[str, Any]] = None
 
     @classmethod
-    def from_json(cls, d):
+    def from_json(cls, d: JSONObject) -> StreamResult:
         return cls(d.get("session", ""), d.get("rows", 0), d.get("next", 0), d.get("state", ""), d.get("error"))
 
 
@@ -146,5 +161,5 @@ class LogMessage:
     source: str = ""
 
     @classmethod
-    def from_json(cls, d):
+    def from_json(cls, d: JSONObject) -> LogMessage:
         return cls(d.get("type", 4), d.get("message", ""), d.get("plugin", ""), d.get("session", ""), d.get("source", ""))

@@ -1,7 +1,7 @@
 """Tests of the Python client against the real chiphost binary and real plugins.
 
 Run from the repository root:
-    python3 -m unittest discover -s clients/python/tests -v
+    python3 -m unittest discover -s clients/python/tests
 """
 
 import os
@@ -123,6 +123,10 @@ class ClientTest(unittest.TestCase):
             self.assertEqual(e.plugin, "string_parser")
             self.assertIn("prefix", {fe.get("field") for fe in e.errors})
             self.assertIsInstance(e, chiphost.RPCError)
+            # RPCError.errors is typed as FieldError: its keys are exactly the wire's.
+            for fe in e.errors:
+                self.assertEqual(set(fe), set(chiphost.FieldError.__annotations__), fe)
+            self.assertIn("FieldError", chiphost.RPCError.__doc__)
 
     def test_unknown_plugin_and_session(self):
         _, path = self.lines(3)
