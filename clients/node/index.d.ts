@@ -139,6 +139,7 @@ export interface StreamOptions {
 export declare class RowStream implements AsyncIterableIterator<Row> {
   readonly session: string;
   readonly window: number;
+  readonly raiseOnFailure: boolean;
   /** The final answer once the iteration has ended (undefined if cancelled). */
   result?: StreamResult;
   [Symbol.asyncIterator](): RowStream;

@@ -1,0 +1,117 @@
+// A typed use of the public API, checked by `tsc -p .` (npm test) and never
+// run: it fails to compile when index.d.ts drifts from how the client is
+// used (README.md) or stops rejecting misuse (the @ts-expect-error lines).
+import {
+  ChiphostError,
+  Client,
+  Codes,
+  ConnectionClosedError,
+  type FieldError,
+  type LogMessage,
+  type PluginDescription,
+  type PluginInfo,
+  type Row,
+  RowStream,
+  Session,
+  SessionFailedError,
+  type SessionUpdate,
+  type StreamResult,
+} from 'chiphost';
+
+export async function quickStart(): Promise<void> {
+  const c: Client = await Client.start();
+  const s: Session = await c.openSession({
+    parser: 'testdata/plugins/parsers/string_parser/string_parser.wasm',
+    source: 'examples/sample.log',
+    config: { prefix: '>' },
+  });
+  for await (const row of c.stream(s)) console.log(row.index, row.columns?.join(' | ') ?? row.line);
+  const code: number | string | null = await c.shutdown();
+  console.log(code);
+}
+
+export async function everyCall(): Promise<void> {
+  await using c = await Client.start({
+    binary: 'chiphost',
+    args: ['--call-timeout', '5s'],
+    pluginDirs: ['testdata/plugins'],
+    noDefaultPlugins: true,
+    logLevel: 'debug',
+    stderr: 'ignore',
+    env: process.env,
+    onLog: (m: LogMessage) => console.log(m.type, m.plugin, m.message),
+  });
+  const name: string | undefined = c.serverInfo?.serverInfo.name;
+  const maxGrab: number | undefined = c.serverInfo?.capabilities.maxGrabCount;
+  console.log(name, maxGrab, c.child?.pid, c.connection);
+
+  const plugins: PluginInfo[] = await c.listPlugins();
+  const reloaded: PluginInfo[] = await c.reloadPlugins({ signal: AbortSignal.timeout(1000) });
+  const valid: boolean = plugins.every((p) => p.state === 'valid') && reloaded.length >= 0;
+  const d: PluginDescription = await c.describePlugin('string_parser');
+  console.log(valid, d.configItems.map((i) => i.inputType.type), d.renderOptions?.columns[0]?.caption);
+
+  const ac = new AbortController();
+  const s = await c.openSession({ source: 'examples/sample.log', signal: ac.signal });
+  const viaSource = await c.openSession({ sourcePlugin: 'file_source', sourceConfig: { path: 'x' }, builtin: 'text' });
+  const rows: Row[] = await c.grab(s, 0, 10);
+  const again: Row[] = await s.grab(0, 10, { signal: ac.signal });
+  const all: Row[] = await c.grabAll(s, { batch: 100, timeout: 1000 });
+  const same: Row[] = await s.rows();
+  const u: SessionUpdate = await c.waitSession(s.id, { timeout: 1000 });
+  const last: SessionUpdate | undefined = c.sessionUpdate(s) ?? s.update;
+  const w: SessionUpdate = await s.wait({ signal: ac.signal });
+  console.log(rows, again, all, same, u.state, u.skippedBytes, u.truncatedRows, last?.rows, w.error?.kind);
+
+  const st: RowStream = s.stream({ start: 2, window: 10, signal: ac.signal, raiseOnFailure: false });
+  for await (const r of st) {
+    if (r.attachment) console.log(r.attachment.name, r.attachment.size, r.attachment.messages);
+    break;
+  }
+  st.cancel();
+  const res: StreamResult | undefined = await st.done();
+  console.log(res?.next, st.result?.state, st.session, st.window);
+
+  await s.close();
+  await c.closeSession(viaSource, { signal: ac.signal });
+  const info: unknown = await c.request('plugins/list', undefined, { signal: ac.signal });
+  const typed = await c.request<{ plugins: PluginInfo[] }>('plugins/list');
+  await c.notify('$/cancelRequest', { id: 1 });
+  console.log(info, typed.plugins.length);
+
+  c.on('log', (m) => console.log(m.message))
+    .on('sessionUpdated', (upd) => console.log(upd.rows))
+    .on('pluginsChanged', (p) => console.log(p.roots.join(',')))
+    .on('notification', (method, params) => console.log(method, params))
+    .on('exit', (code) => console.log(code));
+  await c.close({ timeout: 100 });
+}
+
+export function errors(e: unknown): string {
+  if (e instanceof ChiphostError) {
+    const fields: FieldError[] = e.errors;
+    const limit: boolean = e.code === Codes.LimitReached && e.pluginCode === 'sessions';
+    return `${e.kind} ${e.plugin} ${e.detail} ${fields.map((f) => `${f.field}: ${f.message}`)} ${limit}`;
+  }
+  if (e instanceof SessionFailedError) return `${e.session} ${e.error.kind} ${e.error.detail}`;
+  if (e instanceof ConnectionClosedError) return e.message;
+  return String(e);
+}
+
+export async function misuse(c: Client, s: Session): Promise<void> {
+  // @ts-expect-error parser is a plugin id, name or path
+  await c.openSession({ parser: 1, source: 'a.log' });
+  // @ts-expect-error builtin names a built-in parser
+  await c.openSession({ builtin: 'json', source: 'a.log' });
+  // @ts-expect-error window is a number of rows
+  c.stream(s, { window: '10' });
+  // @ts-expect-error logLevel is one of the protocol's levels
+  await Client.start({ logLevel: 'verbose' });
+  // @ts-expect-error there is no such event
+  c.on('items', () => {});
+  // @ts-expect-error codes are constants
+  Codes.NotFound = 1;
+  // @ts-expect-error a field error names the config item in "field"
+  const bad: FieldError = { id: 'prefix', message: 'wrong type' };
+  console.log(bad);
+}
