@@ -275,3 +275,32 @@ func TestOpenProgress(t *testing.T) {
 		t.Errorf("%d $/progress notifications, want 4 (none for an open without a token)", n)
 	}
 }
+
+// TestOneFinalUpdate checks that a session that ends sends exactly one
+// sessions/updated with state done, then one with state closed when it is
+// closed. The updates goroutine could see the final state in a progress
+// snapshot and send it before the final update, which repeated it. The
+// close answer comes after every update of the session (the server sends
+// the closed update before answering), so counting then is exact.
+func TestOneFinalUpdate(t *testing.T) {
+	watchdog(t, 120*time.Second)
+	input := writeLines(t, 2000)
+	c := start(t, startOpts{})
+	c.initialize(nil)
+	for i := range 20 {
+		var open SessionsOpenResult
+		c.mustCall(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{File: input}, Parser: ParserSpec{Builtin: "text"}}, &open)
+		c.waitFinal(open.Session, 60*time.Second)
+		c.mustCall(MethodSessionsClose, SessionsCloseParams{Session: open.Session}, nil)
+		ups := c.updates(open.Session)
+		done := 0
+		for _, u := range ups {
+			if u.State == StateDone {
+				done++
+			}
+		}
+		if done != 1 || ups[len(ups)-1].State != StateClosed {
+			t.Fatalf("session %d: %d updates with state done (want 1), last %+v", i, done, ups[len(ups)-1])
+		}
+	}
+}

@@ -468,6 +468,9 @@ func (s *Server) sessionUpdates(sess *session) {
 			}
 		}
 		p := sess.snapshot()
+		if p.State == StateDone || p.State == StateFailed {
+			continue // the run has ended: the final update follows, once
+		}
 		if p.Rows != last.Rows || p.Bytes != last.Bytes || p.ParseErrors != last.ParseErrors || p.SkippedBytes != last.SkippedBytes {
 			last, lastSent = p, time.Now()
 			s.notify(MethodSessionsUpdated, p)
