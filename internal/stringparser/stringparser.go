@@ -1,6 +1,7 @@
-// Package stringparser is a native Go implementation of Chipmunk's example
-// string_parser plugin, producing exactly the rows the plugin produces. It is
-// the baseline that benchmarks compare wasm parsers against.
+// Package stringparser is a native Go implementation of the example
+// string_parser plugin (testdata/plugins/src/c/string_parser.c), producing
+// exactly the rows the plugin produces, in both of its builds. It is the
+// baseline that benchmarks compare wasm parsers against.
 //
 // It implements driver.Parser; it imports only the runtime's data types.
 package stringparser
@@ -8,6 +9,7 @@ package stringparser
 import (
 	"bytes"
 	"context"
+	"hash/maphash"
 	"strconv"
 	"unicode/utf8"
 
@@ -15,29 +17,70 @@ import (
 )
 
 // Parser splits input into lines like string_parser: the content is the
-// bytes before '\n' ('\r' is kept); without a '\n' the content is all but
-// the last byte and everything is consumed. Each message has two columns:
-// the decimal byte length of the (prefixed) line and the line itself.
+// bytes before '\n' ('\r' is kept). A tail without a '\n' is answered
+// "incomplete", unless the same input comes again right after that answer
+// (the driver's repeat call: no more input will come); then all of it is a
+// line. Each message has two columns: the decimal byte length of the
+// (prefixed) line and the line itself.
 type Parser struct {
 	Prefix string // prepended with a space when not empty
 	Strict bool   // fail on invalid UTF-8 instead of replacing it (lossy=false)
+	// Chipmunk gives the rows of the Chipmunk-faithful build
+	// (compat/string_parser_chipmunk): a tail without a '\n' is a line at
+	// once, without its last byte, and everything is consumed.
+	Chipmunk bool
 
 	items []runtime.Item
 	msgs  []runtime.Message
 	cols  []string
 	buf   []byte
+
+	seed        maphash.Seed
+	seeded      bool
+	tailPending bool // the last call answered incomplete for an input of tailLen bytes hashing to tailHash
+	tailLen     int
+	tailHash    uint64
+}
+
+// isRepeat reports whether data (without a '\n') is the input the last call
+// answered incomplete for; otherwise it remembers data.
+func (p *Parser) isRepeat(data []byte) bool {
+	if !p.seeded {
+		p.seed, p.seeded = maphash.MakeSeed(), true
+	}
+	h := maphash.Bytes(p.seed, data)
+	if p.tailPending && p.tailLen == len(data) && p.tailHash == h {
+		p.tailPending = false
+		return true
+	}
+	p.tailPending, p.tailLen, p.tailHash = true, len(data), h
+	return false
 }
 
 // Parse implements driver.Parser.
 func (p *Parser) Parse(ctx context.Context, data []byte, _ *uint64) ([]runtime.Item, error) {
 	p.items, p.msgs, p.cols, p.buf = p.items[:0], p.msgs[:0], p.cols[:0], p.buf[:0]
+	lastTail := false
+	if !p.Chipmunk {
+		if len(data) > 0 && bytes.IndexByte(data, '\n') < 0 {
+			if !p.isRepeat(data) {
+				return nil, &runtime.Error{Kind: runtime.KindPluginError, Plugin: "string_parser", Op: "parse", Code: "incomplete"}
+			}
+			lastTail = true
+		}
+		p.tailPending = false
+	}
 	for off := 0; off < len(data); {
 		var line []byte
 		var consumed int
 		if i := bytes.IndexByte(data[off:], '\n'); i >= 0 {
 			line, consumed = data[off:off+i], i+1
-		} else {
+		} else if p.Chipmunk {
 			line, consumed = data[off:len(data)-1], len(data)-off
+		} else if lastTail {
+			line, consumed = data[off:], len(data)-off
+		} else {
+			break
 		}
 		s, ok := p.decode(line)
 		if !ok {

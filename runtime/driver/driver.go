@@ -31,7 +31,11 @@ type Parser interface {
 
 // Finisher is implemented by parsers that can turn a trailing incomplete
 // message into items once no more input will come (the built-in text parser
-// emits a last line without a newline). Plugins cannot, as in Chipmunk.
+// emits a last line without a newline). Its Parse emits only messages that
+// end within the bytes given, so its rows never depend on where the driver
+// cuts the input, and the driver does not re-parse a row that ends at a
+// window's edge for it. Plugins cannot implement it: the API has no end of
+// input call; they get the repeat call instead (see Run).
 type Finisher interface {
 	Finish(ctx context.Context, data []byte) ([]runtime.Item, error)
 }
@@ -68,6 +72,11 @@ const (
 	// DefaultMaxFailures is how many consecutive failures end a run with
 	// ErrTooManyFailures (1 Mi: a megabyte of input in a row without a row).
 	DefaultMaxFailures = 1 << 20
+	// ReadAhead is how many bytes the driver reads beyond the window when
+	// the source has them at once (a file), so that it knows whether more
+	// input follows the place where it cut the window (see
+	// Stats.CutDependentRows).
+	ReadAhead = 64 << 10
 )
 
 // Options tune the parse loop. The zero value gives the defaults.
@@ -173,10 +182,28 @@ type Stats struct {
 	SkippedBytes  uint64 // bytes that produced no row: consumed without an item, dropped after an error, or left when the parser said eof
 	Items         uint64 // rows produced (messages and attachments)
 	TruncatedRows uint64 // rows cut to MaxRowBytes (or MaxAttachmentMessages)
-	ParseErrors   uint64 // recoverable parse errors
-	Calls         uint64 // parse calls
-	MaxChunk      int    // largest slice handed to the parser
-	Copied        uint64 // bytes handed to the parser over all calls
+	// CutDependentRows counts items that ended exactly where the driver had
+	// cut the window while more input was in hand, and that came out
+	// different when parsed again from their start with a window reaching
+	// past that cut (the re-parsed rows are the ones emitted), or that
+	// filled a whole window of MaxChunk and could not be parsed again
+	// (emitted as they were). A parser whose rows do not depend on where
+	// its input is cut never adds to it.
+	CutDependentRows uint64
+	ParseErrors      uint64 // recoverable parse errors
+	Calls            uint64 // parse calls
+	MaxChunk         int    // largest slice handed to the parser
+	Copied           uint64 // bytes handed to the parser over all calls
+}
+
+// CutDependentWarning says what a non-zero CutDependentRows means, for a
+// warning that names the parser; "" when it is 0.
+func (s *Stats) CutDependentWarning() string {
+	if s.CutDependentRows == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d row(s) came out different when parsed again past the point where the input was cut "+
+		"(or filled a whole window of the largest size); its rows depend on where the input is cut (chiphost used the re-parsed rows)", s.CutDependentRows)
 }
 
 // ErrNoProgress is returned when a parser keeps consuming nothing although it
@@ -191,9 +218,31 @@ var ErrTooManyFailures = errors.New("parser failed too many times in a row")
 // the input ends, the parser reports eof, or an error occurs. It returns the
 // stats so far in every case; the error is nil only when the run ended
 // normally, and then every byte read was consumed or skipped.
+//
+// Two rules make a plugin's rows independent of where the input is cut
+// (docs/design.md, "How does a plugin learn that the input has ended?"):
+//
+//   - The repeat call. When a parser that is not a Finisher answers
+//     "incomplete" and no more bytes can be given to it (the input has
+//     ended, or the message already fills a window of MaxChunk), it is
+//     called once more with exactly the same bytes. That is the only time
+//     a parser is handed the bytes it just answered "incomplete" for, so it
+//     may take it as "this is all there will be". If it answers
+//     "incomplete" again, or consumes nothing, one byte is skipped as
+//     before. There is no repeat call while resyncing after
+//     FullWindowFailures failures.
+//   - The re-parse at a cut. When the driver cut the window while more
+//     bytes were in hand and the last item ends exactly at the cut, that
+//     item is not emitted: the items before it are, and parsing goes on
+//     from its start with a window that reaches past the cut. If the item
+//     parsed there consumes a different number of bytes, it is counted in
+//     Stats.CutDependentRows. Finishers are exempt (see Finisher). A short
+//     read (a pipe, a growing file) is parsed as it is: a window that ends
+//     where the bytes in hand end is not a cut the driver made.
 func Run(ctx context.Context, src Source, p Parser, sink Sink, opts *Options) (Stats, error) {
 	o := opts.withDefaults()
 	r := &run{src: src, p: p, sink: sink, o: o, chunk: o.InitialChunk}
+	_, r.finisher = p.(Finisher)
 	err := r.loop(ctx)
 	if err == nil {
 		err = r.stats.checkAccounting()
@@ -225,6 +274,12 @@ type run struct {
 
 	consecutiveErrors      int // Chipmunk's guard counters
 	consecutiveIncompletes int
+
+	repeating   bool           // the repeat call is under way (see Run)
+	incomplete  lastIncomplete // the last window answered incomplete
+	repeatCause error          // the incomplete answer that led to it
+	check       cutCheck       // an item held back at a cut, to compare with its re-parse
+	finisher    bool           // p is a Finisher: no re-parse at cuts
 
 	failures           int  // consecutive calls that skipped a byte
 	lastFailIncomplete bool // the last of them was an incomplete message
@@ -293,8 +348,8 @@ func (r *run) loop(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if n := len(r.pending()); n < r.chunk {
-			if _, err := r.readMore(ctx, r.chunk-n); err != nil {
+		if n, want := len(r.pending()), r.chunk+ReadAhead; n < want {
+			if _, err := r.readMore(ctx, want-n); err != nil {
 				return err
 			}
 		}
@@ -302,16 +357,8 @@ func (r *run) loop(ctx context.Context) error {
 		if len(data) == 0 {
 			return nil
 		}
-		window := data
-		if len(window) > r.chunk {
-			window = window[:r.chunk]
-		}
-		if len(window) > r.stats.MaxChunk {
-			r.stats.MaxChunk = len(window)
-		}
-		r.stats.Calls++
-		r.stats.Copied += uint64(len(window))
-		items, err := r.p.Parse(ctx, window, nil)
+		window := r.unlikeLastIncomplete(data[:min(len(data), r.chunk)], len(data))
+		items, err := r.parse(ctx, window)
 		if err != nil {
 			done, err := r.onError(ctx, err, len(window), len(data))
 			r.report()
@@ -320,26 +367,155 @@ func (r *run) loop(ctx context.Context) error {
 			}
 			continue
 		}
-		consumed, err := r.emit(ctx, items, len(window))
+		if err := r.onItems(ctx, items, len(window), len(data)); err != nil {
+			return err
+		}
+	}
+}
+
+// parse hands window to the parser and remembers a window it answers
+// incomplete for.
+func (r *run) parse(ctx context.Context, window []byte) ([]runtime.Item, error) {
+	r.stats.MaxChunk = max(r.stats.MaxChunk, len(window))
+	r.stats.Calls++
+	r.stats.Copied += uint64(len(window))
+	items, err := r.p.Parse(ctx, window, nil)
+	r.incomplete = lastIncomplete{}
+	if runtime.PluginErrorCode(err) == "incomplete" && len(window) > 0 {
+		r.incomplete = lastIncomplete{set: true, at: r.offset(), n: len(window), first: window[0]}
+	}
+	return items, err
+}
+
+// lastIncomplete describes the window of a call answered incomplete.
+type lastIncomplete struct {
+	set   bool
+	at    uint64 // input offset
+	n     int    // length
+	first byte   // its first byte
+}
+
+// unlikeLastIncomplete keeps the promise of the repeat call (see Run): the
+// only call handed the bytes the parser just answered incomplete for is the
+// repeat call. After such an answer the driver gives more bytes from the
+// same offset, or skips a byte; the next window, one byte further and as
+// long, holds the same bytes when all of them equal the skipped one (a run
+// of one byte value, e.g. while resyncing with ResyncWindow). That window is
+// shortened: by one byte when more data is pending (the next window is a
+// whole one again), by two when it is all the pending data (so the next
+// one, all the pending data again, is one byte longer than this).
+func (r *run) unlikeLastIncomplete(window []byte, pending int) []byte {
+	li := r.incomplete
+	if !li.set || li.at+1 != r.offset() || len(window) != li.n || li.n < 3 {
+		return window
+	}
+	for _, b := range window {
+		if b != li.first {
+			return window
+		}
+	}
+	if len(window) < pending {
+		return window[:len(window)-1]
+	}
+	return window[:len(window)-2]
+}
+
+// onItems emits what a parse call returned: all of it, or, when the window
+// was cut with more input in hand and the last item ends at the cut, the
+// items before that one (see Run).
+func (r *run) onItems(ctx context.Context, items []runtime.Item, window, pending int) error {
+	total, err := checkConsumed(items, window)
+	if err != nil {
+		return err
+	}
+	emitted, held, heldConsumed := total, -1, uint64(0)
+	if total == window && window < pending && !r.finisher {
+		held = lastConsuming(items)
+		heldConsumed = items[held].Consumed
+		emitted = total - int(heldConsumed)
+	}
+	switch {
+	case held >= 0 && emitted == 0 && r.chunk < r.o.MaxChunk:
+		// The item fills the window: parse it again with a larger one.
+		r.chunk = min(r.chunk*2, r.o.MaxChunk)
+		r.report()
+		return nil
+	case held >= 0 && emitted == 0:
+		// It fills the largest window: nothing to compare it with.
+		r.check = cutCheck{}
+		r.stats.CutDependentRows++
+		emitted, held = total, -1
+	case held >= 0:
+		items = items[:held]
+	}
+	if err := r.emit(ctx, items, emitted); err != nil {
+		return err
+	}
+	if held >= 0 {
+		r.check = cutCheck{active: true, at: r.offset(), consumed: heldConsumed}
+	}
+	r.report()
+	if total == 0 {
+		if r.repeating {
+			// Nothing from the repeat call either: as an incomplete answer.
+			return r.fail(r.repeatCause, true)
+		}
+		// Chipmunk spins here forever. Give the parser more input; if
+		// there is none, it cannot make progress.
+		more, err := r.grow(ctx, window, pending)
 		if err != nil {
 			return err
 		}
-		r.report()
-		if consumed == 0 {
-			// Chipmunk spins here forever. Give the parser more input; if
-			// there is none, it cannot make progress.
-			more, err := r.grow(ctx, len(window), len(data))
-			if err != nil {
-				return err
-			}
-			if !more {
-				return ErrNoProgress
-			}
-			continue
+		if !more {
+			return ErrNoProgress
 		}
-		r.recovered()
-		r.adapt(consumed, len(window))
+		return nil
 	}
+	r.recovered()
+	r.adapt(total, window)
+	return nil
+}
+
+// cutCheck remembers an item that ended where the driver cut the window, so
+// that the item parsed again at its offset can be compared with it.
+type cutCheck struct {
+	active   bool
+	at       uint64 // input offset of the item
+	consumed uint64 // what it consumed
+}
+
+// settleCheck compares the first item parsed at a held-back item's offset
+// (consumed bytes, or 0 when bytes are skipped there) with that item.
+func (r *run) settleCheck(consumed uint64) {
+	if !r.check.active || r.offset() != r.check.at {
+		return
+	}
+	if consumed != r.check.consumed {
+		r.stats.CutDependentRows++
+	}
+	r.check = cutCheck{}
+}
+
+// lastConsuming returns the index of the last item that consumed bytes
+// (items consume some bytes in all).
+func lastConsuming(items []runtime.Item) int {
+	for i := len(items) - 1; i > 0; i-- {
+		if items[i].Consumed > 0 {
+			return i
+		}
+	}
+	return 0
+}
+
+// checkConsumed returns what the items consumed in all, or an abi error
+// when they claim more than the window.
+func checkConsumed(items []runtime.Item, window int) (int, error) {
+	total, err := runtime.CheckConsumed(items, window)
+	if err != nil {
+		// Plugins are checked by runtime.ParserInstance, which names them.
+		return 0, &runtime.Error{Kind: runtime.KindABI, Op: "parse", Err: err}
+	}
+	return total, nil
 }
 
 // adapt sizes the next window from how much of this one the parser used.
@@ -352,18 +528,18 @@ func (r *run) adapt(consumed, window int) {
 	}
 }
 
-// emit checks what the items consumed, hands the rows to the sink (cut to
-// MaxRowBytes) and advances past the consumed bytes. A call that consumed
-// nothing emits nothing: Chipmunk would emit such items again on every call,
-// forever.
-func (r *run) emit(ctx context.Context, items []runtime.Item, window int) (int, error) {
-	total, err := runtime.CheckConsumed(items, window)
-	if err != nil {
-		// Plugins are checked by runtime.ParserInstance, which names them.
-		return 0, &runtime.Error{Kind: runtime.KindABI, Op: "parse", Err: err}
-	}
+// emit hands the rows to the sink (cut to MaxRowBytes) and advances past
+// the total bytes the items consumed. A call that consumed nothing emits
+// nothing: Chipmunk would emit such items again on every call, forever.
+func (r *run) emit(ctx context.Context, items []runtime.Item, total int) error {
 	if total == 0 {
-		return 0, nil
+		return nil
+	}
+	for i := range items {
+		if items[i].Consumed > 0 {
+			r.settleCheck(items[i].Consumed)
+			break
+		}
 	}
 	r.rows = r.rows[:0]
 	for i := range items {
@@ -381,18 +557,18 @@ func (r *run) emit(ctx context.Context, items []runtime.Item, window int) (int, 
 		r.stats.Items++
 		if len(r.rows) == r.o.BatchItems {
 			if err := r.sink.Rows(ctx, r.rows); err != nil {
-				return 0, err
+				return err
 			}
 			r.rows = r.rows[:0]
 		}
 	}
 	if len(r.rows) > 0 {
 		if err := r.sink.Rows(ctx, r.rows); err != nil {
-			return 0, err
+			return err
 		}
 	}
-	r.off += int(total)
-	return int(total), nil
+	r.off += total
+	return nil
 }
 
 // grow prepares a larger next window after the parser could not make
@@ -416,7 +592,7 @@ func (r *run) grow(ctx context.Context, window, pending int) (bool, error) {
 		}
 		r.chunk = min(r.chunk*2, r.o.MaxChunk)
 	}
-	n, err := r.readMore(ctx, r.chunk-pending)
+	n, err := r.readMore(ctx, r.chunk+ReadAhead-pending)
 	if err != nil {
 		return false, err
 	}
@@ -425,6 +601,7 @@ func (r *run) grow(ctx context.Context, window, pending int) (bool, error) {
 
 // drop skips n pending bytes.
 func (r *run) drop(n int) {
+	r.settleCheck(0)
 	r.off += n
 	r.stats.SkippedBytes += uint64(n)
 }
@@ -503,8 +680,13 @@ func (r *run) onError(ctx context.Context, err error, window, pending int) (bool
 
 // onIncomplete gives the parser more input when there is more to give. When
 // there is not, a Finisher ends the message (at the end of the input, or at
-// MaxChunk, and the run goes on); any other parser skips a byte.
+// MaxChunk, and the run goes on); any other parser gets the repeat call (see
+// Run), and skips a byte if that does not help.
 func (r *run) onIncomplete(ctx context.Context, err error, window, pending int) (bool, error) {
+	if r.repeating {
+		// The repeat call's answer: the pair counts as one incomplete.
+		return false, r.fail(err, true)
+	}
 	r.consecutiveIncompletes++
 	if r.o.ChipmunkGuards && r.consecutiveIncompletes+r.consecutiveErrors > 50 {
 		return true, fmt.Errorf("parser returned more than 50 incomplete errors in a row (Chipmunk guard): %w", err)
@@ -520,14 +702,20 @@ func (r *run) onIncomplete(ctx context.Context, err error, window, pending int) 
 	}
 	f, ok := r.p.(Finisher)
 	if !ok {
-		return false, r.fail(err, true)
+		if r.resyncing() {
+			return false, r.fail(err, true)
+		}
+		return r.repeat(ctx, err, window, len(r.pending()))
 	}
 	atEnd := r.eof && window == pending
 	items, ferr := f.Finish(ctx, r.pending()[:window])
 	if ferr != nil {
 		return true, ferr
 	}
-	n, eerr := r.emit(ctx, items, window)
+	n, eerr := checkConsumed(items, window)
+	if eerr == nil {
+		eerr = r.emit(ctx, items, n)
+	}
 	if eerr != nil {
 		return true, eerr
 	}
@@ -540,4 +728,17 @@ func (r *run) onIncomplete(ctx context.Context, err error, window, pending int) 
 	}
 	r.recovered()
 	return false, nil
+}
+
+// repeat is the repeat call: the parser answered incomplete for the first
+// window bytes and cannot be given more, so it is handed the same bytes
+// once more (see Run).
+func (r *run) repeat(ctx context.Context, cause error, window, pending int) (bool, error) {
+	r.repeating, r.repeatCause = true, cause
+	defer func() { r.repeating, r.repeatCause = false, nil }()
+	items, err := r.parse(ctx, r.pending()[:window])
+	if err != nil {
+		return r.onError(ctx, err, window, pending)
+	}
+	return false, r.onItems(ctx, items, window, pending)
 }

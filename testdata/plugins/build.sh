@@ -76,9 +76,13 @@ fi
 build_det() {
   local out=$1 tmp
   tmp=$(mktemp -d)
-  mkdir -p "$out"/{parsers/string_parser,parsers/go_records,bytesources/file_source,hostile,negative,core}
+  mkdir -p "$out"/{parsers/string_parser,parsers/go_records,bytesources/file_source,hostile,negative,core,compat/string_parser_chipmunk}
   local c=$HERE/src/c
   $CLANG "${CFLAGS[@]}" -msimd128 -o "$out/core/string_parser.core.wasm" "$c/string_parser.c"
+  # The Chipmunk-faithful build, under the same file name (the name section records it), so that
+  # it is byte-identical to the string_parser fixture that preceded the cut-independent one.
+  mkdir -p "$tmp/faithful"
+  $CLANG "${CFLAGS[@]}" -msimd128 -DCHIPMUNK_FAITHFUL -o "$tmp/faithful/string_parser.core.wasm" "$c/string_parser.c"
   $CLANG "${CFLAGS[@]}" -o "$out/core/file_source.core.wasm" "$c/file_source.c"
   $CLANG "${CFLAGS[@]}" -o "$tmp/hostile.core.wasm" "$c/hostile.c"
   $CLANG "${CFLAGS[@]}" -o "$tmp/fs_probe.core.wasm" "$c/fs_probe.c"
@@ -89,6 +93,8 @@ build_det() {
 
   $WT component "$out/core/string_parser.core.wasm" "$WIT" chipmunk:parser/parse \
     "$out/parsers/string_parser/string_parser.wasm" "$ADAPTER"
+  $WT component "$tmp/faithful/string_parser.core.wasm" "$WIT" chipmunk:parser/parse \
+    "$out/compat/string_parser_chipmunk/string_parser_chipmunk.wasm" "$ADAPTER"
   $WT component "$out/core/file_source.core.wasm" "$WIT" chipmunk:bytesource/bytesource \
     "$out/bytesources/file_source/file_source.wasm" "$ADAPTER"
   $WT component "$tmp/hostile.core.wasm" "$WIT" chipmunk:parser/parse "$out/hostile/hostile.wasm" "$ADAPTER"
@@ -104,6 +110,7 @@ build_det() {
 
 DET_FILES=(
   parsers/string_parser/string_parser.wasm
+  compat/string_parser_chipmunk/string_parser_chipmunk.wasm
   parsers/go_records/go_records.wasm
   bytesources/file_source/file_source.wasm
   hostile/hostile.wasm

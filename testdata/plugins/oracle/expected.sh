@@ -2,8 +2,11 @@
 # expected.sh [--check]
 # Runs every scenarios/<plugin>*.json through the jco oracle and writes the matching
 # scenarios/<name>.expected.jsonl; with --check, compares instead and fails on a difference.
-# The plugin is chosen by the scenario name's prefix. string_parser scenarios are also run
-# against the JavaScript build (js_string_parser), which must give identical output.
+# The plugin is chosen by the scenario name's prefix: string_parser* runs the cut-independent
+# string_parser, chipmunk_string_parser* its Chipmunk-faithful build (compat/string_parser_chipmunk).
+# Twins must give identical output: the JavaScript build (js_string_parser, Chipmunk-faithful) for
+# every chipmunk_string_parser* scenario, and both faithful builds for string_parser_init* (init
+# is the same in every build).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 P=$HERE/..
@@ -11,6 +14,7 @@ CHECK=0; [ "${1:-}" = --check ] && CHECK=1
 plugin_for() {
   case "$(basename "$1")" in
     string_parser*) echo "$P/parsers/string_parser/string_parser.wasm" ;;
+    chipmunk_string_parser*) echo "$P/compat/string_parser_chipmunk/string_parser_chipmunk.wasm" ;;
     file_source*) echo "$P/bytesources/file_source/file_source.wasm" ;;
     go_records*) echo "$P/parsers/go_records/go_records.wasm" ;;
     hostile*) echo "$P/hostile/hostile.wasm" ;;
@@ -23,10 +27,15 @@ for s in "$HERE"/scenarios/*.json; do
   name=$(basename "$s" .json)
   exp=$HERE/scenarios/$name.expected.jsonl
   "$HERE/oracle.sh" "$(plugin_for "$s")" "$s" >"$tmp/out" 2>"$tmp/err" || { cat "$tmp/err" >&2; exit 1; }
-  if [[ $name == string_parser* ]]; then
-    "$HERE/oracle.sh" "$P/parsers/js_string_parser/js_string_parser.wasm" "$s" >"$tmp/js" 2>/dev/null
-    cmp -s "$tmp/out" "$tmp/js" || { echo "expected.sh: $name: js_string_parser differs from string_parser" >&2; diff "$tmp/out" "$tmp/js" >&2 || true; bad=1; }
-  fi
+  twins=()
+  case $name in
+    chipmunk_string_parser*) twins=(parsers/js_string_parser/js_string_parser.wasm) ;;
+    string_parser_init*) twins=(compat/string_parser_chipmunk/string_parser_chipmunk.wasm parsers/js_string_parser/js_string_parser.wasm) ;;
+  esac
+  for twin in "${twins[@]}"; do
+    "$HERE/oracle.sh" "$P/$twin" "$s" >"$tmp/twin" 2>/dev/null
+    cmp -s "$tmp/out" "$tmp/twin" || { echo "expected.sh: $name: $(basename "$twin" .wasm) differs from $(basename "$(plugin_for "$s")" .wasm)" >&2; diff "$tmp/out" "$tmp/twin" >&2 || true; bad=1; }
+  done
   if [ $CHECK = 1 ]; then
     cmp -s "$tmp/out" "$exp" || { echo "expected.sh: $name: oracle output differs from $(basename "$exp")" >&2; diff "$exp" "$tmp/out" >&2 || true; bad=1; }
   else

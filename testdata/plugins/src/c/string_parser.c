@@ -1,6 +1,15 @@
-// chipmunk:parser/parse@0.1.0 in C: a behavioural copy of Chipmunk's Rust example
-// `plugins/examples/rust/string_parser` (see design/chipmunk-plugins.md §6.1), with the canonical
-// ABI written by hand in the shape wit-bindgen C produces.
+// chipmunk:parser/parse@0.1.0 in C: Chipmunk's Rust example `plugins/examples/rust/string_parser`
+// (see design/chipmunk-plugins.md §6.1), with the canonical ABI written by hand in the shape
+// wit-bindgen C produces.
+//
+// Two builds (testdata/plugins/build.sh):
+// - string_parser (the default): its rows do not depend on where the host cuts the input. A line
+//   without its '\n' is err(incomplete), unless the host hands over exactly the bytes it just
+//   answered incomplete for once more (chiphost's "repeat call": no more input will come); then
+//   the whole unterminated tail is a line.
+// - string_parser_chipmunk (-DCHIPMUNK_FAITHFUL): Chipmunk's behaviour, a compatibility fixture. A
+//   line without its '\n' is emitted at once without its last byte, so a line is split wherever the
+//   host cuts the input.
 //
 // Fast path: for valid UTF-8 without a prefix, the line column points into the input list, which
 // this plugin owns (the canonical ABI hands it over) and keeps alive until post-return.
@@ -371,6 +380,41 @@ static size_t in_len;
 static uint8_t *block;       // parse-return[] + aux_t[]
 static size_t owned;         // items whose line string is a separate allocation
 
+#ifndef CHIPMUNK_FAITHFUL
+// The last input answered err(incomplete): its length and hash. The same input again is the
+// host's repeat call; any other answer forgets it.
+static int tail_pending;
+static uint32_t tail_len;
+static uint64_t tail_hash;
+
+static uint64_t input_hash(const uint8_t *p, size_t n) {
+  uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    memcpy(&w, p + i, 8);
+    h = (h ^ w) * 0x100000001b3ull;
+    h ^= h >> 29;
+  }
+  for (; i < n; i++) h = (h ^ p[i]) * 0x100000001b3ull;
+  return h;
+}
+
+// Returns 1 when an input without a '\n' is the repeat call (emit its tail), else remembers it
+// and returns 0 (answer incomplete).
+static int is_repeat(const uint8_t *p, uint32_t n) {
+  uint64_t h = input_hash(p, n);
+  if (tail_pending && tail_len == n && tail_hash == h) {
+    tail_pending = 0;
+    return 1;
+  }
+  tail_pending = 1;
+  tail_len = n;
+  tail_hash = h;
+  return 0;
+}
+#endif
+
 EXPORT(IFACE "parse") uint8_t *parse(uint8_t *data, uint32_t len, int32_t has_ts, int64_t ts) {
   (void)has_ts; (void)ts;
   if (!initialized) __builtin_trap(); // Rust: parse before init panics
@@ -378,6 +422,14 @@ EXPORT(IFACE "parse") uint8_t *parse(uint8_t *data, uint32_t len, int32_t has_ts
   in_len = len;
   owned = 0;
   size_t nnl = find_newlines(data, len);
+#ifndef CHIPMUNK_FAITHFUL
+  int last_tail = 0; // the repeat call: the unterminated tail is a line
+  if (nnl == 0 && len > 0) {
+    if (!is_repeat(data, len)) return cm_incomplete();
+    last_tail = 1;
+  }
+  tail_pending = 0;
+#endif
   size_t max = nnl + 1;
   block = malloc(max * (PARSE_RETURN_SIZE + sizeof(aux_t)));
   if (!block) abort();
@@ -386,14 +438,19 @@ EXPORT(IFACE "parse") uint8_t *parse(uint8_t *data, uint32_t len, int32_t has_ts
   // Lines that end (at their '\n') by vend are valid UTF-8: vend comes from utf8_valid_prefix run
   // from a line start, and '\n' bytes are character boundaries of a valid prefix. Past vend, the
   // line holding vend gets utf8_check, and the next line that starts after it re-runs the SIMD
-  // check. The unterminated tail (whose last byte is dropped) always gets utf8_check.
+  // check. An unterminated tail that becomes a line always gets utf8_check.
   size_t vend = utf8_valid_prefix(data, len);
   size_t pos = 0, count = 0;
   while (pos < len) {
     const uint8_t *s = data + pos;
     size_t rest = len - pos;
     int has_nl = count < nnl;
-    size_t line_len = has_nl ? nls[count] - pos : rest - 1;
+#ifdef CHIPMUNK_FAITHFUL
+    size_t line_len = has_nl ? nls[count] - pos : rest - 1; // Chipmunk drops the tail's last byte
+#else
+    if (!has_nl && !last_tail) break; // the tail waits for its '\n' (or the repeat call)
+    size_t line_len = has_nl ? nls[count] - pos : rest;
+#endif
     size_t consumed = has_nl ? line_len + 1 : rest;
 
     const char *text = (const char *)s;
@@ -444,7 +501,13 @@ EXPORT(IFACE "parse") uint8_t *parse(uint8_t *data, uint32_t len, int32_t has_ts
 }
 
 EXPORT("cabi_post_" IFACE "parse") void post_parse(uint8_t *r) {
+#ifdef CHIPMUNK_FAITHFUL
   if (r[0]) {
+#else
+  if (r[0] && r[4] == PE_INCOMPLETE) {
+    // no payload, no block
+  } else if (r[0]) {
+#endif
     free(AT(r, 8, void *));
   } else {
     uint8_t *items = AT(r, 4, uint8_t *);
