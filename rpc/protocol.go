@@ -155,6 +155,8 @@ type SessionsUpdatedParams struct {
 	ParseErrors  uint64     `json:"parseErrors"`
 	// TruncatedRows is counted when the run ends (driver.Stats).
 	TruncatedRows uint64 `json:"truncatedRows,omitempty" jsonschema:"description=rows cut to the maximum row size (128 KiB of text): present only when rows were cut and counted when the run ends"`
+	// CutDependentRows is driver.Stats.CutDependentRows.
+	CutDependentRows uint64 `json:"cutDependentRows,omitempty" jsonschema:"description=rows that ended where the server had cut the input and came out different when parsed again past that point (the re-parsed rows are stored): the parser's rows depend on where its input is cut; present only when not 0"`
 }
 
 // SessionsGrabParams are the params of sessions/grab.

@@ -127,6 +127,7 @@ type session struct {
 	id     string
 	dir    string
 	plugin string // parser (or source) plugin name, for errors
+	parser string // parser plugin name (empty for the built-in parser), for warnings
 	store  *rowStore
 	cancel context.CancelFunc
 	done   chan struct{} // closed when the parse loop has ended
@@ -191,7 +192,7 @@ func (sess *session) snapshot() SessionsUpdatedParams {
 	p := SessionsUpdatedParams{
 		Session: sess.id, Rows: rows, Bytes: sess.stats.Bytes, State: sess.state,
 		SkippedBytes: sess.stats.SkippedBytes, ParseErrors: sess.stats.ParseErrors,
-		TruncatedRows: sess.stats.TruncatedRows,
+		TruncatedRows: sess.stats.TruncatedRows, CutDependentRows: sess.stats.CutDependentRows,
 	}
 	if sess.err != nil {
 		p.Error = errorData(sess.err, sess.plugin)
@@ -376,7 +377,7 @@ func (s *Server) openSession(ctx context.Context, p *SessionsOpenParams) (*Sessi
 			return fail(err)
 		}
 		sess.closes = append(sess.closes, pi.Close)
-		sess.plugin = parserPlugin.Name
+		sess.plugin, sess.parser = parserPlugin.Name, parserPlugin.Name
 		if iid, ok := instanceID(pi); ok {
 			sess.insts = append(sess.insts, iid)
 		}
@@ -430,6 +431,9 @@ func (s *Server) runSession(ctx context.Context, sess *session, src driver.Sourc
 	sess.stats = stats
 	if stats.TruncatedRows > 0 {
 		s.log.Warn().Str("session", sess.id).Uint64("rows", stats.TruncatedRows).Int("maxRowBytes", driver.DefaultMaxRowBytes).Msg("rows longer than the maximum row size were cut")
+	}
+	if stats.CutDependentRows > 0 {
+		s.log.Warn().Str("session", sess.id).Str("plugin", sess.parser).Uint64("rows", stats.CutDependentRows).Msg(stats.CutDependentWarning())
 	}
 	switch {
 	case sess.closing:
@@ -535,7 +539,7 @@ func (sess *session) snapshotLocked() SessionsUpdatedParams {
 	p := SessionsUpdatedParams{
 		Session: sess.id, Rows: sess.store.rowsCommitted(), Bytes: sess.stats.Bytes, State: sess.state,
 		SkippedBytes: sess.stats.SkippedBytes, ParseErrors: sess.stats.ParseErrors,
-		TruncatedRows: sess.stats.TruncatedRows,
+		TruncatedRows: sess.stats.TruncatedRows, CutDependentRows: sess.stats.CutDependentRows,
 	}
 	if sess.err != nil {
 		p.Error = errorData(sess.err, sess.plugin)

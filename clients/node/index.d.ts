@@ -79,6 +79,9 @@ export interface SessionUpdate {
   skippedBytes: number; parseErrors: number;
   /** rows cut to 128 KiB of text; present when not 0, counted when the run ends */
   truncatedRows?: number;
+  /** rows that came out different when parsed again past a point where the input was cut (the
+   * re-parsed rows are stored): the parser's rows depend on where its input is cut; present when not 0 */
+  cutDependentRows?: number;
 }
 
 export interface StreamResult { session: string; rows: number; next: number; state: SessionState; error?: ErrorData }

@@ -48,6 +48,7 @@ func parseCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	roots := hf.roots()
 
 	var parser driver.Parser
+	parserName := "text"
 	if *parserRef == "text" {
 		parser = &driver.TextParser{}
 	} else {
@@ -64,7 +65,7 @@ func parseCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 			return initError(err)
 		}
 		defer pi.Close()
-		parser = pi
+		parser, parserName = pi, p.Name
 	}
 
 	var src driver.Source
@@ -108,8 +109,11 @@ func parseCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if stats.TruncatedRows > 0 {
 		fmt.Fprintf(stderr, "chiphost parse: warning: %d row(s) longer than %d bytes of text were cut to that size\n", stats.TruncatedRows, driver.DefaultMaxRowBytes)
 	}
-	if stats.SkippedBytes > 0 || stats.ParseErrors > 0 {
-		fmt.Fprintf(stderr, "chiphost parse: %d rows, %d bytes skipped, %d parse errors\n", stats.Items, stats.SkippedBytes, stats.ParseErrors)
+	if w := stats.CutDependentWarning(); w != "" {
+		fmt.Fprintf(stderr, "chiphost parse: warning: %s: %s\n", parserName, w)
+	}
+	if stats.SkippedBytes > 0 || stats.ParseErrors > 0 || stats.CutDependentRows > 0 {
+		fmt.Fprintf(stderr, "chiphost parse: %d rows, %d bytes skipped, %d parse errors, %d cut-dependent rows\n", stats.Items, stats.SkippedBytes, stats.ParseErrors, stats.CutDependentRows)
 	}
 	return nil
 }

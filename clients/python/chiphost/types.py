@@ -121,6 +121,9 @@ class SessionUpdate:
     parse_errors: int = 0
     error: Optional[Dict[str, Any]] = None
     truncated_rows: int = 0  # rows cut to 128 KiB of text, counted when the run ends
+    # rows that came out different when parsed again past a point where the input was cut:
+    # the parser's rows depend on where its input is cut (the re-parsed rows are stored)
+    cut_dependent_rows: int = 0
 
     @property
     def finished(self) -> bool:
@@ -131,7 +134,7 @@ class SessionUpdate:
         return cls(
             d.get("session", ""), d.get("rows", 0), d.get("bytes", 0), d.get("state", ""),
             d.get("skippedBytes", 0), d.get("parseErrors", 0), d.get("error"),
-            d.get("truncatedRows", 0),
+            d.get("truncatedRows", 0), d.get("cutDependentRows", 0),
         )
 
 
