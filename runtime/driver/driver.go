@@ -82,20 +82,19 @@ const (
 // Options tune the parse loop. The zero value gives the defaults.
 type Options struct {
 	// InitialChunk is the largest slice handed to the parser at first
-	// (default MaxChunk: what Chipmunk hands over from a file, so plugins
-	// whose output depends on where the input is cut, like Chipmunk's
-	// string_parser, give Chipmunk's results). The window then adapts:
-	// a call that consumes less than an eighth of its window shrinks the
-	// next one (to eight times what was consumed, at least MinChunk), so a
-	// plugin that returns one item per call is not fed megabytes per item;
-	// a call that consumes most of its window, or answers "incomplete",
-	// doubles it, up to MaxChunk.
+	// (default MaxChunk: what Chipmunk hands over from a file). The window
+	// then adapts: a call that consumes less than an eighth of its window
+	// shrinks the next one (to eight times what was consumed, at least
+	// MinChunk), so a plugin that returns one item per call is not fed
+	// megabytes per item; a call that consumes most of its window, or
+	// answers "incomplete", doubles it, up to MaxChunk.
 	InitialChunk int
 	// MinChunk is the smallest window (default 16 KiB).
 	MinChunk int
 	// MaxChunk bounds the slice handed to the parser (default 10 MiB, as
 	// Chipmunk's buffer). A plugin message larger than that cannot be
-	// parsed; a Finisher (the text parser) is asked to end it there.
+	// parsed whole; a Finisher (the text parser) is asked to end it there,
+	// and any other parser gets the repeat call (see Run).
 	MaxChunk int
 	// MaxRowBytes is the most text a row carries (default
 	// DefaultMaxRowBytes); longer rows are cut and counted.
