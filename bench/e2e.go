@@ -187,7 +187,7 @@ func (b *bencher) e2eSection(ctx context.Context) error {
 	}
 	clients := b.externalClients(ctx, root, file, want)
 	for _, ec := range clients {
-		rs = append(rs, runner{ec.name, ec.run})
+		rs = append(rs, runner(ec))
 	}
 	ss, err := b.interleave(ctx, runs, rs)
 	if err != nil {

@@ -1,9 +1,6 @@
 package runtime
 
-import (
-	"errors"
-	"fmt"
-)
+import "errors"
 
 // ErrorKind classifies an [Error] so that callers can act on it.
 type ErrorKind string
@@ -79,8 +76,4 @@ func PluginErrorCode(err error) string {
 		return e.Code
 	}
 	return ""
-}
-
-func newError(kind ErrorKind, plugin, op string, format string, args ...any) *Error {
-	return &Error{Kind: kind, Plugin: plugin, Op: op, Err: fmt.Errorf(format, args...)}
 }

@@ -56,7 +56,7 @@ func signature(f *wit.Func, isImport bool) Signature {
 	var c layoutCache
 	tuple := &wit.Type{Kind: wit.Record, Name: f.Name + " parameters", Fields: make([]wit.Field, len(f.Params))}
 	for i, p := range f.Params {
-		tuple.Fields[i] = wit.Field{Name: p.Name, Type: p.Type}
+		tuple.Fields[i] = wit.Field(p)
 	}
 	s.params = tuple
 	for _, p := range f.Params {

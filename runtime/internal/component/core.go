@@ -62,16 +62,6 @@ func (m *coreModule) export(name string) (coreExport, bool) {
 	return coreExport{}, false
 }
 
-func (m *coreModule) importedFuncs() int {
-	n := 0
-	for _, im := range m.imports {
-		if im.kind == kindFunc {
-			n++
-		}
-	}
-	return n
-}
-
 // parseCore walks the sections of a core module (bin includes the preamble).
 // base is the offset of bin in the whole input, for messages.
 func parseCore(bin []byte, base int) (*coreModule, error) {

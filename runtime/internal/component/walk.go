@@ -14,7 +14,7 @@ const (
 	sortComponent  = 0x04
 	sortInstance   = 0x05
 	sortCore       = 0x100
-	sortCoreFunc   = sortCore | 0x00
+	sortCoreFunc   = sortCore // core:sort 0x00
 	sortCoreTable  = sortCore | 0x01
 	sortCoreMemory = sortCore | 0x02
 	sortCoreGlobal = sortCore | 0x03
