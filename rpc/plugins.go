@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -136,10 +137,12 @@ func (s *Server) pluginsDescribe(ctx context.Context, p *PluginsDescribeParams) 
 	if err != nil {
 		return nil, fmt.Errorf("encoding config schema of %s: %w", pl.Name, err)
 	}
+	md := runtime.ReadMetadata(pl.Path)
 	return &PluginsDescribeResult{
-		ID: id, Name: pl.Name, Kind: pl.Kind,
+		ID: id, Name: pl.Name, Kind: pl.Kind, Title: md.Title, Description: md.Description,
 		Version: pl.Version.String(), APIVersion: pl.APIVersion.String(),
-		ConfigItems: items, ConfigSchema: js, RenderOptions: pl.RenderOptions, Warnings: pl.Warnings,
+		ConfigItems: items, ConfigSchema: js, RenderOptions: pl.RenderOptions,
+		Warnings: append(slices.Clip(pl.Warnings), md.Warnings...),
 	}, nil
 }
 

@@ -98,6 +98,8 @@ type PluginsDescribeResult struct {
 	ID            string                 `json:"id"`
 	Name          string                 `json:"name"`
 	Kind          runtime.PluginKind     `json:"kind" jsonschema:"enum=parser,enum=bytesource"`
+	Title         string                 `json:"title"`
+	Description   *string                `json:"description,omitempty"`
 	Version       string                 `json:"version"`
 	APIVersion    string                 `json:"apiVersion"`
 	ConfigItems   []schema.Item          `json:"configItems"`

@@ -20,7 +20,7 @@ type Entry struct {
 	Kind        PluginKind // from the parent directory (parsers/ or bytesources/)
 	Dir         string
 	WasmPath    string
-	Title       string  // metadata title, or the directory name
+	Title       string  // metadata title, or the directory name (see Metadata)
 	Description *string // metadata description
 	Readme      string  // path of README.md when present and at most 1 MiB
 	Plugin      *Plugin // nil when invalid
@@ -46,12 +46,8 @@ func DefaultRoot() (string, error) {
 	return filepath.Join(home, ".chipmunk", "plugins"), nil
 }
 
-// Metadata and README limits, as in Chipmunk.
-const (
-	maxMetaTitle   = 2048
-	maxMetaDesc    = 10240
-	maxReadmeBytes = 1 << 20
-)
+// maxReadmeBytes is Chipmunk's limit for a plugin's README.md.
+const maxReadmeBytes = 1 << 20
 
 // Discover scans each root with Chipmunk's layout
 // (<root>/parsers/<name>/<name>.wasm, optional <name>.toml and README.md;
@@ -124,7 +120,12 @@ func (h *Host) loadEntry(ctx context.Context, dir, name string, kind PluginKind)
 		return e
 	}
 	e.WasmPath = filepath.Join(abs, name+".wasm")
-	e.readMetadataFile(filepath.Join(abs, name+".toml"))
+	md := ReadMetadata(e.WasmPath)
+	e.Title, e.Description = md.Title, md.Description
+	e.Warnings = append(e.Warnings, md.Warnings...)
+	if md.Missing {
+		e.Warnings = append(e.Warnings, "metadata file not found: "+name+".toml")
+	}
 	if st, err := os.Stat(filepath.Join(abs, "README.md")); err == nil && st.Mode().IsRegular() && st.Size() <= maxReadmeBytes {
 		e.Readme = filepath.Join(abs, "README.md")
 	}
@@ -154,37 +155,4 @@ func kindDirName(k PluginKind) string {
 		}
 	}
 	return string(k)
-}
-
-// readMetadataFile reads <name>.toml: title (required) and description.
-// Problems are warnings: the plugin stays valid with the fallback title.
-func (e *Entry) readMetadataFile(path string) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			e.Warnings = append(e.Warnings, "metadata file not found: "+filepath.Base(path))
-		} else {
-			e.Warnings = append(e.Warnings, "reading metadata file failed: "+err.Error())
-		}
-		return
-	}
-	kv, err := parseTOMLStrings(string(b))
-	if err != nil {
-		e.Warnings = append(e.Warnings, fmt.Sprintf("parsing metadata file %s failed: %v", filepath.Base(path), err))
-		return
-	}
-	title, ok := kv["title"]
-	if !ok {
-		e.Warnings = append(e.Warnings, fmt.Sprintf("parsing metadata file %s failed: missing field `title`", filepath.Base(path)))
-		return
-	}
-	desc, hasDesc := kv["description"]
-	if len(title) > maxMetaTitle || len(desc) > maxMetaDesc {
-		e.Warnings = append(e.Warnings, "metadata ignored: title longer than 2048 bytes or description longer than 10240 bytes")
-		return
-	}
-	e.Title = title
-	if hasDesc {
-		e.Description = &desc
-	}
 }

@@ -61,7 +61,8 @@ export interface ColumnInfo { caption: string; description: string; width: numbe
 export interface RenderOptions { columns: ColumnInfo[]; minWidth: number; maxWidth: number }
 
 export interface PluginDescription {
-  id: string; name: string; kind: 'parser' | 'bytesource'; version: string; apiVersion: string;
+  id: string; name: string; kind: 'parser' | 'bytesource'; title: string; description?: string;
+  version: string; apiVersion: string;
   configItems: ConfigItem[]; configSchema: Record<string, unknown>; renderOptions?: RenderOptions; warnings?: string[];
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"io"
+	"slices"
 
 	"github.com/chiphost/chiphost/runtime"
 	"github.com/chiphost/chiphost/schema"
@@ -15,6 +16,8 @@ type inspectOutput struct {
 	Name          string                 `json:"name"`
 	Path          string                 `json:"path"`
 	Kind          runtime.PluginKind     `json:"kind"`
+	Title         string                 `json:"title"`
+	Description   *string                `json:"description,omitempty"`
 	APIVersion    string                 `json:"apiVersion"`
 	Version       string                 `json:"version"`
 	ConfigSchemas []schema.Item          `json:"configSchemas"`
@@ -42,10 +45,12 @@ func inspectCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	md := runtime.ReadMetadata(p.Path)
 	out := inspectOutput{
-		Name: p.Name, Path: p.Path, Kind: p.Kind,
+		Name: p.Name, Path: p.Path, Kind: p.Kind, Title: md.Title, Description: md.Description,
 		APIVersion: p.APIVersion.String(), Version: p.Version.String(),
-		ConfigSchemas: p.ConfigSchemas, RenderOptions: p.RenderOptions, Warnings: p.Warnings,
+		ConfigSchemas: p.ConfigSchemas, RenderOptions: p.RenderOptions,
+		Warnings: append(slices.Clip(p.Warnings), md.Warnings...),
 	}
 	if out.ConfigSchemas == nil {
 		out.ConfigSchemas = []schema.Item{}

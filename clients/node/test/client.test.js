@@ -58,6 +58,8 @@ test('initialize, list and describe plugins', async (t) => {
   assert.equal((await c.reloadPlugins()).length, 2);
   const d = await c.describePlugin('string_parser');
   assert.equal(d.kind, 'parser');
+  assert.equal(d.title, plugins.find((p) => p.name === 'string_parser').title);
+  assert.equal(d.description, plugins.find((p) => p.name === 'string_parser').description);
   assert.ok(d.configItems.some((it) => it.id === 'prefix'));
   assert.equal(d.configSchema.type, 'object');
   assert.equal(await c.shutdown(), 0);

@@ -74,6 +74,8 @@ class PluginDescription:
     api_version: str
     config_items: List[Dict[str, Any]]
     config_schema: Dict[str, Any]
+    title: str = ""
+    description: Optional[str] = None
     render_options: Optional[Dict[str, Any]] = None
     warnings: List[str] = field(default_factory=list)
     raw: Dict[str, Any] = field(default_factory=dict, repr=False)
@@ -82,6 +84,7 @@ class PluginDescription:
     def from_json(cls, d: JSONObject) -> PluginDescription:
         return cls(
             id=d.get("id", ""), name=d.get("name", ""), kind=d.get("kind", ""), version=d.get("version", ""),
+            title=d.get("title", ""), description=d.get("description"),
             api_version=d.get("apiVersion", ""), config_items=d.get("configItems") or [],
             config_schema=d.get("configSchema") or {}, render_options=d.get("renderOptions"),
             warnings=d.get("warnings") or [], raw=d,

@@ -51,6 +51,8 @@ class ClientTest(unittest.TestCase):
             self.assertEqual({p.name for p in c.reload_plugins()}, set(plugins))
             d = c.describe_plugin("string_parser")
             self.assertEqual(d.kind, "parser")
+            self.assertEqual(d.title, "String Parser")
+            self.assertEqual(d.description, plugins["string_parser"].description)
             ids = [it["id"] for it in d.config_items]
             self.assertIn("prefix", ids)
             self.assertIn("lossy", ids)
