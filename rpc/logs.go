@@ -5,16 +5,22 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/chiphost/chiphost/runtime"
 )
 
 // logForwarder turns plugin log lines into window/logMessage notifications,
-// rate-limited to LogRate per second; lines over the limit are counted and
-// reported in one message. PluginLog never blocks the plugin.
+// rate-limited to LogRate per second with bursts of as many (a token
+// bucket, golang.org/x/time/rate); lines over the limit are counted and
+// reported in one message as soon as the limit allows one more. PluginLog
+// never blocks the plugin.
 type logForwarder struct {
-	s    *Server
-	rate int
-	ch   chan runtime.LogRecord
+	s       *Server
+	rate    int
+	limiter *rate.Limiter
+	ch      chan runtime.LogRecord
+	dropCh  chan struct{} // signalled when PluginLog finds the queue full
 
 	mu      sync.Mutex
 	dropped int
@@ -23,9 +29,11 @@ type logForwarder struct {
 	started bool
 }
 
-func (f *logForwarder) init(s *Server, rate int) {
-	f.s, f.rate = s, rate
+func (f *logForwarder) init(s *Server, perSecond int) {
+	f.s, f.rate = s, perSecond
+	f.limiter = rate.NewLimiter(rate.Limit(perSecond), perSecond)
 	f.ch = make(chan runtime.LogRecord, 1024)
+	f.dropCh = make(chan struct{}, 1)
 	f.stopCh = make(chan struct{})
 }
 
@@ -41,10 +49,27 @@ func (s *Server) PluginLog(r runtime.LogRecord) {
 	select {
 	case s.logs.ch <- r:
 	default:
-		s.logs.mu.Lock()
-		s.logs.dropped++
-		s.logs.mu.Unlock()
+		s.logs.drop()
+		select {
+		case s.logs.dropCh <- struct{}{}:
+		default:
+		}
 	}
+}
+
+func (f *logForwarder) drop() {
+	f.mu.Lock()
+	f.dropped++
+	f.mu.Unlock()
+}
+
+// takeDropped returns the lines dropped since the last call.
+func (f *logForwarder) takeDropped() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	d := f.dropped
+	f.dropped = 0
+	return d
 }
 
 func (f *logForwarder) start() {
@@ -58,48 +83,48 @@ func (f *logForwarder) start() {
 
 func (f *logForwarder) stop() { f.once.Do(func() { close(f.stopCh) }) }
 
-// loop sends at most rate messages per second (token bucket, burst = rate).
+// loop forwards lines while the limiter allows. The first line dropped
+// reserves the limiter's next token for the "lines dropped" message, which
+// is sent when that token is due, with the count at that time.
 func (f *logForwarder) loop() {
-	tokens := f.rate
-	refill := time.NewTicker(time.Second / time.Duration(max(f.rate, 1)))
-	defer refill.Stop()
+	var report <-chan time.Time // the reserved token is due; nil: none reserved
+	reserve := func() {
+		if report == nil {
+			report = time.After(f.limiter.Reserve().Delay())
+		}
+	}
 	for {
 		select {
 		case <-f.stopCh:
 			return
-		case <-refill.C:
-			if tokens < f.rate {
-				tokens++
-			}
-			f.mu.Lock()
-			d := f.dropped
-			if d > 0 && tokens > 0 {
-				f.dropped = 0
-			}
-			f.mu.Unlock()
-			if d > 0 && tokens > 0 {
-				tokens--
+		case <-f.dropCh:
+			reserve()
+		case <-report:
+			report = nil
+			if d := f.takeDropped(); d > 0 {
 				f.s.notify(MethodLogMessage, LogMessageParams{Type: 2, Source: "host",
 					Message: fmt.Sprintf("%d plugin log lines dropped (more than %d per second)", d, f.rate)})
 			}
 		case r := <-f.ch:
-			if tokens == 0 {
-				f.mu.Lock()
-				f.dropped++
-				f.mu.Unlock()
+			if !f.limiter.Allow() {
+				f.drop()
+				reserve()
 				continue
 			}
-			tokens--
-			session := r.Tag // the session id, set before the plugin's init runs
-			if session == "" {
-				session = f.s.sessions.sessionOf(r.Instance)
-			}
-			f.s.notify(MethodLogMessage, LogMessageParams{
-				Type: messageType(r), Message: r.Message, Plugin: r.Plugin,
-				Session: session, Source: string(r.Source),
-			})
+			f.forward(r)
 		}
 	}
+}
+
+func (f *logForwarder) forward(r runtime.LogRecord) {
+	session := r.Tag // the session id, set before the plugin's init runs
+	if session == "" {
+		session = f.s.sessions.sessionOf(r.Instance)
+	}
+	f.s.notify(MethodLogMessage, LogMessageParams{
+		Type: messageType(r), Message: r.Message, Plugin: r.Plugin,
+		Session: session, Source: string(r.Source),
+	})
 }
 
 // messageType maps a plugin log level to an LSP MessageType.
