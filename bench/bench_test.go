@@ -2,8 +2,13 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"strings"
 	"testing"
 
+	"github.com/chiphost/chiphost/internal/benchkit"
 	"github.com/chiphost/chiphost/internal/gorecords"
 	"github.com/chiphost/chiphost/internal/stringparser"
 	"github.com/chiphost/chiphost/runtime"
@@ -13,51 +18,91 @@ import (
 
 const fixtures = "../testdata/plugins"
 
-func TestStats(t *testing.T) {
-	med, lo, hi := stats([]float64{3, 1, 2, 10})
-	if med != 2.5 || lo != 1 || hi != 10 {
-		t.Fatalf("stats = %v %v %v", med, lo, hi)
+// newBencher starts a run for a test, closed when the test ends.
+func newBencher(t testing.TB) *bencher {
+	t.Helper()
+	kit, err := benchkit.New(benchkit.Options{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	b := &bencher{cfg: &Config{}, rep: &Report{}}
-	if v := b.ratio(1, "x", 1, 2, "≥ 0.5", ""); v != 0.5 || !*b.rep.Ratios[0].Met {
-		t.Fatalf("ratio = %v met %v", v, *b.rep.Ratios[0].Met)
-	}
-	if b.ratio(1, "y", 3, 2, "≤ 1.4", ""); *b.rep.Ratios[1].Met {
-		t.Fatal("1.5 ≤ 1.4 met")
-	}
+	t.Cleanup(func() { kit.Close() })
+	return &bencher{Bench: kit, cfg: &Config{Fixtures: fixtures}}
 }
 
 // TestNativeRecords checks the native go_records against the plugin.
 func TestNativeRecords(t *testing.T) {
 	ctx := context.Background()
-	b := &bencher{cfg: &Config{Fixtures: fixtures}, rep: &Report{}}
-	defer b.cleanup()
-	h, err := b.host(ctx, runtime.Options{NoCache: true})
+	b := newBencher(t)
+	h, err := b.Host(ctx, runtime.Options{NoCache: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, max := range []int32{0, 1} {
-		p, err := b.newParser(ctx, h, b.cfg.fixture(fxGo), map[string]schema.Value{"max-items": {Type: schema.Integer, Int: max}})
+		p, err := b.NewParser(ctx, h, b.cfg.fixture(fxGo), map[string]schema.Value{"max-items": {Type: schema.Integer, Int: max}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := sameRows(ctx, &gorecords.Parser{MaxItems: int(max)}, p, GenRecords(64<<10)); err != nil {
+		if err := benchkit.SameRows(ctx, &gorecords.Parser{MaxItems: int(max)}, p, GenRecords(64<<10)); err != nil {
 			t.Fatalf("max-items=%d: %v", max, err)
 		}
 	}
+}
+
+// TestSuiteQuick runs the command of docs/performance.md as a smoke run of
+// sections 2 (through a spawned chiphost serve, with the Go reader and,
+// when installed, the Python and Node clients) and 4 (in-process, plus a
+// plugin built with clang when present): every figure is measured and
+// nothing failed. CHIPHOST_BENCH_ALL=1 runs every section (slow).
+func TestSuiteQuick(t *testing.T) {
+	args := []string{"run", "./cmd/chiphost-bench", "--quick", "--json", "--fixtures", fixtures}
+	if os.Getenv("CHIPHOST_BENCH_ALL") == "" {
+		args = append(args, "--sections", "2,4")
+	}
+	cmd := exec.Command("go", args...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+	}
+	var rep benchkit.Report
+	if err := json.Unmarshal(out, &rep); err != nil {
+		t.Fatalf("report: %v\n%s", err, out)
+	}
+	for _, s := range rep.Skipped {
+		if strings.Contains(s, "failed") {
+			t.Errorf("skipped: %s", s)
+		}
+	}
+	sections := map[int]bool{}
+	for _, f := range rep.Figures {
+		sections[f.Section] = true
+	}
+	if !sections[2] || !sections[4] || len(rep.Ratios) == 0 {
+		t.Fatalf("want figures of sections 2 and 4 and ratios, got %s", out)
+	}
+	goReader := 0
+	for _, f := range rep.Figures {
+		if strings.HasPrefix(f.Name, "through chiphost serve: server-") && f.Median > 0 {
+			goReader++
+		}
+	}
+	if goReader != 4 { // grab and stream, MB/s and rows/s each
+		t.Errorf("%d Go reader figures, want 4", goReader)
+	}
+	t.Logf("not measured: %q", rep.Skipped)
 }
 
 // BenchmarkPipeline is §2's in-process pipeline (parse → JSON rows → a
 // second goroutine) with the native and the C wasm string_parser.
 func BenchmarkPipeline(b *testing.B) {
 	ctx := context.Background()
-	bb := &bencher{cfg: &Config{Fixtures: fixtures}, rep: &Report{}}
-	defer bb.cleanup()
-	h, err := bb.host(ctx, runtime.Options{NoCache: true})
+	bb := newBencher(b)
+	h, err := bb.Host(ctx, runtime.Options{NoCache: true})
 	if err != nil {
 		b.Fatal(err)
 	}
-	c, err := bb.newParser(ctx, h, bb.cfg.fixture(fxString), nil)
+	c, err := bb.NewParser(ctx, h, bb.cfg.fixture(fxString), nil)
 	if err != nil {
 		b.Fatal(err)
 	}

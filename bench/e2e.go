@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/chiphost/chiphost/internal/benchkit"
 	"github.com/chiphost/chiphost/internal/rowjson"
 	"github.com/chiphost/chiphost/internal/stringparser"
 	"github.com/chiphost/chiphost/runtime"
@@ -39,16 +40,16 @@ func makeRoot(dir string, plugins map[string]string) error {
 
 // server spawns chiphost serve over root and returns it initialised with
 // the id of the plugin named name.
-func (b *bencher) server(ctx context.Context, root, name string) (*client, string, error) {
+func (b *bencher) server(ctx context.Context, root, name string) (*goReader, string, error) {
 	if b.cfg.Exe == "" {
 		return nil, "", fmt.Errorf("no chiphost binary (Config.Exe)")
 	}
-	dir, _ := b.tempDir()
-	c, err := startServer(ctx, b.cfg.Exe, "--no-default-plugins", "--plugins-dir", root, "--cache-dir", b.cacheDir, "--log-level", "error", "--temp-dir", dir)
+	dir := b.TempDir()
+	c, err := startServer(ctx, b.cfg.Exe, "--no-default-plugins", "--plugins-dir", root, "--cache-dir", b.CacheDir, "--log-level", "error", "--temp-dir", dir)
 	if err != nil {
 		return nil, "", err
 	}
-	list, err := c.initialize(ctx, nil)
+	list, err := c.initialize(ctx)
 	if err != nil {
 		c.close()
 		return nil, "", err
@@ -63,9 +64,9 @@ func (b *bencher) server(ctx context.Context, root, name string) (*client, strin
 }
 
 // serverRun opens a session on file and reads every row (grab or stream).
-func serverRun(c *client, id, file string, size, want uint64, stream bool) func(context.Context) (sample, error) {
+func serverRun(c *goReader, id, file string, size, want uint64, stream bool) func(context.Context) (sample, error) {
 	return func(ctx context.Context) (sample, error) {
-		return timed(func() (sample, error) {
+		return benchkit.Timed(func() (sample, error) {
 			sess, err := c.open(ctx, file, id)
 			if err != nil {
 				return sample{}, err
@@ -82,7 +83,7 @@ func serverRun(c *client, id, file string, size, want uint64, stream bool) func(
 			if cerr := c.closeSession(ctx, sess); err == nil {
 				err = cerr
 			}
-			return sample{bytes: size, items: n}, err
+			return sample{Bytes: size, Items: n}, err
 		})
 	}
 }
@@ -92,7 +93,7 @@ func serverRun(c *client, id, file string, size, want uint64, stream bool) func(
 // that writes them out (to io.Discard).
 func pipelineRun(p driver.Parser, input []byte) func(context.Context) (sample, error) {
 	return func(ctx context.Context) (sample, error) {
-		return timed(func() (sample, error) {
+		return benchkit.Timed(func() (sample, error) {
 			batches := make(chan []byte, 4)
 			free := make(chan []byte, 6)
 			done := make(chan struct{})
@@ -132,7 +133,7 @@ func pipelineRun(p driver.Parser, input []byte) func(context.Context) (sample, e
 			}
 			close(batches)
 			<-done
-			return sample{bytes: uint64(len(input)), items: st.Items, calls: st.Calls}, err
+			return sample{Bytes: uint64(len(input)), Items: st.Items, Calls: st.Calls}, err
 		})
 	}
 }
@@ -143,26 +144,23 @@ func appendRow(b []byte, r driver.Row) []byte {
 }
 
 func (b *bencher) e2eSection(ctx context.Context) error {
-	runs := b.cfg.runs()
-	dir, err := b.tempDir()
-	if err != nil {
-		return err
-	}
-	input := GenLog(b.size(32<<20, 1<<20))
+	runs := b.Runs()
+	dir := b.TempDir()
+	input := GenLog(b.Size(32<<20, 1<<20))
 	file := filepath.Join(dir, "e2e.log")
 	if err := os.WriteFile(file, input, 0o644); err != nil {
 		return err
 	}
 	defer os.Remove(file)
-	h, err := b.host(ctx, runtime.Options{})
+	h, err := b.Host(ctx, runtime.Options{})
 	if err != nil {
 		return err
 	}
-	c, err := b.newParser(ctx, h, b.cfg.fixture(fxString), nil)
+	c, err := b.NewParser(ctx, h, b.cfg.fixture(fxString), nil)
 	if err != nil {
 		return err
 	}
-	c2, err := b.newParser(ctx, h, b.cfg.fixture(fxString), nil)
+	c2, err := b.NewParser(ctx, h, b.cfg.fixture(fxString), nil)
 	if err != nil {
 		return err
 	}
@@ -172,66 +170,55 @@ func (b *bencher) e2eSection(ctx context.Context) error {
 		return err
 	}
 	rs := []runner{
-		{"in-process", parseRun(c, input, must(readSink()))},
-		{"pipeline-native", pipelineRun(&stringparser.Parser{}, input)},
-		{"pipeline-wasm", pipelineRun(c2, input)},
+		{Name: "in-process", Run: benchkit.ParseRun(c, input, benchkit.ReadSink())},
+		{Name: "pipeline-native", Run: pipelineRun(&stringparser.Parser{}, input)},
+		{Name: "pipeline-wasm", Run: pipelineRun(c2, input)},
 	}
 	srv, id, err := b.server(ctx, root, "string_parser")
 	if err != nil {
-		b.skip(2, "server: "+err.Error())
+		b.Skip(2, "server: "+err.Error())
 	} else {
 		defer srv.close()
 		rs = append(rs,
-			runner{"server-grab", serverRun(srv, id, file, uint64(len(input)), want, false)},
-			runner{"server-stream", serverRun(srv, id, file, uint64(len(input)), want, true)})
+			runner{Name: "server-grab", Run: serverRun(srv, id, file, uint64(len(input)), want, false)},
+			runner{Name: "server-stream", Run: serverRun(srv, id, file, uint64(len(input)), want, true)})
 	}
-	clients := b.externalClients(ctx, root, file, want)
-	for _, ec := range clients {
-		rs = append(rs, runner(ec))
-	}
-	ss, err := b.interleave(ctx, runs, rs)
+	rs = append(rs, b.externalClients(ctx, root, file, want)...)
+	ss, err := b.Interleave(ctx, runs, rs)
 	if err != nil {
 		return err
 	}
 	note := fmt.Sprintf("%d MB generated log, C string_parser", len(input)>>20)
-	in := b.figure(2, "in-process parse (driver.Run, column-reading sink)", "MB/s", mapf(ss[0], sample.mbps), note)
-	pn := b.figure(2, "in-process pipeline, native Go parser: parse → JSON rows → 2nd goroutine", "MB/s", mapf(ss[1], sample.mbps), "the server's data path without the server")
-	pw := b.figure(2, "in-process pipeline, C wasm parser", "MB/s", mapf(ss[2], sample.mbps), "")
-	b.ratio(2, "pipeline wasm / pipeline native", pw, pn, "≥ 0.75", "probe: 0.60")
+	in := b.Figure(2, "in-process parse (driver.Run, column-reading sink)", "MB/s", benchkit.Map(ss[0], sample.MBps), note)
+	pn := b.Figure(2, "in-process pipeline, native Go parser: parse → JSON rows → 2nd goroutine", "MB/s", benchkit.Map(ss[1], sample.MBps), "the server's data path without the server")
+	pw := b.Figure(2, "in-process pipeline, C wasm parser", "MB/s", benchkit.Map(ss[2], sample.MBps), "")
+	b.Ratio(2, "pipeline wasm / pipeline native", pw, pn, "≥ 0.75", "probe: 0.60")
 	for i := 3; i < len(rs); i++ {
-		v := b.figure(2, "through chiphost serve: "+rs[i].name, "MB/s", mapf(ss[i], sample.mbps), "session open → last row decoded by the client")
-		b.figure(2, "through chiphost serve: "+rs[i].name, "rows/s", mapf(ss[i], sample.itemsps), "")
+		v := b.Figure(2, "through chiphost serve: "+rs[i].Name, "MB/s", benchkit.Map(ss[i], sample.MBps), "session open → last row decoded by the client")
+		b.Figure(2, "through chiphost serve: "+rs[i].Name, "rows/s", benchkit.Map(ss[i], sample.ItemsPerSec), "")
 		target := ""
-		if rs[i].name == "server-stream" {
+		if rs[i].Name == "server-stream" {
 			target = "≥ 0.6"
 		}
-		b.ratio(2, rs[i].name+" / in-process parse", v, in, target, "")
+		b.Ratio(2, rs[i].Name+" / in-process parse", v, in, target, "")
 	}
 	return nil
 }
 
-func must(s driver.Sink, _ *int) driver.Sink { return s }
-
-// externalClient is a Python or Node client measured end to end.
-type externalClient struct {
-	name string
-	run  func(context.Context) (sample, error)
-}
-
 // externalClients finds the Python and Node clients in the repository, when
 // they exist and have a benchmark entry point.
-func (b *bencher) externalClients(ctx context.Context, root, file string, want uint64) []externalClient {
+func (b *bencher) externalClients(ctx context.Context, root, file string, want uint64) []runner {
 	repo := filepath.Dir(filepath.Dir(b.cfg.Fixtures))
-	var out []externalClient
+	var out []runner
 	for _, lang := range []string{"python", "node"} {
 		d := filepath.Join(repo, "clients", lang)
 		if _, err := os.Stat(d); err != nil {
-			b.skip(2, lang+" client: clients/"+lang+" does not exist")
+			b.Skip(2, lang+" client: clients/"+lang+" does not exist")
 			continue
 		}
 		ec, err := b.clientRunner(ctx, lang, d, root, file, want)
 		if err != nil {
-			b.skip(2, lang+" client: "+err.Error())
+			b.Skip(2, lang+" client: "+err.Error())
 			continue
 		}
 		out = append(out, ec...)

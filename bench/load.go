@@ -7,85 +7,50 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/chiphost/chiphost/runtime"
+	"github.com/chiphost/chiphost/internal/benchkit"
 )
 
-// loadRun loads path in a new Host (as a new process would): cold (no
-// cache) or warm (over the run's populated cache); open also creates and
-// initialises a parser instance.
-func (b *bencher) loadRun(path string, cold, open bool) func(context.Context) (sample, error) {
-	return func(ctx context.Context) (sample, error) {
-		opts := &runtime.Options{NoCache: cold}
-		if !cold {
-			opts.CacheDir = b.cacheDir
-		}
-		return timed(func() (sample, error) {
-			h, err := runtime.NewHost(ctx, opts)
-			if err != nil {
-				return sample{}, err
-			}
-			defer h.Close(context.Background())
-			p, err := h.Load(ctx, path)
-			if err != nil {
-				return sample{}, err
-			}
-			if open {
-				pi, err := p.NewParser(ctx, nil)
-				if err != nil && runtime.KindOf(err) != runtime.KindPluginError {
-					return sample{}, err
-				}
-				if pi != nil {
-					pi.Close()
-				}
-			}
-			return sample{calls: 1}, nil
-		})
-	}
-}
-
-func secs(s sample) float64 { return s.secs * 1000 }
-
 func (b *bencher) loadSection(ctx context.Context) error {
-	runs := b.cfg.runs()
+	runs := b.Runs()
 	fixtures := []struct{ name, rel string }{{"C string_parser", fxString}, {"Go go_records", fxGo}, {"JS js_string_parser", fxJS}}
 	for _, fx := range fixtures {
 		path := b.cfg.fixture(fx.rel)
-		if fx.rel != fxString && b.cfg.Quick {
-			b.skip(3, fx.name+" load: skipped in quick mode (cold compiles take seconds)")
+		if fx.rel != fxString && b.Quick() {
+			b.Skip(3, fx.name+" load: skipped in quick mode (cold compiles take seconds)")
 			continue
 		}
 		st, err := os.Stat(path)
 		if err != nil {
-			b.skip(3, fx.name+" load: "+err.Error())
+			b.Skip(3, fx.name+" load: "+err.Error())
 			continue
 		}
 		// Populate the warm cache first.
-		if _, err := b.loadRun(path, false, false)(ctx); err != nil {
+		if _, err := b.LoadRun(path, false, false)(ctx); err != nil {
 			return err
 		}
 		coldRuns := runs
 		if fx.rel == fxJS {
 			coldRuns = 1 // a cold compile of 12 MB takes most of a minute
 		}
-		cold, err := b.interleave(ctx, coldRuns, []runner{{"cold", b.loadRun(path, true, false)}})
+		cold, err := b.Interleave(ctx, coldRuns, []runner{{Name: "cold", Run: b.LoadRun(path, true, false)}})
 		if err != nil {
 			return err
 		}
-		warm, err := b.interleave(ctx, runs, []runner{{"warm", b.loadRun(path, false, false)}, {"warm-open", b.loadRun(path, false, true)}})
+		warm, err := b.Interleave(ctx, runs, []runner{{Name: "warm", Run: b.LoadRun(path, false, false)}, {Name: "warm-open", Run: b.LoadRun(path, false, true)}})
 		if err != nil {
 			return err
 		}
 		note := fmt.Sprintf("%.2f MB component; new Host each run", float64(st.Size())/1e6)
-		c := b.figure(3, fx.name+": cold load (no cache: decode, instrument, compile, metadata)", "ms", mapf(cold[0], secs), note)
-		w := b.figure(3, fx.name+": warm load (compilation + metadata cache on disk)", "ms", mapf(warm[0], secs), "")
-		wo := b.figure(3, fx.name+": warm open (warm load + new initialised parser)", "ms", mapf(warm[1], secs), "")
+		c := b.Figure(3, fx.name+": cold load (no cache: decode, instrument, compile, metadata)", "ms", benchkit.Map(cold[0], sample.Millis), note)
+		w := b.Figure(3, fx.name+": warm load (compilation + metadata cache on disk)", "ms", benchkit.Map(warm[0], sample.Millis), "")
+		wo := b.Figure(3, fx.name+": warm open (warm load + new initialised parser)", "ms", benchkit.Map(warm[1], sample.Millis), "")
 		target := ""
 		if st.Size() >= 1<<20 {
 			target = "≤ 0.05"
 		}
-		b.ratio(3, fx.name+": warm / cold load", w, c, target, "")
+		b.Ratio(3, fx.name+": warm / cold load", w, c, target, "")
 		if fx.rel == fxGo {
-			b.ratio(3, "Go go_records: warm open, ms (absolute; target ≤ 50 ms)", wo, 1, "≤ 50", "")
+			b.Ratio(3, "Go go_records: warm open, ms (absolute; target ≤ 50 ms)", wo, 1, "≤ 50", "")
 		}
 	}
 	return b.listLatency(ctx)
@@ -96,15 +61,15 @@ func (b *bencher) loadSection(ctx context.Context) error {
 // fresh cache (cold) and a populated one (warm).
 func (b *bencher) listLatency(ctx context.Context) error {
 	if b.cfg.Exe == "" {
-		b.skip(3, "plugins/list latency: no chiphost binary")
+		b.Skip(3, "plugins/list latency: no chiphost binary")
 		return nil
 	}
-	dir, _ := b.tempDir()
+	dir := b.TempDir()
 	root := filepath.Join(dir, "root-20")
 	plugins := map[string]string{}
 	for i := 0; i < 10; i++ {
 		plugins[fmt.Sprintf("c_parser_%02d", i)] = b.cfg.fixture(fxString)
-		if b.cfg.Quick {
+		if b.Quick() {
 			plugins[fmt.Sprintf("c2_parser_%02d", i)] = b.cfg.fixture(fxString)
 		} else {
 			plugins[fmt.Sprintf("go_parser_%02d", i)] = b.cfg.fixture(fxGo)
@@ -121,8 +86,8 @@ func (b *bencher) listLatency(ctx context.Context) error {
 			}
 			defer c.close()
 			t := time.Now()
-			list, err := c.initialize(ctx, nil)
-			s := sample{secs: time.Since(t).Seconds()}
+			list, err := c.initialize(ctx)
+			s := sample{Secs: time.Since(t).Seconds()}
 			if err == nil && len(list.Plugins) != 20 {
 				err = fmt.Errorf("%d plugins listed, want 20", len(list.Plugins))
 			}
@@ -139,16 +104,16 @@ func (b *bencher) listLatency(ctx context.Context) error {
 		n++
 		return filepath.Join(dir, fmt.Sprintf("cache-cold-%d", n))
 	}
-	warmCache := func() string { return b.cacheDir }
+	warmCache := func() string { return b.CacheDir }
 	if _, err := run(warmCache)(ctx); err != nil { // populate
 		return err
 	}
-	ss, err := b.interleave(ctx, b.cfg.runs(), []runner{{"cold", run(fresh)}, {"warm", run(warmCache)}})
+	ss, err := b.Interleave(ctx, b.Runs(), []runner{{Name: "cold", Run: run(fresh)}, {Name: "warm", Run: run(warmCache)}})
 	if err != nil {
 		return err
 	}
-	c := b.figure(3, "initialize → plugins/list reply, 20 plugins (10 C + 10 Go copies), empty cache", "ms", mapf(ss[0], secs), "server already started; identical copies share one compilation")
-	w := b.figure(3, "initialize → plugins/list reply, 20 plugins, warm cache", "ms", mapf(ss[1], secs), "")
-	b.ratio(3, "plugins/list latency: warm / cold cache", w, c, "", "")
+	c := b.Figure(3, "initialize → plugins/list reply, 20 plugins (10 C + 10 Go copies), empty cache", "ms", benchkit.Map(ss[0], sample.Millis), "server already started; identical copies share one compilation")
+	w := b.Figure(3, "initialize → plugins/list reply, 20 plugins, warm cache", "ms", benchkit.Map(ss[1], sample.Millis), "")
+	b.Ratio(3, "plugins/list latency: warm / cold cache", w, c, "", "")
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chiphost/chiphost/internal/benchkit"
 	"github.com/chiphost/chiphost/runtime"
 	"github.com/chiphost/chiphost/runtime/driver"
 )
@@ -22,7 +23,7 @@ import (
 func (b *bencher) childParse(ctx context.Context, size int64) (sample, float64, error) {
 	block := GenLog(4 << 20)
 	cmd := exec.CommandContext(ctx, b.cfg.Exe, "parse", "--parser", b.cfg.fixture(fxString), "--output", "jsonl",
-		"--no-default-plugins", "--cache-dir", b.cacheDir, "-")
+		"--no-default-plugins", "--cache-dir", b.CacheDir, "-")
 	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	if err != nil {
 		return sample{}, 0, err
@@ -78,7 +79,7 @@ func (b *bencher) childParse(ctx context.Context, size int64) (sample, float64, 
 	close(stop)
 	<-polled
 	err = cmd.Wait()
-	s := sample{secs: time.Since(t).Seconds(), bytes: uint64(size)}
+	s := sample{Secs: time.Since(t).Seconds(), Bytes: uint64(size)}
 	if err != nil {
 		return s, 0, fmt.Errorf("chiphost parse: %v: %s", err, lastLines(stderr.Bytes(), 3))
 	}
@@ -93,15 +94,15 @@ func (b *bencher) childParse(ctx context.Context, size int64) (sample, float64, 
 
 func (b *bencher) memorySection(ctx context.Context) error {
 	if b.cfg.Exe == "" {
-		b.skip(5, "no chiphost binary")
+		b.Skip(5, "no chiphost binary")
 		return nil
 	}
 	sizes := []int64{10e6, 100e6, 1e9}
 	names := []string{"10 MB", "100 MB", "1 GB"}
-	if b.cfg.Quick {
+	if b.Quick() {
 		sizes, names = []int64{1e6, 10e6}, []string{"1 MB", "10 MB"}
 	}
-	runs := min(b.cfg.runs(), 3)
+	runs := min(b.Runs(), 3)
 	var rss []float64
 	for i, size := range sizes {
 		var xs, tp []float64
@@ -111,12 +112,12 @@ func (b *bencher) memorySection(ctx context.Context) error {
 				return err
 			}
 			xs = append(xs, m)
-			tp = append(tp, s.mbps())
+			tp = append(tp, s.MBps())
 		}
-		rss = append(rss, b.figure(5, "peak RSS of chiphost parse --output jsonl, "+names[i]+" generated input on stdin", "MiB", xs, "child process, /proc VmHWM polled every 5 ms; C string_parser"))
-		b.figure(5, "throughput of that run, "+names[i], "MB/s", tp, "stdin pipe → parse → JSON lines → /dev/null")
+		rss = append(rss, b.Figure(5, "peak RSS of chiphost parse --output jsonl, "+names[i]+" generated input on stdin", "MiB", xs, "child process, /proc VmHWM polled every 5 ms; C string_parser"))
+		b.Figure(5, "throughput of that run, "+names[i], "MB/s", tp, "stdin pipe → parse → JSON lines → /dev/null")
 	}
-	b.ratio(5, fmt.Sprintf("peak RSS %s / %s", names[len(names)-1], names[0]), rss[len(rss)-1], rss[0], "≤ 1.5", "")
+	b.Ratio(5, fmt.Sprintf("peak RSS %s / %s", names[len(names)-1], names[0]), rss[len(rss)-1], rss[0], "≤ 1.5", "")
 	return nil
 }
 
@@ -167,13 +168,13 @@ func peakRSS(f func() error) (float64, error) {
 
 func (b *bencher) scaleSection(ctx context.Context) error {
 	levels := []int{1, 4, 16, 64}
-	per := b.size(4<<20, 256<<10)
-	if b.cfg.Quick {
+	per := b.Size(4<<20, 256<<10)
+	if b.Quick() {
 		levels = []int{1, 4}
 	}
-	runs := min(b.cfg.runs(), 3)
+	runs := min(b.Runs(), 3)
 	input := GenLog(per)
-	h, err := b.host(ctx, runtime.Options{})
+	h, err := b.Host(ctx, runtime.Options{})
 	if err != nil {
 		return err
 	}
@@ -181,7 +182,7 @@ func (b *bencher) scaleSection(ctx context.Context) error {
 	for _, k := range levels {
 		var ps []*runtime.ParserInstance
 		for i := 0; i < k; i++ {
-			p, err := b.newParser(ctx, h, b.cfg.fixture(fxString), nil)
+			p, err := b.NewParser(ctx, h, b.cfg.fixture(fxString), nil)
 			if err != nil {
 				return err
 			}
@@ -192,14 +193,14 @@ func (b *bencher) scaleSection(ctx context.Context) error {
 			var s sample
 			m, err := peakRSS(func() error {
 				var err error
-				s, err = timed(func() (sample, error) {
+				s, err = benchkit.Timed(func() (sample, error) {
 					errs := make([]error, k)
 					var wg sync.WaitGroup
 					for i, p := range ps {
 						wg.Add(1)
 						go func() {
 							defer wg.Done()
-							_, errs[i] = driver.Run(ctx, &driver.ReaderSource{R: bytes.NewReader(input)}, p, must(readSink()), nil)
+							_, errs[i] = driver.Run(ctx, &driver.ReaderSource{R: bytes.NewReader(input)}, p, benchkit.ReadSink(), nil)
 						}()
 					}
 					wg.Wait()
@@ -208,21 +209,21 @@ func (b *bencher) scaleSection(ctx context.Context) error {
 							return sample{}, e
 						}
 					}
-					return sample{bytes: uint64(k * len(input))}, nil
+					return sample{Bytes: uint64(k * len(input))}, nil
 				})
 				return err
 			})
 			if err != nil {
 				return err
 			}
-			tp, mem = append(tp, s.mbps()), append(mem, m)
+			tp, mem = append(tp, s.MBps()), append(mem, m)
 		}
-		v := b.figure(6, fmt.Sprintf("%d concurrent parser instances in-process: aggregate", k), "MB/s", tp, fmt.Sprintf("C string_parser, %d KiB each", per>>10))
-		b.figure(6, fmt.Sprintf("%d concurrent parser instances in-process: peak process RSS", k), "MiB", mem, "whole bench process, sampled every 10 ms")
+		v := b.Figure(6, fmt.Sprintf("%d concurrent parser instances in-process: aggregate", k), "MB/s", tp, fmt.Sprintf("C string_parser, %d KiB each", per>>10))
+		b.Figure(6, fmt.Sprintf("%d concurrent parser instances in-process: peak process RSS", k), "MiB", mem, "whole bench process, sampled every 10 ms")
 		if k == 1 {
 			base = v
 		} else {
-			b.ratio(6, fmt.Sprintf("in-process aggregate throughput, %d instances / 1", k), v, base, "", "2 CPUs: ≤ 2 is the ceiling")
+			b.Ratio(6, fmt.Sprintf("in-process aggregate throughput, %d instances / 1", k), v, base, "", "2 CPUs: ≤ 2 is the ceiling")
 		}
 		for _, p := range ps {
 			p.Close()
@@ -234,11 +235,11 @@ func (b *bencher) scaleSection(ctx context.Context) error {
 // scaleServer streams k sessions concurrently through one server.
 func (b *bencher) scaleServer(ctx context.Context, levels []int) error {
 	if b.cfg.Exe == "" {
-		b.skip(6, "server scale: no chiphost binary")
+		b.Skip(6, "server scale: no chiphost binary")
 		return nil
 	}
-	dir, _ := b.tempDir()
-	per := b.size(2<<20, 256<<10)
+	dir := b.TempDir()
+	per := b.Size(2<<20, 256<<10)
 	input := GenLog(per)
 	file := filepath.Join(dir, "scale.log")
 	if err := os.WriteFile(file, input, 0o644); err != nil {
@@ -252,12 +253,12 @@ func (b *bencher) scaleServer(ctx context.Context, levels []int) error {
 	var base float64
 	for _, k := range levels {
 		var tp, mem []float64
-		for r := 0; r < min(b.cfg.runs(), 3); r++ {
+		for r := 0; r < min(b.Runs(), 3); r++ {
 			srv, id, err := b.server(ctx, root, "string_parser")
 			if err != nil {
 				return err
 			}
-			s, err := timed(func() (sample, error) {
+			s, err := benchkit.Timed(func() (sample, error) {
 				errs := make([]error, k)
 				var wg sync.WaitGroup
 				for i := 0; i < k; i++ {
@@ -273,21 +274,21 @@ func (b *bencher) scaleServer(ctx context.Context, levels []int) error {
 						return sample{}, e
 					}
 				}
-				return sample{bytes: uint64(k * per)}, nil
+				return sample{Bytes: uint64(k * per)}, nil
 			})
 			m := procMiB(srv.pid(), "VmHWM")
 			srv.close()
 			if err != nil {
 				return err
 			}
-			tp, mem = append(tp, s.mbps()), append(mem, m)
+			tp, mem = append(tp, s.MBps()), append(mem, m)
 		}
-		v := b.figure(6, fmt.Sprintf("%d concurrent sessions through chiphost serve, streamed to the Go reader: aggregate", k), "MB/s", tp, fmt.Sprintf("%d KiB file each", per>>10))
-		b.figure(6, fmt.Sprintf("%d concurrent sessions: server peak RSS (VmHWM)", k), "MiB", mem, "")
+		v := b.Figure(6, fmt.Sprintf("%d concurrent sessions through chiphost serve, streamed to the Go reader: aggregate", k), "MB/s", tp, fmt.Sprintf("%d KiB file each", per>>10))
+		b.Figure(6, fmt.Sprintf("%d concurrent sessions: server peak RSS (VmHWM)", k), "MiB", mem, "")
 		if k == 1 {
 			base = v
 		} else {
-			b.ratio(6, fmt.Sprintf("server aggregate throughput, %d sessions / 1", k), v, base, "", "")
+			b.Ratio(6, fmt.Sprintf("server aggregate throughput, %d sessions / 1", k), v, base, "", "")
 		}
 	}
 	return nil

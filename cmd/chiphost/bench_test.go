@@ -3,51 +3,68 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"os"
+	"os/exec"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/chiphost/chiphost/internal/benchkit"
 )
 
-// benchQuick runs `chiphost bench --quick --json` with args in-process and
-// returns the report; the sections that spawn chiphost use the real binary.
-func benchQuick(t *testing.T, args ...string) map[string]any {
-	t.Helper()
-	t.Setenv("CHIPHOST_BENCH_EXE", chiphostBin(t))
-	var out, errb bytes.Buffer
-	code := run(append([]string{"bench", "--quick", "--json", "--fixtures", repo("testdata/plugins")}, args...), strings.NewReader(""), &out, &errb)
+// TestBenchPlugin runs plugin-author mode the way a plugin author does,
+// `chiphost bench --parser P --input F --quick --json`, on the real binary:
+// load times, throughput and the ratio to the native baseline with
+// identical rows.
+func TestBenchPlugin(t *testing.T) {
+	out, errOut, code := runCLI(t, "", "bench", "--quick", "--json",
+		"--parser", repo("testdata/plugins/parsers/string_parser/string_parser.wasm"), "--input", repo("examples/sample.log"))
 	if code != 0 {
-		t.Fatalf("exit %d: %s", code, errb.String())
+		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	var rep map[string]any
-	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
-		t.Fatalf("report: %v\n%s", err, out.String())
+	var rep benchkit.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("report: %v\n%s", err, out)
 	}
-	for _, s := range asSlice(rep["skipped"]) {
-		if strings.Contains(s.(string), "failed") {
-			t.Errorf("skipped: %s", s)
+	if len(rep.Skipped) != 0 || len(rep.Figures) < 5 {
+		t.Fatalf("skipped %q, %d figures: %s", rep.Skipped, len(rep.Figures), out)
+	}
+	found := false
+	for _, r := range rep.Ratios {
+		if strings.HasSuffix(r.Name, "/ string_parser") {
+			found = true
+			if r.Note != "rows identical" || r.Value <= 0 {
+				t.Errorf("baseline ratio %+v", r)
+			}
 		}
 	}
-	if len(asSlice(rep["figures"])) == 0 || len(asSlice(rep["ratios"])) == 0 {
-		t.Fatalf("no figures or ratios: %s", out.String())
+	if !found {
+		t.Errorf("no ratio to the string_parser baseline: %s", out)
 	}
-	return rep
+	if _, errOut, code := runCLI(t, "", "bench", "--quick"); code != 2 || !strings.Contains(errOut, "-parser and -input are required") {
+		t.Errorf("bench without a plugin: exit %d, %q", code, errOut)
+	}
 }
 
-func asSlice(v any) []any { s, _ := v.([]any); return s }
-
-// TestBenchQuick keeps the quick smoke run of the suite working: the
-// overhead section (in-process plus a plugin built with clang when present)
-// and plugin-author mode. CHIPHOST_BENCH_ALL=1 runs every section (slow).
-func TestBenchQuick(t *testing.T) {
-	if os.Getenv("CHIPHOST_BENCH_ALL") != "" {
-		benchQuick(t)
-		return
+// TestDevCodeNotLinked: the shipped binary carries neither the project's
+// benchmark suite (bench/: client scripts, C source, a JSON-RPC reader) nor
+// test-only packages.
+func TestDevCodeNotLinked(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatal(err)
 	}
-	benchQuick(t, "--sections", "4")
-	rep := benchQuick(t, "--parser", repo("testdata/plugins/parsers/string_parser/string_parser.wasm"), "--input", repo("examples/sample.log"))
-	for _, r := range asSlice(rep["ratios"]) {
-		if m := r.(map[string]any); strings.Contains(m["name"].(string), "/ string_parser") && m["note"] != "rows identical" {
-			t.Errorf("author mode baseline: %v", m["note"])
+	deps := strings.Fields(string(bytes.TrimSpace(out)))
+	const mod = "github.com/chiphost/chiphost/"
+	if !slices.Contains(deps, mod+"runtime") {
+		t.Fatalf("go list -deps does not list the runtime: %q", deps)
+	}
+	for _, d := range deps {
+		p, ours := strings.CutPrefix(d, mod)
+		if !ours {
+			continue
+		}
+		if p == "bench" || strings.HasPrefix(p, "bench/") || strings.HasSuffix(p, "test") || slices.Contains([]string{"internal/gorecords", "internal/loggen", "internal/testutil"}, p) {
+			t.Errorf("chiphost links the development-only package %s", d)
 		}
 	}
 }

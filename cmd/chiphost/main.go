@@ -28,8 +28,9 @@ const usage = `usage:
   chiphost inspect [flags] PLUGIN          print a plugin's metadata as JSON
   chiphost parse --parser PLUGIN [flags] [FILE|-]
                                            parse a file (or stdin) and print rows
-  chiphost bench [--parser PLUGIN --input FILE [--config id=value]...] [--quick] [--json]
-                                           measure throughput, load times, memory and scale
+  chiphost bench --parser PLUGIN --input FILE [--config id=value]... [--json]
+                                           measure a parser plugin: load times, throughput,
+                                           ratio to a native baseline
 
 PLUGIN is a path to a .wasm file or the name of a discovered plugin.
 Run "chiphost COMMAND -h" for the flags of a command.

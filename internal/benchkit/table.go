@@ -1,4 +1,4 @@
-package bench
+package benchkit
 
 import (
 	"encoding/json"
@@ -7,16 +7,6 @@ import (
 	"strconv"
 	"strings"
 )
-
-var sectionTitles = map[int]string{
-	1: "1 parse throughput, in-process",
-	2: "2 end to end through the JSON-RPC server",
-	3: "3 plugin load",
-	4: "4 per-call and cancellation overhead",
-	5: "5 peak memory",
-	6: "6 scale",
-	9: "plugin",
-}
 
 // WriteJSON writes the report as indented JSON.
 func (r *Report) WriteJSON(w io.Writer) error {
@@ -35,7 +25,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	last := -1
 	for _, f := range r.Figures {
 		if f.Section != last {
-			fmt.Fprintf(&sb, "| **%s** | | | | | | |\n", sectionTitles[f.Section])
+			fmt.Fprintf(&sb, "| **%s** | | | | | | |\n", r.title(f.Section))
 			last = f.Section
 		}
 		fmt.Fprintf(&sb, "| %s | %s | **%s** | %s | %s | %d | %s |\n", f.Name, f.Unit, num(f.Median), num(f.Min), num(f.Max), f.Runs, f.Note)
@@ -44,7 +34,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	last = -1
 	for _, q := range r.Ratios {
 		if q.Section != last {
-			fmt.Fprintf(&sb, "| **%s** | | | | |\n", sectionTitles[q.Section])
+			fmt.Fprintf(&sb, "| **%s** | | | | |\n", r.title(q.Section))
 			last = q.Section
 		}
 		met := ""
@@ -90,4 +80,12 @@ func abs(x float64) float64 {
 		return -x
 	}
 	return x
+}
+
+// title names a section in the tables.
+func (r *Report) title(section int) string {
+	if t, ok := r.sectionTitles[section]; ok {
+		return t
+	}
+	return fmt.Sprintf("section %d", section)
 }

@@ -1,0 +1,244 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.lsp.dev/jsonrpc2"
+
+	"github.com/chiphost/chiphost/rpc"
+)
+
+// goReader is the "Go reader" of the end-to-end figures: a spawned
+// `chiphost serve` driven through go.lsp.dev/jsonrpc2 (the library the
+// server and its tests are built on) with the rpc package's wire types.
+// It decodes every row into rpc.Row, as a real client would.
+type goReader struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	conn  jsonrpc2.Conn
+
+	mu       sync.Mutex
+	sessions map[string]*sessionState
+}
+
+// sessionState is what the reader learnt about a session from
+// sessions/updated, plus the handler of the rows streamed to it.
+type sessionState struct {
+	mu      sync.Mutex
+	state   string
+	rows    uint64
+	updated chan struct{} // signalled (non-blocking) on every update
+	onItems func(p *rpc.SessionsItemsParams)
+}
+
+// v1Codec is encoding/json, as the server decodes with (jsonrpc2's default
+// is encoding/json/v2).
+type v1Codec struct{}
+
+func (v1Codec) Marshal(v any) ([]byte, error)      { return json.Marshal(v) }
+func (v1Codec) Unmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
+
+// startServer spawns exe serve args... (header framing).
+func startServer(ctx context.Context, exe string, args ...string) (*goReader, error) {
+	cmd := exec.CommandContext(ctx, exe, append([]string{"serve"}, args...)...)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	c := &goReader{cmd: cmd, stdin: stdin, sessions: map[string]*sessionState{}}
+	c.conn = jsonrpc2.NewConn(jsonrpc2.NewHeaderStream(stdio{stdout, stdin}), jsonrpc2.WithCodec(v1Codec{}))
+	c.conn.Go(context.Background(), c.handle)
+	return c, nil
+}
+
+// stdio joins the child's stdout and stdin into one stream.
+type stdio struct {
+	io.Reader
+	io.WriteCloser
+}
+
+func (c *goReader) pid() int { return c.cmd.Process.Pid }
+
+// close shuts the server down: stdin EOF, then a kill after 5 s.
+func (c *goReader) close() error {
+	c.stdin.Close()
+	t := time.AfterFunc(5*time.Second, func() { c.cmd.Process.Kill() })
+	defer t.Stop()
+	err := c.cmd.Wait()
+	c.conn.Close()
+	return err
+}
+
+// handle receives the server's notifications (on the read loop: params
+// are decoded before it returns).
+func (c *goReader) handle(_ context.Context, req *jsonrpc2.Request) (any, error) {
+	switch req.Method() {
+	case rpc.MethodSessionsUpdated:
+		var p rpc.SessionsUpdatedParams
+		if json.Unmarshal(req.Params(), &p) != nil {
+			return nil, nil
+		}
+		s := c.session(p.Session)
+		s.mu.Lock()
+		s.state, s.rows = p.State, p.Rows
+		s.mu.Unlock()
+		select {
+		case s.updated <- struct{}{}:
+		default:
+		}
+	case rpc.MethodSessionsItems:
+		var p rpc.SessionsItemsParams
+		if json.Unmarshal(req.Params(), &p) != nil {
+			return nil, nil
+		}
+		s := c.session(p.Session)
+		s.mu.Lock()
+		f := s.onItems
+		s.mu.Unlock()
+		if f != nil {
+			f(&p)
+		}
+	}
+	return nil, nil
+}
+
+func (c *goReader) session(id string) *sessionState {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.sessions[id]
+	if s == nil {
+		s = &sessionState{updated: make(chan struct{}, 1)}
+		c.sessions[id] = s
+	}
+	return s
+}
+
+// call sends a request and decodes its result into out (when not nil).
+func (c *goReader) call(ctx context.Context, method string, params, out any) error {
+	if _, err := c.conn.Call(ctx, method, params, out); err != nil {
+		return fmt.Errorf("%s: %w", method, err)
+	}
+	return nil
+}
+
+// initialize runs the handshake and returns the plugins/list result.
+func (c *goReader) initialize(ctx context.Context) (*rpc.PluginsListResult, error) {
+	pid := os.Getpid()
+	params := rpc.InitializeParams{ProcessID: &pid, ClientInfo: &rpc.ClientInfo{Name: "chiphost-bench"}}
+	if err := c.call(ctx, rpc.MethodInitialize, params, &rpc.InitializeResult{}); err != nil {
+		return nil, err
+	}
+	if err := c.conn.Notify(ctx, rpc.MethodInitialized, struct{}{}); err != nil {
+		return nil, err
+	}
+	var list rpc.PluginsListResult
+	if err := c.call(ctx, rpc.MethodPluginsList, struct{}{}, &list); err != nil {
+		return nil, err
+	}
+	return &list, nil
+}
+
+// open opens a session parsing file with the plugin id.
+func (c *goReader) open(ctx context.Context, file, plugin string) (string, error) {
+	var r rpc.SessionsOpenResult
+	err := c.call(ctx, rpc.MethodSessionsOpen, rpc.SessionsOpenParams{Source: rpc.SourceSpec{File: file}, Parser: rpc.ParserSpec{Plugin: plugin}}, &r)
+	if err == nil {
+		c.session(r.Session)
+	}
+	return r.Session, err
+}
+
+func countRows(rows []rpc.Row) (n uint64) {
+	for _, r := range rows {
+		if r.Line != nil || len(r.Columns) > 0 || r.Attachment != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// grabAll grabs rows in pages of 10000 until the session is done and every
+// row was read. It returns the rows read.
+func (c *goReader) grabAll(ctx context.Context, session string) (uint64, error) {
+	s := c.session(session)
+	var start uint64
+	for {
+		var r rpc.SessionsGrabResult
+		if err := c.call(ctx, rpc.MethodSessionsGrab, rpc.SessionsGrabParams{Session: session, Start: start, Count: rpc.MaxGrabCount}, &r); err != nil {
+			return start, err
+		}
+		if countRows(r.Items) != uint64(len(r.Items)) {
+			return start, errors.New("empty row")
+		}
+		start += uint64(len(r.Items))
+		if len(r.Items) > 0 {
+			continue
+		}
+		s.mu.Lock()
+		state, rows := s.state, s.rows
+		s.mu.Unlock()
+		switch {
+		case state == rpc.StateFailed || state == rpc.StateClosed:
+			return start, fmt.Errorf("session %s", state)
+		case state == rpc.StateDone && start >= rows:
+			return start, nil
+		}
+		select {
+		case <-s.updated:
+		case <-time.After(5 * time.Millisecond):
+		case <-ctx.Done():
+			return start, ctx.Err()
+		}
+	}
+}
+
+// streamAll streams every row, granting as many credits as rows arrive.
+func (c *goReader) streamAll(ctx context.Context, session string) (uint64, error) {
+	s := c.session(session)
+	var got atomic.Uint64
+	var bad atomic.Bool
+	s.mu.Lock()
+	s.onItems = func(p *rpc.SessionsItemsParams) {
+		n := countRows(p.Items)
+		if n != uint64(len(p.Items)) {
+			bad.Store(true)
+		}
+		got.Add(n)
+		c.conn.Notify(ctx, rpc.MethodSessionsCredit, rpc.SessionsCreditParams{Session: session, Credits: rpc.Credits{Rows: uint64(len(p.Items))}})
+	}
+	s.mu.Unlock()
+	var r rpc.SessionsStreamResult
+	err := c.call(ctx, rpc.MethodSessionsStream, rpc.SessionsStreamParams{Session: session, Credits: rpc.StreamWindow(4 * rpc.MaxGrabCount)}, &r)
+	if err == nil && r.State != rpc.StateDone {
+		err = fmt.Errorf("stream ended in state %s", r.State)
+	}
+	if err == nil && bad.Load() {
+		err = errors.New("empty row")
+	}
+	return got.Load(), err
+}
+
+func (c *goReader) closeSession(ctx context.Context, session string) error {
+	err := c.call(ctx, rpc.MethodSessionsClose, rpc.SessionsCloseParams{Session: session}, nil)
+	c.mu.Lock()
+	delete(c.sessions, session)
+	c.mu.Unlock()
+	return err
+}
