@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/chiphost/chiphost/runtime/internal/abi"
+	"github.com/chiphost/chiphost/runtime/internal/abitest"
 )
 
 // scenario is a sequence of raw calls, in the format shared with the jco
@@ -122,7 +123,7 @@ func runScenario(t *testing.T, h *Host, plugin, scenarioFile, dir string) []byte
 		}
 		args := make([]abi.Value, len(c.Args))
 		for j, a := range c.Args {
-			v, err := abi.ParseJSON(f.wit.Params[j].Type, a)
+			v, err := abitest.ParseJSON(f.wit.Params[j].Type, a)
 			if err != nil {
 				t.Fatalf("call %d %s arg %d: %v", i, c.Fn, j, err)
 			}
@@ -138,7 +139,7 @@ func runScenario(t *testing.T, h *Host, plugin, scenarioFile, dir string) []byte
 		if f.wit.Result == nil {
 			out.WriteString("null")
 		} else {
-			out.Write(abi.AppendJSON(nil, f.wit.Result, res))
+			out.Write(abitest.AppendJSON(nil, f.wit.Result, res))
 		}
 		out.WriteString("}\n")
 	}

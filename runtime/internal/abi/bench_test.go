@@ -76,25 +76,6 @@ func BenchmarkLiftParseResultBaseline(b *testing.B) {
 	}
 }
 
-// BenchmarkLiftParseResultJSON is the lift followed by AppendJSON, the
-// shape of chiphost's parse pipeline.
-func BenchmarkLiftParseResultJSON(b *testing.B) {
-	mem, ret, _, total := benchFixture(b)
-	sig := ExportSignature(fParse)
-	l := NewLifter()
-	var out []byte
-	b.SetBytes(int64(total))
-	b.ReportAllocs()
-	for b.Loop() {
-		l.Reset()
-		v, err := l.LiftResult(mem, &sig, []uint64{uint64(ret)})
-		if err != nil {
-			b.Fatal(err)
-		}
-		out = l.AppendJSON(out[:0], tParseResult, v)
-	}
-}
-
 // BenchmarkLowerParseArgs lowers parse's arguments: a 1 MiB list<u8>.
 func BenchmarkLowerParseArgs(b *testing.B) {
 	ctx := context.Background()

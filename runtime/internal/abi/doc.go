@@ -3,9 +3,9 @@
 // that chiphost needs to call Chipmunk plugins: sizes, alignments and
 // flattening of WIT value types, the core signatures of lifted exports and
 // lowered imports, lifting guest values out of linear memory into [Value]s,
-// lowering [Value]s into linear memory through the guest's realloc, and the
-// canonical JSON form of values used to compare chiphost with a JavaScript
-// reference host.
+// and lowering [Value]s into linear memory through the guest's realloc. (The
+// canonical JSON form of values, used to compare chiphost with a JavaScript
+// reference host, is test support: package abitest.)
 //
 // Only wasm32 and the utf8 string encoding are supported. Resources, handles,
 // futures and streams do not exist in the wit package and so never reach
