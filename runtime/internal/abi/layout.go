@@ -243,29 +243,3 @@ func join(a, b api.ValueType) api.ValueType {
 	}
 	return api.ValueTypeI64
 }
-
-// SizeAlign returns the canonical-ABI size (elem_size: the stride of the
-// type in a list) and alignment of t, in bytes. A malformed type (a nil
-// element, a variant without cases, more than 64 flags) yields (0, 1).
-func SizeAlign(t *wit.Type) (size, align uint32) {
-	var c layoutCache
-	l, err := c.get(t)
-	if err != nil {
-		return 0, 1
-	}
-	return l.size, l.align
-}
-
-// Flatten returns the canonical flattening of t: the core value types that
-// carry it as parameters or results. Variants flatten to an i32
-// discriminant followed by the element-wise join of their cases (i32 and f32
-// join to i32, anything else that differs to i64). A malformed type yields
-// nil. The returned slice is the caller's.
-func Flatten(t *wit.Type) []api.ValueType {
-	var c layoutCache
-	l, err := c.get(t)
-	if err != nil {
-		return nil
-	}
-	return append([]api.ValueType(nil), l.flat...)
-}

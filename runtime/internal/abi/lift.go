@@ -230,29 +230,6 @@ func (l *Lifter) valuesSlow(n int) []Value {
 	return l.slab[off : off+n : off+n]
 }
 
-// LiftFlat lifts one value of type t from its flat core values (as wazero
-// passes them: i32 and f32 in the low 32 bits). flat must hold exactly
-// len(Flatten(t)) values.
-func (l *Lifter) LiftFlat(mem Memory, t *wit.Type, flat []uint64) (Value, error) {
-	lay, err := l.layouts.get(t)
-	if err != nil {
-		return Value{}, err
-	}
-	if len(flat) != len(lay.flat) {
-		return Value{}, errorf("%s takes %d core values, got %d", t, len(lay.flat), len(flat))
-	}
-	return l.liftFlat(mem, lay, flat)
-}
-
-// LiftFrom lifts one value of type t stored in guest memory at ptr.
-func (l *Lifter) LiftFrom(mem Memory, t *wit.Type, ptr uint32) (Value, error) {
-	lay, err := l.layouts.get(t)
-	if err != nil {
-		return Value{}, err
-	}
-	return l.liftFrom(mem, lay, ptr)
-}
-
 func (l *Lifter) liftFrom(mem Memory, lay *layout, ptr uint32) (Value, error) {
 	if ptr&(lay.align-1) != 0 {
 		return Value{}, errorf("pointer %#x is not aligned to %d", ptr, lay.align)
