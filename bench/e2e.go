@@ -208,7 +208,11 @@ func (b *bencher) e2eSection(ctx context.Context) error {
 // externalClients finds the Python and Node clients in the repository, when
 // they exist and have a benchmark entry point.
 func (b *bencher) externalClients(ctx context.Context, root, file string, want uint64) []runner {
-	repo := filepath.Dir(filepath.Dir(b.cfg.Fixtures))
+	repo, err := filepath.Abs(filepath.Dir(filepath.Dir(b.cfg.Fixtures)))
+	if err != nil {
+		b.Skip(2, "clients: "+err.Error())
+		return nil
+	}
 	var out []runner
 	for _, lang := range []string{"python", "node"} {
 		d := filepath.Join(repo, "clients", lang)
