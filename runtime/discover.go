@@ -56,31 +56,7 @@ const maxReadmeBytes = 1 << 20
 // directories yield no entries. Unlike Chipmunk, hidden directories are
 // skipped and the order is sorted by kind and name.
 func (h *Host) Discover(ctx context.Context, roots []string) []*Entry {
-	type job struct {
-		dir, name string
-		kind      PluginKind
-	}
-	var jobs []job
-	for _, root := range roots {
-		for _, kd := range kindDirs {
-			dir := filepath.Join(root, kd.dir)
-			des, err := os.ReadDir(dir)
-			if err != nil {
-				continue
-			}
-			for _, de := range des {
-				name := de.Name()
-				if strings.HasPrefix(name, ".") {
-					continue
-				}
-				pdir := filepath.Join(dir, name)
-				if st, err := os.Stat(pdir); err != nil || !st.IsDir() {
-					continue
-				}
-				jobs = append(jobs, job{pdir, name, kd.kind})
-			}
-		}
-	}
+	jobs := layoutDirs(roots, "")
 	// Load in parallel, one worker per CPU: compiling dominates.
 	out := make([]*Entry, len(jobs))
 	next := make(chan int)
@@ -91,7 +67,7 @@ func (h *Host) Discover(ctx context.Context, roots []string) []*Entry {
 			defer wg.Done()
 			for i := range next {
 				j := jobs[i]
-				out[i] = h.loadEntry(ctx, j.dir, j.name, j.kind)
+				out[i] = h.loadEntry(ctx, j.path, j.name, j.kind)
 			}
 		}()
 	}
@@ -106,6 +82,39 @@ func (h *Host) Discover(ctx context.Context, roots []string) []*Entry {
 		}
 		return out[i].Name < out[j].Name
 	})
+	return out
+}
+
+// pluginDir is a plugin directory found with Chipmunk's layout.
+type pluginDir struct {
+	path, name string
+	kind       PluginKind
+}
+
+// layoutDirs lists the plugin directories under roots with Chipmunk's
+// layout (<root>/parsers/<name>/, <root>/bytesources/<name>/; of kind, when
+// not ""), in root order. Missing roots or type directories, hidden
+// directories and files are skipped.
+func layoutDirs(roots []string, kind PluginKind) []pluginDir {
+	var out []pluginDir
+	for _, root := range roots {
+		for _, kd := range kindDirs {
+			if kind != "" && kd.kind != kind {
+				continue
+			}
+			dir := filepath.Join(root, kd.dir)
+			des, err := os.ReadDir(dir)
+			if err != nil {
+				continue
+			}
+			for _, de := range des {
+				name := de.Name()
+				if p := filepath.Join(dir, name); !strings.HasPrefix(name, ".") && isDir(p) {
+					out = append(out, pluginDir{p, name, kd.kind})
+				}
+			}
+		}
+	}
 	return out
 }
 
