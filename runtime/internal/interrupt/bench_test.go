@@ -2,6 +2,9 @@ package interrupt
 
 import (
 	"context"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/tetratelabs/wazero"
@@ -166,5 +169,24 @@ func BenchmarkInstrument(b *testing.B) {
 		if _, _, err := Instrument(bin); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkInstrumentFixture measures the rewrite on committed bare core modules built
+// by clang (testdata/plugins/core), so that it needs no toolchain.
+func BenchmarkInstrumentFixture(b *testing.B) {
+	for _, name := range []string{"string_parser.core.wasm", "file_source.core.wasm"} {
+		bin, err := os.ReadFile(filepath.Join("..", "..", "..", "testdata", "plugins", "core", name))
+		if err != nil {
+			b.Fatalf("committed fixture: %v", err)
+		}
+		b.Run(strings.TrimSuffix(name, ".core.wasm"), func(b *testing.B) {
+			b.SetBytes(int64(len(bin)))
+			for b.Loop() {
+				if _, _, err := Instrument(bin); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
