@@ -1,7 +1,27 @@
 package interrupt
 
+import "github.com/chiphost/chiphost/runtime/internal/wasmbin"
+
 // A tiny test-only encoder for hand-assembled core modules. It writes exactly what it is
 // given: no validation, so tests can also build broken modules.
+
+// Section ids and export kinds used by the tests.
+const (
+	secCustom    = wasmbin.SecCustom
+	secType      = wasmbin.SecType
+	secImport    = wasmbin.SecImport
+	secFunction  = wasmbin.SecFunction
+	secMemory    = wasmbin.SecMemory
+	secGlobal    = wasmbin.SecGlobal
+	secExport    = wasmbin.SecExport
+	secStart     = wasmbin.SecStart
+	secCode      = wasmbin.SecCode
+	secDataCount = wasmbin.SecDataCount
+
+	kindFunc   = wasmbin.KindFunc
+	kindMemory = wasmbin.KindMemory
+	kindGlobal = wasmbin.KindGlobal
+)
 
 // Value types and opcodes used by the tests.
 const (
@@ -42,7 +62,7 @@ func cat(parts ...any) []byte {
 	return b
 }
 
-func u32(v uint32) []byte { return appendU32(nil, v) }
+func u32(v uint32) []byte { return wasmbin.AppendU32(nil, v) }
 
 func s32(v int32) []byte {
 	var b []byte

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/tetratelabs/wazero"
+
+	"github.com/chiphost/chiphost/runtime/internal/wasmbin"
 )
 
 // FuzzInstrument checks that Instrument never panics, and, differentially against
@@ -67,22 +69,22 @@ func plausibleCounts(bin []byte) bool {
 	if len(bin) < 8 {
 		return true
 	}
-	r := &reader{b: bin, pos: 8}
-	for !r.done() {
-		id, _ := r.byte()
-		size, err := r.u32()
+	r := wasmbin.NewReader(bin[8:], 8)
+	for !r.Done() {
+		id, _ := r.Byte()
+		size, err := r.U32()
 		if err != nil {
 			return true
 		}
-		content := r.b[r.pos:]
+		content := r.Rest()
 		if int(size) <= len(content) {
 			content = content[:size]
 		}
-		r.pos += len(content)
+		_ = r.Skip(len(content))
 		if id == secCustom || id == secStart || id == secDataCount {
 			continue
 		}
-		if n, err := (&reader{b: content}).u32(); err == nil && uint64(n) > uint64(len(content)) {
+		if n, err := wasmbin.NewReader(content, 0).U32(); err == nil && uint64(n) > uint64(len(content)) {
 			return false
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/tetratelabs/wazero/experimental"
 
 	"github.com/chiphost/chiphost/internal/testutil"
+	"github.com/chiphost/chiphost/runtime/internal/wasmbin"
 )
 
 // Types shared by the hand-assembled modules.
@@ -382,23 +383,23 @@ func assertInterrupts(t testing.TB, mod api.Module, fn string, args ...uint64) {
 // exportedGlobalIndex finds the global index exported as ExportName.
 func exportedGlobalIndex(t testing.TB, bin []byte) (uint32, bool) {
 	t.Helper()
-	r := &reader{b: bin, pos: 8}
-	for !r.done() {
-		id, _ := r.byte()
-		size, _ := r.u32()
-		content, err := r.bytes(int(size))
+	r := wasmbin.NewReader(bin[8:], 8)
+	for !r.Done() {
+		id, _ := r.Byte()
+		size, _ := r.U32()
+		content, err := r.Bytes(int(size))
 		if err != nil {
 			t.Fatalf("bad section: %v", err)
 		}
 		if id != secExport {
 			continue
 		}
-		er := &reader{b: content}
-		n, _ := er.u32()
+		er := wasmbin.NewReader(content, 0)
+		n, _ := er.U32()
 		for i := uint32(0); i < n; i++ {
-			name, _ := er.name()
-			kind, _ := er.byte()
-			idx, _ := er.u32()
+			name, _ := er.Name()
+			kind, _ := er.Byte()
+			idx, _ := er.U32()
 			if name == ExportName && kind == kindGlobal {
 				return idx, true
 			}
