@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chiphost/chiphost/runtime/internal/wasmbin"
 	"github.com/chiphost/chiphost/wit"
 )
 
@@ -120,15 +121,15 @@ func TestDecodeErrors(t *testing.T) {
 		{"bad version", []byte{0, 'a', 's', 'm', 0x0e, 0, 1, 0}, ErrNotWasm, "layer 1 version 0xe"},
 		{"core version 2", []byte{0, 'a', 's', 'm', 2, 0, 0, 0}, ErrNotWasm, "layer 0 version 0x2"},
 		{"truncated", valid[:len(valid)/2], ErrMalformed, "exceeds"},
-		{"truncated header", append(append([]byte{}, componentPreamble...), 0x07), ErrMalformed, "unexpected end"},
-		{"leb overflow", cat(componentPreamble, []byte{0x07, 0xff, 0xff, 0xff, 0xff, 0x7f}), ErrMalformed, "LEB128 u32 overflow"},
-		{"leb too long", cat(componentPreamble, []byte{0x07, 0x01, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00}), ErrMalformed, "unexpected end"},
-		{"vector too long", cat(componentPreamble, sec(7, []byte{0xff, 0xff, 0x03})), ErrMalformed, "vector of 65535 elements"},
+		{"truncated header", append(append([]byte{}, componentPreamble...), 0x07), ErrMalformed, "type section at offset 0x8: size: truncated u32 LEB128 at offset 0x9"},
+		{"leb overflow", cat(componentPreamble, []byte{0x07, 0xff, 0xff, 0xff, 0xff, 0x7f}), ErrMalformed, "u32 LEB128 overflow at offset 0x9"},
+		{"leb too long", cat(componentPreamble, []byte{0x07, 0x01, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00}), ErrMalformed, "section 7 (type): truncated u32 LEB128 at offset 0xa"},
+		{"vector too long", cat(componentPreamble, sec(wasmbin.CompSecType, []byte{0xff, 0xff, 0x03})), ErrMalformed, "vector of 65535 elements"},
 		{"section overrun", cat(componentPreamble, []byte{0x07, 0x05, 0x00}), ErrMalformed, "exceeds"},
-		{"trailing bytes", cat(componentPreamble, sec(7, []byte{0x00, 0x00})), ErrMalformed, "trailing bytes"},
+		{"trailing bytes", cat(componentPreamble, sec(wasmbin.CompSecType, []byte{0x00, 0x00})), ErrMalformed, "trailing bytes"},
 		{"unknown section", cat(componentPreamble, sec(13, nil)), ErrMalformed, "unknown section id 13"},
-		{"type index out of range", cat(componentPreamble, sec(7, vec([]byte{0x70, 0x05}))), ErrMalformed, "type index 5 out of range"},
-		{"no lifts", cat(componentPreamble, sec(7, vec([]byte{0x70, 0x7d}))), ErrUnsupported, "no canon lift"},
+		{"type index out of range", cat(componentPreamble, sec(wasmbin.CompSecType, vec([]byte{0x70, 0x05}))), ErrMalformed, "type index 5 out of range"},
+		{"no lifts", cat(componentPreamble, sec(wasmbin.CompSecType, vec([]byte{0x70, 0x7d}))), ErrUnsupported, "no canon lift"},
 		{"two modules with code", compSpec{secondCode: true}.bytes(), ErrUnsupported, "core module 4 (49 bytes, 1 functions) is a second module with code: composed components are not supported"},
 		{"lifts from two modules", compSpec{liftOther: true}.bytes(), ErrUnsupported, "canon lifts point at core instances 9 (module 4) and 3 (module 0)"},
 		{"unknown canon opcode", compSpec{extraCanon: []byte{0x0c}}.bytes(), ErrUnsupported, "canon opcode 0x0c is not supported"},
@@ -255,47 +256,5 @@ func TestDecodeCoreModule(t *testing.T) {
 				t.Fatalf("error %v, want %q", err, tc.want)
 			}
 		})
-	}
-}
-
-func TestReaderLEB(t *testing.T) {
-	for _, tc := range []struct {
-		in   []byte
-		want uint32
-		err  string
-	}{
-		{[]byte{0x00}, 0, ""},
-		{[]byte{0xe5, 0x8e, 0x26}, 624485, ""},
-		{[]byte{0xff, 0xff, 0xff, 0xff, 0x0f}, 0xffffffff, ""},
-		{[]byte{0xff, 0xff, 0xff, 0xff, 0x1f}, 0, "overflow"},
-		{[]byte{0x80, 0x80, 0x80, 0x80, 0x80, 0x00}, 0, "overflow"},
-		{[]byte{0x80}, 0, "unexpected end"},
-	} {
-		got, err := newReader(tc.in, 0).u32()
-		if tc.err != "" {
-			if err == nil || !strings.Contains(err.Error(), tc.err) || !errors.Is(err, ErrMalformed) {
-				t.Errorf("u32(% x) = %d, %v; want error %q", tc.in, got, err, tc.err)
-			}
-			continue
-		}
-		if err != nil || got != tc.want {
-			t.Errorf("u32(% x) = %d, %v; want %d", tc.in, got, err, tc.want)
-		}
-	}
-	for _, tc := range []struct {
-		in   []byte
-		want int64
-		bad  bool
-	}{
-		{[]byte{0x7f}, -1, false},
-		{[]byte{0x3f}, 63, false},
-		{[]byte{0xc0, 0x00}, 64, false},
-		{[]byte{0xff, 0xff, 0xff, 0xff, 0x0f}, 1<<32 - 1, false},
-		{[]byte{0xff, 0xff, 0xff, 0xff, 0x2f}, 0, true},
-	} {
-		got, err := newReader(tc.in, 0).s33()
-		if (err != nil) != tc.bad || (!tc.bad && got != tc.want) {
-			t.Errorf("s33(% x) = %d, %v; want %d (error %v)", tc.in, got, err, tc.want, tc.bad)
-		}
 	}
 }

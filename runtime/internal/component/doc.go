@@ -2,16 +2,24 @@
 // chiphost extension, bare core modules) into a [Plan] that the runtime can
 // execute on a core-only engine.
 //
-// It implements the binary format of the Component Model
-// (component-model design/mvp/Binary.md) far enough to recognise the shape
-// wit-component emits for a single-module plugin: one "main" core module
-// reached by every canon lift, plus optionally the wasi_snapshot_preview1
-// adapter, the shim and the fixup modules, and a nested shim component that
-// gives the lifted functions their WIT names. This is the shortcut jco and
-// gravity take, described in shared/design/component-model.md §3.1; every
-// shape outside it (composed components, direct WASI preview 2 imports,
-// resources, async, non-UTF-8 strings, memory64) is rejected with an error
-// naming the offending module, import or option.
+// It implements the binary format of the Component Model (the upstream
+// component-model repository's design/mvp/Binary.md) far enough to recognise
+// the shape wit-component emits for a single-module plugin: one "main" core
+// module reached by every canon lift, plus optionally the
+// wasi_snapshot_preview1 adapter, the shim and the fixup modules, and a nested
+// shim component that gives the lifted functions their WIT names. This is
+// the shortcut jco and gravity take (docs/design.md explains it); every shape
+// outside it (composed components, direct WASI preview 2 imports, resources,
+// async, non-UTF-8 strings, memory64) is rejected with an error naming the
+// offending module, import or option.
+//
+// The decoder reads bytes with the shared toolkit runtime/internal/wasmbin and
+// is split by section: decode.go walks the sections and dispatches them;
+// instance.go, alias.go, canon.go, extern.go (imports and exports), types.go
+// and coretype.go decode the entries of each section into the index spaces of
+// index.go; core.go reads embedded core modules and nested.go nested
+// components. planner.go and the plan_*.go files turn the index spaces into a
+// Plan; bare.go plans a bare core module.
 //
 // The package only decodes bytes: it must not import wazero or anything
 // JSON-RPC, and it never panics on any input.

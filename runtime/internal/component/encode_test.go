@@ -1,8 +1,17 @@
 package component
 
+import "github.com/chiphost/chiphost/runtime/internal/wasmbin"
+
 // A test-only encoder that assembles components in the shape wit-component
 // emits (main module, adapter, shim, fixup, lifts with options, nested shim
 // component, export), with switches for every rejection path.
+
+// Core export kinds used by the tests.
+const (
+	kindFunc   = wasmbin.KindFunc
+	kindTable  = wasmbin.KindTable
+	kindMemory = wasmbin.KindMemory
+)
 
 func u32(v uint32) []byte {
 	var b []byte
@@ -55,7 +64,7 @@ var (
 
 func (c coreSpec) bytes() []byte {
 	b := append([]byte{}, corePreamble...)
-	b = append(b, sec(1, vec([]byte{0x60, 0x00, 0x00}))...) // one type: () -> ()
+	b = append(b, sec(wasmbin.SecType, vec([]byte{0x60, 0x00, 0x00}))...) // one type: () -> ()
 	if len(c.imports) > 0 {
 		var items [][]byte
 		for _, im := range c.imports {
@@ -70,52 +79,52 @@ func (c coreSpec) bytes() []byte {
 			}
 			items = append(items, cat(str(im[0]), str(im[1]), desc))
 		}
-		b = append(b, sec(2, vec(items...))...)
+		b = append(b, sec(wasmbin.SecImport, vec(items...))...)
 	}
 	if len(c.bodies) > 0 {
 		var items [][]byte
 		for range c.bodies {
 			items = append(items, []byte{0x00})
 		}
-		b = append(b, sec(3, vec(items...))...)
+		b = append(b, sec(wasmbin.SecFunction, vec(items...))...)
 	}
 	if c.tables > 0 {
 		var items [][]byte
 		for i := 0; i < c.tables; i++ {
 			items = append(items, []byte{0x70, 0x00, 0x02})
 		}
-		b = append(b, sec(4, vec(items...))...)
+		b = append(b, sec(wasmbin.SecTable, vec(items...))...)
 	}
 	if len(c.memories) > 0 {
 		var items [][]byte
 		for _, f := range c.memories {
 			items = append(items, []byte{f, 0x01})
 		}
-		b = append(b, sec(5, vec(items...))...)
+		b = append(b, sec(wasmbin.SecMemory, vec(items...))...)
 	}
 	if len(c.exports) > 0 {
 		var items [][]byte
 		for _, e := range c.exports {
 			items = append(items, cat(str(e.name), []byte{e.kind}, u32(e.idx)))
 		}
-		b = append(b, sec(7, vec(items...))...)
+		b = append(b, sec(wasmbin.SecExport, vec(items...))...)
 	}
 	if c.start >= 0 {
-		b = append(b, sec(8, u32(uint32(c.start)))...)
+		b = append(b, sec(wasmbin.SecStart, u32(uint32(c.start)))...)
 	}
 	if c.elem {
 		// active segment, table 0, offset i32.const 0, funcs [0 1]
-		b = append(b, sec(9, vec([]byte{0x00, 0x41, 0x00, 0x0b, 0x02, 0x00, 0x01}))...)
+		b = append(b, sec(wasmbin.SecElement, vec([]byte{0x00, 0x41, 0x00, 0x0b, 0x02, 0x00, 0x01}))...)
 	}
 	if len(c.bodies) > 0 {
 		var items [][]byte
 		for _, body := range c.bodies {
 			items = append(items, cat(u32(uint32(len(body))), body))
 		}
-		b = append(b, sec(10, vec(items...))...)
+		b = append(b, sec(wasmbin.SecCode, vec(items...))...)
 	}
 	if c.name != "" {
-		b = append(b, sec(0, cat(str("name"), sec(0, str(c.name))))...)
+		b = append(b, sec(wasmbin.SecCustom, cat(str("name"), sec(wasmbin.NameSubModule, str(c.name))))...)
 	}
 	return b
 }
@@ -159,12 +168,12 @@ func (s compSpec) bytes() []byte {
 			cat([]byte{0x04}, xname("get-random-bytes"), []byte{0x01, 0x01}),
 		)))
 	}
-	b = append(b, sec(7, vec(types...))...)
+	b = append(b, sec(wasmbin.CompSecType, vec(types...))...)
 	imports := [][]byte{cat(xname(ifaceLogging), []byte{0x05, 0x00})}
 	if s.p2Import {
 		imports = append(imports, cat(xname("wasi:random/random@0.2.3"), []byte{0x05, 0x01}))
 	}
-	b = append(b, sec(10, vec(imports...))...) // instance 0 (and 1)
+	b = append(b, sec(wasmbin.CompSecImport, vec(imports...))...) // instance 0 (and 1)
 	nt := uint32(len(types))
 	// Value and function types: version, get-version, list<u8>, option<u64>, result, parse.
 	tVersion, tGetVersion, tParse := nt, nt+1, nt+5
@@ -181,7 +190,7 @@ func (s compSpec) bytes() []byte {
 			cat([]byte{0x40}, vec(cat(str("data"), u32(nt+7))), []byte{0x00, 0x79}))
 		tParse = nt + 8
 	}
-	b = append(b, sec(7, vec(vt...))...)
+	b = append(b, sec(wasmbin.CompSecType, vec(vt...))...)
 
 	mainImports := [][3]string{{"wasi_snapshot_preview1", "fd_write", "func"}, {ifaceLogging, "log", "func"}}
 	mainImports = append(mainImports, s.mainExtraImports...)
@@ -230,22 +239,22 @@ func (s compSpec) bytes() []byte {
 		elem:    true,
 		start:   -1,
 	}
-	b = append(b, sec(1, main.bytes())...)
-	b = append(b, sec(1, adapter.bytes())...)
-	b = append(b, sec(1, shim.bytes())...)
-	b = append(b, sec(1, fixup.bytes())...)
+	b = append(b, sec(wasmbin.CompSecCoreModule, main.bytes())...)
+	b = append(b, sec(wasmbin.CompSecCoreModule, adapter.bytes())...)
+	b = append(b, sec(wasmbin.CompSecCoreModule, shim.bytes())...)
+	b = append(b, sec(wasmbin.CompSecCoreModule, fixup.bytes())...)
 	if s.secondCode || s.liftOther {
 		other := coreSpec{memories: []byte{0x00}, bodies: [][]byte{plainBody},
 			exports: []coreExport{{"memory", kindMemory, 0}, {"other", kindFunc, 0}}, start: -1}
-		b = append(b, sec(1, other.bytes())...) // module 4
+		b = append(b, sec(wasmbin.CompSecCoreModule, other.bytes())...) // module 4
 	}
 
-	coreInst := func(items ...[]byte) []byte { return sec(2, vec(items...)) }
+	coreInst := func(items ...[]byte) []byte { return sec(wasmbin.CompSecCoreInstance, vec(items...)) }
 	instantiate := func(m uint32, args ...[]byte) []byte { return cat([]byte{0x00}, u32(m), vec(args...)) }
 	arg := func(n string, i uint32) []byte { return cat(str(n), []byte{0x12}, u32(i)) }
 	fromExports := func(items ...[]byte) []byte { return cat([]byte{0x01}, vec(items...)) }
 	exp := func(n string, sort byte, i uint32) []byte { return cat(str(n), []byte{sort}, u32(i)) }
-	alias := func(items ...[]byte) []byte { return sec(6, vec(items...)) }
+	alias := func(items ...[]byte) []byte { return sec(wasmbin.CompSecAlias, vec(items...)) }
 	coreAlias := func(sort byte, inst uint32, n string) []byte { return cat([]byte{0x00, sort, 0x01}, u32(inst), str(n)) }
 
 	b = append(b, coreInst(instantiate(2))...)                                // ci0 shim
@@ -258,7 +267,7 @@ func (s compSpec) bytes() []byte {
 	b = append(b, alias(coreAlias(0x00, 6, "fd_write"), // cf3
 		cat([]byte{0x01, 0x00, 0x00}, str("log")), // f0 = alias export instance 0 "log"
 		coreAlias(0x01, 0, "$imports"))...)        // table 0
-	b = append(b, sec(8, vec(cat([]byte{0x01, 0x00, 0x00}, vec([]byte{0x03, 0x00}))))...) // cf4 = lower f0 (memory 0)
+	b = append(b, sec(wasmbin.CompSecCanon, vec(cat([]byte{0x01, 0x00, 0x00}, vec([]byte{0x03, 0x00}))))...) // cf4 = lower f0 (memory 0)
 	b = append(b, coreInst(fromExports(exp("0", 0x00, 3), exp("1", 0x00, 4), exp("$imports", 0x01, 0)),
 		instantiate(3, arg("", 7)))...) // ci7 ci8(fixup)
 	nextCI := uint32(9)
@@ -284,26 +293,26 @@ func (s compSpec) bytes() []byte {
 	if s.extraCanon != nil {
 		canons = append(canons, s.extraCanon)
 	}
-	b = append(b, sec(8, vec(canons...))...)
+	b = append(b, sec(wasmbin.CompSecCanon, vec(canons...))...)
 	if s.start {
-		b = append(b, sec(9, cat(u32(1), vec(), u32(0)))...)
+		b = append(b, sec(wasmbin.CompSecStart, cat(u32(1), vec(), u32(0)))...)
 	}
 	if s.synthetic {
-		b = append(b, sec(5, vec(cat([]byte{0x01}, vec(cat(xname("get-version"), []byte{0x01}, u32(1)), cat(xname("parse"), []byte{0x01}, u32(2))))))...)
+		b = append(b, sec(wasmbin.CompSecInstance, vec(cat([]byte{0x01}, vec(cat(xname("get-version"), []byte{0x01}, u32(1)), cat(xname("parse"), []byte{0x01}, u32(2))))))...)
 	} else {
 		// Nested shim component: imports the lifted functions, re-exports them.
 		nested := append([]byte{}, componentPreamble...)
-		nested = append(nested, sec(7, vec([]byte{0x40, 0x00, 0x00, 0x79}))...)
-		nested = append(nested, sec(10, vec(cat(xname("import-func-get-version"), []byte{0x01, 0x00}),
+		nested = append(nested, sec(wasmbin.CompSecType, vec([]byte{0x40, 0x00, 0x00, 0x79}))...)
+		nested = append(nested, sec(wasmbin.CompSecImport, vec(cat(xname("import-func-get-version"), []byte{0x01, 0x00}),
 			cat(xname("import-func-parse"), []byte{0x01, 0x00})))...)
-		nested = append(nested, sec(11, vec(cat(xname("get-version"), []byte{0x01, 0x00, 0x00}),
+		nested = append(nested, sec(wasmbin.CompSecExport, vec(cat(xname("get-version"), []byte{0x01, 0x00, 0x00}),
 			cat(xname("parse"), []byte{0x01, 0x01, 0x01, 0x01, 0x00})))...)
-		b = append(b, sec(4, nested)...)
+		b = append(b, sec(wasmbin.CompSecComponent, nested)...)
 		if s.nestedWithCore {
-			inner := cat(componentPreamble, sec(1, coreSpec{start: -1, bodies: [][]byte{plainBody}}.bytes()))
-			b = append(b, sec(4, inner)...)
+			inner := cat(componentPreamble, sec(wasmbin.CompSecCoreModule, coreSpec{start: -1, bodies: [][]byte{plainBody}}.bytes()))
+			b = append(b, sec(wasmbin.CompSecComponent, inner)...)
 		}
-		b = append(b, sec(5, vec(cat([]byte{0x00, 0x00}, vec(
+		b = append(b, sec(wasmbin.CompSecInstance, vec(cat([]byte{0x00, 0x00}, vec(
 			cat(str("import-func-get-version"), []byte{0x01, 0x01}),
 			cat(str("import-func-parse"), []byte{0x01, 0x02}),
 		))))...)
@@ -312,7 +321,7 @@ func (s compSpec) bytes() []byte {
 	if s.p2Import {
 		instIdx = 2
 	}
-	b = append(b, sec(11, vec(cat(xname(ifaceParser), []byte{0x05}, u32(instIdx), []byte{0x00})))...)
+	b = append(b, sec(wasmbin.CompSecExport, vec(cat(xname(ifaceParser), []byte{0x05}, u32(instIdx), []byte{0x00})))...)
 	return b
 }
 

@@ -3,6 +3,8 @@ package component
 import (
 	"errors"
 	"fmt"
+
+	"github.com/chiphost/chiphost/runtime/internal/wasmbin"
 )
 
 // Sentinel errors. Decode wraps them with the location of the failure, for
@@ -14,7 +16,8 @@ var (
 	ErrNotWasm = errors.New("not a WebAssembly component or core module")
 
 	// ErrMalformed: the binary is truncated, has a bad LEB128, a section
-	// size that overruns its parent, or an index out of range.
+	// size that overruns its parent, or an index out of range. Every
+	// *wasmbin.Error that Decode returns matches it.
 	ErrMalformed = errors.New("malformed")
 
 	// ErrUnsupported: the binary is well formed but uses a feature or shape
@@ -33,4 +36,23 @@ func (e *unsupportedError) Is(target error) bool { return target == ErrUnsupport
 
 func unsupported(format string, args ...any) error {
 	return &unsupportedError{msg: fmt.Sprintf(format, args...)}
+}
+
+func isUnsupported(err error) bool {
+	var u *unsupportedError
+	return errors.As(err, &u)
+}
+
+// markMalformed makes an error of the binary reader match ErrMalformed, and
+// end in ": malformed". The decoder reports what is wrong with the bytes as
+// *wasmbin.Error; this is the one place that classifies them.
+func markMalformed(err error) error {
+	if err == nil || errors.Is(err, ErrMalformed) {
+		return err
+	}
+	var e *wasmbin.Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", err, ErrMalformed)
 }

@@ -3,6 +3,7 @@ package component
 import (
 	"fmt"
 
+	"github.com/chiphost/chiphost/runtime/internal/wasmbin"
 	"github.com/chiphost/chiphost/wit"
 )
 
@@ -36,7 +37,7 @@ type ctype struct {
 // typeExport is an export declaration of an instance type.
 type typeExport struct {
 	name string
-	kind byte // externdesc kind: 0x01 func, 0x03 type, 0x05 instance, …
+	kind byte // externdesc kind: externFunc, externType, externInstance, …
 	t    *ctype
 }
 
@@ -50,6 +51,13 @@ func (t *ctype) export(name string) *typeExport {
 		}
 	}
 	return nil
+}
+
+// noteBad records the first reason a part of t cannot be lifted or lowered.
+func (t *ctype) noteBad(parts ...*ctype) {
+	if t.bad == "" {
+		t.bad = badOf(parts...)
+	}
 }
 
 var unknownType = &ctype{kind: ctUnknown, bad: "type of unknown shape"}
@@ -76,11 +84,22 @@ func (s *scope) outer(ct uint32, idx uint32) (*ctype, error) {
 	return sc.types[idx], nil
 }
 
-func (s *scope) typeAt(r *reader, i int64) (*ctype, error) {
+// typeAt returns type i, which was read at offset at.
+func (s *scope) typeAt(at int, i int64) (*ctype, error) {
 	if i < 0 || i >= int64(len(s.types)) {
-		return nil, r.errf("type index %d out of range (%d defined)", i, len(s.types))
+		return nil, wasmbin.Errorf(at, "type index %d out of range (%d defined)", i, len(s.types))
 	}
 	return s.types[i], nil
+}
+
+// typeIdx reads a u32 type index and returns the type.
+func (s *scope) typeIdx(r *wasmbin.Reader) (*ctype, error) {
+	at := r.Offset()
+	i, err := r.U32()
+	if err != nil {
+		return nil, err
+	}
+	return s.typeAt(at, int64(i))
 }
 
 var primitives = map[byte]wit.Kind{
@@ -89,25 +108,54 @@ var primitives = map[byte]wit.Kind{
 	0x75: wit.F64, 0x74: wit.Char, 0x73: wit.String,
 }
 
+// Type opcodes of defvaltype that are not primitives.
+const (
+	tRecord       = 0x72
+	tVariant      = 0x71
+	tList         = 0x70
+	tTuple        = 0x6f
+	tFlags        = 0x6e
+	tEnum         = 0x6d
+	tOption       = 0x6b
+	tResult       = 0x6a
+	tOwn          = 0x69
+	tBorrow       = 0x68
+	tFixedList    = 0x67
+	tStream       = 0x66
+	tFuture       = 0x65
+	tErrorContext = 0x64
+)
+
+// Type opcodes of deftype that are not value types.
+const (
+	tResourceSync  = 0x3f
+	tResourceAsync = 0x3e
+	tFunc          = 0x40
+	tComponent     = 0x41
+	tInstance      = 0x42
+	tAsyncFunc     = 0x43
+)
+
 // valtype reads a valtype: a primitive opcode or a type index (s33).
-func (s *scope) valtype(r *reader) (*ctype, error) {
-	c, err := r.peek()
+func (s *scope) valtype(r *wasmbin.Reader) (*ctype, error) {
+	c, err := r.Peek()
 	if err != nil {
 		return nil, err
 	}
 	if k, ok := primitives[c]; ok {
-		r.pos++
+		_ = r.Skip(1)
 		return &ctype{kind: ctVal, val: &wit.Type{Kind: k}}, nil
 	}
-	if c == 0x64 {
-		r.pos++
+	if c == tErrorContext {
+		_ = r.Skip(1)
 		return &ctype{kind: ctVal, bad: "error-context"}, nil
 	}
-	i, err := r.s33()
+	at := r.Offset()
+	i, err := r.S33()
 	if err != nil {
 		return nil, err
 	}
-	t, err := s.typeAt(r, i)
+	t, err := s.typeAt(at, i)
 	if err != nil {
 		return nil, err
 	}
@@ -117,21 +165,29 @@ func (s *scope) valtype(r *reader) (*ctype, error) {
 	case ctUnknown:
 		return &ctype{kind: ctVal, bad: t.bad}, nil
 	}
-	return nil, r.errf("type index %d is not a value type", i)
+	return nil, wasmbin.Errorf(at, "type index %d is not a value type", i)
 }
 
-func (s *scope) optValtype(r *reader) (*ctype, error) {
-	c, err := r.byte()
+// optional reads an option byte: 0x00 for none, 0x01 for some.
+func optional(r *wasmbin.Reader) (bool, error) {
+	at := r.Offset()
+	c, err := r.Byte()
 	if err != nil {
+		return false, err
+	}
+	if c > 0x01 {
+		return false, wasmbin.Errorf(at, "bad option byte 0x%02x", c)
+	}
+	return c == 0x01, nil
+}
+
+// optValtype reads an optional valtype; none is nil.
+func (s *scope) optValtype(r *wasmbin.Reader) (*ctype, error) {
+	some, err := optional(r)
+	if err != nil || !some {
 		return nil, err
 	}
-	switch c {
-	case 0x00:
-		return nil, nil
-	case 0x01:
-		return s.valtype(r)
-	}
-	return nil, r.errf("bad option byte 0x%02x", c)
+	return s.valtype(r)
 }
 
 func badOf(ts ...*ctype) string {
@@ -151,7 +207,7 @@ func valOf(t *ctype) *wit.Type {
 }
 
 // deftype reads one type definition and appends it to s.
-func (s *scope) deftype(r *reader) error {
+func (s *scope) deftype(r *wasmbin.Reader) error {
 	t, err := s.readDeftype(r)
 	if err != nil {
 		return err
@@ -160,59 +216,58 @@ func (s *scope) deftype(r *reader) error {
 	return nil
 }
 
-func (s *scope) readDeftype(r *reader) (*ctype, error) {
-	c, err := r.peek()
+func (s *scope) readDeftype(r *wasmbin.Reader) (*ctype, error) {
+	c, err := r.Peek()
 	if err != nil {
 		return nil, err
 	}
 	switch c {
-	case 0x40, 0x43:
-		r.pos++
-		return s.functype(r, c == 0x43)
-	case 0x41, 0x42:
-		r.pos++
-		return s.declType(r, c == 0x41)
-	case 0x3f, 0x3e:
-		r.pos++
-		if b, err := r.byte(); err != nil {
-			return nil, err
-		} else if b != 0x7f {
-			return nil, r.errf("resource representation 0x%02x", b)
-		}
-		if c == 0x3f {
-			if _, err := s.optIdx(r); err != nil {
-				return nil, err
-			}
-		} else {
-			if _, err := r.u32(); err != nil {
-				return nil, err
-			}
-			if _, err := s.optIdx(r); err != nil {
-				return nil, err
-			}
-		}
-		return &ctype{kind: ctResource, bad: "resource"}, nil
+	case tFunc, tAsyncFunc:
+		_ = r.Skip(1)
+		return s.functype(r, c == tAsyncFunc)
+	case tComponent, tInstance:
+		_ = r.Skip(1)
+		return s.declType(r, c == tComponent)
+	case tResourceSync, tResourceAsync:
+		_ = r.Skip(1)
+		return resourceType(r, c == tResourceAsync)
 	}
 	return s.defvaltype(r)
 }
 
-func (s *scope) optIdx(r *reader) (bool, error) {
-	c, err := r.byte()
-	if err != nil {
-		return false, err
+// resourceType reads a resource type definition: its representation (i32),
+// its optional destructor and, when async, its callback.
+func resourceType(r *wasmbin.Reader, async bool) (*ctype, error) {
+	at := r.Offset()
+	if b, err := r.Byte(); err != nil {
+		return nil, err
+	} else if b != wasmbin.ValI32 {
+		return nil, wasmbin.Errorf(at, "resource representation 0x%02x", b)
 	}
-	switch c {
-	case 0x00:
-		return false, nil
-	case 0x01:
-		_, err := r.u32()
-		return true, err
+	if async {
+		if _, err := r.U32(); err != nil {
+			return nil, err
+		}
 	}
-	return false, r.errf("bad option byte 0x%02x", c)
+	if _, err := optIdx(r); err != nil {
+		return nil, err
+	}
+	return &ctype{kind: ctResource, bad: "resource"}, nil
 }
 
-func (s *scope) defvaltype(r *reader) (*ctype, error) {
-	c, err := r.byte()
+// optIdx reads an optional u32 index.
+func optIdx(r *wasmbin.Reader) (bool, error) {
+	some, err := optional(r)
+	if err != nil || !some {
+		return false, err
+	}
+	_, err = r.U32()
+	return true, err
+}
+
+func (s *scope) defvaltype(r *wasmbin.Reader) (*ctype, error) {
+	at := r.Offset()
+	c, err := r.Byte()
 	if err != nil {
 		return nil, err
 	}
@@ -221,141 +276,29 @@ func (s *scope) defvaltype(r *reader) (*ctype, error) {
 	}
 	out := &ctype{kind: ctVal}
 	switch c {
-	case 0x72, 0x71: // record, variant
-		n, err := r.count(2)
-		if err != nil {
-			return nil, err
-		}
-		w := &wit.Type{Kind: wit.Record}
-		if c == 0x71 {
-			w.Kind = wit.Variant
-		}
-		for i := 0; i < n; i++ {
-			label, err := r.name()
-			if err != nil {
-				return nil, err
-			}
-			var ft *ctype
-			if c == 0x72 {
-				ft, err = s.valtype(r)
-			} else {
-				ft, err = s.optValtype(r)
-				if err == nil {
-					var z byte
-					if z, err = r.byte(); err == nil && z != 0 {
-						if z != 1 {
-							return nil, r.errf("bad case refinement byte 0x%02x", z)
-						}
-						_, err = r.u32() // legacy `refines`
-					}
-				}
-			}
-			if err != nil {
-				return nil, err
-			}
-			if b := badOf(ft); b != "" && out.bad == "" {
-				out.bad = b
-			}
-			if c == 0x72 {
-				w.Fields = append(w.Fields, wit.Field{Name: label, Type: valOf(ft)})
-			} else {
-				w.Cases = append(w.Cases, wit.Case{Name: label, Type: valOf(ft)})
-			}
-		}
-		out.val = w
-	case 0x70, 0x6b: // list, option
-		et, err := s.valtype(r)
-		if err != nil {
-			return nil, err
-		}
-		k := wit.List
-		if c == 0x6b {
-			k = wit.Option
-		}
-		out.bad = badOf(et)
-		out.val = &wit.Type{Kind: k, Elem: valOf(et)}
-	case 0x67: // fixed-size list
-		if _, err := s.valtype(r); err != nil {
-			return nil, err
-		}
-		if _, err := r.u32(); err != nil {
-			return nil, err
-		}
-		out.bad = "fixed-size list"
-	case 0x6f: // tuple
-		n, err := r.count(1)
-		if err != nil {
-			return nil, err
-		}
-		w := &wit.Type{Kind: wit.Tuple}
-		for i := 0; i < n; i++ {
-			et, err := s.valtype(r)
-			if err != nil {
-				return nil, err
-			}
-			if b := badOf(et); b != "" && out.bad == "" {
-				out.bad = b
-			}
-			w.Fields = append(w.Fields, wit.Field{Type: valOf(et)})
-		}
-		out.val = w
-	case 0x6e, 0x6d: // flags, enum
-		n, err := r.count(1)
-		if err != nil {
-			return nil, err
-		}
-		w := &wit.Type{Kind: wit.Flags}
-		if c == 0x6d {
-			w.Kind = wit.Enum
-		}
-		for i := 0; i < n; i++ {
-			label, err := r.name()
-			if err != nil {
-				return nil, err
-			}
-			if c == 0x6e {
-				w.Flags = append(w.Flags, label)
-			} else {
-				w.Cases = append(w.Cases, wit.Case{Name: label})
-			}
-		}
-		out.val = w
-	case 0x6a: // result
-		ok, err := s.optValtype(r)
-		if err != nil {
-			return nil, err
-		}
-		e, err := s.optValtype(r)
-		if err != nil {
-			return nil, err
-		}
-		out.bad = badOf(ok, e)
-		out.val = &wit.Type{Kind: wit.Result, Ok: valOf(ok), Err: valOf(e)}
-	case 0x69, 0x68: // own, borrow
-		i, err := r.u32()
-		if err != nil {
-			return nil, err
-		}
-		if _, err := s.typeAt(r, int64(i)); err != nil {
-			return nil, err
-		}
-		if c == 0x69 {
-			out.bad = "own<…> resource handle"
-		} else {
-			out.bad = "borrow<…> resource handle"
-		}
-	case 0x66, 0x65: // stream, future
-		if _, err := s.optValtype(r); err != nil {
-			return nil, err
-		}
-		out.bad = "stream"
-		if c == 0x65 {
-			out.bad = "future"
-		}
-	case 0x64:
+	case tRecord, tVariant:
+		err = s.recordOrVariant(r, c, out)
+	case tList, tOption:
+		err = s.listOrOption(r, c, out)
+	case tFixedList:
+		err = s.fixedList(r, out)
+	case tTuple:
+		err = s.tuple(r, out)
+	case tFlags, tEnum:
+		err = flagsOrEnum(r, c, out)
+	case tResult:
+		err = s.result(r, out)
+	case tOwn, tBorrow:
+		err = s.handle(r, c, out)
+	case tStream, tFuture:
+		err = s.streamOrFuture(r, c, out)
+	case tErrorContext:
 		out.bad = "error-context"
 	default:
-		return nil, r.errf("unknown type opcode 0x%02x", c)
+		return nil, wasmbin.Errorf(at, "unknown type opcode 0x%02x", c)
+	}
+	if err != nil {
+		return nil, err
 	}
 	if out.bad != "" {
 		out.val = nil
@@ -363,59 +306,183 @@ func (s *scope) defvaltype(r *reader) (*ctype, error) {
 	return out, nil
 }
 
-func (s *scope) functype(r *reader, async bool) (*ctype, error) {
-	out := &ctype{kind: ctFunc}
-	f := &wit.Func{}
-	n, err := r.count(2)
+// recordOrVariant reads the fields of a record or the cases of a variant.
+func (s *scope) recordOrVariant(r *wasmbin.Reader, c byte, out *ctype) error {
+	w := &wit.Type{Kind: wit.Record}
+	if c == tVariant {
+		w.Kind = wit.Variant
+	}
+	out.val = w
+	return r.Vec(2, func(int) error {
+		label, err := r.Name()
+		if err != nil {
+			return err
+		}
+		if c == tRecord {
+			ft, err := s.valtype(r)
+			if err != nil {
+				return err
+			}
+			out.noteBad(ft)
+			w.Fields = append(w.Fields, wit.Field{Name: label, Type: valOf(ft)})
+			return nil
+		}
+		ct, err := s.variantCase(r)
+		if err != nil {
+			return err
+		}
+		out.noteBad(ct)
+		w.Cases = append(w.Cases, wit.Case{Name: label, Type: valOf(ct)})
+		return nil
+	})
+}
+
+// variantCase reads the payload type of a variant case and its legacy
+// refinement.
+func (s *scope) variantCase(r *wasmbin.Reader) (*ctype, error) {
+	ct, err := s.optValtype(r)
 	if err != nil {
 		return nil, err
 	}
-	for i := 0; i < n; i++ {
-		label, err := r.name()
+	at := r.Offset()
+	z, err := r.Byte()
+	if err != nil {
+		return nil, err
+	}
+	switch z {
+	case 0x00:
+	case 0x01:
+		_, err = r.U32() // legacy `refines`
+	default:
+		return nil, wasmbin.Errorf(at, "bad case refinement byte 0x%02x", z)
+	}
+	return ct, err
+}
+
+// listOrOption reads the element type of a list or an option.
+func (s *scope) listOrOption(r *wasmbin.Reader, c byte, out *ctype) error {
+	et, err := s.valtype(r)
+	if err != nil {
+		return err
+	}
+	k := wit.List
+	if c == tOption {
+		k = wit.Option
+	}
+	out.bad = badOf(et)
+	out.val = &wit.Type{Kind: k, Elem: valOf(et)}
+	return nil
+}
+
+// fixedList reads a fixed-size list, which chiphost does not support.
+func (s *scope) fixedList(r *wasmbin.Reader, out *ctype) error {
+	if _, err := s.valtype(r); err != nil {
+		return err
+	}
+	if _, err := r.U32(); err != nil {
+		return err
+	}
+	out.bad = "fixed-size list"
+	return nil
+}
+
+// tuple reads the element types of a tuple.
+func (s *scope) tuple(r *wasmbin.Reader, out *ctype) error {
+	w := &wit.Type{Kind: wit.Tuple}
+	out.val = w
+	return r.Vec(1, func(int) error {
+		et, err := s.valtype(r)
 		if err != nil {
-			return nil, err
+			return err
+		}
+		out.noteBad(et)
+		w.Fields = append(w.Fields, wit.Field{Type: valOf(et)})
+		return nil
+	})
+}
+
+// flagsOrEnum reads the labels of flags or an enum.
+func flagsOrEnum(r *wasmbin.Reader, c byte, out *ctype) error {
+	w := &wit.Type{Kind: wit.Flags}
+	if c == tEnum {
+		w.Kind = wit.Enum
+	}
+	out.val = w
+	return r.Vec(1, func(int) error {
+		label, err := r.Name()
+		if err != nil {
+			return err
+		}
+		if c == tFlags {
+			w.Flags = append(w.Flags, label)
+		} else {
+			w.Cases = append(w.Cases, wit.Case{Name: label})
+		}
+		return nil
+	})
+}
+
+// result reads the optional ok and error types of a result.
+func (s *scope) result(r *wasmbin.Reader, out *ctype) error {
+	ok, err := s.optValtype(r)
+	if err != nil {
+		return err
+	}
+	e, err := s.optValtype(r)
+	if err != nil {
+		return err
+	}
+	out.bad = badOf(ok, e)
+	out.val = &wit.Type{Kind: wit.Result, Ok: valOf(ok), Err: valOf(e)}
+	return nil
+}
+
+// handle reads an own or borrow handle, which chiphost does not support.
+func (s *scope) handle(r *wasmbin.Reader, c byte, out *ctype) error {
+	if _, err := s.typeIdx(r); err != nil {
+		return err
+	}
+	out.bad = "borrow<…> resource handle"
+	if c == tOwn {
+		out.bad = "own<…> resource handle"
+	}
+	return nil
+}
+
+// streamOrFuture reads a stream or a future, which chiphost does not support.
+func (s *scope) streamOrFuture(r *wasmbin.Reader, c byte, out *ctype) error {
+	if _, err := s.optValtype(r); err != nil {
+		return err
+	}
+	out.bad = "stream"
+	if c == tFuture {
+		out.bad = "future"
+	}
+	return nil
+}
+
+// functype reads a function type; async ones cannot be lifted or lowered.
+func (s *scope) functype(r *wasmbin.Reader, async bool) (*ctype, error) {
+	out := &ctype{kind: ctFunc}
+	f := &wit.Func{}
+	err := r.Vec(2, func(int) error {
+		label, err := r.Name()
+		if err != nil {
+			return err
 		}
 		pt, err := s.valtype(r)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if b := badOf(pt); b != "" && out.bad == "" {
-			out.bad = b
-		}
+		out.noteBad(pt)
 		f.Params = append(f.Params, wit.Param{Name: label, Type: valOf(pt)})
-	}
-	c, err := r.byte()
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	switch c {
-	case 0x00:
-		rt, err := s.valtype(r)
-		if err != nil {
-			return nil, err
-		}
-		if b := badOf(rt); b != "" && out.bad == "" {
-			out.bad = b
-		}
-		f.Result = valOf(rt)
-	case 0x01:
-		n, err := r.count(2)
-		if err != nil {
-			return nil, err
-		}
-		for i := 0; i < n; i++ {
-			if _, err := r.name(); err != nil {
-				return nil, err
-			}
-			if _, err := s.valtype(r); err != nil {
-				return nil, err
-			}
-		}
-		if n > 0 && out.bad == "" {
-			out.bad = "named results"
-		}
-	default:
-		return nil, r.errf("bad result list byte 0x%02x", c)
+	if err := s.results(r, f, out); err != nil {
+		return nil, err
 	}
 	if async && out.bad == "" {
 		out.bad = "async function"
@@ -426,8 +493,52 @@ func (s *scope) functype(r *reader, async bool) (*ctype, error) {
 	return out, nil
 }
 
+// results reads the result list of a function type: one type, or named
+// results, which chiphost does not support.
+func (s *scope) results(r *wasmbin.Reader, f *wit.Func, out *ctype) error {
+	at := r.Offset()
+	c, err := r.Byte()
+	if err != nil {
+		return err
+	}
+	switch c {
+	case 0x00:
+		rt, err := s.valtype(r)
+		if err != nil {
+			return err
+		}
+		out.noteBad(rt)
+		f.Result = valOf(rt)
+		return nil
+	case 0x01:
+		n := 0
+		err := r.Vec(2, func(int) error {
+			n++
+			if _, err := r.Name(); err != nil {
+				return err
+			}
+			_, err := s.valtype(r)
+			return err
+		})
+		if n > 0 && out.bad == "" {
+			out.bad = "named results"
+		}
+		return err
+	}
+	return wasmbin.Errorf(at, "bad result list byte 0x%02x", c)
+}
+
+// Declarators of instance and component types.
+const (
+	declCoreType = 0x00
+	declType     = 0x01
+	declAlias    = 0x02
+	declImport   = 0x03 // component types only
+	declExport   = 0x04
+)
+
 // declType reads the declarations of an instance type (or component type).
-func (s *scope) declType(r *reader, component bool) (*ctype, error) {
+func (s *scope) declType(r *wasmbin.Reader, component bool) (*ctype, error) {
 	if s.depth >= maxDepth {
 		return nil, unsupported("types nested deeper than %d", maxDepth)
 	}
@@ -436,81 +547,74 @@ func (s *scope) declType(r *reader, component bool) (*ctype, error) {
 	if component {
 		out.kind = ctComponent
 	}
-	n, err := r.count(1)
-	if err != nil {
-		return nil, err
-	}
-	for i := 0; i < n; i++ {
-		tag, err := r.byte()
+	err := r.Vec(1, func(int) error {
+		at := r.Offset()
+		tag, err := r.Byte()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		switch {
-		case tag == 0x00:
-			if err := skipCoreType(r, 0); err != nil {
-				return nil, err
-			}
-		case tag == 0x01:
-			if err := inner.deftype(r); err != nil {
-				return nil, err
-			}
-		case tag == 0x02:
-			if err := inner.declAlias(r); err != nil {
-				return nil, err
-			}
-		case tag == 0x04 || (tag == 0x03 && component):
-			name, err := externName(r)
-			if err != nil {
-				return nil, err
-			}
-			kind, t, err := inner.externdesc(r)
-			if err != nil {
-				return nil, err
-			}
-			if kind == 0x03 {
-				if t.kind == ctVal && t.val != nil {
-					c := *t.val
-					c.Name = name
-					t = &ctype{kind: ctVal, val: &c}
-				}
-				inner.types = append(inner.types, t)
-			}
-			if tag == 0x04 {
-				out.exports = append(out.exports, typeExport{name: name, kind: kind, t: t})
-			}
-		default:
-			return nil, r.errf("unknown declaration tag 0x%02x", tag)
+		case tag == declCoreType:
+			return skipCoreType(r, 0)
+		case tag == declType:
+			return inner.deftype(r)
+		case tag == declAlias:
+			return inner.declAlias(r)
+		case tag == declExport || (tag == declImport && component):
+			return inner.declExtern(r, out, tag == declExport)
 		}
+		return wasmbin.Errorf(at, "unknown declaration tag 0x%02x", tag)
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
+// declExtern reads an import or export declaration; a type declaration
+// defines a type of the scope, and an export becomes one of out's exports.
+func (s *scope) declExtern(r *wasmbin.Reader, out *ctype, export bool) error {
+	name, err := externName(r)
+	if err != nil {
+		return err
+	}
+	kind, t, err := s.externdesc(r)
+	if err != nil {
+		return err
+	}
+	if kind == externType {
+		t = named(t, name)
+		s.types = append(s.types, t)
+	}
+	if export {
+		out.exports = append(out.exports, typeExport{name: name, kind: kind, t: t})
+	}
+	return nil
+}
+
 // declAlias handles an alias declarator inside an instance/component type.
 // Only type aliases affect the local type space; outer ones are resolved.
-func (s *scope) declAlias(r *reader) error {
+func (s *scope) declAlias(r *wasmbin.Reader) error {
 	srt, err := readSort(r)
 	if err != nil {
 		return err
 	}
-	tgt, err := r.byte()
+	at := r.Offset()
+	tgt, err := r.Byte()
 	if err != nil {
 		return err
 	}
-	var t *ctype = unknownType
+	t := unknownType
 	switch tgt {
-	case 0x00, 0x01:
-		if _, err := r.u32(); err != nil {
+	case aliasExport, aliasCoreExport:
+		if _, err := r.U32(); err != nil {
 			return err
 		}
-		if _, err := r.name(); err != nil {
+		if _, err := r.Name(); err != nil {
 			return err
 		}
-	case 0x02:
-		ct, err := r.u32()
-		if err != nil {
-			return err
-		}
-		idx, err := r.u32()
+	case aliasOuter:
+		ct, idx, err := readOuter(r)
 		if err != nil {
 			return err
 		}
@@ -520,7 +624,7 @@ func (s *scope) declAlias(r *reader) error {
 			}
 		}
 	default:
-		return r.errf("unknown alias target 0x%02x", tgt)
+		return wasmbin.Errorf(at, "unknown alias target 0x%02x", tgt)
 	}
 	if srt == sortType {
 		s.types = append(s.types, t)
@@ -528,141 +632,97 @@ func (s *scope) declAlias(r *reader) error {
 	return nil
 }
 
+// readOuter reads the count and index of an outer alias.
+func readOuter(r *wasmbin.Reader) (ct, idx uint32, err error) {
+	if ct, err = r.U32(); err != nil {
+		return 0, 0, err
+	}
+	idx, err = r.U32()
+	return ct, idx, err
+}
+
 // externdesc reads an externdesc; for type bounds and func/instance
 // descriptors it returns the type (a fresh resource for `sub resource`).
-func (s *scope) externdesc(r *reader) (byte, *ctype, error) {
-	kind, err := r.byte()
+func (s *scope) externdesc(r *wasmbin.Reader) (byte, *ctype, error) {
+	at := r.Offset()
+	kind, err := r.Byte()
 	if err != nil {
 		return 0, nil, err
 	}
+	var t *ctype
 	switch kind {
-	case 0x00:
-		b, err := r.byte()
-		if err != nil {
-			return 0, nil, err
-		}
-		if b != 0x11 {
-			return 0, nil, r.errf("core externdesc sort 0x%02x", b)
-		}
-		_, err = r.u32()
-		return kind, unknownType, err
-	case 0x01, 0x04, 0x05:
-		i, err := r.u32()
-		if err != nil {
-			return 0, nil, err
-		}
-		t, err := s.typeAt(r, int64(i))
-		return kind, t, err
-	case 0x02:
-		b, err := r.byte()
-		if err != nil {
-			return 0, nil, err
-		}
-		switch b {
-		case 0x00:
-			_, err = r.u32()
-		case 0x01:
-			_, err = s.valtype(r)
-		default:
-			err = r.errf("bad value bound 0x%02x", b)
-		}
-		return kind, unknownType, err
-	case 0x03:
-		b, err := r.byte()
-		if err != nil {
-			return 0, nil, err
-		}
-		switch b {
-		case 0x00:
-			i, err := r.u32()
-			if err != nil {
-				return 0, nil, err
-			}
-			t, err := s.typeAt(r, int64(i))
-			return kind, t, err
-		case 0x01:
-			return kind, &ctype{kind: ctResource, bad: "resource"}, nil
-		}
-		return 0, nil, r.errf("bad type bound 0x%02x", b)
+	case externCoreModule:
+		t, err = unknownType, coreModuleDesc(r)
+	case externFunc, externComponent, externInstance:
+		t, err = s.typeIdx(r)
+	case externValue:
+		t, err = unknownType, s.valueBound(r)
+	case externType:
+		t, err = s.typeBound(r)
+	default:
+		return 0, nil, wasmbin.Errorf(at, "unknown externdesc 0x%02x", kind)
 	}
-	return 0, nil, r.errf("unknown externdesc 0x%02x", kind)
+	if err != nil {
+		return 0, nil, err
+	}
+	return kind, t, nil
 }
 
-// skipCoreType skips a core:type (functype or moduletype).
-func skipCoreType(r *reader, depth int) error {
-	if depth > 2 {
-		return r.errf("core module types nested too deep")
-	}
-	c, err := r.byte()
+// coreModuleDesc reads the core module type index of a core module descriptor.
+func coreModuleDesc(r *wasmbin.Reader) error {
+	at := r.Offset()
+	b, err := r.Byte()
 	if err != nil {
 		return err
 	}
-	switch c {
-	case 0x60:
-		for k := 0; k < 2; k++ {
-			n, err := r.count(1)
-			if err != nil {
-				return err
-			}
-			for i := 0; i < n; i++ {
-				if err := valType(r); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	case 0x50:
-		n, err := r.count(1)
-		if err != nil {
-			return err
-		}
-		var m coreModule
-		for i := 0; i < n; i++ {
-			tag, err := r.byte()
-			if err != nil {
-				return err
-			}
-			switch tag {
-			case 0x00:
-				if _, err := r.name(); err != nil {
-					return err
-				}
-				fallthrough
-			case 0x03:
-				if _, err := r.name(); err != nil {
-					return err
-				}
-				kind, err := r.byte()
-				if err != nil {
-					return err
-				}
-				if err := m.importDesc(kind, r); err != nil {
-					return err
-				}
-			case 0x01:
-				if err := skipCoreType(r, depth+1); err != nil {
-					return err
-				}
-			case 0x02:
-				if _, err := r.byte(); err != nil {
-					return err
-				}
-				if t, err := r.byte(); err != nil {
-					return err
-				} else if t != 0x01 {
-					return r.errf("core alias target 0x%02x", t)
-				}
-				if _, err := r.u32(); err != nil {
-					return err
-				}
-				if _, err := r.u32(); err != nil {
-					return err
-				}
-			default:
-				return r.errf("unknown module type declaration 0x%02x", tag)
-			}
-		}
-		return nil
+	if b != byte(sortCoreModule&0xff) {
+		return wasmbin.Errorf(at, "core externdesc sort 0x%02x", b)
 	}
-	return unsupported("core type 0x%02x (GC types) is not supported", c)
+	_, err = r.U32()
+	return err
+}
+
+// valueBound reads the bound of a value descriptor.
+func (s *scope) valueBound(r *wasmbin.Reader) error {
+	at := r.Offset()
+	b, err := r.Byte()
+	if err != nil {
+		return err
+	}
+	switch b {
+	case 0x00: // eq: a value index
+		_, err = r.U32()
+	case 0x01: // a value type
+		_, err = s.valtype(r)
+	default:
+		err = wasmbin.Errorf(at, "bad value bound 0x%02x", b)
+	}
+	return err
+}
+
+// typeBound reads the bound of a type descriptor: equal to a type, or a fresh
+// resource.
+func (s *scope) typeBound(r *wasmbin.Reader) (*ctype, error) {
+	at := r.Offset()
+	b, err := r.Byte()
+	if err != nil {
+		return nil, err
+	}
+	switch b {
+	case 0x00: // eq
+		return s.typeIdx(r)
+	case 0x01: // sub resource
+		return &ctype{kind: ctResource, bad: "resource"}, nil
+	}
+	return nil, wasmbin.Errorf(at, "bad type bound 0x%02x", b)
+}
+
+// optExterndesc reads the optional type ascription of an export.
+func (s *scope) optExterndesc(r *wasmbin.Reader) error {
+	some, err := optional(r)
+	if err != nil || !some {
+		return err
+	}
+	_, _, err = s.externdesc(r)
+	return err
 }
