@@ -1,8 +1,8 @@
 // Package interrupt rewrites core WebAssembly modules so a host can stop a running call cheaply.
 //
 // wazero can only stop a running guest call through
-// RuntimeConfig.WithCloseOnContextDone(true), which costs 4–14× on real workloads
-// (shared/design/perf-anchors.md §0 and §3.3). This package takes the other route:
+// RuntimeConfig.WithCloseOnContextDone(true), which slows real workloads down several
+// times (docs/design.md has the measurements). This package takes the other route:
 // before a core module is compiled, [Instrument] adds an interrupt flag, a mutable i32
 // global exported as [ExportName], and makes every loop count down a second global.
 // When the countdown runs out, every 16384 loop iterations, the loop calls a small
@@ -47,6 +47,7 @@
 // reach the flag, so instantiate without start functions and call them afterwards; and
 // a host function that blocks is the host's own business.
 //
-// This package imports only the standard library. It must not import wazero (only its
-// tests do) or any other chiphost package.
+// The package decodes with runtime/internal/wasmbin, the binary toolkit it shares with
+// the component decoder, and otherwise imports only the standard library. It must not
+// import wazero (only its tests do) or any other chiphost package.
 package interrupt
