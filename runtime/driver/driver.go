@@ -347,7 +347,10 @@ func (r *run) loop(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if n, want := len(r.pending()), r.chunk+ReadAhead; n < want {
+		// After a short read the next one may wait (a pipe, a followed
+		// file): parse what is in hand first; the parser asks for more
+		// (incomplete) if it needs it.
+		if n, want := len(r.pending()), r.chunk+ReadAhead; n < want && (n == 0 || !r.caughtUp) {
 			if _, err := r.readMore(ctx, want-n); err != nil {
 				return err
 			}

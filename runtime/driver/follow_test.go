@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/chiphost/chiphost/internal/testutil"
+	"github.com/chiphost/chiphost/runtime"
 	"github.com/chiphost/chiphost/runtime/driver"
 )
 
@@ -346,5 +347,45 @@ func TestFollowSource(t *testing.T) {
 	res := f.finish(t)
 	if res.err != nil || res.stats.Items != 3 {
 		t.Fatalf("%+v", res)
+	}
+}
+
+// oneLinePerCall parses one line per call, as many plugins do.
+type oneLinePerCall struct {
+	items []runtime.Item
+	msg   runtime.Message
+}
+
+func (p *oneLinePerCall) Parse(_ context.Context, data []byte, _ *uint64) ([]runtime.Item, error) {
+	i := bytes.IndexByte(data, '\n')
+	if i < 0 {
+		return nil, incomplete()
+	}
+	p.msg = runtime.Message{Line: string(data[:i])}
+	p.items = append(p.items[:0], runtime.Item{Consumed: uint64(i + 1), Message: &p.msg})
+	return p.items, nil
+}
+
+// TestParsesInHandBeforeWaiting: after a short read (the next may wait for
+// a followed file or a pipe), a parser that returns one item per call gets
+// everything in hand parsed before the next read. The driver used to read
+// first, so on a followed file the second of two appended lines waited for
+// the next append.
+func TestParsesInHandBeforeWaiting(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "app.log")
+	appendFile(t, path, "one\ntwo\nthree\n")
+	caughtUp := make(chan int64, 100)
+	f := newFollower()
+	f.start(t, follow(t, path, driver.FollowOptions{Stop: f.stop, CaughtUp: func() { caughtUp <- f.seen.Load() }}), &oneLinePerCall{})
+	if n := testutil.Await(t, caughtUp, "caught up"); n != 3 {
+		t.Fatalf("waiting for more input with %d rows of 3 in the sink", n)
+	}
+	appendFile(t, path, "four\nfive\n")
+	if n := testutil.Await(t, caughtUp, "caught up"); n != 5 {
+		t.Fatalf("waiting for more input with %d rows of 5 in the sink", n)
+	}
+	f.expect(t, "one", "two", "three", "four", "five")
+	if res := f.finish(t); res.err != nil {
+		t.Fatal(res.err)
 	}
 }
