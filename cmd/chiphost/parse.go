@@ -28,6 +28,7 @@ func parseCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	output := fs.String("output", "text", "output format: text (columns separated by tabs) or jsonl")
 	attachDir := fs.String("attachments", "", "directory for attachments (default: a new temporary directory)")
 	chipmunkGuards := fs.Bool("chipmunk-guards", false, "stop on Chipmunk's consecutive-error limits (2000 parse errors, 50 incompletes, 1024 initial skipped bytes)")
+	follow := fs.Bool("follow", false, "keep reading FILE as it grows, like tail -F (truncation and rotation included), or keep polling a -source plugin whose reads come back empty; Ctrl-C ends the input and prints a summary")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -39,6 +40,9 @@ func parseCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	if fs.NArg() > 1 || (*sourceRef != "" && fs.NArg() > 0) {
 		return usageError{errorf("give one FILE (or - for stdin), or -source, not both")}
+	}
+	if *follow && *sourceRef == "" && (fs.NArg() == 0 || fs.Arg(0) == "-") {
+		return usageError{errorf("-follow needs FILE or -source: stdin is always read until it ends")}
 	}
 	h, done, err := newHost(ctx, &hf, stderr)
 	if err != nil {
@@ -68,6 +72,14 @@ func parseCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		parser, parserName = pi, p.Name
 	}
 
+	// Following, the first SIGINT or SIGTERM (which cancels ctx) ends the
+	// input instead of the run: the bytes in hand are parsed, the summary
+	// printed, and the exit status is 0. A second signal ends the process.
+	runCtx, fo := ctx, (*driver.FollowOptions)(nil)
+	if *follow {
+		runCtx = context.WithoutCancel(ctx)
+		fo = &driver.FollowOptions{Stop: ctx.Done(), Log: h.Options().Logger}
+	}
 	var src driver.Source
 	switch {
 	case *sourceRef != "":
@@ -85,8 +97,18 @@ func parseCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		}
 		defer si.Close()
 		src = si
+		if *follow {
+			src = driver.FollowSource(si, fo)
+		}
 	case fs.NArg() == 0 || fs.Arg(0) == "-":
 		src = &driver.ReaderSource{R: stdin}
+	case *follow:
+		f, err := driver.FollowFile(fs.Arg(0), fo)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		src = f
 	default:
 		f, err := driver.OpenFile(fs.Arg(0))
 		if err != nil {
@@ -99,7 +121,7 @@ func parseCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	w := bufio.NewWriterSize(stdout, 256<<10)
 	defer w.Flush()
 	sink := &printSink{w: w, jsonl: *output == "jsonl", dir: *attachDir}
-	stats, err := driver.Run(ctx, src, parser, sink, &driver.Options{ChipmunkGuards: *chipmunkGuards})
+	stats, err := driver.Run(runCtx, src, parser, sink, &driver.Options{ChipmunkGuards: *chipmunkGuards})
 	if ferr := w.Flush(); err == nil {
 		err = ferr
 	}
@@ -112,7 +134,7 @@ func parseCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if w := stats.CutDependentWarning(); w != "" {
 		fmt.Fprintf(stderr, "chiphost parse: warning: %s: %s\n", parserName, w)
 	}
-	if stats.SkippedBytes > 0 || stats.ParseErrors > 0 || stats.CutDependentRows > 0 {
+	if *follow || stats.SkippedBytes > 0 || stats.ParseErrors > 0 || stats.CutDependentRows > 0 {
 		fmt.Fprintf(stderr, "chiphost parse: %d rows, %d bytes skipped, %d parse errors, %d cut-dependent rows\n", stats.Items, stats.SkippedBytes, stats.ParseErrors, stats.CutDependentRows)
 	}
 	return nil
