@@ -115,6 +115,7 @@ type SourceSpec struct {
 	Stdin  bool                       `json:"stdin,omitempty" jsonschema:"description=read the stream passed with chiphost --input-fd (the server stdin carries the protocol)"`
 	Plugin string                     `json:"plugin,omitempty" jsonschema:"description=id of a bytesource plugin"`
 	Config map[string]json.RawMessage `json:"config,omitempty" jsonschema:"description=configuration of the bytesource plugin keyed by config id"`
+	Follow bool                       `json:"follow,omitempty" jsonschema:"description=keep reading as the input grows (a file like tail -F; a plugin whose reads come back empty is polled again) until sessions/close; the session is live once it has caught up. Not with stdin"`
 }
 
 // ParserSpec chooses the parser: a plugin or a built-in.
@@ -141,9 +142,12 @@ type SessionsOpenResult struct {
 // Session states.
 const (
 	StateRunning = "running"
-	StateDone    = "done"
-	StateFailed  = "failed"
-	StateClosed  = "closed"
+	// StateLive is a followed session that has read everything its source
+	// held and waits for more (spec/protocol.md).
+	StateLive   = "live"
+	StateDone   = "done"
+	StateFailed = "failed"
+	StateClosed = "closed"
 )
 
 // SessionsUpdatedParams are the params of the sessions/updated notification.
@@ -151,7 +155,7 @@ type SessionsUpdatedParams struct {
 	Session      string     `json:"session"`
 	Rows         uint64     `json:"rows" jsonschema:"description=rows parsed and stored so far"`
 	Bytes        uint64     `json:"bytes" jsonschema:"description=bytes read from the source so far"`
-	State        string     `json:"state" jsonschema:"enum=running,enum=done,enum=failed,enum=closed"`
+	State        string     `json:"state" jsonschema:"enum=running,enum=live,enum=done,enum=failed,enum=closed"`
 	Error        *ErrorData `json:"error,omitempty"`
 	SkippedBytes uint64     `json:"skippedBytes"`
 	ParseErrors  uint64     `json:"parseErrors"`

@@ -240,6 +240,9 @@ func (s *Server) openSession(ctx context.Context, p *SessionsOpenParams) (*Sessi
 	if par.Builtin != "" && par.Builtin != builtinText {
 		return nil, invalidParams("parser.builtin: unknown built-in parser %s (have: %s)", echo(par.Builtin), builtinText)
 	}
+	if src.Follow && src.Stdin {
+		return nil, invalidParams("source.follow: stdin is always read until it ends; follow a file or a plugin source")
+	}
 	if src.Plugin == "" && src.Config != nil {
 		return nil, invalidParams("source.config: only a plugin source takes a config")
 	}
@@ -284,6 +287,9 @@ func (s *Server) openSession(ctx context.Context, p *SessionsOpenParams) (*Sessi
 		}
 		if fi.IsDir() {
 			return nil, invalidParams("source.file: %s is a directory", echo(src.File))
+		}
+		if src.Follow && !fi.Mode().IsRegular() {
+			return nil, invalidParams("source.follow: %s is not a regular file; only regular files can be followed", echo(src.File))
 		}
 	}
 	if src.Stdin {
@@ -344,8 +350,20 @@ func (s *Server) openSession(ctx context.Context, p *SessionsOpenParams) (*Sessi
 	defer stop()
 	init := &runtime.InitOptions{LogLevel: &level, LogTag: id}
 
+	var follow *driver.FollowOptions
+	if src.Follow {
+		log := s.log.With().Str("session", id).Logger()
+		follow = &driver.FollowOptions{CaughtUp: sess.caughtUp, Log: &log}
+	}
 	var source driver.Source
 	switch {
+	case src.File != "" && src.Follow:
+		ff, err := driver.FollowFile(src.File, follow)
+		if err != nil {
+			return fail(fileOpenError("source.file", err))
+		}
+		sess.closes = append(sess.closes, func() { ff.Close() })
+		source = ff
 	case src.File != "":
 		fs, err := driver.OpenFile(src.File)
 		if err != nil {
@@ -367,6 +385,9 @@ func (s *Server) openSession(ctx context.Context, p *SessionsOpenParams) (*Sessi
 			sess.insts = append(sess.insts, iid)
 		}
 		source = si
+		if src.Follow {
+			source = driver.FollowSource(si, follow)
+		}
 	}
 	var parser driver.Parser
 	res := &SessionsOpenResult{Session: id}
@@ -416,6 +437,27 @@ func (sess *session) progress(st driver.Stats) {
 	}
 }
 
+// caughtUp marks a followed session live: it has stored the rows of
+// everything its source held and waits for more. Called by the source, on
+// the parse loop's goroutine.
+func (sess *session) caughtUp() {
+	sess.mu.Lock()
+	changed := sess.state == StateRunning
+	if changed {
+		sess.state = StateLive
+	}
+	sess.mu.Unlock()
+	if changed {
+		select {
+		case sess.moved <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// active reports whether a session in state may still get rows.
+func active(state string) bool { return state == StateRunning || state == StateLive }
+
 // runSession is the session's parse loop.
 func (s *Server) runSession(ctx context.Context, sess *session, src driver.Source, p driver.Parser) {
 	defer close(sess.done)
@@ -452,12 +494,12 @@ func (s *Server) runSession(ctx context.Context, sess *session, src driver.Sourc
 // UpdateInterval apart, so a busy session sends a bounded number of them.
 func (s *Server) sessionUpdates(sess *session) {
 	defer close(sess.upd)
-	var last SessionsUpdatedParams
+	last := SessionsUpdatedParams{State: StateRunning}
 	var lastSent time.Time
 	for {
 		select {
 		case <-sess.done:
-			s.notify(MethodSessionsUpdated, sess.snapshot())
+			s.notifyEnd(sess)
 			return
 		case <-sess.moved:
 		}
@@ -466,19 +508,28 @@ func (s *Server) sessionUpdates(sess *session) {
 			select {
 			case <-sess.done:
 				t.Stop()
-				s.notify(MethodSessionsUpdated, sess.snapshot())
+				s.notifyEnd(sess)
 				return
 			case <-t.C:
 			}
 		}
 		p := sess.snapshot()
-		if p.State == StateDone || p.State == StateFailed {
+		if !active(p.State) {
 			continue // the run has ended: the final update follows, once
 		}
-		if p.Rows != last.Rows || p.Bytes != last.Bytes || p.ParseErrors != last.ParseErrors || p.SkippedBytes != last.SkippedBytes {
+		if p.Rows != last.Rows || p.Bytes != last.Bytes || p.ParseErrors != last.ParseErrors || p.SkippedBytes != last.SkippedBytes || p.State != last.State {
 			last, lastSent = p, time.Now()
 			s.notify(MethodSessionsUpdated, p)
 		}
+	}
+}
+
+// notifyEnd sends the update of a session whose parse loop has ended,
+// unless it ended because the session is being closed: closeSession sends
+// that one, so a client gets exactly one update with state closed.
+func (s *Server) notifyEnd(sess *session) {
+	if p := sess.snapshot(); p.State != StateClosed {
+		s.notify(MethodSessionsUpdated, p)
 	}
 }
 
@@ -515,7 +566,7 @@ func (s *Server) closeSession(sess *session) {
 	}
 	s.sessions.mu.Unlock()
 	sess.mu.Lock()
-	if sess.state == StateRunning {
+	if active(sess.state) {
 		sess.state = StateClosed
 	}
 	final := sess.snapshotLocked()

@@ -88,7 +88,7 @@ func (s *Server) sessionsStream(ctx context.Context, p *SessionsStreamParams) (*
 			}
 			continue
 		}
-		if state != StateRunning {
+		if !active(state) {
 			return result(state), nil
 		}
 		select {

@@ -679,7 +679,33 @@ func expandSteps(steps []map[string]any) ([]map[string]any, error) {
 	return out, nil
 }
 
-// applyFS creates fs["files"] and fs["links"] below ${TMP}.
+// appendFile appends the string content to the file rel below tmp, as a
+// program writing a log does (fs["append"]).
+func appendFile(tmp, rel string, content any, env map[string]any) error {
+	p, err := substString(rel, env)
+	if err != nil {
+		return err
+	}
+	c, ok := content.(string)
+	if !ok {
+		return fmt.Errorf("append[%q]: want a string", rel)
+	}
+	if c, err = substString(c, env); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(filepath.Join(tmp, p), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(c)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// applyFS creates fs["files"] and fs["links"] below ${TMP}, and appends
+// fs["append"] to files there.
 func applyFS(fs map[string]any, env map[string]any) error {
 	tmp := env["TMP"].(string)
 	files, _ := fs["files"].(map[string]any)
@@ -714,6 +740,12 @@ func applyFS(fs map[string]any, env map[string]any) error {
 			return fmt.Errorf("files[%q]: want a string or {lines, format}", rel)
 		}
 		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			return err
+		}
+	}
+	appends, _ := fs["append"].(map[string]any)
+	for rel, content := range appends {
+		if err := appendFile(tmp, rel, content, env); err != nil {
 			return err
 		}
 	}

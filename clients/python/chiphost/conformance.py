@@ -267,7 +267,7 @@ def setup_case(case: Dict[str, Any], env: Env) -> None:
 
 
 def apply_fs(setup: Dict[str, Any], env: Env) -> None:
-    """Creates setup["files"] and setup["links"] below ${TMP}."""
+    """Creates setup["files"] and setup["links"] below ${TMP}; appends setup["append"] to files there."""
     tmp = env["TMP"]
     for rel, content in (setup.get("files") or {}).items():
         path = os.path.join(tmp, substitute(rel, env))
@@ -276,6 +276,9 @@ def apply_fs(setup: Dict[str, Any], env: Env) -> None:
             fmt = content.get("format", "line {i}")
             content = "".join(fmt.replace("{i}", str(i)) + "\n" for i in range(content["lines"]))
         with open(path, "w", encoding="utf-8", newline="") as f:
+            f.write(substitute(content, env))
+    for rel, content in (setup.get("append") or {}).items():
+        with open(os.path.join(tmp, substitute(rel, env)), "a", encoding="utf-8", newline="") as f:
             f.write(substitute(content, env))
     for rel, target in (setup.get("links") or {}).items():
         path = os.path.join(tmp, substitute(rel, env))
