@@ -73,7 +73,8 @@ export interface Row {
   attachment?: { name: string; size: number; path: string; createdDate?: string; modifiedDate?: string; messages?: number[] };
 }
 
-export type SessionState = 'running' | 'done' | 'failed' | 'closed';
+/** 'live': a followed session that has caught up with its source and waits for more. */
+export type SessionState = 'running' | 'live' | 'done' | 'failed' | 'closed';
 
 export interface SessionUpdate {
   session: string; rows: number; bytes: number; state: SessionState; error?: ErrorData;
@@ -126,6 +127,8 @@ export interface OpenOptions {
   /** A bytesource plugin to read from instead of a file. */
   sourcePlugin?: string;
   sourceConfig?: Record<string, unknown>;
+  /** Keep reading as the input grows (a file like tail -F; a bytesource plugin is polled) until the session is closed. */
+  follow?: boolean;
   signal?: AbortSignal;
 }
 
@@ -162,6 +165,8 @@ export declare class Session {
   grab(start?: number, count?: number, options?: CallOptions): Promise<Row[]>;
   stream(options?: StreamOptions): RowStream;
   wait(options?: { timeout?: number; signal?: AbortSignal }): Promise<SessionUpdate>;
+  /** Resolves once a followed session is live (or has ended). */
+  waitLive(options?: { timeout?: number; signal?: AbortSignal }): Promise<SessionUpdate>;
   rows(options?: { batch?: number; timeout?: number }): Promise<Row[]>;
   readonly update: SessionUpdate | undefined;
   close(options?: CallOptions): Promise<null>;
@@ -183,6 +188,8 @@ export declare class Client extends EventEmitter {
   closeSession(session: Session | string, options?: CallOptions): Promise<null>;
   sessionUpdate(session: Session | string): SessionUpdate | undefined;
   waitSession(session: Session | string, options?: { timeout?: number; signal?: AbortSignal }): Promise<SessionUpdate>;
+  /** Resolves once a followed session is live (or has ended). */
+  waitLive(session: Session | string, options?: { timeout?: number; signal?: AbortSignal }): Promise<SessionUpdate>;
   grabAll(session: Session | string, options?: { batch?: number; timeout?: number }): Promise<Row[]>;
   /** shutdown + exit, then close(). Resolves with the exit code. */
   shutdown(options?: { timeout?: number }): Promise<number | string | null>;

@@ -212,14 +212,17 @@ class Client extends EventEmitter {
   /**
    * sessions/open. parser: a parser plugin (id, name or .wasm path) with
    * config; without parser the built-in text parser (or builtin). source: a
-   * file path; or sourcePlugin with sourceConfig.
+   * file path; or sourcePlugin with sourceConfig. follow: keep reading as
+   * the input grows (tail -F) until the session is closed; it goes 'live'
+   * once it has caught up (waitLive).
    */
-  async openSession({ parser, config, builtin, source, sourcePlugin, sourceConfig, signal } = {}) {
+  async openSession({ parser, config, builtin, source, sourcePlugin, sourceConfig, follow, signal } = {}) {
     if ((source === undefined) === (sourcePlugin === undefined)) {
       throw new TypeError('give exactly one of source (a file) or sourcePlugin');
     }
     const src = source !== undefined ? { file: path.resolve(source) } : { plugin: sourcePlugin };
     if (sourcePlugin !== undefined && sourceConfig !== undefined) src.config = sourceConfig;
+    if (follow) src.follow = true;
     let par;
     if (parser !== undefined) {
       par = { plugin: parser };
@@ -256,15 +259,27 @@ class Client extends EventEmitter {
   }
 
   /** Resolves with the final SessionUpdate once the session is done, failed or closed. */
-  waitSession(session, { timeout, signal } = {}) {
+  waitSession(session, options) {
+    return this._waitState(session, (state) => FINISHED.has(state), 'finish', options);
+  }
+
+  /**
+   * Resolves with the SessionUpdate once a followed session is live (it has
+   * stored the rows of everything its source held) or has ended.
+   */
+  waitLive(session, options) {
+    return this._waitState(session, (state) => state === 'live' || FINISHED.has(state), 'go live', options);
+  }
+
+  _waitState(session, reached, what, { timeout, signal } = {}) {
     const id = sid(session);
     const now = this._updates.get(id);
-    if (now && FINISHED.has(now.state)) return Promise.resolve(now);
+    if (now && reached(now.state)) return Promise.resolve(now);
     return new Promise((resolve, reject) => {
       let timer;
       const w = {
         check: (u) => {
-          if (u.session === id && FINISHED.has(u.state)) done(null, u);
+          if (u.session === id && reached(u.state)) done(null, u);
         },
         fail: (e) => done(e),
       };
@@ -277,7 +292,7 @@ class Client extends EventEmitter {
         else resolve(u);
       };
       this._waiters.add(w);
-      if (timeout) timer = setTimeout(() => done(new Error(`session ${id} did not finish within ${timeout} ms`)), timeout);
+      if (timeout) timer = setTimeout(() => done(new Error(`session ${id} did not ${what} within ${timeout} ms`)), timeout);
       if (signal) signal.addEventListener('abort', onAbort, { once: true });
     });
   }
@@ -393,6 +408,10 @@ class Session {
 
   wait(options) {
     return this.client.waitSession(this, options);
+  }
+
+  waitLive(options) {
+    return this.client.waitLive(this, options);
   }
 
   rows(options) {

@@ -279,6 +279,30 @@ func TestFollowRecreated(t *testing.T) {
 	})
 }
 
+// TestFollowSymlink follows a symbolic link to a file in another
+// directory: appends to the file are noticed through the watch on the
+// target's directory (with notifications, the safety-net poll is an hour
+// apart, so without that watch the row never comes).
+func TestFollowSymlink(t *testing.T) {
+	modes(t, func(t *testing.T, o driver.FollowOptions) {
+		target := filepath.Join(t.TempDir(), "real.log")
+		appendFile(t, target, "one\n")
+		link := filepath.Join(t.TempDir(), "app.log")
+		if err := os.Symlink(target, link); err != nil {
+			t.Fatal(err)
+		}
+		f := newFollower()
+		o.Stop = f.stop
+		f.start(t, follow(t, link, o), &driver.TextParser{})
+		f.expect(t, "one")
+		appendFile(t, target, "two\n")
+		f.expect(t, "two")
+		if res := f.finish(t); res.err != nil {
+			t.Fatal(res.err)
+		}
+	})
+}
+
 // TestFollowStopWhileWaiting: Stop ends a run that waits for data (it has
 // caught up) at once, and without an error; cancelling the context instead
 // ends it with the context's error.

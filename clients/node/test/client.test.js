@@ -147,6 +147,30 @@ test('AbortSignal cancels a request with $/cancelRequest', async (t) => {
   assert.deepEqual(rows, [5, 6, 7, 8, 9]);
 });
 
+test('a followed file goes live and streams appended lines until closed', async (t) => {
+  const { ls, file } = lines(2);
+  const c = await start(t);
+  const s = await c.openSession({ source: file, follow: true });
+  const live = await s.waitLive({ timeout: 10000 });
+  assert.equal(live.state, 'live');
+  assert.equal(live.rows, 2);
+  const st = s.stream();
+  const it = st[Symbol.asyncIterator]();
+  assert.deepEqual([(await it.next()).value.line, (await it.next()).value.line], ls);
+  fs.appendFileSync(file, 'appended\n');
+  assert.equal((await it.next()).value.line, 'appended');
+  assert.deepEqual((await s.grab()).map((r) => r.line), [...ls, 'appended']);
+  await s.close();
+  assert.equal((await it.next()).done, true);
+  assert.deepEqual(await st.done(), { session: s.id, rows: 3, next: 3, state: 'closed' });
+  assert.equal(s.update.state, 'closed');
+  // A bytesource plugin, followed: empty reads at the end of the file make it live, not done.
+  const p = await c.openSession({ sourcePlugin: 'file_source', sourceConfig: { 'input-path': [file] }, follow: true });
+  assert.equal((await p.waitLive({ timeout: 10000 })).state, 'live');
+  assert.equal(p.update.rows, 3);
+  await p.close();
+});
+
 test('breaking out of a stream cancels it', async (t) => {
   const { file } = lines(1000);
   const c = await start(t);

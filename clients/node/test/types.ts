@@ -63,6 +63,13 @@ export async function everyCall(): Promise<void> {
   const w: SessionUpdate = await s.wait({ signal: ac.signal });
   console.log(rows, again, all, same, u.state, u.skippedBytes, u.truncatedRows, last?.rows, w.error?.kind);
 
+  const followed = await c.openSession({ source: 'examples/sample.log', follow: true });
+  const live: SessionUpdate = await c.waitLive(followed, { timeout: 1000 });
+  const liveToo: SessionUpdate = await followed.waitLive({ signal: ac.signal });
+  const isLive: boolean = live.state === 'live' && liveToo.state !== 'running';
+  console.log(isLive);
+  await followed.close();
+
   const st: RowStream = s.stream({ start: 2, window: 10, signal: ac.signal, raiseOnFailure: false });
   for await (const r of st) {
     if (r.attachment) console.log(r.attachment.name, r.attachment.size, r.attachment.messages);

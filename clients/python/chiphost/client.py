@@ -326,12 +326,14 @@ class Client:
     def open_session(self, parser: Optional[StrPath] = None, source: Optional[StrPath] = None,
                      config: Optional[JSONObject] = None, *, builtin: Optional[str] = None,
                      source_plugin: Optional[StrPath] = None, source_config: Optional[JSONObject] = None,
-                     timeout: Optional[float] = None) -> Session:
+                     follow: bool = False, timeout: Optional[float] = None) -> Session:
         """sessions/open. parser is a parser plugin (id, name or .wasm path)
         configured with config (a dict keyed by config id); without parser the
         built-in text parser is used (or builtin=). source is a file path;
         source_plugin (with source_config) reads through a bytesource plugin
-        instead. Returns a Session."""
+        instead. follow=True keeps reading as the input grows (tail -F) until
+        the session is closed: it goes "live" once it has caught up (see
+        wait_live). Returns a Session."""
         if parser is not None and builtin is not None:
             raise ValueError("give parser or builtin, not both")
         if (source is None) == (source_plugin is None):
@@ -344,6 +346,8 @@ class Client:
             src = {"plugin": os.fspath(source_plugin)}
             if source_config is not None:
                 src["config"] = source_config
+        if follow:
+            src["follow"] = True
         par: JSONObject
         if parser is not None:
             par = {"plugin": os.fspath(parser)}
@@ -389,6 +393,21 @@ class Client:
             if sid not in self._updates or not self._updates[sid].finished:
                 raise errors.ConnectionClosed("the server closed the connection")
             return self._updates[sid]
+
+    def wait_live(self, session: SessionRef, timeout: Optional[float] = None) -> SessionUpdate:
+        """Waits until a followed session is live (it has stored the rows of
+        everything its source held) or has ended; returns its SessionUpdate."""
+        sid = _sid(session)
+        with self._cond:
+            ok = self._cond.wait_for(lambda: self._closed or (sid in self._updates and
+                                                              (self._updates[sid].live or self._updates[sid].finished)),
+                                     self.timeout if timeout is None else timeout)
+            if not ok:
+                raise TimeoutError("session %s did not go live" % sid)
+            upd = self._updates.get(sid)
+            if upd is None or not (upd.live or upd.finished):
+                raise errors.ConnectionClosed("the server closed the connection")
+            return upd
 
     def grab_all(self, session: SessionRef, batch: int = 10000, timeout: Optional[float] = None) -> List[Row]:
         """Waits for the session to finish and returns all its rows."""
@@ -514,6 +533,10 @@ class Session:
     def wait(self, timeout: Optional[float] = None) -> SessionUpdate:
         """Client.wait_session for this session."""
         return self.client.wait_session(self, timeout)
+
+    def wait_live(self, timeout: Optional[float] = None) -> SessionUpdate:
+        """Client.wait_live for this session."""
+        return self.client.wait_live(self, timeout)
 
     def rows(self, timeout: Optional[float] = None) -> List[Row]:
         """Client.grab_all for this session."""

@@ -132,6 +132,11 @@ class SessionUpdate:
     def finished(self) -> bool:
         return self.state in ("done", "failed", "closed")
 
+    @property
+    def live(self) -> bool:
+        """A followed session that has caught up with its source and waits for more."""
+        return self.state == "live"
+
     @classmethod
     def from_json(cls, d: JSONObject) -> SessionUpdate:
         return cls(

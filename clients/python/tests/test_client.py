@@ -114,6 +114,30 @@ class ClientTest(unittest.TestCase):
             # From an offset.
             self.assertEqual([r.index for r in s.stream(start=n - 3)], [n - 3, n - 2, n - 1])
 
+    def test_follow(self):
+        # A followed file: the session goes live with the rows so far, a
+        # line appended later reaches the stream and grab, and closing the
+        # session ends the stream with state closed.
+        lines, path = self.lines(2)
+        with self.client() as c:
+            s = c.open_session(source=path, follow=True)
+            upd = s.wait_live()
+            self.assertEqual((upd.state, upd.live, upd.finished, upd.rows), ("live", True, False, 2))
+            st = s.stream()
+            self.assertEqual([next(st).line, next(st).line], lines)
+            with open(path, "a", encoding="utf-8") as f:
+                f.write("appended\n")
+            self.assertEqual(next(st).line, "appended")
+            self.assertEqual([r.line for r in s.grab()], lines + ["appended"])
+            s.close()
+            self.assertEqual(list(st), [])
+            self.assertEqual((st.result.state, st.result.rows), ("closed", 3))
+            self.assertEqual(s.update.state, "closed")
+            # A byte-source plugin, followed: its empty reads at the end of
+            # the file make it live, not done.
+            with c.open_session(source_plugin="file_source", source_config={"input-path": [path]}, follow=True) as p:
+                self.assertEqual((p.wait_live().state, p.update.rows), ("live", 3))
+
     def test_config_error(self):
         _, path = self.lines(3)
         with self.client() as c:
