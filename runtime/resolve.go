@@ -29,7 +29,7 @@ import (
 // kind (when kind is not "") is a KindUnsupported error.
 func (h *Host) Resolve(ctx context.Context, ref string, roots []string, kind PluginKind) (*Entry, error) {
 	if ref == "" {
-		return nil, &Error{Kind: KindNotFound, Op: "resolve", Err: errors.New("no plugin named (want a .wasm path or a plugin name)")}
+		return nil, &Error{Kind: KindNotFound, Err: errors.New("no plugin named (want a .wasm path or a plugin name)")}
 	}
 	e, err := h.resolveEntry(ctx, ref, roots, kind)
 	if err != nil {
@@ -39,7 +39,7 @@ func (h *Host) Resolve(ctx context.Context, ref string, roots []string, kind Plu
 		return nil, e.Err
 	}
 	if kind != "" && e.Plugin.Kind != kind {
-		return nil, &Error{Kind: KindUnsupported, Plugin: e.Name, Op: "resolve", Err: fmt.Errorf("plugin %s is a %s, want a %s", e.Name, e.Plugin.Kind, kind)}
+		return nil, &Error{Kind: KindUnsupported, Plugin: e.Name, Err: fmt.Errorf("it is a %s, want a %s", e.Plugin.Kind, kind)}
 	}
 	return e, nil
 }
@@ -52,7 +52,7 @@ func (h *Host) resolveEntry(ctx context.Context, ref string, roots []string, kin
 		return h.fileEntry(ctx, ref)
 	}
 	if looksLikePath(ref) {
-		return nil, &Error{Kind: KindNotFound, Op: "resolve", Err: fmt.Errorf("plugin %s: no such file", quoteRef(ref))}
+		return nil, &Error{Kind: KindNotFound, Plugin: cutRef(ref), Err: errors.New("no such file")}
 	}
 	for _, root := range roots {
 		for _, kd := range kindDirs {
@@ -128,16 +128,16 @@ func (h *Host) dirEntry(ctx context.Context, dir string, kind PluginKind) (*Entr
 func checkWasmMagic(path string) error {
 	f, err := os.Open(path)
 	if err != nil {
-		return &Error{Kind: KindNotFound, Op: "resolve", Err: err}
+		return &Error{Kind: KindNotFound, Plugin: cutRef(path), Err: err}
 	}
 	defer f.Close()
 	var head [8]byte
 	n, err := io.ReadFull(f, head[:])
 	if err != nil && n == 0 {
-		return &Error{Kind: KindUnsupported, Op: "resolve", Err: fmt.Errorf("%s is empty, not a WebAssembly file", quoteRef(path))}
+		return &Error{Kind: KindUnsupported, Plugin: cutRef(path), Err: errors.New("the file is empty, not a WebAssembly binary")}
 	}
 	if n < 4 || string(head[:4]) != "\x00asm" {
-		return &Error{Kind: KindUnsupported, Op: "resolve", Err: fmt.Errorf("%s is not a WebAssembly file: it starts with %q, not \\0asm", quoteRef(path), head[:n])}
+		return &Error{Kind: KindUnsupported, Plugin: cutRef(path), Err: fmt.Errorf("not a WebAssembly binary: the file starts with %q, not \\0asm", head[:n])}
 	}
 	return nil
 }
@@ -149,25 +149,25 @@ const maxListedNames = 20
 // names the roots have (of kind, when set), from directory names only.
 func notFoundIn(ref string, roots []string, kind PluginKind) error {
 	names := PluginNames(roots, kind)
-	what := "plugin"
+	what := "plugins"
 	if kind != "" {
-		what = string(kind) + " plugin"
+		what = string(kind) + " plugins"
 	}
 	var msg string
 	switch {
 	case len(roots) == 0:
-		msg = fmt.Sprintf("%s %s: not a file, and no plugin roots to look in", what, quoteRef(ref))
+		msg = "not a file, and no plugin roots to look in"
 	case len(names) == 0:
-		msg = fmt.Sprintf("%s %s: not a file, and no plugins in %s", what, quoteRef(ref), strings.Join(roots, ", "))
+		msg = fmt.Sprintf("not a file, and no %s in %s", what, strings.Join(roots, ", "))
 	default:
 		more := ""
 		if len(names) > maxListedNames {
 			more = fmt.Sprintf(" and %d more", len(names)-maxListedNames)
 			names = names[:maxListedNames]
 		}
-		msg = fmt.Sprintf("%s %s: not a file, and no plugin of that name in %s (found: %s%s)", what, quoteRef(ref), strings.Join(roots, ", "), strings.Join(names, ", "), more)
+		msg = fmt.Sprintf("not a file, and not one of the %s in %s (%s%s)", what, strings.Join(roots, ", "), strings.Join(names, ", "), more)
 	}
-	return &Error{Kind: KindNotFound, Op: "resolve", Err: errors.New(msg)}
+	return &Error{Kind: KindNotFound, Plugin: cutRef(ref), Err: errors.New(msg)}
 }
 
 // PluginNames returns the names of the plugin directories under roots with
@@ -191,11 +191,19 @@ func isDir(path string) bool {
 	return err == nil && st.IsDir()
 }
 
-// quoteRef quotes a user's reference for an error, cut to a bounded length.
-func quoteRef(ref string) string {
+// cutRef bounds a user's reference in an error (printable, at most 200
+// bytes).
+func cutRef(ref string) string {
 	const max = 200
+	ref = strings.ToValidUTF8(ref, "?")
+	ref = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return '?'
+		}
+		return r
+	}, ref)
 	if len(ref) > max {
-		ref = ref[:max] + "…"
+		ref = strings.ToValidUTF8(ref[:max], "") + "…"
 	}
-	return fmt.Sprintf("%q", ref)
+	return ref
 }

@@ -114,14 +114,14 @@ func TestResolveErrors(t *testing.T) {
 		want ErrorKind
 		msg  []string
 	}{
-		{"nosuch", Parser, KindNotFound, []string{`parser plugin "nosuch"`, "found: string_parser, trap"}},
-		{"nosuch", "", KindNotFound, []string{"found: file_source, string_parser, trap"}},
-		{"file_source", Parser, KindNotFound, []string{`parser plugin "file_source"`}},
-		{"string_parser", ByteSource, KindNotFound, []string{"found: file_source"}},
-		{filepath.Join(root, "bytesources", "file_source"), Parser, KindUnsupported, []string{"is a bytesource, want a parser"}},
-		{notWasm, "", KindUnsupported, []string{"README.md", "is not a WebAssembly file", `"# a read`}},
-		{empty, "", KindUnsupported, []string{"is empty"}},
-		{"missing/plugin.wasm", "", KindNotFound, []string{`"missing/plugin.wasm": no such file`}},
+		{"nosuch", Parser, KindNotFound, []string{"plugin nosuch: not-found: not a file, and not one of the parser plugins in " + root + " (string_parser, trap)"}},
+		{"nosuch", "", KindNotFound, []string{"not one of the plugins in " + root + " (file_source, string_parser, trap)"}},
+		{"file_source", Parser, KindNotFound, []string{"plugin file_source: not-found", "(string_parser, trap)"}},
+		{"string_parser", ByteSource, KindNotFound, []string{"(file_source)"}},
+		{filepath.Join(root, "bytesources", "file_source"), Parser, KindUnsupported, []string{"plugin file_source: unsupported: it is a bytesource, want a parser"}},
+		{notWasm, "", KindUnsupported, []string{"README.md: unsupported: not a WebAssembly binary", `"# a read`}},
+		{empty, "", KindUnsupported, []string{"the file is empty"}},
+		{"missing/plugin.wasm", "", KindNotFound, []string{"plugin missing/plugin.wasm: not-found: no such file"}},
 		{"", "", KindNotFound, []string{"no plugin named"}},
 	} {
 		_, err := h.Resolve(ctx, c.ref, []string{root}, c.kind)

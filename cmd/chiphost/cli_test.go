@@ -181,7 +181,7 @@ func TestCLIErrors(t *testing.T) {
 		code   int
 		stderr string
 	}{
-		{"no such plugin", []string{"inspect", "--no-default-plugins", "nope"}, 1, `plugin "nope"`},
+		{"no such plugin", []string{"inspect", "--no-default-plugins", "nope"}, 1, "plugin nope: not-found: not a file"},
 		{"unsupported component", []string{"inspect", repo("testdata/plugins/negative/p2_imports.wasm")}, 1, "wasi:"},
 		{"unknown config id", []string{"parse", "--parser", stringParser, "--config", "nope=1", "-"}, 2, "invalid configuration for string_parser: nope: no such configuration item"},
 		{"bad config value", []string{"parse", "--parser", stringParser, "--config", "lossy=maybe", "-"}, 2, "lossy: want true or false"},

@@ -3,9 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/chiphost/chiphost/runtime"
@@ -26,31 +23,15 @@ func parseDuration(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// resolvePlugin loads PLUGIN: a .wasm path, or the name of a discovered
-// plugin of the wanted kind ("" = any).
+// resolvePlugin loads PLUGIN (see runtime.Host.Resolve): a .wasm path, a
+// plugin directory, or the name of a plugin under roots, of the wanted kind
+// ("" = any). Only that plugin is loaded.
 func resolvePlugin(ctx context.Context, h *runtime.Host, ref string, roots []string, kind runtime.PluginKind) (*runtime.Plugin, error) {
-	if strings.HasSuffix(ref, ".wasm") || strings.ContainsRune(ref, os.PathSeparator) {
-		if _, err := os.Stat(ref); err == nil {
-			return h.Load(ctx, ref)
-		}
+	e, err := h.Resolve(ctx, ref, roots, kind)
+	if err != nil {
+		return nil, err
 	}
-	var names []string
-	for _, e := range h.Discover(ctx, roots) {
-		if kind != "" && e.Kind != kind {
-			continue
-		}
-		names = append(names, e.Name)
-		if e.Name == ref {
-			if e.Err != nil {
-				return nil, fmt.Errorf("plugin %s is invalid: %w", ref, e.Err)
-			}
-			return e.Plugin, nil
-		}
-	}
-	if len(names) == 0 {
-		return nil, fmt.Errorf("plugin %q: no such file, and no plugins found in %s", ref, strings.Join(roots, ", "))
-	}
-	return nil, fmt.Errorf("plugin %q: no such file or discovered plugin (found: %s)", ref, strings.Join(names, ", "))
+	return e.Plugin, nil
 }
 
 // configFrom turns repeated id=value flags into settings for p, in schema

@@ -58,15 +58,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer host.Close(ctx)
 
-	// 2. Load the plugin: directly from a .wasm file, or by discovering the
-	// plugin roots the way Chipmunk lists its plugins.
-	plugin, err := load(ctx, host, *pluginRef, roots)
+	// 2. Load the plugin: a .wasm file, or a plugin name looked up in the
+	// roots with Chipmunk's layout (only that plugin is loaded).
+	entry, err := host.Resolve(ctx, *pluginRef, roots, runtime.Parser)
 	if err != nil {
 		return err
 	}
-	if plugin.Kind != runtime.Parser {
-		return fmt.Errorf("%s is a %s, not a parser", plugin.Name, plugin.Kind)
-	}
+	plugin := entry.Plugin
 
 	// 3. Configuration: the plugin declares schema items; decode the user's
 	// id=value pairs against them (the same check as chiphost's CLI and
@@ -116,19 +114,4 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stderr, "%d rows from %d bytes (%d skipped, %d parse errors)\n", stats.Items, stats.Bytes, stats.SkippedBytes, stats.ParseErrors)
 	return nil
-}
-
-func load(ctx context.Context, host *runtime.Host, ref string, roots []string) (*runtime.Plugin, error) {
-	if strings.HasSuffix(ref, ".wasm") {
-		return host.Load(ctx, ref)
-	}
-	for _, e := range host.Discover(ctx, roots) {
-		if e.Name == ref {
-			if !e.Valid() {
-				return nil, fmt.Errorf("plugin %s is invalid: %v", e.Name, e.Err)
-			}
-			return e.Plugin, nil
-		}
-	}
-	return nil, fmt.Errorf("no plugin %q in %v", ref, roots)
 }
