@@ -99,6 +99,10 @@ type Host struct {
 	nextInstance atomic.Uint64
 	memory       memoryPool // guest memory of all instances
 
+	// codeCached is set when wazero keeps compiled code on disk (the
+	// compiler with a working compilation cache).
+	codeCached bool
+
 	mu       sync.Mutex
 	compiled map[string]*compileEntry // by content hash
 }
@@ -109,6 +113,9 @@ type compileEntry struct {
 	done chan struct{}
 	cp   *compiledPlugin
 	err  error
+	// cold is set when the compile does real work (nothing on disk to
+	// reuse): callers are told through their CompileTrace.
+	cold bool
 }
 
 // NewHost creates a Host.
@@ -161,6 +168,7 @@ func NewHost(ctx context.Context, opts *Options) (*Host, error) {
 			h.log.Warn().Err(err).Str("dir", dir).Msg("compilation cache disabled")
 		} else {
 			cfg = cfg.WithCompilationCache(cache)
+			h.codeCached = !h.opts.Interpreter
 		}
 		h.meta = &metaCache{dir: filepath.Join(dir, "metadata")}
 	}
@@ -296,27 +304,28 @@ func (h *Host) logWarnings(p *Plugin) {
 }
 
 // compile decodes, checks, instruments and compiles a binary once per
-// content hash.
+// content hash. A compile that does real work is reported to the
+// CompileTrace of ctx, also when ctx only waits for another caller's.
 func (h *Host) compile(ctx context.Context, name, hash string, bin []byte) (*compiledPlugin, error) {
 	h.mu.Lock()
 	e, ok := h.compiled[hash]
 	if !ok {
-		e = &compileEntry{done: make(chan struct{})}
+		e = &compileEntry{done: make(chan struct{}), cold: !h.codeCached || !h.coreCached(hash)}
 		h.compiled[hash] = e
 	}
 	h.mu.Unlock()
+	info := CompileInfo{Plugin: name, Size: int64(len(bin)), Cached: h.codeCached}
+	trace := CompileTraceFrom(ctx)
 	if ok {
-		select {
-		case <-e.done:
-		case <-ctx.Done():
-			return nil, &Error{Kind: KindCancelled, Plugin: name, Op: "load", Err: ctx.Err()}
-		}
-		if e.err != nil {
-			return nil, e.err
-		}
-		return e.cp, nil
+		return h.awaitCompile(ctx, e, info, trace)
+	}
+	if e.cold {
+		trace.start(info)
 	}
 	e.cp, e.err = h.prepare(ctx, name, hash, bin)
+	if e.cold {
+		trace.done(info, e.err)
+	}
 	if e.err != nil {
 		// Failures are not remembered: the next load tries again (Chipmunk
 		// keeps a plugin invalid until its file changes).
@@ -326,4 +335,32 @@ func (h *Host) compile(ctx context.Context, name, hash string, bin []byte) (*com
 	}
 	close(e.done)
 	return e.cp, e.err
+}
+
+// awaitCompile waits for a compile another caller started, telling trace
+// when that compile is a cold one still running.
+func (h *Host) awaitCompile(ctx context.Context, e *compileEntry, info CompileInfo, trace *CompileTrace) (*compiledPlugin, error) {
+	waiting := false
+	select {
+	case <-e.done:
+	default:
+		waiting = e.cold
+	}
+	if waiting {
+		trace.start(info)
+	}
+	var err error
+	select {
+	case <-e.done:
+		err = e.err
+	case <-ctx.Done():
+		err = &Error{Kind: KindCancelled, Plugin: info.Plugin, Op: "load", Err: ctx.Err()}
+	}
+	if waiting {
+		trace.done(info, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return e.cp, nil
 }

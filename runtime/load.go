@@ -129,6 +129,11 @@ func (h *Host) prepare(ctx context.Context, name, hash string, bin []byte) (*com
 	if err != nil {
 		return nil, fail(KindUnsupported, fmt.Errorf("compile main module: %w", err))
 	}
+	if loops >= 0 {
+		// Written only now that the code is compiled (and in wazero's
+		// cache): its presence tells coreCached that a load is warm.
+		h.saveCore(hash, core)
+	}
 	if err := cp.checkCoreSignatures(mod, lowered); err != nil {
 		mod.Close(ctx)
 		return nil, fail(KindUnsupported, err)
@@ -206,18 +211,13 @@ func sigString(params, results []api.ValueType) string {
 }
 
 // coreModule returns the main module as chiphost runs it: WASI import names
-// normalised and interrupt checks injected. The result is cached on disk by
-// the plugin's hash, which saves the rewrite (about 15 ms for a 2 MB Go
-// module) on every warm load.
+// normalised and interrupt checks injected. prepare caches the result on
+// disk by the plugin's hash once it compiled (saveCore), which saves the
+// rewrite (about 15 ms for a 2 MB Go module) on every warm load; loops is
+// -1 for a module read from that cache.
 func (h *Host) coreModule(hash string, core []byte) ([]byte, int, error) {
-	variant := fmt.Sprintf("interrupt-v%d", interrupt.Version)
-	if h.opts.NoInterruptChecks {
-		variant = "plain"
-	}
-	var cachePath string
-	if h.meta != nil {
-		cachePath = filepath.Join(h.opts.CacheDir, "core", variant, hash+".wasm")
-		if b, err := os.ReadFile(cachePath); err == nil {
+	if p := h.corePath(hash); p != "" {
+		if b, err := os.ReadFile(p); err == nil {
 			return b, -1, nil
 		}
 	}
@@ -232,8 +232,25 @@ func (h *Host) coreModule(hash string, core []byte) ([]byte, int, error) {
 			return nil, 0, fmt.Errorf("instrument main module: %w", err)
 		}
 	}
-	if cachePath != "" {
-		writeFileAtomic(cachePath, core)
-	}
 	return core, stats.Loops, nil
+}
+
+// corePath is where the instrumented main module of the binary with this
+// hash is cached ("" when the caches are off).
+func (h *Host) corePath(hash string) string {
+	if h.meta == nil {
+		return ""
+	}
+	variant := fmt.Sprintf("interrupt-v%d", interrupt.Version)
+	if h.opts.NoInterruptChecks {
+		variant = "plain"
+	}
+	return filepath.Join(h.opts.CacheDir, "core", variant, hash+".wasm")
+}
+
+// saveCore caches an instrumented main module (best effort).
+func (h *Host) saveCore(hash string, core []byte) {
+	if p := h.corePath(hash); p != "" {
+		writeFileAtomic(p, core)
+	}
 }

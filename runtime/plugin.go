@@ -44,14 +44,16 @@ type Plugin struct {
 }
 
 // compiled returns the compiled plugin, compiling it on first use. The file
-// is read again and must still be the binary the metadata describes.
+// is read again and must still be the binary the metadata describes. The
+// lock is not held while compiling: concurrent first uses meet in
+// Host.compile, which compiles once and tells each caller's CompileTrace.
 func (p *Plugin) compiled(ctx context.Context) (*compiledPlugin, error) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.cp != nil {
-		return p.cp, nil
+	cp, bin := p.cp, p.bin
+	p.mu.Unlock()
+	if cp != nil {
+		return cp, nil
 	}
-	bin := p.bin
 	if bin == nil {
 		b, err := os.ReadFile(p.Path)
 		if err != nil {
@@ -66,7 +68,9 @@ func (p *Plugin) compiled(ctx context.Context) (*compiledPlugin, error) {
 	if err != nil {
 		return nil, err
 	}
+	p.mu.Lock()
 	p.cp = cp
+	p.mu.Unlock()
 	return cp, nil
 }
 
