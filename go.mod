@@ -10,6 +10,7 @@ require (
 	github.com/tetratelabs/wazero v1.12.0
 	go.lsp.dev/jsonrpc2 v1.0.1
 	golang.org/x/sys v0.44.0
+	golang.org/x/term v0.42.0
 	golang.org/x/time v0.16.0
 )
 

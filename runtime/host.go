@@ -320,6 +320,7 @@ func (h *Host) compile(ctx context.Context, name, hash string, bin []byte) (*com
 		return h.awaitCompile(ctx, e, info, trace)
 	}
 	if e.cold {
+		h.log.Info().Str("plugin", name).Int64("bytes", info.Size).Bool("cached", info.Cached).Msg("compiling plugin")
 		trace.start(info)
 	}
 	e.cp, e.err = h.prepare(ctx, name, hash, bin)

@@ -176,8 +176,8 @@ func (f *hostFlags) logger(stderr io.Writer) (zerolog.Logger, func(), error) {
 		}
 		w, closer = file, func() { file.Close(); stopProfile() }
 	}
-	if f, ok := w.(*os.File); ok && isTerminal(f) {
-		w = zerolog.ConsoleWriter{Out: f, TimeFormat: "15:04:05"}
+	if isTerminal(w) {
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: "15:04:05"}
 	}
 	return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), closer, nil
 }
@@ -209,10 +209,3 @@ type stringList []string
 
 func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
-
-// isTerminal reports whether f is a character device (a terminal), where
-// logs are printed for people rather than as JSON lines.
-func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}

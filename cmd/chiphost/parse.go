@@ -29,6 +29,7 @@ func parseCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	attachDir := fs.String("attachments", "", "directory for attachments (default: a new temporary directory)")
 	chipmunkGuards := fs.Bool("chipmunk-guards", false, "stop on Chipmunk's consecutive-error limits (2000 parse errors, 50 incompletes, 1024 initial skipped bytes)")
 	follow := fs.Bool("follow", false, "keep reading FILE as it grows, like tail -F (truncation and rotation included), or keep polling a -source plugin whose reads come back empty; Ctrl-C ends the input and prints a summary")
+	progress := registerProgress(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -43,6 +44,12 @@ func parseCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	if *follow && *sourceRef == "" && (fs.NArg() == 0 || fs.Arg(0) == "-") {
 		return usageError{errorf("-follow needs FILE or -source: stdin is always read until it ends")}
+	}
+	line := newStatusLine(*progress, stderr)
+	if line != nil {
+		defer line.clear()
+		stderr = line // other stderr text erases the line first
+		ctx = runtime.WithCompileTrace(ctx, line.compileTrace())
 	}
 	h, done, err := newHost(ctx, &hf, stderr)
 	if err != nil {
@@ -121,7 +128,17 @@ func parseCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	w := bufio.NewWriterSize(stdout, 256<<10)
 	defer w.Flush()
 	sink := &printSink{w: w, jsonl: *output == "jsonl", dir: *attachDir}
-	stats, err := driver.Run(runCtx, src, parser, sink, &driver.Options{ChipmunkGuards: *chipmunkGuards})
+	runOpts := &driver.Options{ChipmunkGuards: *chipmunkGuards}
+	if line != nil {
+		if !*follow { // a followed input has no total
+			line.setTotal(sourceSize(fs, *sourceRef, stdin))
+		}
+		runOpts.Progress = line.update
+	}
+	stats, err := driver.Run(runCtx, src, parser, sink, runOpts)
+	if line != nil {
+		line.clear()
+	}
 	if ferr := w.Flush(); err == nil {
 		err = ferr
 	}
