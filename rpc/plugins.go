@@ -91,12 +91,12 @@ func (s *Server) resolvePlugin(ctx context.Context, ref string, kind runtime.Plu
 	return id, p, nil
 }
 
-func (s *Server) pluginsList(ctx context.Context, _ *struct{}) (*PluginsListResult, error) {
-	return s.listResult(ctx, false), nil
+func (s *Server) pluginsList(ctx context.Context, p *PluginsListParams) (*PluginsListResult, error) {
+	return s.listWithProgress(ctx, p, false), nil
 }
 
-func (s *Server) pluginsReload(ctx context.Context, _ *struct{}) (*PluginsListResult, error) {
-	return s.listResult(ctx, true), nil
+func (s *Server) pluginsReload(ctx context.Context, p *PluginsListParams) (*PluginsListResult, error) {
+	return s.listWithProgress(ctx, p, true), nil
 }
 
 func (s *Server) listResult(ctx context.Context, force bool) *PluginsListResult {

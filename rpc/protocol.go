@@ -78,6 +78,12 @@ type PluginInfo struct {
 	Warnings    []string           `json:"warnings,omitempty"`
 }
 
+// PluginsListParams are the (optional) params of plugins/list and
+// plugins/reload.
+type PluginsListParams struct {
+	WorkDoneToken any `json:"workDoneToken,omitempty" jsonschema:"description=integer or string token for $/progress: begin and end around the listing and a report naming each plugin compiled on the way; all before the response"`
+}
+
 // PluginsListResult is the result of plugins/list and plugins/reload.
 type PluginsListResult struct {
 	Plugins []PluginInfo `json:"plugins"`
@@ -129,7 +135,8 @@ type ParserSpec struct {
 type SessionsOpenParams struct {
 	Source        SourceSpec `json:"source"`
 	Parser        ParserSpec `json:"parser"`
-	WorkDoneToken any        `json:"workDoneToken,omitempty" jsonschema:"description=integer or string token for $/progress (begin when loading starts and end when the session is open or the request failed)"`
+	WorkDoneToken any        `json:"workDoneToken,omitempty" jsonschema:"description=integer or string token for $/progress (begin when loading starts and a report naming each plugin compiled on the way and end when the session is open or the request failed)"`
+	ProgressToken any        `json:"progressToken,omitempty" jsonschema:"description=integer or string token for $/progress of the parse: begin before the response and reports with the percentage of a file read and end when parsing ends (done or failed or closed)"`
 }
 
 // SessionsOpenResult is the result of sessions/open.

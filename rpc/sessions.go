@@ -143,6 +143,8 @@ type session struct {
 	closing bool
 	closed  chan struct{} // closed when closeSession has finished
 
+	parseProgress *parseProgress // $/progress of the parse (nil without a progressToken)
+
 	streaming atomic.Bool
 	cmu       sync.Mutex
 	credits   uint64
@@ -211,6 +213,7 @@ func instanceID(x any) (uint64, bool) {
 func (s *Server) sessionsOpen(ctx context.Context, p *SessionsOpenParams) (res *SessionsOpenResult, err error) {
 	prog := newProgress(s, p.WorkDoneToken)
 	prog.begin("opening session")
+	ctx = runtime.WithCompileTrace(ctx, prog.compileTrace())
 	defer func() {
 		switch {
 		case err != nil:
@@ -349,6 +352,7 @@ func (s *Server) openSession(ctx context.Context, p *SessionsOpenParams) (*Sessi
 	stop := context.AfterFunc(ctx, cancel)
 	defer stop()
 	init := &runtime.InitOptions{LogLevel: &level, LogTag: id}
+	initCtx := runtime.WithCompileTrace(runCtx, runtime.CompileTraceFrom(ctx))
 
 	var follow *driver.FollowOptions
 	if src.Follow {
@@ -375,7 +379,7 @@ func (s *Server) openSession(ctx context.Context, p *SessionsOpenParams) (*Sessi
 		source = s.opts.Input
 	default:
 		init.Config = sourceCfg
-		si, err := sourcePlugin.NewSource(runCtx, init)
+		si, err := sourcePlugin.NewSource(initCtx, init)
 		if err != nil {
 			return fail(err)
 		}
@@ -393,7 +397,7 @@ func (s *Server) openSession(ctx context.Context, p *SessionsOpenParams) (*Sessi
 	res := &SessionsOpenResult{Session: id}
 	if parserPlugin != nil {
 		init.Config = parserCfg
-		pi, err := parserPlugin.NewParser(runCtx, init)
+		pi, err := parserPlugin.NewParser(initCtx, init)
 		if err != nil {
 			return fail(err)
 		}
@@ -420,6 +424,7 @@ func (s *Server) openSession(ctx context.Context, p *SessionsOpenParams) (*Sessi
 	s.sessions.add(sess)
 	registered = true
 
+	s.startParseProgress(sess, p.ProgressToken, src.File)
 	go s.runSession(runCtx, sess, source, parser)
 	go s.sessionUpdates(sess)
 	zerolog.Ctx(ctx).Info().Str("session", id).Str("dir", dir).Msg("session opened")
@@ -435,6 +440,7 @@ func (sess *session) progress(st driver.Stats) {
 	case sess.moved <- struct{}{}:
 	default:
 	}
+	sess.parseProgress.signal()
 }
 
 // caughtUp marks a followed session live: it has stored the rows of
