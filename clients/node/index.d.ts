@@ -116,6 +116,24 @@ export interface StartOptions {
 
 export interface CallOptions { signal?: AbortSignal }
 
+/** A $/progress value of a series the client asked for, with the phase it belongs to. */
+export interface Progress {
+  /** 'list': plugins/list or plugins/reload; 'open': sessions/open until the answer; 'parse': the session's parse. */
+  phase: 'list' | 'open' | 'parse';
+  token: string;
+  kind: 'begin' | 'report' | 'end';
+  title?: string;
+  /** e.g. "compiling string_parser (0.2 MB), first use only", "done: 50000 rows". */
+  message?: string;
+  /** Percentage of a file read (parse of a regular file). */
+  percentage?: number;
+}
+
+export interface ListOptions extends CallOptions {
+  /** A report for each plugin the listing compiles. */
+  onProgress?: (p: Progress) => void;
+}
+
 export interface OpenOptions {
   /** A parser plugin: id, name or .wasm path. Without it the built-in text parser is used. */
   parser?: string;
@@ -130,6 +148,8 @@ export interface OpenOptions {
   /** Keep reading as the input grows (a file like tail -F; a bytesource plugin is polled) until the session is closed. */
   follow?: boolean;
   signal?: AbortSignal;
+  /** Progress of the open (phase 'open': plugins being compiled) and of the parse (phase 'parse'). */
+  onProgress?: (p: Progress) => void;
 }
 
 export interface StreamOptions {
@@ -179,8 +199,8 @@ export declare class Client extends EventEmitter {
   serverInfo: InitializeResult | null;
   request<R = unknown>(method: string, params?: unknown, options?: CallOptions): Promise<R>;
   notify(method: string, params?: unknown): Promise<void>;
-  listPlugins(options?: CallOptions): Promise<PluginInfo[]>;
-  reloadPlugins(options?: CallOptions): Promise<PluginInfo[]>;
+  listPlugins(options?: ListOptions): Promise<PluginInfo[]>;
+  reloadPlugins(options?: ListOptions): Promise<PluginInfo[]>;
   describePlugin(id: string, options?: CallOptions): Promise<PluginDescription>;
   openSession(options: OpenOptions): Promise<Session>;
   grab(session: Session | string, start?: number, count?: number, options?: CallOptions): Promise<Row[]>;

@@ -83,6 +83,9 @@ function sid(session) {
 
 const FINISHED = new Set(['done', 'failed', 'closed']);
 
+// LSP work-done progress values ($/progress {token, value}).
+const progressType = new rpc.ProgressType();
+
 /**
  * A connection to a chiphost server. Create it with Client.start().
  * Events: 'log' (LogMessage), 'sessionUpdated' (SessionUpdate),
@@ -99,6 +102,7 @@ class Client extends EventEmitter {
     this._waiters = new Set();
     this._streams = new Map();
     this._closed = false;
+    this._progressTokens = 0;
     this._exit = child
       ? new Promise((resolve) => child.once('exit', (code, signal) => resolve(code === null ? signal : code)))
       : Promise.resolve(null);
@@ -195,12 +199,40 @@ class Client extends EventEmitter {
 
   // Plugins
 
-  async listPlugins(options) {
-    return (await this.request('plugins/list', undefined, options)).plugins;
+  /** plugins/list; options.onProgress receives a report for each plugin the listing compiles. */
+  listPlugins(options) {
+    return this._list('plugins/list', options);
   }
 
-  async reloadPlugins(options) {
-    return (await this.request('plugins/reload', {}, options)).plugins;
+  /** plugins/reload (rescans the roots); options as for listPlugins. */
+  reloadPlugins(options) {
+    return this._list('plugins/reload', options);
+  }
+
+  async _list(method, { onProgress, signal } = {}) {
+    const params = {};
+    const watch = this._watchProgress('list', onProgress);
+    if (watch) params.workDoneToken = watch.token;
+    try {
+      return (await this.request(method, params, { signal })).plugins;
+    } finally {
+      if (watch) watch.dispose();
+    }
+  }
+
+  /**
+   * Registers onProgress for the $/progress series of a new token (with
+   * vscode-jsonrpc's onProgress), until its 'end' or dispose(). Returns
+   * {token, dispose}, or null without onProgress.
+   */
+  _watchProgress(phase, onProgress) {
+    if (!onProgress) return null;
+    const token = `chiphost-node-${++this._progressTokens}`;
+    const reg = this.connection.onProgress(progressType, token, (value) => {
+      if (value.kind === 'end') reg.dispose();
+      onProgress({ phase, token, ...value });
+    });
+    return { token, dispose: () => reg.dispose() };
   }
 
   describePlugin(id, options) {
@@ -214,9 +246,12 @@ class Client extends EventEmitter {
    * config; without parser the built-in text parser (or builtin). source: a
    * file path; or sourcePlugin with sourceConfig. follow: keep reading as
    * the input grows (tail -F) until the session is closed; it goes 'live'
-   * once it has caught up (waitLive).
+   * once it has caught up (waitLive). onProgress receives
+   * {phase, token, kind, title?, message?, percentage?}: phase 'open' until
+   * the answer (plugins being compiled), then 'parse' until the parse ends
+   * (percentage of a file read).
    */
-  async openSession({ parser, config, builtin, source, sourcePlugin, sourceConfig, follow, signal } = {}) {
+  async openSession({ parser, config, builtin, source, sourcePlugin, sourceConfig, follow, signal, onProgress } = {}) {
     if ((source === undefined) === (sourcePlugin === undefined)) {
       throw new TypeError('give exactly one of source (a file) or sourcePlugin');
     }
@@ -231,7 +266,22 @@ class Client extends EventEmitter {
       if (config !== undefined) throw new TypeError('config needs a parser plugin');
       par = { builtin: builtin || 'text' };
     }
-    const res = await this.request('sessions/open', { source: src, parser: par }, { signal });
+    const params = { source: src, parser: par };
+    const opening = this._watchProgress('open', onProgress);
+    const parsing = this._watchProgress('parse', onProgress);
+    if (onProgress) {
+      params.workDoneToken = opening.token;
+      params.progressToken = parsing.token;
+    }
+    let res;
+    try {
+      res = await this.request('sessions/open', params, { signal });
+    } catch (e) {
+      if (parsing) parsing.dispose();
+      throw e;
+    } finally {
+      if (opening) opening.dispose();
+    }
     return new Session(this, res.session, res.columns, res.renderOptions);
   }
 

@@ -233,3 +233,38 @@ test('shutdown exits 0 and later calls fail', async (t) => {
   assert.equal(await c.shutdown(), 0);
   await assert.rejects(c.listPlugins(), (e) => e instanceof ConnectionClosedError);
 });
+
+test('progress: compiled plugins while listing, percentage of the file while parsing', async (t) => {
+  // A cache of its own, so the first listing compiles the plugins and says so.
+  const c = await start(t, { args: ['--cache-dir', path.join(tmp, `cache-${Math.random().toString(36).slice(2)}`)] });
+  const listing = [];
+  await c.listPlugins({ onProgress: (p) => listing.push(p) });
+  assert.deepEqual(listing.map((p) => p.phase), listing.map(() => 'list'));
+  assert.equal(listing[0].kind, 'begin');
+  assert.ok(listing.some((p) => p.kind === 'report' && p.message === 'compiling string_parser (0.2 MB), first use only'), JSON.stringify(listing));
+  assert.deepEqual(listing.at(-1), { phase: 'list', token: listing[0].token, kind: 'end', message: '2 plugins' });
+  const again = [];
+  await c.reloadPlugins({ onProgress: (p) => again.push(p.kind) });
+  assert.deepEqual(again, ['begin', 'end'], 'a warm cache compiles nothing');
+
+  const { ls, file } = lines(50000);
+  const events = [];
+  let ended;
+  const parseEnded = new Promise((resolve) => { ended = resolve; });
+  const s = await c.openSession({
+    parser: 'string_parser',
+    source: file,
+    onProgress: (p) => {
+      events.push(p);
+      if (p.phase === 'parse' && p.kind === 'end') ended();
+    },
+  });
+  assert.ok(events.some((p) => p.phase === 'open' && p.kind === 'end' && p.message === `session ${s.id} open`));
+  assert.ok(events.some((p) => p.phase === 'parse' && p.kind === 'begin' && p.percentage === 0), 'parse begin before the answer');
+  await parseEnded;
+  const parse = events.filter((p) => p.phase === 'parse');
+  const pct = parse.filter((p) => p.kind === 'report').map((p) => p.percentage);
+  assert.deepEqual(pct, [...new Set(pct)].sort((a, b) => a - b), 'percentages rise, each different');
+  assert.equal(pct.at(-1), 100);
+  assert.equal(parse.at(-1).message, `done: ${ls.length} rows`);
+});

@@ -15,8 +15,8 @@ from .client import Call, Client, Session, SessionRef, Stream, StrPath, find_bin
 from .errors import (ChiphostError, ConfigError, ConnectionClosed, InvalidParams, LimitReached, MethodNotFound,
                      NotFound, PluginFailed, RequestCancelled, RPCError, ServerNotInitialized, SessionClosed,
                      SessionFailed)
-from .types import (FieldError, JSONObject, LogMessage, PluginDescription, PluginInfo, Row, ServerInfo, SessionUpdate,
-                    StreamResult)
+from .types import (FieldError, JSONObject, LogMessage, PluginDescription, PluginInfo, Progress, Row, ServerInfo,
+                    SessionUpdate, StreamResult)
 
 __version__ = "0.1.0"
 
@@ -25,6 +25,6 @@ __all__ = [
     "Call", "Client", "Session", "SessionFailed", "SessionRef", "Stream", "StrPath", "find_binary",
     "ChiphostError", "ConfigError", "ConnectionClosed", "InvalidParams", "LimitReached", "MethodNotFound", "NotFound",
     "PluginFailed", "RequestCancelled", "RPCError", "ServerNotInitialized", "SessionClosed",
-    "FieldError", "JSONObject", "LogMessage", "PluginDescription", "PluginInfo", "Row", "ServerInfo", "SessionUpdate",
-    "StreamResult",
+    "FieldError", "JSONObject", "LogMessage", "PluginDescription", "PluginInfo", "Progress", "Row", "ServerInfo",
+    "SessionUpdate", "StreamResult",
 ]

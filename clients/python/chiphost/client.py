@@ -17,7 +17,7 @@ from typing import IO, Any, Callable, DefaultDict, Deque, Dict, Iterable, List, 
 from . import errors
 from ._framing import HEADER, Connection, FramingError
 from .errors import SessionFailed
-from .types import (JSONObject, LogMessage, PluginDescription, PluginInfo, Row, ServerInfo, SessionUpdate,
+from .types import (JSONObject, LogMessage, PluginDescription, PluginInfo, Progress, Row, ServerInfo, SessionUpdate,
                     StreamResult)
 
 StrPath = Union[str, "os.PathLike[str]"]
@@ -25,6 +25,9 @@ StrPath = Union[str, "os.PathLike[str]"]
 
 NotificationHandler = Callable[..., None]
 """fn(params) for one method, fn(method, params) for "*" (Client.on_notification)."""
+
+ProgressHandler = Callable[[Progress], None]
+"""on_progress(Progress) of list_plugins, reload_plugins and open_session."""
 
 __all__ = ["Client", "Call", "Session", "Stream", "find_binary"]
 
@@ -147,6 +150,7 @@ class Client:
         self._streams: Dict[str, Stream] = {}
         self._handlers: DefaultDict[str, List[NotificationHandler]] = collections.defaultdict(list)
         self._updates: Dict[str, SessionUpdate] = {}
+        self._progress: Dict[str, Tuple[str, ProgressHandler]] = {}  # token -> (phase, fn) of the series asked for
         self._cond = threading.Condition(self._lock)
         self._inbox: queue.Queue[Any] = queue.Queue()
         self._closed = False
@@ -309,13 +313,40 @@ class Client:
 
     # Plugins
 
-    def list_plugins(self) -> List[PluginInfo]:
-        """plugins/list: the plugins found in the plugin roots."""
-        return [PluginInfo.from_json(p) for p in self.request("plugins/list")["plugins"]]
+    def list_plugins(self, on_progress: Optional[ProgressHandler] = None) -> List[PluginInfo]:
+        """plugins/list: the plugins found in the plugin roots. on_progress
+        receives Progress values (phase "list"), one report for each plugin
+        the listing compiles."""
+        return self._list("plugins/list", on_progress)
 
-    def reload_plugins(self) -> List[PluginInfo]:
-        """plugins/reload: rescans the plugin roots."""
-        return [PluginInfo.from_json(p) for p in self.request("plugins/reload")["plugins"]]
+    def reload_plugins(self, on_progress: Optional[ProgressHandler] = None) -> List[PluginInfo]:
+        """plugins/reload: rescans the plugin roots (on_progress as for list_plugins)."""
+        return self._list("plugins/reload", on_progress)
+
+    def _list(self, method: str, on_progress: Optional[ProgressHandler]) -> List[PluginInfo]:
+        params: JSONObject = {}
+        token = self._watch_progress("list", on_progress)
+        if token is not None:
+            params["workDoneToken"] = token
+        try:
+            res = self.request(method, params)
+        finally:
+            self._unwatch_progress(token)
+        return [PluginInfo.from_json(p) for p in res["plugins"]]
+
+    def _watch_progress(self, phase: str, fn: Optional[ProgressHandler]) -> Optional[str]:
+        """Registers fn for the $/progress of a new token; returns the token (None without fn)."""
+        if fn is None:
+            return None
+        token = "chiphost-python-%d" % next(self._ids)
+        with self._lock:
+            self._progress[token] = (phase, fn)
+        return token
+
+    def _unwatch_progress(self, token: Optional[str]) -> None:
+        if token is not None:
+            with self._lock:
+                self._progress.pop(token, None)
 
     def describe_plugin(self, id: StrPath) -> PluginDescription:
         """plugins/describe: metadata and config schema of a plugin (id, name or .wasm path)."""
@@ -326,14 +357,17 @@ class Client:
     def open_session(self, parser: Optional[StrPath] = None, source: Optional[StrPath] = None,
                      config: Optional[JSONObject] = None, *, builtin: Optional[str] = None,
                      source_plugin: Optional[StrPath] = None, source_config: Optional[JSONObject] = None,
-                     follow: bool = False, timeout: Optional[float] = None) -> Session:
+                     follow: bool = False, timeout: Optional[float] = None,
+                     on_progress: Optional[ProgressHandler] = None) -> Session:
         """sessions/open. parser is a parser plugin (id, name or .wasm path)
         configured with config (a dict keyed by config id); without parser the
         built-in text parser is used (or builtin=). source is a file path;
         source_plugin (with source_config) reads through a bytesource plugin
         instead. follow=True keeps reading as the input grows (tail -F) until
         the session is closed: it goes "live" once it has caught up (see
-        wait_live). Returns a Session."""
+        wait_live). on_progress receives Progress values: phase "open" until
+        the answer (plugins being compiled), then phase "parse" until the
+        parse ends (percentage of a file read). Returns a Session."""
         if parser is not None and builtin is not None:
             raise ValueError("give parser or builtin, not both")
         if (source is None) == (source_plugin is None):
@@ -357,7 +391,18 @@ class Client:
             if config is not None:
                 raise ValueError("config needs a parser plugin")
             par = {"builtin": builtin or "text"}
-        res = self.request("sessions/open", {"source": src, "parser": par}, timeout)
+        params: JSONObject = {"source": src, "parser": par}
+        open_token = self._watch_progress("open", on_progress)
+        parse_token = self._watch_progress("parse", on_progress)
+        if on_progress is not None:
+            params["workDoneToken"], params["progressToken"] = open_token, parse_token
+        try:
+            res = self.request("sessions/open", params, timeout)
+        except BaseException:
+            self._unwatch_progress(parse_token)
+            raise
+        finally:
+            self._unwatch_progress(open_token)
         return Session(self, res["session"], res.get("columns"), res.get("renderOptions"))
 
     def grab(self, session: SessionRef, start: int = 0, count: int = 1000) -> List[Row]:
@@ -487,6 +532,16 @@ class Client:
             with self._cond:
                 self._updates[upd.session] = upd
                 self._cond.notify_all()
+        elif method == "$/progress":
+            token = params.get("token")
+            value: JSONObject = params["value"] if isinstance(params.get("value"), dict) else {}
+            with self._lock:
+                watched = self._progress.get(token) if isinstance(token, str) else None
+                if watched is not None and value.get("kind") == "end":
+                    del self._progress[token]
+            if watched is not None:
+                phase, on_progress = watched
+                on_progress(Progress.from_json(phase, token, value))
         elif method == "window/logMessage":
             m = LogMessage.from_json(params)
             if self._on_log is not None:

@@ -147,6 +147,27 @@ class SessionUpdate:
 
 
 @dataclass
+class Progress:
+    """One $/progress notification of a series the client asked for.
+
+    phase says which: "list" (plugins/list or plugins/reload: compiling
+    plugins), "open" (sessions/open until the answer: compiling plugins) or
+    "parse" (the session's parse, until it ends). kind is "begin", "report"
+    or "end"; percentage is set for the parse of a regular file."""
+
+    phase: str
+    token: Any
+    kind: str
+    title: Optional[str] = None
+    message: Optional[str] = None
+    percentage: Optional[int] = None
+
+    @classmethod
+    def from_json(cls, phase: str, token: Any, value: JSONObject) -> Progress:
+        return cls(phase, token, value.get("kind", ""), value.get("title"), value.get("message"), value.get("percentage"))
+
+
+@dataclass
 class StreamResult:
     """The final answer of sessions/stream."""
 

@@ -262,6 +262,41 @@ class ClientTest(unittest.TestCase):
         with self.assertRaises(chiphost.ConnectionClosed):
             c.list_plugins()
 
+    def test_progress(self):
+        # A cache of our own, so the first listing compiles the plugins and
+        # says so; then a session's parse reports the percentage of its file.
+        lines, path = self.lines(50000)
+        events, ended = [], threading.Event()
+
+        def on_progress(p):
+            events.append(p)
+            if p.phase == "parse" and p.kind == "end":
+                ended.set()
+
+        with self.client(args=["--cache-dir", os.path.join(self.tmp.name, "cache")]) as c:
+            c.list_plugins(on_progress=on_progress)
+            listing = [(p.kind, p.message) for p in events if p.phase == "list"]
+            self.assertEqual(listing[0][0], "begin")
+            self.assertIn(("report", "compiling string_parser (0.2 MB), first use only"), listing)
+            self.assertEqual(listing[-1], ("end", "3 plugins"))
+            # Warm now: nothing compiled.
+            del events[:]
+            c.reload_plugins(on_progress=on_progress)
+            self.assertEqual([p.kind for p in events], ["begin", "end"])
+
+            del events[:]
+            s = c.open_session(parser="string_parser", source=path, on_progress=on_progress)
+            # Both arrive before the answer: the open's series ends, the parse's begins.
+            self.assertEqual(events[0].phase + " " + events[0].kind, "open begin")
+            self.assertEqual(sorted((p.phase, p.kind) for p in events[1:3]), [("open", "end"), ("parse", "begin")])
+            self.assertTrue(ended.wait(30), "the parse progress did not end")
+            parse = [p for p in events if p.phase == "parse"]
+            percentages = [p.percentage for p in parse if p.kind == "report"]
+            self.assertEqual(percentages, sorted(set(percentages)))
+            self.assertEqual(percentages[-1], 100)
+            self.assertEqual(parse[-1].message, "done: %d rows" % len(lines))
+            self.assertEqual(s.wait().rows, len(lines))
+
     def test_concurrent_calls(self):
         _, path = self.lines(50)
         with self.client() as c:
