@@ -47,7 +47,7 @@ func parseCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	line := newStatusLine(*progress, stderr)
 	if line != nil {
-		defer line.clear()
+		defer line.finish()
 		stderr = line // other stderr text erases the line first
 		ctx = runtime.WithCompileTrace(ctx, line.compileTrace())
 	}
@@ -137,7 +137,7 @@ func parseCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	stats, err := driver.Run(runCtx, src, parser, sink, runOpts)
 	if line != nil {
-		line.clear()
+		line.finish()
 	}
 	if ferr := w.Flush(); err == nil {
 		err = ferr

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/term"
@@ -68,16 +69,21 @@ const redrawEvery = 100 * time.Millisecond
 // share a line; the next update draws it again below. Stdout is never
 // touched.
 type statusLine struct {
+	// due is set when a redraw may happen: at first, then by a ticker
+	// every redrawEvery. update checks only it, so the parse loop pays an
+	// atomic swap per callback, not a clock read and a lock.
+	due  atomic.Bool
+	stop chan struct{} // closed by finish: ends the ticker
+
 	mu    sync.Mutex
 	w     io.Writer
 	total int64 // bytes expected, -1 when unknown
 	width int   // terminal columns (0: unknown)
-	now   func() time.Time
 
 	start    time.Time // when the first stats arrived
-	lastDraw time.Time
-	shown    bool // the line holds text
-	spin     int  // spinner frame
+	shown    bool      // the line holds text
+	finished bool
+	spin     int // spinner frame
 	buf      []byte
 }
 
@@ -88,13 +94,29 @@ func newStatusLine(mode progressMode, stderr io.Writer) *statusLine {
 	case mode == progressNever, mode == progressAuto && !isTerminal(stderr):
 		return nil
 	}
-	l := &statusLine{w: stderr, total: -1, now: time.Now}
+	l := &statusLine{w: stderr, total: -1, stop: make(chan struct{})}
 	if f, ok := stderr.(interface{ Fd() uintptr }); ok {
 		if cols, _, err := term.GetSize(int(f.Fd())); err == nil {
 			l.width = cols
 		}
 	}
+	l.due.Store(true)
+	go l.tick()
 	return l
+}
+
+// tick allows a redraw every redrawEvery until finish.
+func (l *statusLine) tick() {
+	t := time.NewTicker(redrawEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-t.C:
+			l.due.Store(true)
+		}
+	}
 }
 
 // setTotal sets the number of bytes expected (a regular file's size, or -1).
@@ -104,18 +126,22 @@ func (l *statusLine) setTotal(n int64) {
 	l.mu.Unlock()
 }
 
-// update is driver.Options.Progress: it redraws the line when the last
-// redraw is at least redrawEvery old (the first stats are drawn at once).
+// update is driver.Options.Progress: it redraws the line at most once per
+// tick of redrawEvery (the first stats are drawn at once). Between ticks it
+// costs an atomic load.
 func (l *statusLine) update(st driver.Stats) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	if l.start.IsZero() {
-		l.start = now
-	} else if now.Sub(l.lastDraw) < redrawEvery {
+	if !l.due.Load() || !l.due.Swap(false) {
 		return
 	}
-	l.lastDraw = now
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.finished {
+		return
+	}
+	now := time.Now()
+	if l.start.IsZero() {
+		l.start = now
+	}
 	l.buf = append(l.buf[:0], lineStart...)
 	l.buf = l.appendStatus(l.buf, st, now.Sub(l.start))
 	l.buf = append(l.buf, eraseLine...)
@@ -161,11 +187,16 @@ func (l *statusLine) appendStatus(b []byte, st driver.Stats, elapsed time.Durati
 	return b
 }
 
-// clear erases the line if it holds text.
-func (l *statusLine) clear() {
+// finish erases the line if it holds text and stops drawing it. It may be
+// called more than once.
+func (l *statusLine) finish() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.eraseLocked()
+	if !l.finished {
+		l.finished = true
+		close(l.stop)
+	}
 }
 
 func (l *statusLine) eraseLocked() {

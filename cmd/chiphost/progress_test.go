@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -256,5 +257,19 @@ func TestStatusText(t *testing.T) {
 	}
 	if got := string(appendClock(nil, 3*time.Hour+25*time.Second)); got != "3:00:25" {
 		t.Errorf("clock %q", got)
+	}
+}
+
+// BenchmarkStatusUpdate measures what the progress line costs the parse
+// loop per driver callback when the throttle skips the redraw (nearly every
+// call): go test ./cmd/chiphost -run '^$' -bench StatusUpdate.
+func BenchmarkStatusUpdate(b *testing.B) {
+	l := newStatusLine(progressAlways, io.Discard)
+	st := driver.Stats{Bytes: 1 << 20, Items: 1000}
+	l.update(st)
+	defer l.finish()
+	for b.Loop() {
+		st.Bytes++
+		l.update(st)
 	}
 }
