@@ -10,6 +10,7 @@ import {
   type LogMessage,
   type PluginDescription,
   type PluginInfo,
+  type Progress,
   type Row,
   RowStream,
   Session,
@@ -45,6 +46,12 @@ export async function everyCall(): Promise<void> {
   const maxGrab: number | undefined = c.serverInfo?.capabilities.maxGrabCount;
   console.log(name, maxGrab, c.child?.pid, c.connection);
 
+  const onProgress = (p: Progress): void => {
+    const phase: 'list' | 'open' | 'parse' = p.phase;
+    console.log(phase, p.token, p.kind, p.title, p.message, p.percentage?.toFixed(0));
+  };
+  await c.listPlugins({ onProgress, signal: AbortSignal.timeout(1000) });
+  await c.openSession({ source: 'examples/sample.log', onProgress });
   const plugins: PluginInfo[] = await c.listPlugins();
   const reloaded: PluginInfo[] = await c.reloadPlugins({ signal: AbortSignal.timeout(1000) });
   const valid: boolean = plugins.every((p) => p.state === 'valid') && reloaded.length >= 0;
@@ -110,6 +117,8 @@ export async function misuse(c: Client, s: Session): Promise<void> {
   await c.openSession({ parser: 1, source: 'a.log' });
   // @ts-expect-error builtin names a built-in parser
   await c.openSession({ builtin: 'json', source: 'a.log' });
+  // @ts-expect-error onProgress receives one Progress value
+  await c.listPlugins({ onProgress: (kind: string, pct: number) => console.log(kind, pct) });
   // @ts-expect-error window is a number of rows
   c.stream(s, { window: '10' });
   // @ts-expect-error logLevel is one of the protocol's levels
