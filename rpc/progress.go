@@ -61,13 +61,17 @@ type parseProgress struct {
 
 // startParseProgress sends the begin of a session's parse progress and
 // starts the goroutine that reports the rest. It does nothing without a
-// token. file is the session's source file ("" for other sources). Call it
-// before the parse loop starts.
-func (s *Server) startParseProgress(sess *session, token any, file string) {
+// token. The total is known for a regular file that is not followed. Call
+// it before the parse loop starts.
+func (s *Server) startParseProgress(sess *session, token any, src SourceSpec) {
 	if token == nil {
 		return
 	}
-	pp := &parseProgress{s: s, sess: sess, token: token, total: regularFileSize(file), moved: make(chan struct{}, 1)}
+	total := int64(-1)
+	if !src.Follow {
+		total = regularFileSize(src.File)
+	}
+	pp := &parseProgress{s: s, sess: sess, token: token, total: total, moved: make(chan struct{}, 1)}
 	sess.parseProgress = pp
 	begin := ProgressValue{Kind: "begin", Title: "parsing " + sess.id}
 	if pp.total >= 0 {

@@ -81,16 +81,35 @@ func TestParseProgress(t *testing.T) {
 	}
 }
 
-// TestParseProgressStdin: a source without a known size (--input-fd) gets
-// reports of the bytes read and rows, without a percentage, and closing the
-// session ends the series with "closed".
+// TestParseProgressStdin: a source without a known size (--input-fd, and
+// a followed file, which grows) gets reports of the bytes read and rows,
+// without a percentage, and closing the session ends the series with
+// "closed".
 func TestParseProgressStdin(t *testing.T) {
+	t.Run("stdin", func(t *testing.T) {
+		c, w := startWithInput(t)
+		testProgressUnknownTotal(t, c, SourceSpec{Stdin: true}, w.WriteString)
+	})
+	t.Run("follow", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "grows.log")
+		if err := os.WriteFile(path, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		testProgressUnknownTotal(t, start(t, startOpts{}), SourceSpec{File: path, Follow: true}, f.WriteString)
+	})
+}
+
+func testProgressUnknownTotal(t *testing.T, c *client, src SourceSpec, write func(string) (int, error)) {
 	watchdog(t, 60*time.Second)
-	c, w := startWithInput(t)
 	c.initialize(nil)
 	var open SessionsOpenResult
-	c.mustCall(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{Stdin: true}, Parser: ParserSpec{Builtin: "text"}, ProgressToken: 9}, &open)
-	if _, err := w.WriteString(strings.Repeat("a line\n", 1000)); err != nil {
+	c.mustCall(MethodSessionsOpen, SessionsOpenParams{Source: src, Parser: ParserSpec{Builtin: "text"}, ProgressToken: 9}, &open)
+	if _, err := write(strings.Repeat("a line\n", 1000)); err != nil {
 		t.Fatal(err)
 	}
 	c.waitNote(30*time.Second, func(n note) bool {

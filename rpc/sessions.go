@@ -424,7 +424,7 @@ func (s *Server) openSession(ctx context.Context, p *SessionsOpenParams) (*Sessi
 	s.sessions.add(sess)
 	registered = true
 
-	s.startParseProgress(sess, p.ProgressToken, src.File)
+	s.startParseProgress(sess, p.ProgressToken, src)
 	go s.runSession(runCtx, sess, source, parser)
 	go s.sessionUpdates(sess)
 	zerolog.Ctx(ctx).Info().Str("session", id).Str("dir", dir).Msg("session opened")
