@@ -7,7 +7,7 @@ import (
 )
 
 // TestImportBoundaries keeps rpc away from wazero and runtime/internal, and
-// runtime away from rpc (style.md).
+// runtime away from rpc: each package keeps to its job.
 func TestImportBoundaries(t *testing.T) {
 	cases := []struct {
 		pkg       string

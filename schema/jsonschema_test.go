@@ -23,7 +23,7 @@ var testItems = []Item{
 	{ID: "dd", Title: "Drop", InputType: InputType{Type: Dropdown, Options: []string{"a", "b"}, Default: "b"}},
 }
 
-// TestJSONSchema checks the mapping of protocol-anchors.md §4.3 on the
+// TestJSONSchema checks the mapping of config schemas to JSON Schema on the
 // encoded JSON: no $schema/$ref, plugin order, s32 bounds, f32 defaults,
 // enums, x- annotations.
 func TestJSONSchema(t *testing.T) {

@@ -15,7 +15,7 @@ func benchFixture(b *testing.B) (mem *fakeMem, ret uint32, cols [][2]uint32, tot
 	mem = newFakeMem(1 << 20)
 	items := make([]Value, 1000)
 	for i := range items {
-		// ~3% of lines carry multi-byte UTF-8, as in perf-anchors.md's log.
+		// ~3% of lines carry multi-byte UTF-8, as in a typical application log.
 		c1 := "2024-05-01T12:00:00.000Z host-1 service[1234]: " + string(rune('A'+i%26))
 		c2 := strings.Repeat("log line payload ", 3)[:50]
 		if i%32 == 0 {

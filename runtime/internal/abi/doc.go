@@ -1,5 +1,5 @@
 // Package abi implements the parts of the Component Model canonical ABI
-// (design/mvp/CanonicalABI.md upstream; design/component-model.md §3.2 here)
+// (the Component Model's CanonicalABI.md, as Chipmunk's WIT types use it)
 // that chiphost needs to call Chipmunk plugins: sizes, alignments and
 // flattening of WIT value types, the core signatures of lifted exports and
 // lowered imports, lifting guest values out of linear memory into [Value]s,

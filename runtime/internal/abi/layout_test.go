@@ -15,8 +15,8 @@ const (
 	f64 = api.ValueTypeF64
 )
 
-// TestSizeAlign reproduces the Chipmunk layout table of
-// design/component-model.md §3.2, plus the field offsets it gives.
+// TestSizeAlign checks the sizes and alignments of Chipmunk's WIT types
+// under the canonical ABI, and the field offsets of its records.
 func TestSizeAlign(t *testing.T) {
 	tests := []struct {
 		name        string
@@ -141,8 +141,8 @@ func TestFlatten(t *testing.T) {
 	}
 }
 
-// TestSignatures reproduces the core signatures table of
-// design/component-model.md §3.2.
+// TestSignatures checks the core signatures of Chipmunk's lifted exports
+// and lowered imports under the canonical ABI.
 func TestSignatures(t *testing.T) {
 	tests := []struct {
 		name                    string
