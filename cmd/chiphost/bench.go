@@ -2,51 +2,80 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"runtime/pprof"
 	"strings"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
 	"github.com/chiphost/chiphost/internal/benchkit"
 	"github.com/chiphost/chiphost/runtime"
 	"github.com/chiphost/chiphost/schema"
 )
 
+// benchFlags are the flags of bench.
+type benchFlags struct {
+	parser, input, baseline string
+	config                  []string
+	runs                    int
+	quick, json, verbose    bool
+	cpuprofile              string
+}
+
+func (f *benchFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.parser, "parser", "", "the parser plugin (.wasm) to measure (required)")
+	fs.StringVar(&f.input, "input", "", "the input log (required)")
+	fs.StringVar(&f.baseline, "baseline", "auto", "native baseline: auto, string_parser, text or none")
+	fs.StringArrayVar(&f.config, "config", nil, "parser config value `id=value` (repeatable)")
+	fs.IntVar(&f.runs, "runs", 5, "timed runs per figure (medians are reported)")
+	fs.BoolVar(&f.quick, "quick", false, "smoke run: one run per figure")
+	fs.BoolVar(&f.json, "json", false, "print the report as JSON instead of tables")
+	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the measurements to this file")
+	fs.BoolVarP(&f.verbose, "verbose", "v", false, "log progress to stderr")
+}
+
+const benchExample = `  chiphost bench --parser my_parser.wasm --input app.log
+  chiphost bench --parser my_parser.wasm --input app.log --config prefix='>' --json`
+
+// newBenchCmd builds bench; cmdLine (chiphost's arguments) goes into the
+// report.
+func newBenchCmd(cmdLine []string, stdout, stderr io.Writer) *cobra.Command {
+	var bf benchFlags
+	cmd := &cobra.Command{
+		Use:   "bench --parser PLUGIN --input FILE",
+		Short: "Measure a parser plugin: load times, throughput, ratio to a native baseline",
+		Long: `bench measures one parser plugin on one input, for plugin authors: compile and
+load times, throughput in MB/s and rows/s (medians of --runs runs), and the
+ratio to a native baseline parser.`,
+		Example: benchExample,
+		Args:    noArgs,
+	}
+	bf.register(cmd.Flags())
+	completeValues(cmd, "baseline", "auto", "string_parser", "text", "none")
+	cmd.RunE = ran(func(cmd *cobra.Command, _ []string) error {
+		return benchCmd(cmd.Context(), &bf, cmdLine, stdout, stderr)
+	})
+	return cmd
+}
+
 // benchCmd measures one parser plugin on one input (plugin-author mode).
 // The project's own benchmark suite is a separate command (bench/), not
 // part of this binary.
-func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	parser := fs.String("parser", "", "the parser plugin (.wasm) to measure (required)")
-	input := fs.String("input", "", "the input log (required)")
-	baseline := fs.String("baseline", "auto", "native baseline: auto, string_parser, text or none")
-	var config stringList
-	fs.Var(&config, "config", "parser config value id=value (repeatable)")
-	runs := fs.Int("runs", 5, "timed runs per figure (medians are reported)")
-	quick := fs.Bool("quick", false, "smoke run: one run per figure")
-	asJSON := fs.Bool("json", false, "print the report as JSON instead of tables")
-	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the measurements to this file")
-	verbose := fs.Bool("v", false, "log progress to stderr")
-	if err := parseFlags(fs, args); err != nil {
-		return err
+func benchCmd(ctx context.Context, bf *benchFlags, cmdLine []string, stdout, stderr io.Writer) error {
+	if bf.parser == "" || bf.input == "" {
+		return usageError{fmt.Errorf("--parser and --input are required")}
 	}
-	if fs.NArg() != 0 {
-		return usageError{fmt.Errorf("unexpected arguments %q", fs.Args())}
-	}
-	if *parser == "" || *input == "" {
-		return usageError{fmt.Errorf("-parser and -input are required")}
-	}
-	opts := benchkit.Options{Runs: *runs, Quick: *quick}
-	if *verbose {
+	opts := benchkit.Options{Runs: bf.runs, Quick: bf.quick}
+	if bf.verbose {
 		opts.Log = stderr
 	}
-	pl := benchkit.Plugin{Parser: *parser, Input: *input, Baseline: *baseline,
-		Settings: func(p *runtime.Plugin) ([]schema.Setting, error) { return configFrom(p, config) }}
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
+	pl := benchkit.Plugin{Parser: bf.parser, Input: bf.input, Baseline: bf.baseline,
+		Settings: func(p *runtime.Plugin) ([]schema.Setting, error) { return configFrom(p, bf.config) }}
+	if bf.cpuprofile != "" {
+		f, err := os.Create(bf.cpuprofile)
 		if err != nil {
 			return err
 		}
@@ -58,8 +87,8 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	rep, err := benchkit.MeasurePlugin(ctx, opts, pl)
 	if rep != nil {
-		rep.Command = "chiphost bench " + strings.Join(args, " ")
-		if *asJSON {
+		rep.Command = "chiphost " + strings.Join(cmdLine, " ")
+		if bf.json {
 			if werr := rep.WriteJSON(stdout); err == nil {
 				err = werr
 			}

@@ -40,7 +40,7 @@ func TestBenchPlugin(t *testing.T) {
 	if !found {
 		t.Errorf("no ratio to the string_parser baseline: %s", out)
 	}
-	if _, errOut, code := runCLI(t, "", "bench", "--quick"); code != 2 || !strings.Contains(errOut, "-parser and -input are required") {
+	if _, errOut, code := runCLI(t, "", "bench", "--quick"); code != 2 || !strings.Contains(errOut, "--parser and --input are required") {
 		t.Errorf("bench without a plugin: exit %d, %q", code, errOut)
 	}
 }

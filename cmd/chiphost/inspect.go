@@ -3,9 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"io"
 	"slices"
+
+	"github.com/spf13/cobra"
 
 	"github.com/chiphost/chiphost/runtime"
 	"github.com/chiphost/chiphost/schema"
@@ -25,23 +26,35 @@ type inspectOutput struct {
 	Warnings      []string               `json:"warnings,omitempty"`
 }
 
-func inspectCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("inspect", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+const inspectExample = `  chiphost inspect testdata/plugins/parsers/string_parser/string_parser.wasm
+  chiphost inspect --plugins-dir testdata/plugins file_source`
+
+func newInspectCmd(stdout, stderr io.Writer) *cobra.Command {
 	var hf hostFlags
-	hf.register(fs)
-	if err := parseFlags(fs, args); err != nil {
-		return err
+	cmd := &cobra.Command{
+		Use:   "inspect PLUGIN",
+		Short: "Print a plugin's metadata as JSON",
+		Long: `inspect loads PLUGIN and prints its metadata as one JSON document: name, path,
+kind, title and description (from NAME.toml), API version, version, config
+schemas, render options and warnings.`,
+		Example: inspectExample,
+		Args:    cobra.ExactArgs(1),
 	}
-	if fs.NArg() != 1 {
-		return usageError{errorf("want exactly one PLUGIN argument, found %d", fs.NArg())}
-	}
-	h, done, err := newHost(ctx, &hf, stderr)
+	hf.register(cmd.Flags())
+	cmd.RunE = ran(func(cmd *cobra.Command, args []string) error {
+		return inspectCmd(cmd.Context(), &hf, args[0], stdout, stderr)
+	})
+	return cmd
+}
+
+// inspectCmd prints the metadata of the plugin ref.
+func inspectCmd(ctx context.Context, hf *hostFlags, ref string, stdout, stderr io.Writer) error {
+	h, done, err := newHost(ctx, hf, stderr)
 	if err != nil {
 		return err
 	}
 	defer done()
-	p, err := resolvePlugin(ctx, h, fs.Arg(0), hf.roots(), "")
+	p, err := resolvePlugin(ctx, h, ref, hf.roots(), "")
 	if err != nil {
 		return err
 	}

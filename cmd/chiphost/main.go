@@ -1,14 +1,15 @@
 // Command chiphost runs Chipmunk parser and byte-source plugins outside
 // Chipmunk. With no subcommand (or "serve") it speaks JSON-RPC 2.0 on
-// stdin/stdout; "inspect" and "parse" are one-shot commands.
+// stdin/stdout; "inspect", "parse", "plugins" and "bench" are one-shot
+// commands. `chiphost help` lists them.
 //
-// This package only wires flags to the runtime and rpc packages.
+// This package only wires flags (spf13/cobra) to the runtime and rpc
+// packages.
 package main
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -18,28 +19,19 @@ import (
 	"syscall"
 
 	"github.com/rs/zerolog"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/chiphost/chiphost/internal/procdir"
 	"github.com/chiphost/chiphost/runtime"
 )
 
-const usage = `usage:
-  chiphost [serve] [flags]                 JSON-RPC 2.0 server on stdin/stdout
-  chiphost inspect [flags] PLUGIN          print a plugin's metadata as JSON
-  chiphost parse --parser PLUGIN [flags] [FILE|-]
-                                           parse a file (or stdin) and print rows
-  chiphost bench --parser PLUGIN --input FILE [--config id=value]... [--json]
-                                           measure a parser plugin: load times, throughput,
-                                           ratio to a native baseline
-
-PLUGIN is a path to a .wasm file or the name of a discovered plugin.
-Run "chiphost COMMAND -h" for the flags of a command.
-`
-
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
+// run executes the command line args and returns the exit status: 0, 2
+// for a usage error (see usageError), 1 for any other error.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -47,40 +39,152 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// second one gets the default action (the process ends at once), should
 	// anything fail to honour the first.
 	context.AfterFunc(ctx, stop)
-	cmd := "serve"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		cmd, args = args[0], args[1:]
-	}
-	var err error
-	switch cmd {
-	case "serve":
-		err = serveCmd(ctx, args, stdin, stdout, stderr)
-	case "inspect":
-		err = inspectCmd(ctx, args, stdout, stderr)
-	case "parse":
-		err = parseCmd(ctx, args, stdin, stdout, stderr)
-	case "bench":
-		err = benchCmd(ctx, args, stdout, stderr)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return 0
-	default:
-		fmt.Fprintf(stderr, "chiphost: unknown command %q\n%s", cmd, usage)
-		return 2
-	}
+	root := newRootCmd(args, stdin, stdout, stderr)
+	root.SetArgs(args)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return 0
 	}
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	var ue usageError
-	if errors.As(err, &ue) {
-		fmt.Fprintf(stderr, "chiphost %s: %v\n", cmd, err)
+	var ran ranError
+	if !errors.As(err, &ran) {
+		// Cobra refused the command line before anything ran: an unknown
+		// command or flag, a bad flag value, wrong arguments.
+		fmt.Fprintf(stderr, "%s: %v\nRun '%s --help' for usage.\n", cmd.CommandPath(), err, cmd.CommandPath())
 		return 2
 	}
-	fmt.Fprintf(stderr, "chiphost %s: %v\n", cmd, err)
+	fmt.Fprintf(stderr, "%s: %v\n", cmd.CommandPath(), ran.error)
+	var ue usageError
+	if errors.As(err, &ue) {
+		return 2
+	}
 	return 1
+}
+
+const rootLong = `chiphost runs Chipmunk's WebAssembly parser and byte-source plugins outside
+Chipmunk, from the command line or for other programs over JSON-RPC 2.0.
+
+With no command, chiphost runs serve: a JSON-RPC 2.0 server on stdin/stdout
+(spec/protocol.md), with serve's flags ("chiphost help serve").
+
+PLUGIN is a path to a .wasm file or a plugin directory, or the name of a
+plugin discovered under ~/.chipmunk/plugins and the --plugins-dir roots
+(Chipmunk's layout: ROOT/parsers/NAME/NAME.wasm, ROOT/bytesources/NAME/NAME.wasm).`
+
+const rootExample = `  chiphost parse --parser string_parser app.log
+  chiphost parse app.log --parser text --output jsonl
+  chiphost plugins --plugins-dir ./plugins
+  chiphost inspect ./plugins/parsers/my_parser/my_parser.wasm
+  chiphost --framing ndjson        # JSON-RPC 2.0, one message per line
+  chiphost completion bash > ~/.local/share/bash-completion/completions/chiphost`
+
+// newRootCmd builds the command tree for the command line args. The root command itself serves
+// JSON-RPC, taking serve's flags (hidden from its help, shown by "help
+// serve"), so that `chiphost --framing ndjson` works as `chiphost serve
+// --framing ndjson`.
+func newRootCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "chiphost",
+		Short:         "Run Chipmunk parser and byte-source plugins outside Chipmunk",
+		Long:          rootLong,
+		Example:       rootExample,
+		Version:       versionText(),
+		Args:          noCommand,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetVersionTemplate("{{.Version}}")
+	root.SetFlagErrorFunc(flagError)
+	var sf serveFlags
+	sf.register(root.Flags())
+	root.Flags().VisitAll(func(f *pflag.Flag) { f.Hidden = true })
+	root.RunE = ran(func(cmd *cobra.Command, _ []string) error {
+		return serveCmd(cmd.Context(), &sf, stdin, stdout, stderr)
+	})
+	root.SetHelpCommand(newHelpCmd())
+	root.AddCommand(
+		newServeCmd(stdin, stdout, stderr),
+		newParseCmd(stdin, stdout, stderr),
+		newInspectCmd(stdout, stderr),
+		newPluginsCmd(stdout, stderr),
+		newBenchCmd(args, stdout, stderr),
+		newVersionCmd(stdout),
+	)
+	return root
+}
+
+// newHelpCmd is cobra's help command, except that an unknown topic is a
+// usage error (cobra prints the root's usage and exits 0).
+func newHelpCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		Long:  "help prints the help of a command: what it does, its usage line, examples and flags.",
+		ValidArgsFunction: func(c *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			var names []cobra.Completion
+			for _, sub := range c.Root().Commands() {
+				if sub.IsAvailableCommand() && len(args) == 0 && strings.HasPrefix(sub.Name(), toComplete) {
+					names = append(names, cobra.CompletionWithDesc(sub.Name(), sub.Short))
+				}
+			}
+			return names, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			cmd, rest, err := c.Root().Find(args)
+			if err != nil || len(rest) > 0 {
+				return fmt.Errorf("unknown help topic %q", strings.Join(args, " "))
+			}
+			cmd.InitDefaultHelpFlag()
+			cmd.InitDefaultVersionFlag()
+			return cmd.Help()
+		},
+	}
+}
+
+// noCommand rejects arguments to the root command: they can only be a
+// command name that does not exist.
+func noCommand(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("unknown command %q", args[0])
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += fmt.Sprintf(" (did you mean %s?)", strings.Join(s, " or "))
+	}
+	return errors.New(msg)
+}
+
+// flagError adds a hint to pflag's error for a long flag given with one
+// dash (-parser), which Go's flag package accepted and pflag reads as
+// shorthands.
+func flagError(cmd *cobra.Command, err error) error {
+	var ne *pflag.NotExistError
+	if errors.As(err, &ne) && ne.GetSpecifiedShortnames() != "" {
+		name, _, _ := strings.Cut(ne.GetSpecifiedShortnames(), "=")
+		if cmd.Flags().Lookup(name) != nil {
+			return fmt.Errorf("%w (long flags take two dashes: --%s)", err, name)
+		}
+	}
+	return err
+}
+
+// ranError marks an error returned by a command that ran, after its flags
+// and arguments were accepted; any other error cobra returns is a usage
+// error.
+type ranError struct{ error }
+
+func (e ranError) Unwrap() error { return e.error }
+
+// ran wraps a command's RunE so that its errors are marked ranError.
+func ran(f func(cmd *cobra.Command, args []string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := f(cmd, args); err != nil {
+			return ranError{err}
+		}
+		return nil
+	}
 }
 
 // usageError marks an error in what the user typed: exit status 2 instead of
@@ -94,18 +198,9 @@ type usageError struct{ error }
 
 func (e usageError) Unwrap() error { return e.error }
 
-// parseFlags parses a command's flags; a bad flag is a usage error.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	err := fs.Parse(args)
-	if err != nil && !errors.Is(err, flag.ErrHelp) {
-		return usageError{err}
-	}
-	return err
-}
-
 // hostFlags are the flags every command shares to configure the runtime.
 type hostFlags struct {
-	pluginDirs  stringList
+	pluginDirs  []string
 	noDefault   bool
 	cacheDir    string
 	noCache     bool
@@ -113,7 +208,7 @@ type hostFlags struct {
 	memoryMiB   uint64
 	totalMiB    uint64
 	timeout     string
-	env         stringList
+	env         []string
 	parentDirs  bool
 	interpreter bool
 	logLevel    string
@@ -121,16 +216,16 @@ type hostFlags struct {
 	cpuProfile  string
 }
 
-func (f *hostFlags) register(fs *flag.FlagSet) {
-	fs.Var(&f.pluginDirs, "plugins-dir", "extra plugin root with Chipmunk's layout (repeatable)")
+func (f *hostFlags) register(fs *pflag.FlagSet) {
+	fs.StringArrayVar(&f.pluginDirs, "plugins-dir", nil, "extra plugin root `DIR` with Chipmunk's layout (repeatable)")
 	fs.BoolVar(&f.noDefault, "no-default-plugins", false, "do not scan ~/.chipmunk/plugins")
-	fs.StringVar(&f.cacheDir, "cache-dir", "", "compilation and metadata cache (default: user cache dir/chiphost)")
+	fs.StringVar(&f.cacheDir, "cache-dir", "", "compilation and metadata cache `DIR` (default: user cache dir/chiphost)")
 	fs.BoolVar(&f.noCache, "no-cache", false, "disable the compilation and metadata caches")
-	fs.StringVar(&f.tempDir, "temp-dir", "", "keep temporary files (plugin temporary directories, session row stores) in DIR/chiphost-UID (default: the OS temp dir)")
-	fs.Uint64Var(&f.memoryMiB, "memory-limit", 512, "memory cap per plugin instance, MiB")
-	fs.Uint64Var(&f.totalMiB, "max-total-memory", 4096, "memory cap of all plugin instances together, MiB")
+	fs.StringVar(&f.tempDir, "temp-dir", "", "keep temporary files (plugin temporary directories, session row stores) in `DIR`/chiphost-UID (default: the OS temp dir)")
+	fs.Uint64Var(&f.memoryMiB, "memory-limit", 512, "memory cap per plugin instance, `MiB`")
+	fs.Uint64Var(&f.totalMiB, "max-total-memory", 4096, "memory cap of all plugin instances together, `MiB`")
 	fs.StringVar(&f.timeout, "call-timeout", "60s", "deadline for each call into a plugin (0: none)")
-	fs.Var(&f.env, "allow-env", "host environment variable a plugin may see (repeatable)")
+	fs.StringArrayVar(&f.env, "allow-env", nil, "host environment variable a plugin may see (repeatable)")
 	fs.BoolVar(&f.parentDirs, "compat-parent-dirs", false, "grant read access to the parent directory of configured paths, as Chipmunk does")
 	fs.BoolVar(&f.interpreter, "interpreter", false, "run plugins in wazero's interpreter instead of its compiler")
 	fs.StringVar(&f.logLevel, "log-level", "warn", "chiphost log level: debug, info, warn, error")
@@ -154,7 +249,7 @@ func (f *hostFlags) roots() []string {
 func (f *hostFlags) logger(stderr io.Writer) (zerolog.Logger, func(), error) {
 	lvl, err := zerolog.ParseLevel(f.logLevel)
 	if err != nil {
-		return zerolog.Nop(), nil, usageError{fmt.Errorf("-log-level: %w", err)}
+		return zerolog.Nop(), nil, usageError{fmt.Errorf("--log-level: %w", err)}
 	}
 	stopProfile := func() {}
 	if f.cpuProfile != "" {
@@ -185,7 +280,7 @@ func (f *hostFlags) logger(stderr io.Writer) (zerolog.Logger, func(), error) {
 func (f *hostFlags) options(log *zerolog.Logger) (*runtime.Options, error) {
 	d, err := parseDuration(f.timeout)
 	if err != nil {
-		return nil, usageError{fmt.Errorf("-call-timeout: %w", err)}
+		return nil, usageError{fmt.Errorf("--call-timeout: %w", err)}
 	}
 	var tempRoot string
 	if f.tempDir != "" {
@@ -205,7 +300,15 @@ func (f *hostFlags) options(log *zerolog.Logger) (*runtime.Options, error) {
 	}, nil
 }
 
-type stringList []string
+// noArgs is cobra.NoArgs worded for chiphost.
+func noArgs(_ *cobra.Command, args []string) error {
+	if len(args) != 0 {
+		return fmt.Errorf("unexpected arguments %q", args)
+	}
+	return nil
+}
 
-func (s *stringList) String() string     { return strings.Join(*s, ",") }
-func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+// completeValues offers values as the shell completions of flag.
+func completeValues(cmd *cobra.Command, flag string, values ...string) {
+	_ = cmd.RegisterFlagCompletionFunc(flag, cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp))
+}

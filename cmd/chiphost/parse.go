@@ -3,71 +3,118 @@ package main
 import (
 	"bufio"
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
 	"github.com/chiphost/chiphost/internal/rowjson"
 	"github.com/chiphost/chiphost/runtime"
 	"github.com/chiphost/chiphost/runtime/driver"
 )
 
-func parseCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("parse", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var hf hostFlags
-	hf.register(fs)
-	parserRef := fs.String("parser", "", "parser plugin (.wasm path or discovered name); \"text\" for the built-in line parser")
-	sourceRef := fs.String("source", "", "byte-source plugin (.wasm path or discovered name) instead of FILE")
-	var config, sourceConfig stringList
-	fs.Var(&config, "config", "parser config value id=value (repeatable; repeat a files/directories id for several paths)")
-	fs.Var(&sourceConfig, "source-config", "byte-source config value id=value (repeatable)")
-	output := fs.String("output", "text", "output format: text (columns separated by tabs) or jsonl")
-	attachDir := fs.String("attachments", "", "directory for attachments (default: a new temporary directory)")
-	chipmunkGuards := fs.Bool("chipmunk-guards", false, "stop on Chipmunk's consecutive-error limits (2000 parse errors, 50 incompletes, 1024 initial skipped bytes)")
-	follow := fs.Bool("follow", false, "keep reading FILE as it grows, like tail -F (truncation and rotation included), or keep polling a -source plugin whose reads come back empty; Ctrl-C ends the input and prints a summary")
-	progress := registerProgress(fs)
-	if err := parseFlags(fs, args); err != nil {
-		return err
+// parseFlags are the flags of parse.
+type parseFlags struct {
+	host           hostFlags
+	parser         string
+	source         string
+	config         []string
+	sourceConfig   []string
+	output         string
+	attachments    string
+	chipmunkGuards bool
+	follow         bool
+	progress       progressMode
+}
+
+func (f *parseFlags) register(fs *pflag.FlagSet) {
+	f.host.register(fs)
+	fs.StringVar(&f.parser, "parser", "", "parser `PLUGIN` (.wasm path or discovered name); \"text\" for the built-in line parser (required)")
+	fs.StringVar(&f.source, "source", "", "byte-source `PLUGIN` (.wasm path or discovered name) instead of FILE")
+	fs.StringArrayVar(&f.config, "config", nil, "parser config value `id=value` (repeatable; repeat a files/directories id for several paths)")
+	fs.StringArrayVar(&f.sourceConfig, "source-config", nil, "byte-source config value `id=value` (repeatable)")
+	fs.StringVar(&f.output, "output", "text", "output `format`: text (columns separated by tabs) or jsonl")
+	fs.StringVar(&f.attachments, "attachments", "", "`DIR` for attachments (default: a new temporary directory)")
+	fs.BoolVar(&f.chipmunkGuards, "chipmunk-guards", false, "stop on Chipmunk's consecutive-error limits (2000 parse errors, 50 incompletes, 1024 initial skipped bytes)")
+	fs.BoolVar(&f.follow, "follow", false, "keep reading FILE as it grows, like tail -F (truncation and rotation included), or keep polling a --source plugin whose reads come back empty; Ctrl-C ends the input and prints a summary")
+	f.progress = progressAuto
+	fs.Var(&f.progress, "progress", "progress line and compile messages on stderr: auto (when stderr is a terminal), always, never")
+}
+
+const parseLong = `parse runs a parser plugin over FILE (or stdin, or a byte-source plugin) and
+prints one row per line on stdout: the columns separated by tabs, or one JSON
+object per row with --output jsonl. Errors, warnings and the progress line go
+to stderr. Flags may come before or after FILE.`
+
+const parseExample = `  chiphost parse --parser testdata/plugins/parsers/string_parser/string_parser.wasm examples/sample.log
+  chiphost parse app.log --parser string_parser --config prefix='>' --output jsonl
+  tail -n 100 app.log | chiphost parse --parser text -
+  chiphost parse --parser my_parser --source file_source --source-config input-path=app.bin
+  chiphost parse --parser string_parser --follow /var/log/app.log`
+
+func newParseCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	var pf parseFlags
+	cmd := &cobra.Command{
+		Use:     "parse --parser PLUGIN [FILE|-]",
+		Short:   "Parse a file (or stdin, or a byte source) and print rows",
+		Long:    parseLong,
+		Example: parseExample,
+		Args:    cobra.MaximumNArgs(1),
 	}
-	if *parserRef == "" {
-		return usageError{errorf("-parser is required")}
+	pf.register(cmd.Flags())
+	completeValues(cmd, "output", "text", "jsonl")
+	completeValues(cmd, "progress", string(progressAuto), string(progressAlways), string(progressNever))
+	cmd.RunE = ran(func(cmd *cobra.Command, args []string) error {
+		return parseCmd(cmd.Context(), &pf, args, stdin, stdout, stderr)
+	})
+	return cmd
+}
+
+// parseCmd runs parse on FILE (args[0]; none or "-" for stdin).
+func parseCmd(ctx context.Context, pf *parseFlags, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if pf.parser == "" {
+		return usageError{errorf("--parser is required")}
 	}
-	if *output != "text" && *output != "jsonl" {
-		return usageError{errorf("-output must be text or jsonl, found %q", *output)}
+	if pf.output != "text" && pf.output != "jsonl" {
+		return usageError{errorf("--output must be text or jsonl, found %q", pf.output)}
 	}
-	if fs.NArg() > 1 || (*sourceRef != "" && fs.NArg() > 0) {
-		return usageError{errorf("give one FILE (or - for stdin), or -source, not both")}
+	if pf.source != "" && len(args) > 0 {
+		return usageError{errorf("give one FILE (or - for stdin), or --source, not both")}
 	}
-	if *follow && *sourceRef == "" && (fs.NArg() == 0 || fs.Arg(0) == "-") {
-		return usageError{errorf("-follow needs FILE or -source: stdin is always read until it ends")}
+	file := "-"
+	if len(args) == 1 {
+		file = args[0]
 	}
-	line := newStatusLine(*progress, stderr)
+	if pf.follow && pf.source == "" && file == "-" {
+		return usageError{errorf("--follow needs FILE or --source: stdin is always read until it ends")}
+	}
+	line := newStatusLine(pf.progress, stderr)
 	if line != nil {
 		defer line.finish()
 		stderr = line // other stderr text erases the line first
 		ctx = runtime.WithCompileTrace(ctx, line.compileTrace())
 	}
-	h, done, err := newHost(ctx, &hf, stderr)
+	h, done, err := newHost(ctx, &pf.host, stderr)
 	if err != nil {
 		return err
 	}
 	defer done()
-	roots := hf.roots()
+	roots := pf.host.roots()
 
 	var parser driver.Parser
 	parserName := "text"
-	if *parserRef == "text" {
+	if pf.parser == "text" {
 		parser = &driver.TextParser{}
 	} else {
-		p, err := resolvePlugin(ctx, h, *parserRef, roots, runtime.Parser)
+		p, err := resolvePlugin(ctx, h, pf.parser, roots, runtime.Parser)
 		if err != nil {
 			return err
 		}
-		settings, err := configFrom(p, config)
+		settings, err := configFrom(p, pf.config)
 		if err != nil {
 			return err
 		}
@@ -83,18 +130,18 @@ func parseCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	// input instead of the run: the bytes in hand are parsed, the summary
 	// printed, and the exit status is 0. A second signal ends the process.
 	runCtx, fo := ctx, (*driver.FollowOptions)(nil)
-	if *follow {
+	if pf.follow {
 		runCtx = context.WithoutCancel(ctx)
 		fo = &driver.FollowOptions{Stop: ctx.Done(), Log: h.Options().Logger}
 	}
 	var src driver.Source
 	switch {
-	case *sourceRef != "":
-		p, err := resolvePlugin(ctx, h, *sourceRef, roots, runtime.ByteSource)
+	case pf.source != "":
+		p, err := resolvePlugin(ctx, h, pf.source, roots, runtime.ByteSource)
 		if err != nil {
 			return err
 		}
-		settings, err := configFrom(p, sourceConfig)
+		settings, err := configFrom(p, pf.sourceConfig)
 		if err != nil {
 			return err
 		}
@@ -104,20 +151,20 @@ func parseCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		}
 		defer si.Close()
 		src = si
-		if *follow {
+		if pf.follow {
 			src = driver.FollowSource(si, fo)
 		}
-	case fs.NArg() == 0 || fs.Arg(0) == "-":
+	case file == "-":
 		src = &driver.ReaderSource{R: stdin}
-	case *follow:
-		f, err := driver.FollowFile(fs.Arg(0), fo)
+	case pf.follow:
+		f, err := driver.FollowFile(file, fo)
 		if err != nil {
 			return err
 		}
 		defer f.Close()
 		src = f
 	default:
-		f, err := driver.OpenFile(fs.Arg(0))
+		f, err := driver.OpenFile(file)
 		if err != nil {
 			return err
 		}
@@ -127,11 +174,11 @@ func parseCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 
 	w := bufio.NewWriterSize(stdout, 256<<10)
 	defer w.Flush()
-	sink := &printSink{w: w, jsonl: *output == "jsonl", dir: *attachDir}
-	runOpts := &driver.Options{ChipmunkGuards: *chipmunkGuards}
+	sink := &printSink{w: w, jsonl: pf.output == "jsonl", dir: pf.attachments}
+	runOpts := &driver.Options{ChipmunkGuards: pf.chipmunkGuards}
 	if line != nil {
-		if !*follow { // a followed input has no total
-			line.setTotal(sourceSize(fs, *sourceRef, stdin))
+		if !pf.follow { // a followed input has no total
+			line.setTotal(sourceSize(file, pf.source, stdin))
 		}
 		runOpts.Progress = line.update
 	}
@@ -151,7 +198,7 @@ func parseCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if w := stats.CutDependentWarning(); w != "" {
 		fmt.Fprintf(stderr, "chiphost parse: warning: %s: %s\n", parserName, w)
 	}
-	if *follow || stats.SkippedBytes > 0 || stats.ParseErrors > 0 || stats.CutDependentRows > 0 {
+	if pf.follow || stats.SkippedBytes > 0 || stats.ParseErrors > 0 || stats.CutDependentRows > 0 {
 		fmt.Fprintf(stderr, "chiphost parse: %d rows, %d bytes skipped, %d parse errors, %d cut-dependent rows\n", stats.Items, stats.SkippedBytes, stats.ParseErrors, stats.CutDependentRows)
 	}
 	return nil

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -28,6 +27,9 @@ const (
 
 func (m *progressMode) String() string { return string(*m) }
 
+// Type names the value in help (pflag.Value).
+func (m *progressMode) Type() string { return "mode" }
+
 func (m *progressMode) Set(v string) error {
 	switch progressMode(v) {
 	case progressAuto, progressAlways, progressNever:
@@ -37,17 +39,10 @@ func (m *progressMode) Set(v string) error {
 	return fmt.Errorf("want auto, always or never, found %q", v)
 }
 
-// registerProgress adds --progress to fs.
-func registerProgress(fs *flag.FlagSet) *progressMode {
-	m := progressAuto
-	fs.Var(&m, "progress", "progress line and compile messages on stderr: auto (when stderr is a terminal), always, never")
-	return &m
-}
-
-// isTerminal reports whether w is a terminal (a tty, not merely a character
-// device such as /dev/null).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(interface{ Fd() uintptr })
+// isTerminal reports whether the reader or writer rw is a terminal (a tty,
+// not merely a character device such as /dev/null).
+func isTerminal(rw any) bool {
+	f, ok := rw.(interface{ Fd() uintptr })
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
@@ -245,14 +240,14 @@ func compileMessage(i runtime.CompileInfo) string {
 // sourceSize returns the bytes parse will read when they are known: the
 // size of FILE or of stdin redirected from a regular file; -1 for pipes,
 // devices and byte-source plugins.
-func sourceSize(fs *flag.FlagSet, sourceRef string, stdin io.Reader) int64 {
+func sourceSize(file, sourceRef string, stdin io.Reader) int64 {
 	switch {
 	case sourceRef != "":
 		return -1
-	case fs.NArg() == 0 || fs.Arg(0) == "-":
+	case file == "-":
 		return stdinSize(stdin)
 	default:
-		return regularSize(fs.Arg(0))
+		return regularSize(file)
 	}
 }
 

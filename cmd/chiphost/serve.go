@@ -3,13 +3,16 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"sync/atomic"
 	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/chiphost/chiphost/rpc"
 	"github.com/chiphost/chiphost/runtime"
@@ -19,25 +22,59 @@ import (
 // version is reported in initialize's serverInfo.
 var version = "devel"
 
+// serveFlags are the flags of serve (and of chiphost with no command).
+type serveFlags struct {
+	host        hostFlags
+	framing     string
+	traceFile   string
+	inputFD     int
+	eofGrace    time.Duration
+	maxSessions int
+}
+
+func (f *serveFlags) register(fs *pflag.FlagSet) {
+	f.host.register(fs)
+	fs.StringVar(&f.framing, "framing", "header", "message framing: header (LSP Content-Length) or ndjson (one JSON message per line)")
+	fs.StringVar(&f.traceFile, "trace-file", "", "append every message sent and received to this file, one JSON line each")
+	fs.IntVar(&f.inputFD, "input-fd", -1, `file descriptor read by sessions opened with {"stdin": true}`)
+	fs.DurationVar(&f.eofGrace, "eof-grace", 0, "how long requests in flight may finish after stdin closes before they are cancelled (default 5s)")
+	fs.IntVar(&f.maxSessions, "max-sessions", rpc.DefaultMaxSessions, "sessions open at once; sessions/open beyond it fails with -31905")
+}
+
+const serveLong = `serve runs the JSON-RPC 2.0 server on stdin/stdout (spec/protocol.md): plugin
+discovery, sessions over files, stdin or byte-source plugins, rows by random
+access or as a stream. Messages use LSP Content-Length framing, or one JSON
+message per line with --framing ndjson. Logs go to stderr. chiphost with no
+command does the same.`
+
+const serveExample = `  chiphost serve --framing ndjson --plugins-dir ./plugins
+  echo '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}' | chiphost --framing ndjson`
+
+func newServeCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	var sf serveFlags
+	cmd := &cobra.Command{
+		Use:     "serve",
+		Short:   "JSON-RPC 2.0 server on stdin/stdout (the default command)",
+		Long:    serveLong,
+		Example: serveExample,
+		Args:    noArgs,
+	}
+	sf.register(cmd.Flags())
+	completeValues(cmd, "framing", string(rpc.FramingHeader), string(rpc.FramingNDJSON))
+	cmd.RunE = ran(func(cmd *cobra.Command, _ []string) error {
+		return serveCmd(cmd.Context(), &sf, stdin, stdout, stderr)
+	})
+	return cmd
+}
+
 // serveCmd runs the JSON-RPC server on stdin/stdout (spec/protocol.md).
-func serveCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var hf hostFlags
-	hf.register(fs)
-	framing := fs.String("framing", "header", "message framing: header (LSP Content-Length) or ndjson (one JSON message per line)")
-	traceFile := fs.String("trace-file", "", "append every message sent and received to this file, one JSON line each")
-	inputFD := fs.Int("input-fd", -1, `file descriptor read by sessions opened with {"stdin": true}`)
-	eofGrace := fs.Duration("eof-grace", 0, "how long requests in flight may finish after stdin closes before they are cancelled (default 5s)")
-	maxSessions := fs.Int("max-sessions", rpc.DefaultMaxSessions, "sessions open at once; sessions/open beyond it fails with -31905")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() != 0 {
-		return usageError{fmt.Errorf("unexpected arguments %q", fs.Args())}
-	}
+func serveCmd(ctx context.Context, sf *serveFlags, stdin io.Reader, stdout, stderr io.Writer) error {
+	hf, framing, traceFile, inputFD, eofGrace, maxSessions := &sf.host, &sf.framing, &sf.traceFile, &sf.inputFD, &sf.eofGrace, &sf.maxSessions
 	if *framing != string(rpc.FramingHeader) && *framing != string(rpc.FramingNDJSON) {
-		return usageError{fmt.Errorf("-framing: want header or ndjson, found %q", *framing)}
+		return usageError{fmt.Errorf("--framing: want header or ndjson, found %q", *framing)}
+	}
+	if hint := terminalHint(stdin, stderr, *framing); hint != "" {
+		fmt.Fprintln(stderr, hint)
 	}
 	log, closeLog, err := hf.logger(stderr)
 	if err != nil {
@@ -65,7 +102,7 @@ func serveCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if *traceFile != "" {
 		f, err := os.OpenFile(*traceFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 		if err != nil {
-			return fmt.Errorf("-trace-file: %w", err)
+			return fmt.Errorf("--trace-file: %w", err)
 		}
 		defer f.Close()
 		trace = f
@@ -118,4 +155,19 @@ func (c *rwc) Close() error {
 		return cl.Close()
 	}
 	return nil
+}
+
+// terminalHint returns the line chiphost prints on stderr before it serves
+// when a person rather than a program started it (stdin and stderr are both
+// terminals): what it expects on stdin and where the help is. Otherwise it
+// returns "", so programs see exactly what they saw before.
+func terminalHint(stdin io.Reader, stderr io.Writer, framing string) string {
+	if !isTerminal(stdin) || !isTerminal(stderr) {
+		return ""
+	}
+	how := "LSP Content-Length framing; --framing ndjson for one message per line"
+	if framing == string(rpc.FramingNDJSON) {
+		how = "one message per line"
+	}
+	return "chiphost: serving JSON-RPC 2.0 on stdin/stdout (" + how + "); Ctrl-D ends, \"chiphost help\" lists the commands"
 }
