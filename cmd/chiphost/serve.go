@@ -69,19 +69,18 @@ func newServeCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 
 // serveCmd runs the JSON-RPC server on stdin/stdout (spec/protocol.md).
 func serveCmd(ctx context.Context, sf *serveFlags, stdin io.Reader, stdout, stderr io.Writer) error {
-	hf, framing, traceFile, inputFD, eofGrace, maxSessions := &sf.host, &sf.framing, &sf.traceFile, &sf.inputFD, &sf.eofGrace, &sf.maxSessions
-	if *framing != string(rpc.FramingHeader) && *framing != string(rpc.FramingNDJSON) {
-		return usageError{fmt.Errorf("--framing: want header or ndjson, found %q", *framing)}
+	if sf.framing != string(rpc.FramingHeader) && sf.framing != string(rpc.FramingNDJSON) {
+		return usageError{fmt.Errorf("--framing: want header or ndjson, found %q", sf.framing)}
 	}
-	if hint := terminalHint(stdin, stderr, *framing); hint != "" {
+	if hint := terminalHint(stdin, stderr, sf.framing); hint != "" {
 		fmt.Fprintln(stderr, hint)
 	}
-	log, closeLog, err := hf.logger(stderr)
+	log, closeLog, err := sf.host.logger(stderr)
 	if err != nil {
 		return err
 	}
 	defer closeLog()
-	opts, err := hf.options(&log)
+	opts, err := sf.host.options(&log)
 	if err != nil {
 		return err
 	}
@@ -99,8 +98,8 @@ func serveCmd(ctx context.Context, sf *serveFlags, stdin io.Reader, stdout, stde
 	defer host.Close(context.Background())
 
 	var trace io.Writer
-	if *traceFile != "" {
-		f, err := os.OpenFile(*traceFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if sf.traceFile != "" {
+		f, err := os.OpenFile(sf.traceFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 		if err != nil {
 			return fmt.Errorf("--trace-file: %w", err)
 		}
@@ -108,13 +107,13 @@ func serveCmd(ctx context.Context, sf *serveFlags, stdin io.Reader, stdout, stde
 		trace = f
 	}
 	var input driver.Source
-	if *inputFD >= 0 {
-		input = driver.StreamSource(uintptr(*inputFD), fmt.Sprintf("fd%d", *inputFD))
+	if sf.inputFD >= 0 {
+		input = driver.StreamSource(uintptr(sf.inputFD), fmt.Sprintf("fd%d", sf.inputFD))
 	}
 	s, err := rpc.NewServer(&rpc.Options{
-		Host: host, Roots: hf.roots(), Logger: &log, Framing: rpc.Framing(*framing),
-		Trace: trace, Version: version, TempDir: hf.tempDir, Input: input, EOFGrace: *eofGrace,
-		MaxSessions: *maxSessions,
+		Host: host, Roots: sf.host.roots(), Logger: &log, Framing: rpc.Framing(sf.framing),
+		Trace: trace, Version: version, TempDir: sf.host.tempDir, Input: input, EOFGrace: sf.eofGrace,
+		MaxSessions: sf.maxSessions,
 	})
 	if err != nil {
 		return err
