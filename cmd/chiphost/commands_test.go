@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -359,5 +360,46 @@ func TestCompletion(t *testing.T) {
 	out, _, code = runCLI(t, "", "__complete", "parse", "--output", "")
 	if code != 0 || !strings.HasPrefix(out, "text\njsonl\n:4\n") {
 		t.Errorf("completing --output: exit %d, %q", code, out)
+	}
+}
+
+// TestCompileNotes: plugins and inspect, run on a terminal, say which
+// plugin they compile before the wait (a first use can take seconds); with
+// stderr not a terminal they say nothing.
+func TestCompileNotes(t *testing.T) {
+	script, err := exec.LookPath("script")
+	if err != nil {
+		t.Skip("script (util-linux) not found, no pseudo-terminal to run chiphost in:", err)
+	}
+	root := t.TempDir()
+	dir := filepath.Join(root, "parsers", "string_parser")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	wasm, err := os.ReadFile(stringParser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "string_parser.wasm"), wasm, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"plugins", "--no-cache", "--no-default-plugins", "--plugins-dir", root},
+		{"inspect", "--no-cache", stringParser},
+	} {
+		shell := shellQuote(chiphostBin(t))
+		for _, a := range args {
+			shell += " " + shellQuote(a)
+		}
+		cmd := exec.Command(script, "-qec", shell+" >/dev/null", "/dev/null")
+		cmd.Env = append(os.Environ(), "HOME="+t.TempDir())
+		terminal, errOut, code := runCmd(t, cmd)
+		want := fmt.Sprintf("chiphost %s: compiling string_parser (%.1f MB)\r\n", args[0], float64(len(wasm))/1e6)
+		if code != 0 || !strings.HasPrefix(terminal, want) {
+			t.Errorf("%s on a terminal: exit %d, %q %q; want it to start with %q", args[0], code, terminal, errOut, want)
+		}
+		if _, errOut, code := runCLI(t, "", args...); code != 0 || strings.Contains(errOut, "compiling") {
+			t.Errorf("%s, stderr not a terminal: exit %d, stderr %q", args[0], code, errOut)
+		}
 	}
 }

@@ -49,6 +49,7 @@ schemas, render options and warnings.`,
 
 // inspectCmd prints the metadata of the plugin ref.
 func inspectCmd(ctx context.Context, hf *hostFlags, ref string, stdout, stderr io.Writer) error {
+	ctx = withCompileNotes(ctx, "inspect", stderr)
 	h, done, err := newHost(ctx, hf, stderr)
 	if err != nil {
 		return err

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -224,13 +225,25 @@ func (l *statusLine) Fd() uintptr {
 // words "first use only" are left out when the caches are off.
 func (l *statusLine) compileTrace() *runtime.CompileTrace {
 	return &runtime.CompileTrace{Start: func(i runtime.CompileInfo) {
-		fmt.Fprint(l, compileMessage(i))
+		fmt.Fprint(l, compileMessage("parse", i))
 	}}
 }
 
-// compileMessage is the line compileTrace prints.
-func compileMessage(i runtime.CompileInfo) string {
-	msg := "chiphost parse: compiling " + i.Plugin + " (" + string(appendMB(nil, uint64(i.Size))) + ")"
+// withCompileNotes returns ctx with a compile trace that prints
+// compileMessage for command on stderr when stderr is a terminal: inspect
+// and plugins, which have no progress line, say why a first run waits.
+func withCompileNotes(ctx context.Context, command string, stderr io.Writer) context.Context {
+	if !isTerminal(stderr) {
+		return ctx
+	}
+	return runtime.WithCompileTrace(ctx, &runtime.CompileTrace{Start: func(i runtime.CompileInfo) {
+		fmt.Fprint(stderr, compileMessage(command, i))
+	}})
+}
+
+// compileMessage is the line a compile trace prints for command.
+func compileMessage(command string, i runtime.CompileInfo) string {
+	msg := "chiphost " + command + ": compiling " + i.Plugin + " (" + string(appendMB(nil, uint64(i.Size))) + ")"
 	if i.Cached {
 		msg += ", first use only"
 	}

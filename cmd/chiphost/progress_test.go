@@ -252,7 +252,7 @@ func TestStatusText(t *testing.T) {
 			t.Errorf("total %d, width %d, after %v: %q, want %q", tc.total, tc.width, tc.elapsed, got, tc.want)
 		}
 	}
-	if got := compileMessage(runtime.CompileInfo{Plugin: "kv_parser", Size: 12_100_000, Cached: true}); got != "chiphost parse: compiling kv_parser (12.1 MB), first use only\n" {
+	if got := compileMessage("parse", runtime.CompileInfo{Plugin: "kv_parser", Size: 12_100_000, Cached: true}); got != "chiphost parse: compiling kv_parser (12.1 MB), first use only\n" {
 		t.Errorf("compile message %q", got)
 	}
 	if got := string(appendClock(nil, 3*time.Hour+25*time.Second)); got != "3:00:25" {
