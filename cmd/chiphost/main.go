@@ -87,7 +87,6 @@ func newRootCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) *cobra
 		Short:         "Run Chipmunk parser and byte-source plugins outside Chipmunk",
 		Long:          rootLong,
 		Example:       rootExample,
-		Version:       versionText(),
 		Args:          noCommand,
 		SilenceErrors: true,
 		SilenceUsage:  true,
@@ -95,12 +94,19 @@ func newRootCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) *cobra
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.SetVersionTemplate("{{.Version}}")
 	root.SetFlagErrorFunc(flagError)
 	var sf serveFlags
 	sf.register(root.Flags())
 	root.Flags().VisitAll(func(f *pflag.Flag) { f.Hidden = true })
+	// --version is chiphost's own flag, not cobra's Version field: that
+	// one prints through text/template, whose reflection keeps every
+	// method of every type in the binary (about 4 MB more).
+	showVersion := root.Flags().BoolP("version", "v", false, "print chiphost's, wazero's and Go's versions (as chiphost version)")
 	root.RunE = ran(func(cmd *cobra.Command, _ []string) error {
+		if *showVersion {
+			_, err := io.WriteString(stdout, versionText())
+			return err
+		}
 		return serveCmd(cmd.Context(), &sf, stdin, stdout, stderr)
 	})
 	root.SetHelpCommand(newHelpCmd())
