@@ -403,3 +403,17 @@ func TestCompileNotes(t *testing.T) {
 		}
 	}
 }
+
+// TestNoTemplateExecution: nothing in chiphost executes a text/template
+// (cobra's SetVersionTemplate or SetHelpTemplate would): template calls by
+// reflection make the linker keep every exported method of every type,
+// 3.4 MB more binary. The template executor's code is then not linked.
+func TestNoTemplateExecution(t *testing.T) {
+	out, err := exec.Command("go", "tool", "nm", chiphostBin(t)).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(out), "text/template.(*state).evalCall") {
+		t.Error("the binary links text/template's executor: a template is executed somewhere (docs/design.md, How is the command line read?)")
+	}
+}
