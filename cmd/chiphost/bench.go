@@ -26,14 +26,14 @@ type benchFlags struct {
 }
 
 func (f *benchFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&f.parser, "parser", "", "the parser plugin (.wasm) to measure (required)")
-	fs.StringVar(&f.input, "input", "", "the input log (required)")
+	fs.StringVar(&f.parser, "parser", "", "the parser `PLUGIN` (.wasm) to measure (required)")
+	fs.StringVar(&f.input, "input", "", "the input log `FILE` (required)")
 	fs.StringVar(&f.baseline, "baseline", "auto", "native baseline: auto, string_parser, text or none")
 	fs.StringArrayVar(&f.config, "config", nil, "parser config value `id=value` (repeatable)")
 	fs.IntVar(&f.runs, "runs", 5, "timed runs per figure (medians are reported)")
 	fs.BoolVar(&f.quick, "quick", false, "smoke run: one run per figure")
 	fs.BoolVar(&f.json, "json", false, "print the report as JSON instead of tables")
-	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the measurements to this file")
+	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the measurements to `FILE`")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "log progress to stderr")
 }
 

@@ -230,13 +230,13 @@ func (f *hostFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.tempDir, "temp-dir", "", "keep temporary files (plugin temporary directories, session row stores) in `DIR`/chiphost-UID (default: the OS temp dir)")
 	fs.Uint64Var(&f.memoryMiB, "memory-limit", 512, "memory cap per plugin instance, `MiB`")
 	fs.Uint64Var(&f.totalMiB, "max-total-memory", 4096, "memory cap of all plugin instances together, `MiB`")
-	fs.StringVar(&f.timeout, "call-timeout", "60s", "deadline for each call into a plugin (0: none)")
-	fs.StringArrayVar(&f.env, "allow-env", nil, "host environment variable a plugin may see (repeatable)")
+	fs.StringVar(&f.timeout, "call-timeout", "60s", "`duration` allowed for each call into a plugin (0: none)")
+	fs.StringArrayVar(&f.env, "allow-env", nil, "host environment variable `NAME` a plugin may see (repeatable)")
 	fs.BoolVar(&f.parentDirs, "compat-parent-dirs", false, "grant read access to the parent directory of configured paths, as Chipmunk does")
 	fs.BoolVar(&f.interpreter, "interpreter", false, "run plugins in wazero's interpreter instead of its compiler")
-	fs.StringVar(&f.logLevel, "log-level", "warn", "chiphost log level: debug, info, warn, error")
-	fs.StringVar(&f.logFile, "log-file", "", "write logs to this file instead of stderr")
-	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a Go CPU profile of this run to the file (go tool pprof)")
+	fs.StringVar(&f.logLevel, "log-level", "warn", "chiphost log `level`: debug, info, warn, error")
+	fs.StringVar(&f.logFile, "log-file", "", "write logs to `FILE` instead of stderr")
+	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a Go CPU profile of this run to `FILE` (go tool pprof)")
 }
 
 // roots returns the plugin roots to scan.

@@ -34,9 +34,9 @@ type serveFlags struct {
 
 func (f *serveFlags) register(fs *pflag.FlagSet) {
 	f.host.register(fs)
-	fs.StringVar(&f.framing, "framing", "header", "message framing: header (LSP Content-Length) or ndjson (one JSON message per line)")
-	fs.StringVar(&f.traceFile, "trace-file", "", "append every message sent and received to this file, one JSON line each")
-	fs.IntVar(&f.inputFD, "input-fd", -1, `file descriptor read by sessions opened with {"stdin": true}`)
+	fs.StringVar(&f.framing, "framing", "header", "message `framing`: header (LSP Content-Length) or ndjson (one JSON message per line)")
+	fs.StringVar(&f.traceFile, "trace-file", "", "append every message sent and received to `FILE`, one JSON line each")
+	fs.IntVar(&f.inputFD, "input-fd", -1, "file descriptor `FD` read by sessions opened with {\"stdin\": true}")
 	fs.DurationVar(&f.eofGrace, "eof-grace", 0, "how long requests in flight may finish after stdin closes before they are cancelled (default 5s)")
 	fs.IntVar(&f.maxSessions, "max-sessions", rpc.DefaultMaxSessions, "sessions open at once; sessions/open beyond it fails with -31905")
 }
