@@ -114,6 +114,13 @@ type Options struct {
 	// every parse call, on the goroutine that called Run. It must be quick:
 	// the parse loop waits for it.
 	Progress func(Stats)
+	// FullWindows turns streaming reads off. It exists only for the
+	// benchmark suite, which compares the two on finished inputs
+	// (docs/performance.md, "Live sources"): the driver reads until it holds
+	// a whole window (plus ReadAhead) or the input has ended before it
+	// parses, and never flushes the sink before the run ends. Rows of a pipe
+	// or a followed file then wait for a window to fill, or for ever.
+	FullWindows bool
 }
 
 func (o *Options) withDefaults() Options {
@@ -299,7 +306,7 @@ func (r *run) readMore(ctx context.Context, want int) (int, error) {
 		r.buf = r.buf[:n]
 		r.off = 0
 	}
-	if r.caughtUp {
+	if r.caughtUp && !r.o.FullWindows {
 		if err := r.flush(ctx); err != nil {
 			return 0, err
 		}
@@ -322,6 +329,20 @@ func (r *run) readMore(ctx context.Context, want int) (int, error) {
 		r.eof = true
 	}
 	return got, nil
+}
+
+// readWindow reads up to want bytes (want > 0) and reports how many
+// arrived: one read, or with Options.FullWindows as many as it takes to get
+// them all or to reach the end of the input.
+func (r *run) readWindow(ctx context.Context, want int) (int, error) {
+	total := 0
+	for {
+		got, err := r.readMore(ctx, want-total)
+		total += got
+		if err != nil || !r.o.FullWindows || got == 0 || r.eof || total >= want {
+			return total, err
+		}
+	}
 }
 
 // flush hands buffered rows to their reader before a read that may wait.
@@ -350,8 +371,8 @@ func (r *run) loop(ctx context.Context) error {
 		// After a short read the next one may wait (a pipe, a followed
 		// file): parse what is in hand first; the parser asks for more
 		// (incomplete) if it needs it.
-		if n, want := len(r.pending()), r.chunk+ReadAhead; n < want && (n == 0 || !r.caughtUp) {
-			if _, err := r.readMore(ctx, want-n); err != nil {
+		if n, want := len(r.pending()), r.chunk+ReadAhead; n < want && (n == 0 || !r.caughtUp || r.o.FullWindows) {
+			if _, err := r.readWindow(ctx, want-n); err != nil {
 				return err
 			}
 		}
@@ -594,7 +615,7 @@ func (r *run) grow(ctx context.Context, window, pending int) (bool, error) {
 		}
 		r.chunk = min(r.chunk*2, r.o.MaxChunk)
 	}
-	n, err := r.readMore(ctx, r.chunk+ReadAhead-pending)
+	n, err := r.readWindow(ctx, r.chunk+ReadAhead-pending)
 	if err != nil {
 		return false, err
 	}
