@@ -1,7 +1,8 @@
 // Package bench is chiphost's own benchmark suite (docs/performance.md):
 // parse throughput next to native Go parsers, the JSON-RPC server end to
 // end (with a Go reader and the Python and Node clients), plugin load,
-// per-call and cancellation overhead, peak memory and scale. It is a
+// per-call and cancellation overhead, peak memory, scale and live sources
+// (latency of a growing input, streaming reads' cost, a fast follow). It is a
 // development tool, not part of the chiphost binary; run it with
 //
 //	go run ./bench/cmd/chiphost-bench
@@ -30,18 +31,29 @@ type Config struct {
 	Fixtures string
 	// Exe is the chiphost binary, for the sections that spawn it.
 	Exe string
+	// BaselineExe, when set, is another chiphost binary (say, one built
+	// before a change) that section 7 times chiphost parse against.
+	BaselineExe string
 	// Runs is the number of timed runs per figure (default 5; Quick: 1).
 	Runs int
 	// Quick shrinks every input and runs each figure once: a smoke run.
 	Quick bool
-	// Sections limits the suite to these section numbers (1–6); empty: all.
+	// Sections limits the suite to these section numbers (1–7); empty: all.
 	Sections []int
+	// Live limits section 7 to some of its parts: "latency", "cost"
+	// (streaming reads against Options.FullWindows) and "follow" (a file
+	// growing at 20 MB/s); empty: all.
+	Live []string
 	// Log receives progress lines (default: discard).
 	Log io.Writer
 }
 
 func (c *Config) want(section int) bool {
 	return len(c.Sections) == 0 || slices.Contains(c.Sections, section)
+}
+
+func (c *Config) wantLive(part string) bool {
+	return len(c.Live) == 0 || slices.Contains(c.Live, part)
 }
 
 func (c *Config) fixture(rel string) string {
@@ -56,6 +68,7 @@ var sectionTitles = map[int]string{
 	4: "4 per-call and cancellation overhead",
 	5: "5 peak memory",
 	6: "6 scale",
+	7: "7 live sources (issue 10)",
 }
 
 // The fixtures the suite measures, relative to Config.Fixtures.
@@ -102,6 +115,7 @@ func (b *bencher) suite(ctx context.Context) error {
 		{4, "per-call and cancellation overhead", b.overheadSection},
 		{5, "peak memory", b.memorySection},
 		{6, "scale", b.scaleSection},
+		{7, "live sources", b.liveSection},
 	}
 	for _, s := range steps {
 		if !b.cfg.want(s.n) {

@@ -41,11 +41,18 @@ func makeRoot(dir string, plugins map[string]string) error {
 // server spawns chiphost serve over root and returns it initialised with
 // the id of the plugin named name.
 func (b *bencher) server(ctx context.Context, root, name string) (*goReader, string, error) {
+	return b.serverWith(ctx, root, name, nil)
+}
+
+// serverWith is server with extra open files for the child (its
+// descriptors 3 and on) and extra arguments.
+func (b *bencher) serverWith(ctx context.Context, root, name string, extra []*os.File, args ...string) (*goReader, string, error) {
 	if b.cfg.Exe == "" {
 		return nil, "", fmt.Errorf("no chiphost binary (Config.Exe)")
 	}
 	dir := b.TempDir()
-	c, err := startServer(ctx, b.cfg.Exe, "--no-default-plugins", "--plugins-dir", root, "--cache-dir", b.CacheDir, "--log-level", "error", "--temp-dir", dir)
+	args = append([]string{"--no-default-plugins", "--plugins-dir", root, "--cache-dir", b.CacheDir, "--log-level", "error", "--temp-dir", dir}, args...)
+	c, err := startServerWith(ctx, b.cfg.Exe, extra, args...)
 	if err != nil {
 		return nil, "", err
 	}

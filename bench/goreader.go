@@ -33,11 +33,12 @@ type goReader struct {
 // sessionState is what the reader learnt about a session from
 // sessions/updated, plus the handler of the rows streamed to it.
 type sessionState struct {
-	mu      sync.Mutex
-	state   string
-	rows    uint64
-	updated chan struct{} // signalled (non-blocking) on every update
-	onItems func(p *rpc.SessionsItemsParams)
+	mu       sync.Mutex
+	state    string
+	rows     uint64
+	updated  chan struct{} // signalled (non-blocking) on every update
+	onItems  func(p *rpc.SessionsItemsParams)
+	onUpdate func(p *rpc.SessionsUpdatedParams) // called on the read loop
 }
 
 // v1Codec is encoding/json, as the server decodes with (jsonrpc2's default
@@ -49,7 +50,14 @@ func (v1Codec) Unmarshal(data []byte, v any) error { return json.Unmarshal(data,
 
 // startServer spawns exe serve args... (header framing).
 func startServer(ctx context.Context, exe string, args ...string) (*goReader, error) {
+	return startServerWith(ctx, exe, nil, args...)
+}
+
+// startServerWith spawns exe serve args... with extra open files, the
+// first of which is the child's descriptor 3 (for --input-fd 3).
+func startServerWith(ctx context.Context, exe string, extra []*os.File, args ...string) (*goReader, error) {
 	cmd := exec.CommandContext(ctx, exe, append([]string{"serve"}, args...)...)
+	cmd.ExtraFiles = extra
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
@@ -98,7 +106,11 @@ func (c *goReader) handle(_ context.Context, req *jsonrpc2.Request) (any, error)
 		s := c.session(p.Session)
 		s.mu.Lock()
 		s.state, s.rows = p.State, p.Rows
+		f := s.onUpdate
 		s.mu.Unlock()
+		if f != nil {
+			f(&p)
+		}
 		select {
 		case s.updated <- struct{}{}:
 		default:
@@ -157,10 +169,19 @@ func (c *goReader) initialize(ctx context.Context) (*rpc.PluginsListResult, erro
 
 // open opens a session parsing file with the plugin id.
 func (c *goReader) open(ctx context.Context, file, plugin string) (string, error) {
+	return c.openWith(ctx, rpc.SessionsOpenParams{Source: rpc.SourceSpec{File: file}, Parser: rpc.ParserSpec{Plugin: plugin}}, nil)
+}
+
+// openWith opens a session; onUpdate, when not nil, sees each of its
+// sessions/updated notifications on the read loop.
+func (c *goReader) openWith(ctx context.Context, p rpc.SessionsOpenParams, onUpdate func(*rpc.SessionsUpdatedParams)) (string, error) {
 	var r rpc.SessionsOpenResult
-	err := c.call(ctx, rpc.MethodSessionsOpen, rpc.SessionsOpenParams{Source: rpc.SourceSpec{File: file}, Parser: rpc.ParserSpec{Plugin: plugin}}, &r)
+	err := c.call(ctx, rpc.MethodSessionsOpen, p, &r)
 	if err == nil {
-		c.session(r.Session)
+		s := c.session(r.Session)
+		s.mu.Lock()
+		s.onUpdate = onUpdate
+		s.mu.Unlock()
 	}
 	return r.Session, err
 }
@@ -207,6 +228,23 @@ func (c *goReader) grabAll(ctx context.Context, session string) (uint64, error) 
 			return start, ctx.Err()
 		}
 	}
+}
+
+// streamRows streams a session's rows to onRows (on the read loop, with
+// the time the frame was decoded), granting as many credits as rows
+// arrive, until the stream request is answered: the session is done,
+// failed or closed. It returns the final state.
+func (c *goReader) streamRows(ctx context.Context, session string, onRows func(rows []rpc.Row, at time.Time)) (string, error) {
+	s := c.session(session)
+	s.mu.Lock()
+	s.onItems = func(p *rpc.SessionsItemsParams) {
+		onRows(p.Items, time.Now())
+		c.conn.Notify(ctx, rpc.MethodSessionsCredit, rpc.SessionsCreditParams{Session: session, Credits: rpc.Credits{Rows: uint64(len(p.Items))}})
+	}
+	s.mu.Unlock()
+	var r rpc.SessionsStreamResult
+	err := c.call(ctx, rpc.MethodSessionsStream, rpc.SessionsStreamParams{Session: session, Credits: rpc.StreamWindow(4 * rpc.MaxGrabCount)}, &r)
+	return r.State, err
 }
 
 // streamAll streams every row, granting as many credits as rows arrive.

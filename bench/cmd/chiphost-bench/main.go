@@ -1,7 +1,7 @@
 // Command chiphost-bench runs chiphost's own benchmark suite (package
 // bench) and prints the report behind docs/performance.md:
 //
-//	go run ./bench/cmd/chiphost-bench [--runs 5] [--quick] [--sections 1,4] [--json] [-v]
+//	go run ./bench/cmd/chiphost-bench [--runs 5] [--quick] [--sections 1,4] [--json] [-v] [--baseline-chiphost OLD]
 //
 // Run it inside the repository (or give --fixtures testdata/plugins). The
 // sections that spawn chiphost use --chiphost, or a binary built from the
@@ -42,9 +42,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	fixtures := fs.String("fixtures", "", "the repository's testdata/plugins (default: found from the working directory upwards)")
 	exe := fs.String("chiphost", "", "the chiphost binary to spawn (default: built from the repository's cmd/chiphost)")
+	baseline := fs.String("baseline-chiphost", "", "another chiphost binary that section 7 times chiphost parse against (e.g. one built before a change)")
 	runs := fs.Int("runs", 5, "timed runs per figure (medians are reported)")
 	quick := fs.Bool("quick", false, "smoke run: small inputs, one run per figure")
-	sections := fs.String("sections", "", "comma-separated section numbers to run (1-6; default all)")
+	sections := fs.String("sections", "", "comma-separated section numbers to run (1-7; default all)")
+	live := fs.String("live", "", "comma-separated parts of section 7 to run: latency, cost, follow (default all)")
 	asJSON := fs.Bool("json", false, "print the report as JSON instead of tables")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the in-process sections to this file")
 	verbose := fs.Bool("v", false, "log progress to stderr")
@@ -54,12 +56,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() != 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	cfg := &bench.Config{Runs: *runs, Quick: *quick, Fixtures: *fixtures, Exe: *exe}
+	cfg := &bench.Config{Runs: *runs, Quick: *quick, Fixtures: *fixtures, Exe: *exe, BaselineExe: *baseline}
 	if *verbose {
 		cfg.Log = stderr
 	}
 	var err error
 	if cfg.Sections, err = parseSections(*sections); err != nil {
+		return err
+	}
+	if cfg.Live, err = parseLiveParts(*live); err != nil {
 		return err
 	}
 	if cfg.Fixtures == "" {
@@ -109,10 +114,24 @@ func parseSections(list string) ([]int, error) {
 			continue
 		}
 		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 6 {
-			return nil, fmt.Errorf("--sections: want numbers 1-6, found %q", s)
+		if err != nil || n < 1 || n > 7 {
+			return nil, fmt.Errorf("--sections: want numbers 1-7, found %q", s)
 		}
 		out = append(out, n)
+	}
+	return out, nil
+}
+
+func parseLiveParts(list string) ([]string, error) {
+	var out []string
+	for _, s := range strings.Split(list, ",") {
+		switch s = strings.TrimSpace(s); s {
+		case "":
+		case "latency", "cost", "follow":
+			out = append(out, s)
+		default:
+			return nil, fmt.Errorf("--live: want latency, cost or follow, found %q", s)
+		}
 	}
 	return out, nil
 }
