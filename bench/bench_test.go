@@ -51,13 +51,16 @@ func TestNativeRecords(t *testing.T) {
 // TestSuiteQuick runs the command of docs/performance.md as a smoke run of
 // sections 2 (through a spawned chiphost serve, with the Go reader and,
 // when their tools are installed, the Python and Node clients, so that a
-// client change that breaks their benchmark scripts fails here) and 4
-// (in-process, plus a plugin built with clang when present): nothing
-// failed. CHIPHOST_BENCH_ALL=1 runs every section (slow).
+// client change that breaks their benchmark scripts fails here), 4
+// (in-process, plus a plugin built with clang when present) and 7 (live
+// sources: every line written to a pipe or a followed file reached the CLI
+// and the server's clients, one at a time, and a fast follow delivered
+// every row in order): nothing failed. CHIPHOST_BENCH_ALL=1 runs every
+// section (slow).
 func TestSuiteQuick(t *testing.T) {
 	args := []string{"run", "./cmd/chiphost-bench", "--quick", "--json", "--fixtures", fixtures}
 	if os.Getenv("CHIPHOST_BENCH_ALL") == "" {
-		args = append(args, "--sections", "2,4")
+		args = append(args, "--sections", "2,4,7")
 	}
 	cmd := exec.Command("go", args...)
 	var stderr strings.Builder
@@ -79,9 +82,10 @@ func TestSuiteQuick(t *testing.T) {
 	for _, f := range rep.Figures {
 		sections[f.Section] = true
 	}
-	if !sections[2] || !sections[4] || len(rep.Ratios) == 0 {
-		t.Fatalf("want figures of sections 2 and 4 and ratios, got %s", out)
+	if !sections[2] || !sections[4] || !sections[7] || len(rep.Ratios) == 0 {
+		t.Fatalf("want figures of sections 2, 4 and 7 and ratios, got %s", out)
 	}
+	checkLiveFigures(t, &rep)
 	// The Go reader always runs; each client runs where its tools are.
 	readers := map[string]string{"server": ""}
 	if _, err := exec.LookPath("python3"); err == nil {
@@ -104,6 +108,41 @@ func TestSuiteQuick(t *testing.T) {
 		}
 		if n != 4 { // grab and stream, MB/s and rows/s each
 			t.Errorf("%d figures for the %s reader, want 4 (not measured: %q)", n, reader, rep.Skipped)
+		}
+	}
+}
+
+// checkLiveFigures checks that section 7 measured every case: the latency
+// of each reader, input and parser, streaming reads against full windows
+// on a file and a pipe with each parser, and each fast follow.
+func checkLiveFigures(t *testing.T, rep *benchkit.Report) {
+	t.Helper()
+	count := func(prefix, unit string) int {
+		n := 0
+		for _, f := range rep.Figures {
+			if f.Section == 7 && strings.HasPrefix(f.Name, prefix) && f.Unit == unit && f.Runs > 0 {
+				n++
+			}
+		}
+		return n
+	}
+	ratios := 0
+	for _, r := range rep.Ratios {
+		if r.Section == 7 && strings.HasPrefix(r.Name, "streaming / full windows") && r.Value > 0 {
+			ratios++
+		}
+	}
+	for _, c := range []struct {
+		what string
+		got  int
+		want int
+	}{
+		{"latency p99 figures (2 inputs × 2 readers × 2 parsers, + updated/grab on the file × 2 parsers)", count("latency p99: ", "ms"), 10},
+		{"streaming / full windows ratios (2 parsers × file and pipe × wall and CPU)", ratios, 8},
+		{"fast follows with every row in order (CLI and server × 2 parsers, + 2 with chiphost stopped)", count("follow, ", "MB/s"), 6},
+	} {
+		if c.got != c.want {
+			t.Errorf("section 7: %d %s, want %d (not measured: %q)", c.got, c.what, c.want, rep.Skipped)
 		}
 	}
 }

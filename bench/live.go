@@ -21,6 +21,7 @@ func (b *bencher) liveSection(ctx context.Context) error {
 	}{
 		{"latency", b.latencyFigures},
 		{"cost", b.streamCostFigures},
+		{"follow", b.followFigures},
 	}
 	for _, p := range parts {
 		if !b.cfg.wantLive(p.name) {
