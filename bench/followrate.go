@@ -347,5 +347,5 @@ func (b *bencher) followReport(section int, f followSpec, r *followRun) {
 		return
 	}
 	b.Ratio(section, name+": rows lag max, s (absolute; target < 1 s)", lagMax, 1, "≤ 1", "")
-	b.Ratio(section, name+": RSS at end / at 10 s", end, s.rssAt(10*time.Second), "≤ 1.5", "as §5: no growth with the input")
+	b.Ratio(section, name+": RSS at end / at 10 s", end, s.rssAt(10*time.Second), "", "steps follow a backlog (bigger windows, see the stop), not the bytes followed")
 }

@@ -203,7 +203,7 @@ func (b *bencher) streamCostFigures(ctx context.Context, parsers []liveParser) e
 			note = ""
 		}
 	}
-	return b.cliCostFigures(ctx, parsers, path, size)
+	return b.cliCostFigures(ctx, parsers, path, size, runs)
 }
 
 // cliRun times `exe parse --parser P FILE > /dev/null` and records the
@@ -231,9 +231,8 @@ func (b *bencher) cliRun(exe, parser, path string, size int, cpu *cpuSamples) ru
 
 // cliCostFigures times chiphost parse on the finished file, and the
 // baseline binary (Config.BaselineExe) interleaved with it when given.
-func (b *bencher) cliCostFigures(ctx context.Context, parsers []liveParser, path string, size int) error {
+func (b *bencher) cliCostFigures(ctx context.Context, parsers []liveParser, path string, size, runs int) error {
 	const section = 7
-	runs := b.Runs()
 	for _, p := range parsers {
 		parser := "text"
 		if p.Wasm != "" {
@@ -255,7 +254,7 @@ func (b *bencher) cliCostFigures(ctx context.Context, parsers []liveParser, path
 			return fmt.Errorf("chiphost parse, %s: %w", p.Name, err)
 		}
 		what := fmt.Sprintf("chiphost parse FILE > /dev/null, %s", p.Name)
-		v := b.Figure(section, what, "MB/s", benchkit.Map(ss[0], sample.MBps), fmt.Sprintf("%d MB finished file, child process", size/1_000_000))
+		v := b.Figure(section, what, "MB/s", benchkit.Map(ss[0], sample.MBps), fmt.Sprintf("%d MB finished file, child process; median of %d runs, alternating with the baseline when given", size/1_000_000, runs))
 		c := b.Figure(section, what+": CPU", "s", cpu.kept(runs), "child's user + system time")
 		if b.cfg.BaselineExe == "" {
 			continue
