@@ -96,26 +96,33 @@ func writeSteady(ctx context.Context, w *os.File, gen *seqLines, rate float64, d
 }
 
 // inOrder counts the rows a reader received while checking that they come
-// in the order of their line numbers, none missing.
+// in the order of their line numbers, none missing, and notes when the
+// last one came.
 type inOrder struct {
 	next  atomic.Uint64 // rows received in order
+	last  atomic.Int64  // when the last of them came, in ns after base
+	base  time.Time
 	bad   atomic.Int64
 	first chan struct{}
 }
 
-func newInOrder() *inOrder { return &inOrder{first: make(chan struct{})} }
+func newInOrder() *inOrder { return &inOrder{base: time.Now(), first: make(chan struct{})} }
 
-func (c *inOrder) row(seq uint64, _ time.Time) {
+func (c *inOrder) row(seq uint64, at time.Time) {
 	n := c.next.Load()
 	if seq != n {
 		c.bad.Add(1)
 		return
 	}
+	c.last.Store(int64(at.Sub(c.base)))
 	c.next.Store(n + 1)
 	if n == 0 {
 		close(c.first)
 	}
 }
+
+// lastAt is when the last row in order came.
+func (c *inOrder) lastAt() time.Time { return c.base.Add(time.Duration(c.last.Load())) }
 
 // followSamples is what the sampler saw during a fast follow.
 type followSamples struct {
@@ -196,7 +203,7 @@ func (f followSpec) name() string {
 type followRun struct {
 	samples   *followSamples
 	writing   time.Duration // the writer's time
-	drain     time.Duration // after the writer stopped, until the last row arrived
+	drain     time.Duration // from the end of the writer's last write to the last row
 	cpu, self time.Duration // CPU time of chiphost and of the bench (writer + reader)
 	wall      time.Duration
 	bytes     uint64
@@ -271,7 +278,7 @@ func (b *bencher) follow(ctx context.Context, f followSpec, in *liveInput, lr *l
 		}
 		time.Sleep(10 * time.Millisecond) // polling a counter: a benchmark, not a test
 	}
-	run := &followRun{writing: wrote.Sub(t0), drain: time.Since(wrote), wall: time.Since(t0), bytes: bytes, rows: rows.next.Load()}
+	run := &followRun{writing: wrote.Sub(t0), drain: max(0, rows.lastAt().Sub(wrote)), wall: time.Since(t0), bytes: bytes, rows: rows.next.Load()}
 	run.cpu, run.self = procCPU(lr.Pid)-cpu0, selfCPU()-self0
 	close(stop)
 	run.samples = <-sampled
