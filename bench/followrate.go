@@ -303,8 +303,13 @@ func (b *bencher) followFigures(ctx context.Context, parsers []liveParser) error
 		}
 	}
 	if canStall {
-		for _, server := range []bool{false, true} {
-			specs = append(specs, followSpec{Server: server, Parser: parsers[len(parsers)-1], Rate: rate, D: stallD, StallAt: stallAt, Stall: stallFor})
+		for _, p := range parsers {
+			if p.Wasm == "" {
+				continue // the plugin's buffers are the ones a backlog grows
+			}
+			for _, server := range []bool{false, true} {
+				specs = append(specs, followSpec{Server: server, Parser: p, Rate: rate, D: stallD, StallAt: stallAt, Stall: stallFor})
+			}
 		}
 	} else {
 		b.Skip(section, "follow with chiphost stopped: no SIGSTOP on this platform")

@@ -23,7 +23,7 @@ func (c latencyCase) name() string {
 	return fmt.Sprintf("%s → %s, %s", in, c.Reader, c.Parser.Name)
 }
 
-// start starts the case's reader on in.
+// startCase starts the case's reader on in.
 func (b *bencher) startCase(ctx context.Context, c latencyCase, in *liveInput, onRow rowFunc) (*liveReader, error) {
 	switch c.Reader {
 	case readerCLI:

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/chiphost/chiphost/rpc"
@@ -129,11 +128,9 @@ func (b *bencher) startCLI(ctx context.Context, in *liveInput, p liveParser, onR
 // endInput closes the writer's end; for a followed file, stop also tells
 // chiphost to stop following.
 func endInput(in *liveInput, stop func() error) error {
-	if err := in.W.Close(); err != nil && in.Pipe {
-		return err
-	}
+	err := in.W.Close()
 	if in.Pipe {
-		return nil
+		return err
 	}
 	return stop()
 }
@@ -233,18 +230,14 @@ func (b *bencher) startServerReader(ctx context.Context, in *liveInput, p livePa
 			read <- err
 		}()
 	}
-	var once sync.Once
 	finish := func(ctx context.Context) error {
-		var err error
-		once.Do(func() {
-			err = endInput(in, func() error { return srv.closeSession(ctx, sess) })
-			if rerr := <-read; err == nil {
-				err = rerr
-			}
-			if cerr := srv.close(); err == nil && cerr != nil {
-				err = fmt.Errorf("chiphost serve: %w", cerr)
-			}
-		})
+		err := endInput(in, func() error { return srv.closeSession(ctx, sess) })
+		if rerr := <-read; err == nil {
+			err = rerr
+		}
+		if cerr := srv.close(); err == nil && cerr != nil {
+			err = fmt.Errorf("chiphost serve: %w", cerr)
+		}
 		return err
 	}
 	return &liveReader{Pid: srv.pid(), finish: finish}, nil
