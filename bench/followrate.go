@@ -176,6 +176,17 @@ func (s *followSamples) caughtUp(from time.Duration) time.Duration {
 	return -1
 }
 
+// argmax is the index of the largest of xs (not empty).
+func argmax(xs []float64) int {
+	k := 0
+	for i, x := range xs {
+		if x > xs[k] {
+			k = i
+		}
+	}
+	return k
+}
+
 // followSpec is one fast follow: chiphost follows a file that a writer
 // makes grow at Rate bytes/s for D, through the CLI or the server; with a
 // Stall, chiphost is stopped (SIGSTOP) for that long at StallAt.
@@ -333,7 +344,7 @@ func (b *bencher) followReport(section int, f followSpec, r *followRun) {
 	b.Figure(section, name+": rows lag the file, p50", "s", one(percentile(s.lag, 50)),
 		fmt.Sprintf("%d samples every 100 ms; time since the first line not received was written; one run", len(s.lag)))
 	b.Figure(section, name+": rows lag the file, p99", "s", one(percentile(s.lag, 99)), "")
-	lagMax := b.Figure(section, name+": rows lag the file, max", "s", one(percentile(s.lag, 100)), "")
+	lagMax := b.Figure(section, name+": rows lag the file, max", "s", one(percentile(s.lag, 100)), fmt.Sprintf("at %.1f s", s.at[argmax(s.lag)].Seconds()))
 	b.Figure(section, name+": rows lag the file, max", "MB", one(percentile(s.lagBytes, 100)), "bytes written after the last row received")
 	if f.Server {
 		b.Figure(section, name+": stored rows (sessions/updated) lag the file, p99", "s", one(percentile(s.sessionLag, 99)), "the session's own lag, without the client's decoding; sessions/updated come at most every 50 ms, so this lag is up to 50 ms stale")
