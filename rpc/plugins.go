@@ -3,9 +3,8 @@ package rpc
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -43,52 +42,42 @@ func (r *pluginRegistry) invalidate() {
 	r.mu.Unlock()
 }
 
-// resolve finds a plugin by id (its directory), by name, or as a path to a
-// .wasm file, and checks its kind.
+// resolvePlugin loads the one plugin a request names (runtime.Host.Resolve:
+// an id from plugins/list, i.e. a plugin directory, a plugin name under the
+// roots, or a path to a .wasm file) and returns its id. With kind set, only
+// a plugin of that kind is accepted.
 func (s *Server) resolvePlugin(ctx context.Context, ref string, kind runtime.PluginKind) (string, *runtime.Plugin, error) {
 	if ref == "" {
 		return "", nil, invalidParams("plugin: missing plugin id")
 	}
-	var match *runtime.Entry
-	for _, e := range s.plugins.list(ctx, s.roots(), false) {
-		if e.ID == ref || e.Dir == ref || e.WasmPath == ref {
-			match = e
-			break
-		}
-		if e.Name == ref && match == nil && (kind == "" || e.Kind == kind) {
-			match = e
-		}
+	e, err := s.opts.Host.Resolve(ctx, ref, s.roots(), kind)
+	if err != nil {
+		return "", nil, resolveError(ref, err)
 	}
-	var (
-		id = ref
-		p  *runtime.Plugin
-	)
-	switch {
-	case match != nil:
-		if match.Err != nil {
-			return "", nil, fmt.Errorf("plugin %s is invalid: %w", match.Name, match.Err)
-		}
-		id, p = match.ID, match.Plugin
-	case strings.HasSuffix(ref, ".wasm"):
-		abs, err := filepath.Abs(ref)
-		if err != nil {
-			return "", nil, invalidParams("plugin %s: %v", echo(ref), err)
-		}
-		if _, err := os.Stat(abs); err != nil {
-			return "", nil, notFound("plugin %s: no such file", echo(ref))
-		}
-		p, err = s.opts.Host.Load(ctx, abs)
-		if err != nil {
-			return "", nil, err
-		}
-		id = abs
-	default:
-		return "", nil, notFound("plugin %s: no such plugin (see plugins/list) and not a .wasm path", echo(ref))
+	return e.ID, e.Plugin, nil
+}
+
+// resolveError maps a resolution failure onto the protocol: a plugin of
+// the wrong kind is invalid params, a name or path that matches nothing is
+// not found (the reference quoted, bounded); load failures keep their kind.
+func resolveError(ref string, err error) error {
+	var wk *runtime.WrongKindError
+	if errors.As(err, &wk) {
+		var re *runtime.Error
+		errors.As(err, &re)
+		return invalidParams("plugin %s is a %s, want a %s", re.Plugin, wk.Got, wk.Want)
 	}
-	if kind != "" && p.Kind != kind {
-		return "", nil, invalidParams("plugin %s is a %s, want a %s", p.Name, p.Kind, kind)
+	var re *runtime.Error
+	if !errors.As(err, &re) || re.Kind != runtime.KindNotFound || re.Op != "" {
+		return err
 	}
-	return id, p, nil
+	why := "no such plugin"
+	if inner := re.Err.Error(); inner == "no such file" {
+		why = inner
+	} else {
+		why += ": " + clip(inner, 2*maxEcho)
+	}
+	return notFound("plugin %s: %s", echo(ref), why)
 }
 
 func (s *Server) pluginsList(ctx context.Context, p *PluginsListParams) (*PluginsListResult, error) {

@@ -630,20 +630,11 @@ func (s *Server) watchPlugins(last string) {
 // sizes and modification times of their files).
 func rootsSignature(roots []string) string {
 	var b strings.Builder
-	for _, root := range roots {
-		for _, kind := range []string{"parsers", "bytesources"} {
-			dir := filepath.Join(root, kind)
-			des, err := os.ReadDir(dir)
-			if err != nil {
-				continue
-			}
-			for _, de := range des {
-				files, _ := os.ReadDir(filepath.Join(dir, de.Name()))
-				for _, f := range files {
-					if fi, err := f.Info(); err == nil {
-						fmt.Fprintf(&b, "%s/%s/%s %d %d\n", dir, de.Name(), f.Name(), fi.Size(), fi.ModTime().UnixNano())
-					}
-				}
+	for _, d := range runtime.PluginDirs(roots, "") {
+		files, _ := os.ReadDir(d.Path)
+		for _, f := range files {
+			if fi, err := f.Info(); err == nil {
+				fmt.Fprintf(&b, "%s/%s %d %d\n", d.Path, f.Name(), fi.Size(), fi.ModTime().UnixNano())
 			}
 		}
 	}

@@ -56,7 +56,7 @@ const maxReadmeBytes = 1 << 20
 // directories yield no entries. Unlike Chipmunk, hidden directories are
 // skipped and the order is sorted by kind and name.
 func (h *Host) Discover(ctx context.Context, roots []string) []*Entry {
-	jobs := layoutDirs(roots, "")
+	jobs := PluginDirs(roots, "")
 	// Load in parallel, one worker per CPU: compiling dominates.
 	out := make([]*Entry, len(jobs))
 	next := make(chan int)
@@ -67,7 +67,7 @@ func (h *Host) Discover(ctx context.Context, roots []string) []*Entry {
 			defer wg.Done()
 			for i := range next {
 				j := jobs[i]
-				out[i] = h.loadEntry(ctx, j.path, j.name, j.kind)
+				out[i] = h.loadEntry(ctx, j.Path, j.Name, j.Kind)
 			}
 		}()
 	}
@@ -85,18 +85,20 @@ func (h *Host) Discover(ctx context.Context, roots []string) []*Entry {
 	return out
 }
 
-// pluginDir is a plugin directory found with Chipmunk's layout.
-type pluginDir struct {
-	path, name string
-	kind       PluginKind
+// PluginDir is a plugin directory found with Chipmunk's layout.
+type PluginDir struct {
+	Path string     // <root>/<type directory>/<name>
+	Name string     // the directory's name: the plugin's name
+	Kind PluginKind // from the type directory
 }
 
-// layoutDirs lists the plugin directories under roots with Chipmunk's
+// PluginDirs lists the plugin directories under roots with Chipmunk's
 // layout (<root>/parsers/<name>/, <root>/bytesources/<name>/; of kind, when
-// not ""), in root order. Missing roots or type directories, hidden
-// directories and files are skipped.
-func layoutDirs(roots []string, kind PluginKind) []pluginDir {
-	var out []pluginDir
+// not ""), in root order, without loading anything. Missing roots or type
+// directories, hidden directories and files are skipped. Discover loads
+// these; a caller that watches roots for changes can list their files.
+func PluginDirs(roots []string, kind PluginKind) []PluginDir {
+	var out []PluginDir
 	for _, root := range roots {
 		for _, kd := range kindDirs {
 			if kind != "" && kd.kind != kind {
@@ -110,7 +112,7 @@ func layoutDirs(roots []string, kind PluginKind) []pluginDir {
 			for _, de := range des {
 				name := de.Name()
 				if p := filepath.Join(dir, name); !strings.HasPrefix(name, ".") && isDir(p) {
-					out = append(out, pluginDir{p, name, kd.kind})
+					out = append(out, PluginDir{p, name, kd.kind})
 				}
 			}
 		}

@@ -29,7 +29,7 @@ type Options struct {
 	Logger *zerolog.Logger
 	// OnLog receives every plugin log line (log import, stdout and stderr
 	// lines). It is called from the goroutine running the plugin and must
-	// not block for long.
+	// not block for long. Host.SetLogSink replaces it after construction.
 	OnLog func(LogRecord)
 	// CacheDir holds the compiled-module cache and the metadata cache.
 	// Default: <user cache dir>/chiphost; when there is no user cache
@@ -98,6 +98,8 @@ type Host struct {
 
 	nextInstance atomic.Uint64
 	memory       memoryPool // guest memory of all instances
+	// logSink receives plugin log lines (Options.OnLog, or SetLogSink's).
+	logSink atomic.Pointer[func(LogRecord)]
 
 	// codeCached is set when wazero keeps compiled code on disk (the
 	// compiler with a working compilation cache).
@@ -136,6 +138,7 @@ func NewHost(ctx context.Context, opts *Options) (*Host, error) {
 		h.opts.MaxTotalMemory = defaultMaxTotalMemory
 	}
 	h.memory.limit = h.opts.MaxTotalMemory
+	h.SetLogSink(h.opts.OnLog)
 	if h.opts.CallTimeout == 0 {
 		h.opts.CallTimeout = defaultCallTimeout
 	}
@@ -243,6 +246,20 @@ func (h *Host) Close(ctx context.Context) error {
 
 // Options returns the effective options (defaults filled in).
 func (h *Host) Options() Options { return h.opts }
+
+// SetLogSink makes sink receive every plugin log line from now on, in place
+// of Options.OnLog (nil: none). It exists for the consumer that needs the
+// Host to be built first, such as a server that forwards plugin logs to its
+// client: create the Host, then the server, then attach the server's sink.
+// It is safe to call at any time, while plugins run; the sink is called as
+// OnLog is.
+func (h *Host) SetLogSink(sink func(LogRecord)) {
+	if sink == nil {
+		h.logSink.Store(nil)
+		return
+	}
+	h.logSink.Store(&sink)
+}
 
 // GuestMemory returns the linear memory held by the Host's open instances,
 // in bytes (what Options.MaxTotalMemory bounds).

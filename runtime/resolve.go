@@ -26,7 +26,8 @@ import (
 // plugin does not load is returned as an error. A name that matches nothing
 // is a KindNotFound error that lists the names the roots hold (directory
 // names only: nothing is loaded to list them). A plugin of another kind than
-// kind (when kind is not "") is a KindUnsupported error.
+// kind (when kind is not "") is a KindUnsupported error that wraps a
+// *WrongKindError.
 func (h *Host) Resolve(ctx context.Context, ref string, roots []string, kind PluginKind) (*Entry, error) {
 	if ref == "" {
 		return nil, &Error{Kind: KindNotFound, Err: errors.New("no plugin named (want a .wasm path or a plugin name)")}
@@ -39,9 +40,19 @@ func (h *Host) Resolve(ctx context.Context, ref string, roots []string, kind Plu
 		return nil, e.Err
 	}
 	if kind != "" && e.Plugin.Kind != kind {
-		return nil, &Error{Kind: KindUnsupported, Plugin: e.Name, Err: fmt.Errorf("it is a %s, want a %s", e.Plugin.Kind, kind)}
+		return nil, &Error{Kind: KindUnsupported, Plugin: e.Name, Err: &WrongKindError{Got: e.Plugin.Kind, Want: kind}}
 	}
 	return e, nil
+}
+
+// WrongKindError is why Resolve refuses a plugin of another kind than the
+// one asked for; it is the Err of an *Error of KindUnsupported.
+type WrongKindError struct {
+	Got, Want PluginKind
+}
+
+func (e *WrongKindError) Error() string {
+	return fmt.Sprintf("it is a %s, want a %s", e.Got, e.Want)
 }
 
 func (h *Host) resolveEntry(ctx context.Context, ref string, roots []string, kind PluginKind) (*Entry, error) {
@@ -175,8 +186,8 @@ func notFoundIn(ref string, roots []string, kind PluginKind) error {
 // Nothing is loaded.
 func PluginNames(roots []string, kind PluginKind) []string {
 	seen := map[string]bool{}
-	for _, d := range layoutDirs(roots, kind) {
-		seen[d.name] = true
+	for _, d := range PluginDirs(roots, kind) {
+		seen[d.Name] = true
 	}
 	names := make([]string, 0, len(seen))
 	for n := range seen {

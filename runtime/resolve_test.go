@@ -135,6 +135,12 @@ func TestResolveErrors(t *testing.T) {
 				t.Errorf("Resolve(%q, %q) = %q, want it to contain %q", c.ref, c.kind, err, m)
 			}
 		}
+		var wk *WrongKindError
+		if isWrongKind := errors.As(err, &wk); isWrongKind != strings.Contains(err.Error(), "it is a") {
+			t.Errorf("Resolve(%q, %q) = %v: a *WrongKindError exactly when the kind is wrong, got %v", c.ref, c.kind, err, isWrongKind)
+		} else if isWrongKind && (wk.Got != ByteSource || wk.Want != c.kind) {
+			t.Errorf("Resolve(%q, %q): WrongKindError %+v", c.ref, c.kind, wk)
+		}
 	}
 	select {
 	case <-touched:

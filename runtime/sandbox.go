@@ -59,8 +59,8 @@ func (w *lineWriter) flush() {
 func (in *instance) emitLog(level LogLevel, source LogSource, msg string) {
 	h := in.host
 	h.log.Debug().Str("plugin", in.cp.name).Uint64("instance", in.id).Str("level", level.String()).Str("from", string(source)).Msg(msg)
-	if h.opts.OnLog != nil {
-		h.opts.OnLog(LogRecord{Plugin: in.cp.name, Instance: in.id, Tag: in.logTag, Level: level, Source: source, Message: msg})
+	if sink := h.logSink.Load(); sink != nil {
+		(*sink)(LogRecord{Plugin: in.cp.name, Instance: in.id, Tag: in.logTag, Level: level, Source: source, Message: msg})
 	}
 }
 

@@ -138,3 +138,38 @@ func TestInitErrorKinds(t *testing.T) {
 		})
 	}
 }
+
+// TestSetLogSink: a sink attached after the Host is built receives the
+// plugin's log lines in place of Options.OnLog, and nil detaches it.
+func TestSetLogSink(t *testing.T) {
+	var before, after logCollector
+	h := newTestHost(t, &Options{OnLog: before.add})
+	h.SetLogSink(after.add)
+	ctx := context.Background()
+	p, err := h.Load(ctx, fixture(t, "parsers/go_records/go_records.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	level := LevelInfo
+	pi, err := p.NewParser(ctx, &InitOptions{LogLevel: &level})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pi.Close()
+	if after.find(FromLogImport, "init: info message") == nil {
+		t.Fatalf("the attached sink got no log line: %+v", after.recs)
+	}
+	if len(before.recs) != 0 {
+		t.Fatalf("Options.OnLog still called after SetLogSink: %+v", before.recs)
+	}
+	h.SetLogSink(nil)
+	n := len(after.recs)
+	pi, err = p.NewParser(ctx, &InitOptions{LogLevel: &level})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pi.Close()
+	if len(after.recs) != n || len(before.recs) != 0 {
+		t.Fatalf("a detached sink still receives lines: %d then %d", n, len(after.recs))
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -84,13 +83,6 @@ func serveCmd(ctx context.Context, sf *serveFlags, stdin io.Reader, stdout, stde
 	if err != nil {
 		return err
 	}
-	var srv atomic.Pointer[rpc.Server]
-	opts.OnLog = func(r runtime.LogRecord) {
-		log.Debug().Str("plugin", r.Plugin).Uint64("instance", r.Instance).Str("from", string(r.Source)).Msg(r.Message)
-		if s := srv.Load(); s != nil {
-			s.PluginLog(r)
-		}
-	}
 	host, err := runtime.NewHost(ctx, opts)
 	if err != nil {
 		return err
@@ -118,7 +110,7 @@ func serveCmd(ctx context.Context, sf *serveFlags, stdin io.Reader, stdout, stde
 	if err != nil {
 		return err
 	}
-	srv.Store(s)
+	host.SetLogSink(s.PluginLog) // the host logs each line at debug level itself
 	// A client that vanishes closes our stdout: get EPIPE from the write
 	// (and clean up) instead of dying of SIGPIPE with files left behind.
 	signal.Ignore(syscall.SIGPIPE)
