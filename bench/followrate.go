@@ -9,7 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/chiphost/chiphost/rpc"
+	"github.com/chiphost/chiphost/rpc/protocol"
 )
 
 // growth is the writer's record of a followed file growing at a steady
@@ -232,7 +232,7 @@ func (b *bencher) followOnce(ctx context.Context, f followSpec) (*followRun, err
 	var lr *liveReader
 	if f.Server {
 		sessionRows = new(atomic.Uint64)
-		o := serverOpts{OnUpdate: func(u *rpc.SessionsUpdatedParams) { sessionRows.Store(u.Rows) }}
+		o := serverOpts{OnUpdate: func(u *protocol.SessionsUpdatedParams) { sessionRows.Store(u.Rows) }}
 		lr, err = b.startServerReader(ctx, in, f.Parser, o, rows.row)
 	} else {
 		lr, err = b.startCLI(ctx, in, f.Parser, rows.row)

@@ -14,13 +14,13 @@ import (
 
 	"go.lsp.dev/jsonrpc2"
 
-	"github.com/chiphost/chiphost/rpc"
+	"github.com/chiphost/chiphost/rpc/protocol"
 )
 
 // goReader is the "Go reader" of the end-to-end figures: a spawned
 // `chiphost serve` driven through go.lsp.dev/jsonrpc2 (the library the
 // server and its tests are built on) with the rpc package's wire types.
-// It decodes every row into rpc.Row, as a real client would.
+// It decodes every row into protocol.Row, as a real client would.
 type goReader struct {
 	cmd   *exec.Cmd
 	stdin io.WriteCloser
@@ -37,8 +37,8 @@ type sessionState struct {
 	state    string
 	rows     uint64
 	updated  chan struct{} // signalled (non-blocking) on every update
-	onItems  func(p *rpc.SessionsItemsParams)
-	onUpdate func(p *rpc.SessionsUpdatedParams) // called on the read loop
+	onItems  func(p *protocol.SessionsItemsParams)
+	onUpdate func(p *protocol.SessionsUpdatedParams) // called on the read loop
 }
 
 // v1Codec is encoding/json, as the server decodes with (jsonrpc2's default
@@ -98,8 +98,8 @@ func (c *goReader) close() error {
 // are decoded before it returns).
 func (c *goReader) handle(_ context.Context, req *jsonrpc2.Request) (any, error) {
 	switch req.Method() {
-	case rpc.MethodSessionsUpdated:
-		var p rpc.SessionsUpdatedParams
+	case protocol.MethodSessionsUpdated:
+		var p protocol.SessionsUpdatedParams
 		if json.Unmarshal(req.Params(), &p) != nil {
 			return nil, nil
 		}
@@ -115,8 +115,8 @@ func (c *goReader) handle(_ context.Context, req *jsonrpc2.Request) (any, error)
 		case s.updated <- struct{}{}:
 		default:
 		}
-	case rpc.MethodSessionsItems:
-		var p rpc.SessionsItemsParams
+	case protocol.MethodSessionsItems:
+		var p protocol.SessionsItemsParams
 		if json.Unmarshal(req.Params(), &p) != nil {
 			return nil, nil
 		}
@@ -151,17 +151,17 @@ func (c *goReader) call(ctx context.Context, method string, params, out any) err
 }
 
 // initialize runs the handshake and returns the plugins/list result.
-func (c *goReader) initialize(ctx context.Context) (*rpc.PluginsListResult, error) {
+func (c *goReader) initialize(ctx context.Context) (*protocol.PluginsListResult, error) {
 	pid := os.Getpid()
-	params := rpc.InitializeParams{ProcessID: &pid, ClientInfo: &rpc.ClientInfo{Name: "chiphost-bench"}}
-	if err := c.call(ctx, rpc.MethodInitialize, params, &rpc.InitializeResult{}); err != nil {
+	params := protocol.InitializeParams{ProcessID: &pid, ClientInfo: &protocol.ClientInfo{Name: "chiphost-bench"}}
+	if err := c.call(ctx, protocol.MethodInitialize, params, &protocol.InitializeResult{}); err != nil {
 		return nil, err
 	}
-	if err := c.conn.Notify(ctx, rpc.MethodInitialized, struct{}{}); err != nil {
+	if err := c.conn.Notify(ctx, protocol.MethodInitialized, struct{}{}); err != nil {
 		return nil, err
 	}
-	var list rpc.PluginsListResult
-	if err := c.call(ctx, rpc.MethodPluginsList, struct{}{}, &list); err != nil {
+	var list protocol.PluginsListResult
+	if err := c.call(ctx, protocol.MethodPluginsList, struct{}{}, &list); err != nil {
 		return nil, err
 	}
 	return &list, nil
@@ -169,14 +169,14 @@ func (c *goReader) initialize(ctx context.Context) (*rpc.PluginsListResult, erro
 
 // open opens a session parsing file with the plugin id.
 func (c *goReader) open(ctx context.Context, file, plugin string) (string, error) {
-	return c.openWith(ctx, rpc.SessionsOpenParams{Source: rpc.SourceSpec{File: file}, Parser: rpc.ParserSpec{Plugin: plugin}}, nil)
+	return c.openWith(ctx, protocol.SessionsOpenParams{Source: protocol.SourceSpec{File: file}, Parser: protocol.ParserSpec{Plugin: plugin}}, nil)
 }
 
 // openWith opens a session; onUpdate, when not nil, sees each of its
 // sessions/updated notifications on the read loop.
-func (c *goReader) openWith(ctx context.Context, p rpc.SessionsOpenParams, onUpdate func(*rpc.SessionsUpdatedParams)) (string, error) {
-	var r rpc.SessionsOpenResult
-	err := c.call(ctx, rpc.MethodSessionsOpen, p, &r)
+func (c *goReader) openWith(ctx context.Context, p protocol.SessionsOpenParams, onUpdate func(*protocol.SessionsUpdatedParams)) (string, error) {
+	var r protocol.SessionsOpenResult
+	err := c.call(ctx, protocol.MethodSessionsOpen, p, &r)
 	if err == nil {
 		s := c.session(r.Session)
 		s.mu.Lock()
@@ -186,7 +186,7 @@ func (c *goReader) openWith(ctx context.Context, p rpc.SessionsOpenParams, onUpd
 	return r.Session, err
 }
 
-func countRows(rows []rpc.Row) (n uint64) {
+func countRows(rows []protocol.Row) (n uint64) {
 	for _, r := range rows {
 		if r.Line != nil || len(r.Columns) > 0 || r.Attachment != nil {
 			n++
@@ -201,8 +201,8 @@ func (c *goReader) grabAll(ctx context.Context, session string) (uint64, error) 
 	s := c.session(session)
 	var start uint64
 	for {
-		var r rpc.SessionsGrabResult
-		if err := c.call(ctx, rpc.MethodSessionsGrab, rpc.SessionsGrabParams{Session: session, Start: start, Count: rpc.MaxGrabCount}, &r); err != nil {
+		var r protocol.SessionsGrabResult
+		if err := c.call(ctx, protocol.MethodSessionsGrab, protocol.SessionsGrabParams{Session: session, Start: start, Count: protocol.MaxGrabCount}, &r); err != nil {
 			return start, err
 		}
 		if countRows(r.Items) != uint64(len(r.Items)) {
@@ -216,9 +216,9 @@ func (c *goReader) grabAll(ctx context.Context, session string) (uint64, error) 
 		state, rows := s.state, s.rows
 		s.mu.Unlock()
 		switch {
-		case state == rpc.StateFailed || state == rpc.StateClosed:
+		case state == protocol.StateFailed || state == protocol.StateClosed:
 			return start, fmt.Errorf("session %s", state)
-		case state == rpc.StateDone && start >= rows:
+		case state == protocol.StateDone && start >= rows:
 			return start, nil
 		}
 		select {
@@ -234,16 +234,16 @@ func (c *goReader) grabAll(ctx context.Context, session string) (uint64, error) 
 // the time the frame was decoded), granting as many credits as rows
 // arrive, until the stream request is answered: the session is done,
 // failed or closed. It returns the final state.
-func (c *goReader) streamRows(ctx context.Context, session string, onRows func(rows []rpc.Row, at time.Time)) (string, error) {
+func (c *goReader) streamRows(ctx context.Context, session string, onRows func(rows []protocol.Row, at time.Time)) (string, error) {
 	s := c.session(session)
 	s.mu.Lock()
-	s.onItems = func(p *rpc.SessionsItemsParams) {
+	s.onItems = func(p *protocol.SessionsItemsParams) {
 		onRows(p.Items, time.Now())
-		c.conn.Notify(ctx, rpc.MethodSessionsCredit, rpc.SessionsCreditParams{Session: session, Credits: rpc.Credits{Rows: uint64(len(p.Items))}})
+		c.conn.Notify(ctx, protocol.MethodSessionsCredit, protocol.SessionsCreditParams{Session: session, Credits: protocol.Credits{Rows: uint64(len(p.Items))}})
 	}
 	s.mu.Unlock()
-	var r rpc.SessionsStreamResult
-	err := c.call(ctx, rpc.MethodSessionsStream, rpc.SessionsStreamParams{Session: session, Credits: rpc.StreamWindow(4 * rpc.MaxGrabCount)}, &r)
+	var r protocol.SessionsStreamResult
+	err := c.call(ctx, protocol.MethodSessionsStream, protocol.SessionsStreamParams{Session: session, Credits: protocol.StreamWindow(4 * protocol.MaxGrabCount)}, &r)
 	return r.State, err
 }
 
@@ -253,18 +253,18 @@ func (c *goReader) streamAll(ctx context.Context, session string) (uint64, error
 	var got atomic.Uint64
 	var bad atomic.Bool
 	s.mu.Lock()
-	s.onItems = func(p *rpc.SessionsItemsParams) {
+	s.onItems = func(p *protocol.SessionsItemsParams) {
 		n := countRows(p.Items)
 		if n != uint64(len(p.Items)) {
 			bad.Store(true)
 		}
 		got.Add(n)
-		c.conn.Notify(ctx, rpc.MethodSessionsCredit, rpc.SessionsCreditParams{Session: session, Credits: rpc.Credits{Rows: uint64(len(p.Items))}})
+		c.conn.Notify(ctx, protocol.MethodSessionsCredit, protocol.SessionsCreditParams{Session: session, Credits: protocol.Credits{Rows: uint64(len(p.Items))}})
 	}
 	s.mu.Unlock()
-	var r rpc.SessionsStreamResult
-	err := c.call(ctx, rpc.MethodSessionsStream, rpc.SessionsStreamParams{Session: session, Credits: rpc.StreamWindow(4 * rpc.MaxGrabCount)}, &r)
-	if err == nil && r.State != rpc.StateDone {
+	var r protocol.SessionsStreamResult
+	err := c.call(ctx, protocol.MethodSessionsStream, protocol.SessionsStreamParams{Session: session, Credits: protocol.StreamWindow(4 * protocol.MaxGrabCount)}, &r)
+	if err == nil && r.State != protocol.StateDone {
 		err = fmt.Errorf("stream ended in state %s", r.State)
 	}
 	if err == nil && bad.Load() {
@@ -274,7 +274,7 @@ func (c *goReader) streamAll(ctx context.Context, session string) (uint64, error
 }
 
 func (c *goReader) closeSession(ctx context.Context, session string) error {
-	err := c.call(ctx, rpc.MethodSessionsClose, rpc.SessionsCloseParams{Session: session}, nil)
+	err := c.call(ctx, protocol.MethodSessionsClose, protocol.SessionsCloseParams{Session: session}, nil)
 	c.mu.Lock()
 	delete(c.sessions, session)
 	c.mu.Unlock()

@@ -11,7 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/chiphost/chiphost/rpc"
+	"github.com/chiphost/chiphost/rpc/protocol"
 )
 
 // rowFunc is told about every row a reader receives: the number of the
@@ -163,7 +163,7 @@ func readRows(r io.Reader, onRow rowFunc) error {
 }
 
 // rowSeq finds the line number in a row sent by the server.
-func rowSeq(r *rpc.Row) uint64 {
+func rowSeq(r *protocol.Row) uint64 {
 	if r.Line != nil {
 		if v, ok := parseSeq(*r.Line); ok {
 			return v
@@ -183,7 +183,7 @@ type serverOpts struct {
 	// them, instead of sessions/stream.
 	Grab bool
 	// OnUpdate, when set, sees every sessions/updated of the session.
-	OnUpdate func(*rpc.SessionsUpdatedParams)
+	OnUpdate func(*protocol.SessionsUpdatedParams)
 }
 
 // startServerReader runs chiphost serve, opens a session on in (a pipe
@@ -205,9 +205,9 @@ func (b *bencher) startServerReader(ctx context.Context, in *liveInput, p livePa
 		return nil, err
 	}
 	in.handedOver()
-	params := rpc.SessionsOpenParams{Source: rpc.SourceSpec{File: in.Path, Follow: !in.Pipe, Stdin: in.Pipe}, Parser: rpc.ParserSpec{Builtin: "text"}}
+	params := protocol.SessionsOpenParams{Source: protocol.SourceSpec{File: in.Path, Follow: !in.Pipe, Stdin: in.Pipe}, Parser: protocol.ParserSpec{Builtin: "text"}}
 	if p.Wasm != "" {
-		params.Parser = rpc.ParserSpec{Plugin: id}
+		params.Parser = protocol.ParserSpec{Plugin: id}
 	}
 	sess, err := srv.openWith(ctx, params, o.OnUpdate)
 	if err != nil {
@@ -219,12 +219,12 @@ func (b *bencher) startServerReader(ctx context.Context, in *liveInput, p livePa
 		go func() { read <- srv.grabLive(ctx, sess, onRow) }()
 	} else {
 		go func() {
-			state, err := srv.streamRows(ctx, sess, func(rows []rpc.Row, at time.Time) {
+			state, err := srv.streamRows(ctx, sess, func(rows []protocol.Row, at time.Time) {
 				for i := range rows {
 					onRow(rowSeq(&rows[i]), at)
 				}
 			})
-			if err == nil && state != rpc.StateDone && state != rpc.StateClosed {
+			if err == nil && state != protocol.StateDone && state != protocol.StateClosed {
 				err = fmt.Errorf("stream ended in state %s", state)
 			}
 			read <- err
@@ -253,9 +253,9 @@ func (c *goReader) grabLive(ctx context.Context, session string, onRow rowFunc) 
 		state, rows := s.state, s.rows
 		s.mu.Unlock()
 		if rows > got {
-			var r rpc.SessionsGrabResult
-			if err := c.call(ctx, rpc.MethodSessionsGrab, rpc.SessionsGrabParams{Session: session, Start: got, Count: min(rows-got, rpc.MaxGrabCount)}, &r); err != nil {
-				if state == rpc.StateClosed {
+			var r protocol.SessionsGrabResult
+			if err := c.call(ctx, protocol.MethodSessionsGrab, protocol.SessionsGrabParams{Session: session, Start: got, Count: min(rows-got, protocol.MaxGrabCount)}, &r); err != nil {
+				if state == protocol.StateClosed {
 					return nil
 				}
 				return err
@@ -268,9 +268,9 @@ func (c *goReader) grabLive(ctx context.Context, session string, onRow rowFunc) 
 			continue
 		}
 		switch state {
-		case rpc.StateDone, rpc.StateClosed:
+		case protocol.StateDone, protocol.StateClosed:
 			return nil
-		case rpc.StateFailed:
+		case protocol.StateFailed:
 			return fmt.Errorf("session %s", state)
 		}
 		select {

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"go.lsp.dev/jsonrpc2"
+
+	"github.com/chiphost/chiphost/rpc/protocol"
 )
 
 // answerWait bounds how long the server waits, once the client has left
@@ -142,7 +144,7 @@ func (s *Server) answerAll() {
 	}
 	for _, id := range s.answers.force() {
 		s.log.Warn().Str("id", fmt.Sprint(id)).Msg("request did not answer after cancellation; answering -32800")
-		resp := jsonrpc2.NewResponse(id, nil, wireError(CodeRequestCancelled, "request cancelled: the server is exiting", &ErrorData{Kind: "cancelled", Detail: "the server is exiting"}))
+		resp := jsonrpc2.NewResponse(id, nil, wireError(protocol.CodeRequestCancelled, "request cancelled: the server is exiting", &protocol.ErrorData{Kind: "cancelled", Detail: "the server is exiting"}))
 		if data, err := jsonrpc2.EncodeMessage(resp); err == nil {
 			_, _ = s.stream.writeFrame(data, false)
 		}

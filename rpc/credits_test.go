@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/chiphost/chiphost/internal/testutil"
+
+	"github.com/chiphost/chiphost/rpc/protocol"
 )
 
 // TestCreditsSaturate checks the window arithmetic: granting past 2^64-1
@@ -45,10 +47,10 @@ func TestStreamCreditsSaturate(t *testing.T) {
 		all20    = make(chan struct{})
 	)
 	c.onNote = func(method string, params json.RawMessage) {
-		if method != MethodSessionsItems {
+		if method != protocol.MethodSessionsItems {
 			return
 		}
-		var p SessionsItemsParams
+		var p protocol.SessionsItemsParams
 		if json.Unmarshal(params, &p) != nil {
 			return
 		}
@@ -64,8 +66,8 @@ func TestStreamCreditsSaturate(t *testing.T) {
 		}
 	}
 	c.initialize(nil)
-	var open SessionsOpenResult
-	c.mustCall(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{Stdin: true}, Parser: ParserSpec{Builtin: "text"}}, &open)
+	var open protocol.SessionsOpenResult
+	c.mustCall(protocol.MethodSessionsOpen, protocol.SessionsOpenParams{Source: protocol.SourceSpec{Stdin: true}, Parser: protocol.ParserSpec{Builtin: "text"}}, &open)
 	lines := func(from int) string {
 		var b strings.Builder
 		for i := from; i < from+10; i++ {
@@ -77,17 +79,17 @@ func TestStreamCreditsSaturate(t *testing.T) {
 		t.Fatal(err)
 	}
 	type result struct {
-		sr  SessionsStreamResult
+		sr  protocol.SessionsStreamResult
 		err error
 	}
 	res := make(chan result, 1)
 	go func() {
-		var sr SessionsStreamResult
-		err := c.call(MethodSessionsStream, SessionsStreamParams{Session: open.Session, Credits: StreamWindow(math.MaxUint64)}, &sr)
+		var sr protocol.SessionsStreamResult
+		err := c.call(protocol.MethodSessionsStream, protocol.SessionsStreamParams{Session: open.Session, Credits: protocol.StreamWindow(math.MaxUint64)}, &sr)
 		res <- result{sr, err}
 	}()
 	<-first10
-	c.notify(MethodSessionsCredit, SessionsCreditParams{Session: open.Session, Credits: Credits{Rows: 11}})
+	c.notify(protocol.MethodSessionsCredit, protocol.SessionsCreditParams{Session: open.Session, Credits: protocol.Credits{Rows: 11}})
 	if _, err := w.WriteString(lines(10)); err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +97,7 @@ func TestStreamCreditsSaturate(t *testing.T) {
 	// A wrapped window stops the stream for good: the wait below would then
 	// give up near the test deadline.
 	testutil.Await(t, all20, "all 20 rows (the stream stops when its window wraps)")
-	if r := <-res; r.err != nil || r.sr.Rows != 20 || r.sr.State != StateDone {
+	if r := <-res; r.err != nil || r.sr.Rows != 20 || r.sr.State != protocol.StateDone {
 		t.Fatalf("stream result %+v (%v), want 20 rows, done", r.sr, r.err)
 	}
 }
@@ -108,14 +110,14 @@ func TestStreamDefaultCredits(t *testing.T) {
 	input := writeLines(t, 100)
 	c := start(t, startOpts{})
 	c.initialize(nil)
-	var open SessionsOpenResult
-	c.mustCall(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{File: input}, Parser: ParserSpec{Builtin: "text"}}, &open)
+	var open protocol.SessionsOpenResult
+	c.mustCall(protocol.MethodSessionsOpen, protocol.SessionsOpenParams{Source: protocol.SourceSpec{File: input}, Parser: protocol.ParserSpec{Builtin: "text"}}, &open)
 	c.waitFinal(open.Session, 30*time.Second)
 	for _, credits := range []string{`{}`, `{"rows":null}`, `null`} {
-		var sr SessionsStreamResult
+		var sr protocol.SessionsStreamResult
 		params := json.RawMessage(`{"session":"` + open.Session + `","credits":` + credits + `}`)
-		c.mustCall(MethodSessionsStream, params, &sr)
-		if sr.Rows != 100 || sr.State != StateDone {
+		c.mustCall(protocol.MethodSessionsStream, params, &sr)
+		if sr.Rows != 100 || sr.State != protocol.StateDone {
 			t.Errorf("credits %s: stream result %+v, want all 100 rows", credits, sr)
 		}
 	}

@@ -21,8 +21,9 @@
 // Every accepted call is tracked until its response is on the wire
 // (answers.go), so exit and end of input cancel and answer what is still
 // running before the connection closes.
-// Methods are dispatched from one table (server.go); their names are in
-// methods.go and their types in protocol.go.
+// The methods, their names, wire types and error codes are defined in
+// package rpc/protocol, whose table (protocol.Methods) is the one list of
+// methods: NewServer checks its handlers against it (dispatch.go).
 //
 // This package builds on runtime and schema. It must not import wazero or
 // runtime/internal: it knows plugins only through the runtime API.

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chiphost/chiphost/rpc/protocol"
 )
 
 // TestErrorEcho sends 1 MiB values wherever an error message quotes client
@@ -37,23 +39,23 @@ func TestErrorEcho(t *testing.T) {
 		params any
 		code   float64
 	}{
-		{"log level", MethodInitialize, map[string]any{"initializationOptions": map[string]any{"logLevel": big}}, float64(CodeInvalidParams)},
-		{"method", big, nil, float64(CodeMethodNotFound)},
-		{"describe id", MethodPluginsDescribe, map[string]any{"id": big}, float64(CodeNotFound)},
-		{"describe 60 MiB id", MethodPluginsDescribe, map[string]any{"id": strings.Repeat("q", 60<<20)}, float64(CodeNotFound)},
-		{"parser plugin", MethodSessionsOpen, open(file, map[string]any{"plugin": big}), float64(CodeNotFound)},
-		{"source plugin", MethodSessionsOpen, open(map[string]any{"plugin": big + ".wasm"}, text), float64(CodeNotFound)},
-		{"source file", MethodSessionsOpen, open(map[string]any{"file": big}, text), float64(CodeNotFound)},
-		{"builtin", MethodSessionsOpen, open(file, map[string]any{"builtin": big}), float64(CodeInvalidParams)},
-		{"config key", MethodSessionsOpen, open(file, plugin(map[string]any{big: 1})), float64(CodeInvalidParams)},
-		{"config keys", MethodSessionsOpen, open(file, plugin(many)), float64(CodeInvalidParams)},
-		{"dropdown value", MethodSessionsOpen, open(file, plugin(map[string]any{"dropdown_idx": big})), float64(CodeInvalidParams)},
-		{"file value", MethodSessionsOpen, open(file, plugin(map[string]any{"files_idx": []string{big + ".log"}})), float64(CodeInvalidParams)},
-		{"integer value", MethodSessionsOpen, open(file, plugin(map[string]any{"integer_idx": json.RawMessage(num)})), float64(CodeInvalidParams)},
-		{"grab session", MethodSessionsGrab, map[string]any{"session": big, "count": 1}, float64(CodeNotFound)},
-		{"grab start", MethodSessionsGrab, map[string]any{"session": "s1", "start": json.RawMessage(num)}, float64(CodeInvalidParams)},
-		{"stream session", MethodSessionsStream, map[string]any{"session": big}, float64(CodeNotFound)},
-		{"close session", MethodSessionsClose, map[string]any{"session": big}, float64(CodeNotFound)},
+		{"log level", protocol.MethodInitialize, map[string]any{"initializationOptions": map[string]any{"logLevel": big}}, float64(protocol.CodeInvalidParams)},
+		{"method", big, nil, float64(protocol.CodeMethodNotFound)},
+		{"describe id", protocol.MethodPluginsDescribe, map[string]any{"id": big}, float64(protocol.CodeNotFound)},
+		{"describe 60 MiB id", protocol.MethodPluginsDescribe, map[string]any{"id": strings.Repeat("q", 60<<20)}, float64(protocol.CodeNotFound)},
+		{"parser plugin", protocol.MethodSessionsOpen, open(file, map[string]any{"plugin": big}), float64(protocol.CodeNotFound)},
+		{"source plugin", protocol.MethodSessionsOpen, open(map[string]any{"plugin": big + ".wasm"}, text), float64(protocol.CodeNotFound)},
+		{"source file", protocol.MethodSessionsOpen, open(map[string]any{"file": big}, text), float64(protocol.CodeNotFound)},
+		{"builtin", protocol.MethodSessionsOpen, open(file, map[string]any{"builtin": big}), float64(protocol.CodeInvalidParams)},
+		{"config key", protocol.MethodSessionsOpen, open(file, plugin(map[string]any{big: 1})), float64(protocol.CodeInvalidParams)},
+		{"config keys", protocol.MethodSessionsOpen, open(file, plugin(many)), float64(protocol.CodeInvalidParams)},
+		{"dropdown value", protocol.MethodSessionsOpen, open(file, plugin(map[string]any{"dropdown_idx": big})), float64(protocol.CodeInvalidParams)},
+		{"file value", protocol.MethodSessionsOpen, open(file, plugin(map[string]any{"files_idx": []string{big + ".log"}})), float64(protocol.CodeInvalidParams)},
+		{"integer value", protocol.MethodSessionsOpen, open(file, plugin(map[string]any{"integer_idx": json.RawMessage(num)})), float64(protocol.CodeInvalidParams)},
+		{"grab session", protocol.MethodSessionsGrab, map[string]any{"session": big, "count": 1}, float64(protocol.CodeNotFound)},
+		{"grab start", protocol.MethodSessionsGrab, map[string]any{"session": "s1", "start": json.RawMessage(num)}, float64(protocol.CodeInvalidParams)},
+		{"stream session", protocol.MethodSessionsStream, map[string]any{"session": big}, float64(protocol.CodeNotFound)},
+		{"close session", protocol.MethodSessionsClose, map[string]any{"session": big}, float64(protocol.CodeNotFound)},
 	}
 	root := t.TempDir() // a plugin root with string_parser only: less to compile
 	if err := os.MkdirAll(filepath.Join(root, "parsers"), 0o755); err != nil {

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/chiphost/chiphost/internal/loggen"
+
+	"github.com/chiphost/chiphost/rpc/protocol"
 )
 
 // TestCutDependentRowsAreReported: sessions on a log larger than two 10 MiB
@@ -31,11 +33,11 @@ func TestCutDependentRowsAreReported(t *testing.T) {
 	c.initialize(nil)
 	var sessions [2]string
 	for i, fx := range []string{"compat/string_parser_chipmunk/string_parser_chipmunk.wasm", "parsers/string_parser/string_parser.wasm"} {
-		var open SessionsOpenResult
-		c.mustCall(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{File: path}, Parser: ParserSpec{Plugin: filepath.Join(plugins, fx)}}, &open)
+		var open protocol.SessionsOpenResult
+		c.mustCall(protocol.MethodSessionsOpen, protocol.SessionsOpenParams{Source: protocol.SourceSpec{File: path}, Parser: protocol.ParserSpec{Plugin: filepath.Join(plugins, fx)}}, &open)
 		fin := c.waitFinal(open.Session, 60*time.Second)
 		want := uint64(1 - i)
-		if fin.State != StateDone || fin.Rows != lines || fin.CutDependentRows != want || fin.Bytes != uint64(len(data)) {
+		if fin.State != protocol.StateDone || fin.Rows != lines || fin.CutDependentRows != want || fin.Bytes != uint64(len(data)) {
 			t.Errorf("%s: final update %+v; want done, %d rows, %d cut-dependent", fx, fin, lines, want)
 		}
 		sessions[i] = open.Session

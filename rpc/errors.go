@@ -15,36 +15,8 @@ import (
 
 	"github.com/chiphost/chiphost/runtime"
 	"github.com/chiphost/chiphost/schema"
-)
 
-// Error codes. The JSON-RPC and LSP ones come first; chiphost's own codes sit
-// in -31999…-31900, outside both reserved ranges (-32099…-32000 and
-// -32899…-32800). Every code is listed in spec/protocol.md.
-const (
-	CodeParseError           = jsonrpc2.ParseError           // -32700 malformed JSON or frame
-	CodeInvalidRequest       = jsonrpc2.InvalidRequest       // -32600 not a request, or a request after shutdown
-	CodeMethodNotFound       = jsonrpc2.MethodNotFound       // -32601
-	CodeInvalidParams        = jsonrpc2.InvalidParams        // -32602 wrong shapes, unknown ids, invalid config
-	CodeInternalError        = jsonrpc2.InternalError        // -32603 a chiphost bug
-	CodeServerNotInitialized = jsonrpc2.ServerNotInitialized // -32002 a request before initialize
-	CodeRequestCancelled     = jsonrpc2.Code(-32800)         // $/cancelRequest or shutdown ended the request
-	CodeRequestFailed        = jsonrpc2.Code(-32803)         // well-formed request that failed (LSP 3.17), e.g. busy
-
-	// CodePluginFailed: the plugin failed (trap, timeout, oom, abi) or
-	// reported an error (plugin-error) while serving the request.
-	CodePluginFailed = jsonrpc2.Code(-31900)
-	// CodeNotFound: no such plugin, session or file.
-	CodeNotFound = jsonrpc2.Code(-31901)
-	// CodeIO: reading or writing host files failed.
-	CodeIO = jsonrpc2.Code(-31902)
-	// CodeUnsupported: the plugin or request uses something chiphost does
-	// not support.
-	CodeUnsupported = jsonrpc2.Code(-31903)
-	// CodeSessionClosed: the session was closed or its instance discarded.
-	CodeSessionClosed = jsonrpc2.Code(-31904)
-	// CodeLimitReached: a server-wide limit was reached; data.code names it
-	// ("sessions", "memory" or "descriptors"). Closing sessions frees it.
-	CodeLimitReached = jsonrpc2.Code(-31905)
+	"github.com/chiphost/chiphost/rpc/protocol"
 )
 
 // Limits named in the data.code of CodeLimitReached errors.
@@ -56,7 +28,7 @@ const (
 
 // limitError is CodeLimitReached for the named limit.
 func limitError(which, msg string) *jsonrpc2.Error {
-	return wireError(CodeLimitReached, msg, &ErrorData{Kind: string(runtime.KindLimit), Code: which, Detail: msg})
+	return wireError(protocol.CodeLimitReached, msg, &protocol.ErrorData{Kind: string(runtime.KindLimit), Code: which, Detail: msg})
 }
 
 // outOfDescriptors reports whether err says the process (EMFILE) or the
@@ -135,7 +107,7 @@ func pathError(err error) error {
 
 // bounded returns d with every text cut to the bounds above (d itself is
 // not modified: its errors may be shared).
-func bounded(d *ErrorData) *ErrorData {
+func bounded(d *protocol.ErrorData) *protocol.ErrorData {
 	if d == nil {
 		return nil
 	}
@@ -164,7 +136,7 @@ const kindInternal = "internal"
 
 // wireError builds a JSON-RPC error with structured data.
 // Every text is bounded (see bounded).
-func wireError(code jsonrpc2.Code, msg string, data *ErrorData) *jsonrpc2.Error {
+func wireError(code jsonrpc2.Code, msg string, data *protocol.ErrorData) *jsonrpc2.Error {
 	e := jsonrpc2.NewError(code, clip(msg, maxErrorText))
 	if data != nil {
 		if b, err := json.Marshal(bounded(data)); err == nil {
@@ -177,22 +149,22 @@ func wireError(code jsonrpc2.Code, msg string, data *ErrorData) *jsonrpc2.Error 
 // invalidParams is -32602 with a detail.
 func invalidParams(format string, args ...any) *jsonrpc2.Error {
 	msg := fmt.Sprintf(format, args...)
-	return wireError(CodeInvalidParams, msg, &ErrorData{Kind: string(runtime.KindConfig), Detail: msg})
+	return wireError(protocol.CodeInvalidParams, msg, &protocol.ErrorData{Kind: string(runtime.KindConfig), Detail: msg})
 }
 
 // notFound is CodeNotFound with a detail.
 func notFound(format string, args ...any) *jsonrpc2.Error {
 	msg := fmt.Sprintf(format, args...)
-	return wireError(CodeNotFound, msg, &ErrorData{Kind: string(runtime.KindNotFound), Detail: msg})
+	return wireError(protocol.CodeNotFound, msg, &protocol.ErrorData{Kind: string(runtime.KindNotFound), Detail: msg})
 }
 
 // errorData describes err for the wire (error data and failed sessions).
 // plugin names the plugin concerned when err does not.
-func errorData(err error, plugin string) *ErrorData {
+func errorData(err error, plugin string) *protocol.ErrorData {
 	if err == nil {
 		return nil
 	}
-	d := &ErrorData{Kind: kindInternal, Plugin: plugin, Detail: err.Error()}
+	d := &protocol.ErrorData{Kind: kindInternal, Plugin: plugin, Detail: err.Error()}
 	var re *runtime.Error
 	if errors.As(err, &re) {
 		d.Kind = string(re.Kind)
@@ -231,30 +203,30 @@ func toWire(ctx context.Context, err error, plugin string) error {
 		return err // already coded; jsonrpc2 keeps the code and data through wrapping
 	}
 	if ctx.Err() != nil || errors.Is(err, context.Canceled) {
-		return wireError(CodeRequestCancelled, "request cancelled", &ErrorData{Kind: string(runtime.KindCancelled), Plugin: plugin, Detail: err.Error()})
+		return wireError(protocol.CodeRequestCancelled, "request cancelled", &protocol.ErrorData{Kind: string(runtime.KindCancelled), Plugin: plugin, Detail: err.Error()})
 	}
 	d := errorData(err, plugin)
-	code, msg := CodeInternalError, err.Error()
+	code, msg := protocol.CodeInternalError, err.Error()
 	switch d.Kind {
 	case string(runtime.KindConfig):
-		code = CodeInvalidParams
+		code = protocol.CodeInvalidParams
 	case string(runtime.KindTrap), string(runtime.KindTimeout), string(runtime.KindOOM), string(runtime.KindABI), string(runtime.KindPluginError):
-		code = CodePluginFailed
+		code = protocol.CodePluginFailed
 		if d.Code == "config" { // init-error.config: the plugin rejected its configuration
-			code = CodeInvalidParams
+			code = protocol.CodeInvalidParams
 		}
 	case string(runtime.KindNotFound):
-		code = CodeNotFound
+		code = protocol.CodeNotFound
 	case string(runtime.KindIO):
-		code = CodeIO
+		code = protocol.CodeIO
 	case string(runtime.KindUnsupported):
-		code = CodeUnsupported
+		code = protocol.CodeUnsupported
 	case string(runtime.KindClosed):
-		code = CodeSessionClosed
+		code = protocol.CodeSessionClosed
 	case string(runtime.KindCancelled):
-		code = CodeRequestCancelled
+		code = protocol.CodeRequestCancelled
 	case string(runtime.KindLimit):
-		code, msg = CodeLimitReached, d.Detail
+		code, msg = protocol.CodeLimitReached, d.Detail
 	}
 	return wireError(code, msg, d)
 }

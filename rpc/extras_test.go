@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chiphost/chiphost/rpc/protocol"
 )
 
 // TestInputFD opens a session on {"stdin": true}, fed through --input-fd 3,
@@ -16,13 +18,13 @@ func TestInputFD(t *testing.T) {
 	watchdog(t, 60*time.Second)
 	c, w := startWithInput(t)
 	c.initialize(nil)
-	var open SessionsOpenResult
-	c.mustCall(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{Stdin: true}, Parser: ParserSpec{Builtin: "text"}}, &open)
-	wireErr(t, c.call(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{Stdin: true}, Parser: ParserSpec{Builtin: "text"}}, nil), CodeInvalidParams)
+	var open protocol.SessionsOpenResult
+	c.mustCall(protocol.MethodSessionsOpen, protocol.SessionsOpenParams{Source: protocol.SourceSpec{Stdin: true}, Parser: protocol.ParserSpec{Builtin: "text"}}, &open)
+	wireErr(t, c.call(protocol.MethodSessionsOpen, protocol.SessionsOpenParams{Source: protocol.SourceSpec{Stdin: true}, Parser: protocol.ParserSpec{Builtin: "text"}}, nil), protocol.CodeInvalidParams)
 	w.WriteString("one\ntwo\nthree")
 	w.Close()
 	fin := c.waitFinal(open.Session, 30*time.Second)
-	if fin.State != StateDone || fin.Rows != 3 {
+	if fin.State != protocol.StateDone || fin.Rows != 3 {
 		t.Fatalf("final: %+v", fin)
 	}
 }
@@ -35,17 +37,17 @@ func TestTraceAndProgress(t *testing.T) {
 	input := writeLines(t, 100)
 	c := start(t, startOpts{framing: "ndjson", args: []string{"--trace-file", trace}})
 	c.initialize(nil)
-	var open SessionsOpenResult
-	c.mustCall(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{File: input}, Parser: ParserSpec{Builtin: "text"}}, &open)
-	var res SessionsStreamResult
-	c.mustCall(MethodSessionsStream, SessionsStreamParams{Session: open.Session, WorkDoneToken: "tok"}, &res)
+	var open protocol.SessionsOpenResult
+	c.mustCall(protocol.MethodSessionsOpen, protocol.SessionsOpenParams{Source: protocol.SourceSpec{File: input}, Parser: protocol.ParserSpec{Builtin: "text"}}, &open)
+	var res protocol.SessionsStreamResult
+	c.mustCall(protocol.MethodSessionsStream, protocol.SessionsStreamParams{Session: open.Session, WorkDoneToken: "tok"}, &res)
 	if res.Rows != 100 {
 		t.Errorf("stream: %+v", res)
 	}
 	for _, kind := range []string{"begin", "end"} {
 		c.waitNote(5*time.Second, func(n note) bool {
-			var p ProgressParams
-			return n.method == MethodProgress && json.Unmarshal(n.params, &p) == nil && p.Token == "tok" && p.Value.Kind == kind
+			var p protocol.ProgressParams
+			return n.method == protocol.MethodProgress && json.Unmarshal(n.params, &p) == nil && p.Token == "tok" && p.Value.Kind == kind
 		})
 	}
 	f, err := os.Open(trace)
@@ -82,20 +84,20 @@ func TestInputFDClose(t *testing.T) {
 	watchdog(t, 60*time.Second)
 	c, w := startWithInput(t)
 	c.initialize(nil)
-	var open SessionsOpenResult
-	c.mustCall(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{Stdin: true}, Parser: ParserSpec{Builtin: "text"}}, &open)
+	var open protocol.SessionsOpenResult
+	c.mustCall(protocol.MethodSessionsOpen, protocol.SessionsOpenParams{Source: protocol.SourceSpec{Stdin: true}, Parser: protocol.ParserSpec{Builtin: "text"}}, &open)
 	w.WriteString("one\n")
 	c.waitNote(30*time.Second, func(n note) bool {
-		var p SessionsUpdatedParams
-		return n.method == MethodSessionsUpdated && json.Unmarshal(n.params, &p) == nil && p.Session == open.Session && p.Rows == 1
+		var p protocol.SessionsUpdatedParams
+		return n.method == protocol.MethodSessionsUpdated && json.Unmarshal(n.params, &p) == nil && p.Session == open.Session && p.Rows == 1
 	})
 	// The parse loop now waits in a read of the silent pipe.
-	c.mustCall(MethodSessionsClose, SessionsCloseParams{Session: open.Session}, nil)
+	c.mustCall(protocol.MethodSessionsClose, protocol.SessionsCloseParams{Session: open.Session}, nil)
 	if u := c.waitClosed(open.Session, 30*time.Second); u.Rows != 1 {
 		t.Errorf("closed session: %+v", u)
 	}
-	c.mustCall(MethodShutdown, nil, nil)
-	c.notify(MethodExit, nil)
+	c.mustCall(protocol.MethodShutdown, nil, nil)
+	c.notify(protocol.MethodExit, nil)
 	if code := c.waitExit(60 * time.Second); code != 0 {
 		t.Errorf("exit status %d", code)
 	}

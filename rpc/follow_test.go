@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"go.lsp.dev/jsonrpc2"
+
+	"github.com/chiphost/chiphost/rpc/protocol"
 )
 
 func appendTo(t *testing.T, path, s string) {
@@ -25,12 +27,12 @@ func appendTo(t *testing.T, path, s string) {
 }
 
 // waitUpdate waits for a sessions/updated of session that matches pred.
-func (c *client) waitUpdate(session string, pred func(SessionsUpdatedParams) bool) SessionsUpdatedParams {
+func (c *client) waitUpdate(session string, pred func(protocol.SessionsUpdatedParams) bool) protocol.SessionsUpdatedParams {
 	c.t.Helper()
-	var u SessionsUpdatedParams
+	var u protocol.SessionsUpdatedParams
 	raw := c.waitNote(30*time.Second, func(n note) bool {
-		var p SessionsUpdatedParams
-		return n.method == MethodSessionsUpdated && json.Unmarshal(n.params, &p) == nil && p.Session == session && pred(p)
+		var p protocol.SessionsUpdatedParams
+		return n.method == protocol.MethodSessionsUpdated && json.Unmarshal(n.params, &p) == nil && p.Session == session && pred(p)
 	})
 	json.Unmarshal(raw, &u)
 	return u
@@ -40,10 +42,10 @@ func (c *client) waitUpdate(session string, pred func(SessionsUpdatedParams) boo
 // and returns its lines.
 func (c *client) waitItems(session string, start uint64) []string {
 	c.t.Helper()
-	var p SessionsItemsParams
+	var p protocol.SessionsItemsParams
 	raw := c.waitNote(30*time.Second, func(n note) bool {
-		var p SessionsItemsParams
-		return n.method == MethodSessionsItems && json.Unmarshal(n.params, &p) == nil && p.Session == session && p.Start == start
+		var p protocol.SessionsItemsParams
+		return n.method == protocol.MethodSessionsItems && json.Unmarshal(n.params, &p) == nil && p.Session == session && p.Start == start
 	})
 	json.Unmarshal(raw, &p)
 	return rowLines(p.Items)
@@ -51,12 +53,12 @@ func (c *client) waitItems(session string, start uint64) []string {
 
 func (c *client) grabLines(session string, start uint64) []string {
 	c.t.Helper()
-	var res SessionsGrabResult
-	c.mustCall(MethodSessionsGrab, SessionsGrabParams{Session: session, Start: start, Count: 100}, &res)
+	var res protocol.SessionsGrabResult
+	c.mustCall(protocol.MethodSessionsGrab, protocol.SessionsGrabParams{Session: session, Start: start, Count: 100}, &res)
 	return rowLines(res.Items)
 }
 
-func rowLines(rows []Row) []string {
+func rowLines(rows []protocol.Row) []string {
 	var out []string
 	for _, r := range rows {
 		if r.Line != nil {
@@ -82,12 +84,12 @@ func TestSessionFollowFile(t *testing.T) {
 	appendTo(t, path, "a\nb\n")
 	c := start(t, startOpts{})
 	c.initialize(nil)
-	var open SessionsOpenResult
-	c.mustCall(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{File: path, Follow: true}, Parser: ParserSpec{Builtin: "text"}}, &open)
+	var open protocol.SessionsOpenResult
+	c.mustCall(protocol.MethodSessionsOpen, protocol.SessionsOpenParams{Source: protocol.SourceSpec{File: path, Follow: true}, Parser: protocol.ParserSpec{Builtin: "text"}}, &open)
 	sid := open.Session
 
-	live := c.waitUpdate(sid, func(p SessionsUpdatedParams) bool { return p.State != StateRunning })
-	if live.State != StateLive || live.Rows != 2 || live.Bytes != 4 {
+	live := c.waitUpdate(sid, func(p protocol.SessionsUpdatedParams) bool { return p.State != protocol.StateRunning })
+	if live.State != protocol.StateLive || live.Rows != 2 || live.Bytes != 4 {
 		t.Fatalf("first update past running: %+v; want live with 2 rows of 4 bytes", live)
 	}
 	if got := c.grabLines(sid, 0); !sameLines(got, "a", "b") {
@@ -95,8 +97,10 @@ func TestSessionFollowFile(t *testing.T) {
 	}
 
 	streamed := make(chan error, 1)
-	var res SessionsStreamResult
-	go func() { streamed <- c.call(MethodSessionsStream, SessionsStreamParams{Session: sid}, &res) }()
+	var res protocol.SessionsStreamResult
+	go func() {
+		streamed <- c.call(protocol.MethodSessionsStream, protocol.SessionsStreamParams{Session: sid}, &res)
+	}()
 	if got := c.waitItems(sid, 0); !sameLines(got, "a", "b") {
 		t.Fatalf("stream: first items %q", got)
 	}
@@ -105,14 +109,14 @@ func TestSessionFollowFile(t *testing.T) {
 	if got := c.waitItems(sid, 2); !sameLines(got, "c") {
 		t.Fatalf("stream: items after the append %q", got)
 	}
-	u := c.waitUpdate(sid, func(p SessionsUpdatedParams) bool { return p.Rows == 3 })
-	if u.State != StateLive {
+	u := c.waitUpdate(sid, func(p protocol.SessionsUpdatedParams) bool { return p.Rows == 3 })
+	if u.State != protocol.StateLive {
 		t.Fatalf("update after the append: %+v", u)
 	}
 
 	// A partial line is read (bytes grow) but is no row yet.
 	appendTo(t, path, "par")
-	c.waitUpdate(sid, func(p SessionsUpdatedParams) bool { return p.Bytes == 9 })
+	c.waitUpdate(sid, func(p protocol.SessionsUpdatedParams) bool { return p.Bytes == 9 })
 	if got := c.grabLines(sid, 0); !sameLines(got, "a", "b", "c") {
 		t.Fatalf("grab with a partial line read: %q", got)
 	}
@@ -124,16 +128,16 @@ func TestSessionFollowFile(t *testing.T) {
 		t.Fatalf("grab: %q", got)
 	}
 
-	c.mustCall(MethodSessionsClose, SessionsCloseParams{Session: sid}, nil)
-	if err := <-streamed; err != nil || res.State != StateClosed || res.Rows != 4 {
+	c.mustCall(protocol.MethodSessionsClose, protocol.SessionsCloseParams{Session: sid}, nil)
+	if err := <-streamed; err != nil || res.State != protocol.StateClosed || res.Rows != 4 {
 		t.Fatalf("stream answered %v, %+v; want closed after 4 rows", err, res)
 	}
-	final := c.waitUpdate(sid, func(p SessionsUpdatedParams) bool { return p.State == StateClosed })
+	final := c.waitUpdate(sid, func(p protocol.SessionsUpdatedParams) bool { return p.State == protocol.StateClosed })
 	if final.Rows != 4 {
 		t.Fatalf("final update %+v", final)
 	}
 	for _, u := range c.updates(sid) {
-		if u.State == StateDone || u.State == StateFailed {
+		if u.State == protocol.StateDone || u.State == protocol.StateFailed {
 			t.Fatalf("a followed session reported %+v", u)
 		}
 	}
@@ -149,24 +153,24 @@ func TestSessionFollowPlugin(t *testing.T) {
 	appendTo(t, path, "first\n")
 	c := start(t, startOpts{})
 	c.initialize(nil)
-	var open SessionsOpenResult
-	c.mustCall(MethodSessionsOpen, SessionsOpenParams{
-		Source: SourceSpec{Plugin: filepath.Join(plugins, "bytesources/file_source/file_source.wasm"), Follow: true,
+	var open protocol.SessionsOpenResult
+	c.mustCall(protocol.MethodSessionsOpen, protocol.SessionsOpenParams{
+		Source: protocol.SourceSpec{Plugin: filepath.Join(plugins, "bytesources/file_source/file_source.wasm"), Follow: true,
 			Config: map[string]json.RawMessage{"input-path": json.RawMessage(`["` + path + `"]`)}},
-		Parser: ParserSpec{Builtin: "text"},
+		Parser: protocol.ParserSpec{Builtin: "text"},
 	}, &open)
 	sid := open.Session
-	live := c.waitUpdate(sid, func(p SessionsUpdatedParams) bool { return p.State != StateRunning })
-	if live.State != StateLive || live.Rows != 1 {
+	live := c.waitUpdate(sid, func(p protocol.SessionsUpdatedParams) bool { return p.State != protocol.StateRunning })
+	if live.State != protocol.StateLive || live.Rows != 1 {
 		t.Fatalf("first update past running: %+v; want live with 1 row", live)
 	}
 	appendTo(t, path, "second\n")
-	c.waitUpdate(sid, func(p SessionsUpdatedParams) bool { return p.Rows == 2 })
+	c.waitUpdate(sid, func(p protocol.SessionsUpdatedParams) bool { return p.Rows == 2 })
 	if got := c.grabLines(sid, 0); !sameLines(got, "first", "second") {
 		t.Fatalf("grab: %q", got)
 	}
-	c.mustCall(MethodSessionsClose, SessionsCloseParams{Session: sid}, nil)
-	c.waitUpdate(sid, func(p SessionsUpdatedParams) bool { return p.State == StateClosed && p.Rows == 2 })
+	c.mustCall(protocol.MethodSessionsClose, protocol.SessionsCloseParams{Session: sid}, nil)
+	c.waitUpdate(sid, func(p protocol.SessionsUpdatedParams) bool { return p.State == protocol.StateClosed && p.Rows == 2 })
 }
 
 // TestSessionFollowRefused: follow with stdin, or with a file that is not a
@@ -178,8 +182,8 @@ func TestSessionFollowRefused(t *testing.T) {
 	}
 	c, _ := startWithInput(t)
 	c.initialize(nil)
-	for _, src := range []SourceSpec{{Stdin: true, Follow: true}, {File: fifo, Follow: true}} {
-		err := c.call(MethodSessionsOpen, SessionsOpenParams{Source: src, Parser: ParserSpec{Builtin: "text"}}, nil)
+	for _, src := range []protocol.SourceSpec{{Stdin: true, Follow: true}, {File: fifo, Follow: true}} {
+		err := c.call(protocol.MethodSessionsOpen, protocol.SessionsOpenParams{Source: src, Parser: protocol.ParserSpec{Builtin: "text"}}, nil)
 		wireErr(t, err, jsonrpc2.InvalidParams)
 		if !strings.Contains(err.Error(), "source.follow:") {
 			t.Fatalf("%+v: %v", src, err)

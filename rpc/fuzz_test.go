@@ -12,6 +12,8 @@ import (
 	"unicode/utf8"
 
 	"go.lsp.dev/jsonrpc2"
+
+	"github.com/chiphost/chiphost/rpc/protocol"
 )
 
 // Fuzz targets for the two frame readers (stream.go). Each target feeds
@@ -154,7 +156,7 @@ func FuzzNDJSONFrames(f *testing.F) {
 // EOF allocates one step, and a real 3 MiB body still reads back whole.
 func TestHeaderBodyGrowth(t *testing.T) {
 	st, _ := fuzzStream(FramingHeader, []byte("Content-Length: 60000000\r\n\r\n{}"))
-	st.maxIn = MaxInFrame
+	st.maxIn = protocol.MaxInFrame
 	if _, _, err := st.ReadFrame(context.Background()); !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Fatalf("truncated body: err %v, want unexpected EOF", err)
 	}
@@ -164,7 +166,7 @@ func TestHeaderBodyGrowth(t *testing.T) {
 	big, _ := json.Marshal([]string{string(bytes.Repeat([]byte("a"), 3<<20))})
 	msg := `{"jsonrpc":"2.0","method":"x","params":` + string(big) + `}`
 	st, _ = fuzzStream(FramingHeader, []byte(frame("header", msg)))
-	st.maxIn = MaxInFrame
+	st.maxIn = protocol.MaxInFrame
 	body, _, err := st.ReadFrame(context.Background())
 	if err != nil || string(body) != msg {
 		t.Fatalf("3 MiB frame: err %v, %d bytes read of %d", err, len(body), len(msg))
@@ -180,9 +182,9 @@ func TestResponseID(t *testing.T) {
 		want any // nil: not a response with an id
 	}{
 		{"number", jsonrpc2.NewResponse(jsonrpc2.NewNumberID(42), jsonrpc2.RawMessage(`{}`), nil), int64(42)},
-		{"negative", jsonrpc2.NewResponse(jsonrpc2.NewNumberID(-7), nil, jsonrpc2.NewError(CodeRequestCancelled, "x")), int64(-7)},
+		{"negative", jsonrpc2.NewResponse(jsonrpc2.NewNumberID(-7), nil, jsonrpc2.NewError(protocol.CodeRequestCancelled, "x")), int64(-7)},
 		{"string with escapes", jsonrpc2.NewResponse(jsonrpc2.NewStringID(`a"b\c,"result":`), nil, nil), `a"b\c,"result":`},
-		{"null id", jsonrpc2.NewResponse(jsonrpc2.ID{}, nil, jsonrpc2.NewError(CodeParseError, "x")), nil},
+		{"null id", jsonrpc2.NewResponse(jsonrpc2.ID{}, nil, jsonrpc2.NewError(protocol.CodeParseError, "x")), nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -11,15 +11,17 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/chiphost/chiphost/rpc/protocol"
 )
 
 // waitClosed waits for the final sessions/updated (state closed) of session.
-func (c *client) waitClosed(session string, d time.Duration) SessionsUpdatedParams {
+func (c *client) waitClosed(session string, d time.Duration) protocol.SessionsUpdatedParams {
 	c.t.Helper()
-	var u SessionsUpdatedParams
+	var u protocol.SessionsUpdatedParams
 	raw := c.waitNote(d, func(n note) bool {
-		var p SessionsUpdatedParams
-		return n.method == MethodSessionsUpdated && json.Unmarshal(n.params, &p) == nil && p.Session == session && p.State == StateClosed
+		var p protocol.SessionsUpdatedParams
+		return n.method == protocol.MethodSessionsUpdated && json.Unmarshal(n.params, &p) == nil && p.Session == session && p.State == protocol.StateClosed
 	})
 	json.Unmarshal(raw, &u)
 	return u
@@ -37,7 +39,7 @@ func TestOpenFIFOWithoutWriter(t *testing.T) {
 	c := start(t, startOpts{args: []string{"--plugins-dir", plugins}})
 	c.initialize(nil)
 	dir := t.TempDir()
-	parsers := []ParserSpec{{Builtin: "text"}, {Plugin: "string_parser", Config: map[string]json.RawMessage{"lossy": json.RawMessage("true")}}}
+	parsers := []protocol.ParserSpec{{Builtin: "text"}, {Plugin: "string_parser", Config: map[string]json.RawMessage{"lossy": json.RawMessage("true")}}}
 	fifos := make([]string, 20)
 	sessions := make([]string, 20)
 	for i := range fifos {
@@ -45,19 +47,19 @@ func TestOpenFIFOWithoutWriter(t *testing.T) {
 		if err := syscall.Mkfifo(fifos[i], 0o600); err != nil {
 			t.Fatal(err)
 		}
-		var open SessionsOpenResult
-		c.mustCall(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{File: fifos[i]}, Parser: parsers[i%2]}, &open)
+		var open protocol.SessionsOpenResult
+		c.mustCall(protocol.MethodSessionsOpen, protocol.SessionsOpenParams{Source: protocol.SourceSpec{File: fifos[i]}, Parser: parsers[i%2]}, &open)
 		sessions[i] = open.Session
 	}
 
-	var list PluginsListResult
-	c.mustCall(MethodPluginsList, nil, &list)
+	var list protocol.PluginsListResult
+	c.mustCall(protocol.MethodPluginsList, nil, &list)
 	if len(list.Plugins) == 0 {
 		t.Fatal("plugins/list: no plugins")
 	}
-	var open SessionsOpenResult
-	c.mustCall(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{File: writeLines(t, 100)}, Parser: ParserSpec{Builtin: "text"}}, &open)
-	if fin := c.waitFinal(open.Session, 60*time.Second); fin.State != StateDone || fin.Rows != 100 {
+	var open protocol.SessionsOpenResult
+	c.mustCall(protocol.MethodSessionsOpen, protocol.SessionsOpenParams{Source: protocol.SourceSpec{File: writeLines(t, 100)}, Parser: protocol.ParserSpec{Builtin: "text"}}, &open)
+	if fin := c.waitFinal(open.Session, 60*time.Second); fin.State != protocol.StateDone || fin.Rows != 100 {
 		t.Fatalf("ordinary session beside 20 waiting ones: %+v, want done with 100 rows", fin)
 	}
 
@@ -69,22 +71,22 @@ func TestOpenFIFOWithoutWriter(t *testing.T) {
 		w.WriteString("late one\nlate two\n")
 		w.Close()
 		fin := c.waitFinal(sessions[i], 60*time.Second)
-		if fin.State != StateDone || fin.Rows != 2 || fin.Bytes != 18 {
+		if fin.State != protocol.StateDone || fin.Rows != 2 || fin.Bytes != 18 {
 			t.Fatalf("session %s after its writer came and went: %+v, want done with 2 rows of 18 bytes", sessions[i], fin)
 		}
 		var g grabbed
-		c.mustCall(MethodSessionsGrab, SessionsGrabParams{Session: sessions[i], Count: 10}, &g)
+		c.mustCall(protocol.MethodSessionsGrab, protocol.SessionsGrabParams{Session: sessions[i], Count: 10}, &g)
 		if len(g.Items) != 2 {
 			t.Fatalf("grab %s: %v", sessions[i], g.Items)
 		}
 	}
 
-	c.mustCall(MethodSessionsClose, SessionsCloseParams{Session: sessions[2]}, nil)
+	c.mustCall(protocol.MethodSessionsClose, protocol.SessionsCloseParams{Session: sessions[2]}, nil)
 	if fin := c.waitClosed(sessions[2], 30*time.Second); fin.Rows != 0 || fin.Bytes != 0 || fin.Error != nil {
 		t.Fatalf("closed waiting session: %+v", fin)
 	}
 	for _, u := range c.updates(sessions[3]) {
-		if u.State != StateRunning {
+		if u.State != protocol.StateRunning {
 			t.Fatalf("session %s on a writer-less FIFO left state running: %+v", sessions[3], u)
 		}
 	}
@@ -101,8 +103,8 @@ func (c *client) stderrText() string {
 }
 
 // sleeperSpec is hostile/sleeper.core.wasm sleeping in init and parse.
-func sleeperSpec(initSeconds, parseSeconds int) ParserSpec {
-	return ParserSpec{Plugin: filepath.Join(plugins, "hostile/sleeper.core.wasm"), Config: map[string]json.RawMessage{
+func sleeperSpec(initSeconds, parseSeconds int) protocol.ParserSpec {
+	return protocol.ParserSpec{Plugin: filepath.Join(plugins, "hostile/sleeper.core.wasm"), Config: map[string]json.RawMessage{
 		"init-seconds":  json.RawMessage(fmt.Sprint(initSeconds)),
 		"parse-seconds": json.RawMessage(fmt.Sprint(parseSeconds)),
 	}}
@@ -112,8 +114,8 @@ func sleeperSpec(initSeconds, parseSeconds int) ParserSpec {
 func (c *client) waitLog(text string, d time.Duration) {
 	c.t.Helper()
 	c.waitNote(d, func(n note) bool {
-		var p LogMessageParams
-		return n.method == MethodLogMessage && json.Unmarshal(n.params, &p) == nil && strings.Contains(p.Message, text)
+		var p protocol.LogMessageParams
+		return n.method == protocol.MethodLogMessage && json.Unmarshal(n.params, &p) == nil && strings.Contains(p.Message, text)
 	})
 }
 
@@ -132,21 +134,21 @@ func TestSleepingPlugin(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		errc := make(chan error, 1)
 		go func() {
-			_, err := callRaw(ctx, c, MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{File: input}, Parser: sleeperSpec(600, 0)})
+			_, err := callRaw(ctx, c, protocol.MethodSessionsOpen, protocol.SessionsOpenParams{Source: protocol.SourceSpec{File: input}, Parser: sleeperSpec(600, 0)})
 			errc <- err
 		}()
 		c.waitLog("sleeping 600 s in init", 30*time.Second)
 		cancel() // sends $/cancelRequest
-		if d := wireErr(t, <-errc, CodeRequestCancelled); d.Kind != "cancelled" {
+		if d := wireErr(t, <-errc, protocol.CodeRequestCancelled); d.Kind != "cancelled" {
 			t.Fatalf("cancelled open: data %+v, want kind cancelled", d)
 		}
 	})
 
 	t.Run("close", func(t *testing.T) {
-		var open SessionsOpenResult
-		c.mustCall(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{File: input}, Parser: sleeperSpec(0, 600)}, &open)
+		var open protocol.SessionsOpenResult
+		c.mustCall(protocol.MethodSessionsOpen, protocol.SessionsOpenParams{Source: protocol.SourceSpec{File: input}, Parser: sleeperSpec(0, 600)}, &open)
 		c.waitLog("sleeping 600 s in parse", 30*time.Second)
-		c.mustCall(MethodSessionsClose, SessionsCloseParams{Session: open.Session}, nil)
+		c.mustCall(protocol.MethodSessionsClose, protocol.SessionsCloseParams{Session: open.Session}, nil)
 		c.waitClosed(open.Session, 30*time.Second)
 		if strings.Contains(c.stderrText(), "did not stop in time") {
 			t.Fatal("closing a sleeping session waited for its parse loop in vain")
@@ -156,10 +158,10 @@ func TestSleepingPlugin(t *testing.T) {
 	t.Run("timeout", func(t *testing.T) {
 		c := start(t, startOpts{args: []string{"--call-timeout", "1s"}})
 		c.initialize(nil)
-		var open SessionsOpenResult
-		c.mustCall(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{File: input}, Parser: sleeperSpec(0, 600)}, &open)
+		var open protocol.SessionsOpenResult
+		c.mustCall(protocol.MethodSessionsOpen, protocol.SessionsOpenParams{Source: protocol.SourceSpec{File: input}, Parser: sleeperSpec(0, 600)}, &open)
 		fin := c.waitFinal(open.Session, 60*time.Second)
-		if fin.State != StateFailed || fin.Error == nil || fin.Error.Kind != "timeout" || fin.Error.Plugin != "sleeper.core" {
+		if fin.State != protocol.StateFailed || fin.Error == nil || fin.Error.Kind != "timeout" || fin.Error.Plugin != "sleeper.core" {
 			t.Fatalf("session sleeping 600 s under --call-timeout 1s: %+v, want failed with kind timeout", fin)
 		}
 	})
@@ -180,8 +182,8 @@ func TestDescriptorLimit(t *testing.T) {
 	var open []string
 	var refused error
 	for len(open) < 100 && refused == nil {
-		var res SessionsOpenResult
-		if refused = c.call(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{File: input}, Parser: ParserSpec{Builtin: "text"}}, &res); refused == nil {
+		var res protocol.SessionsOpenResult
+		if refused = c.call(protocol.MethodSessionsOpen, protocol.SessionsOpenParams{Source: protocol.SourceSpec{File: input}, Parser: protocol.ParserSpec{Builtin: "text"}}, &res); refused == nil {
 			open = append(open, res.Session)
 		}
 	}
@@ -189,12 +191,12 @@ func TestDescriptorLimit(t *testing.T) {
 		t.Fatalf("%d sessions opened under ulimit -n 48, first refusal %v", len(open), refused)
 	}
 	sp := filepath.Join(plugins, "parsers/string_parser/string_parser.wasm")
-	for i, parser := range []ParserSpec{{}, {Builtin: "text"}, {Plugin: sp}, {Plugin: sp}} {
+	for i, parser := range []protocol.ParserSpec{{}, {Builtin: "text"}, {Plugin: sp}, {Plugin: sp}} {
 		err := refused
 		if i > 0 {
-			err = c.call(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{File: input}, Parser: parser}, nil)
+			err = c.call(protocol.MethodSessionsOpen, protocol.SessionsOpenParams{Source: protocol.SourceSpec{File: input}, Parser: parser}, nil)
 		}
-		d := wireErr(t, err, CodeLimitReached)
+		d := wireErr(t, err, protocol.CodeLimitReached)
 		if d.Kind != "limit" || d.Code != "descriptors" || !strings.Contains(d.Detail, "ulimit -n 48") || strings.Contains(err.Error(), c.tempDir) {
 			t.Fatalf("open %d at the descriptor limit: %v, data %+v; want kind limit, code descriptors, no host path", i, err, d)
 		}
@@ -204,11 +206,11 @@ func TestDescriptorLimit(t *testing.T) {
 		t.Fatalf("%d session directories for %d open sessions: refused opens left theirs", len(dirs), len(open))
 	}
 	for _, id := range open[:2] { // frees 4 descriptors; an open needs 3 while it reads
-		c.mustCall(MethodSessionsClose, SessionsCloseParams{Session: id}, nil)
+		c.mustCall(protocol.MethodSessionsClose, protocol.SessionsCloseParams{Session: id}, nil)
 	}
-	var res SessionsOpenResult
-	c.mustCall(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{File: input}, Parser: ParserSpec{Builtin: "text"}}, &res)
-	if fin := c.waitFinal(res.Session, 30*time.Second); fin.State != StateDone || fin.Rows != 3 {
+	var res protocol.SessionsOpenResult
+	c.mustCall(protocol.MethodSessionsOpen, protocol.SessionsOpenParams{Source: protocol.SourceSpec{File: input}, Parser: protocol.ParserSpec{Builtin: "text"}}, &res)
+	if fin := c.waitFinal(res.Session, 30*time.Second); fin.State != protocol.StateDone || fin.Rows != 3 {
 		t.Fatalf("session opened after closing one: %+v", fin)
 	}
 }
@@ -220,34 +222,34 @@ func TestDescriptorLimit(t *testing.T) {
 func TestSessionAndMemoryLimits(t *testing.T) {
 	watchdog(t, 120*time.Second)
 	input := writeLines(t, 3)
-	text := SessionsOpenParams{Source: SourceSpec{File: input}, Parser: ParserSpec{Builtin: "text"}}
+	text := protocol.SessionsOpenParams{Source: protocol.SourceSpec{File: input}, Parser: protocol.ParserSpec{Builtin: "text"}}
 
 	c := start(t, startOpts{args: []string{"--max-sessions", "3"}})
 	c.initialize(nil)
 	var open []string
 	for range 3 {
-		var res SessionsOpenResult
-		c.mustCall(MethodSessionsOpen, text, &res)
+		var res protocol.SessionsOpenResult
+		c.mustCall(protocol.MethodSessionsOpen, text, &res)
 		open = append(open, res.Session)
 	}
-	err := c.call(MethodSessionsOpen, text, nil)
-	if d := wireErr(t, err, CodeLimitReached); d.Kind != "limit" || d.Code != "sessions" || !strings.Contains(d.Detail, "3 sessions are open") {
+	err := c.call(protocol.MethodSessionsOpen, text, nil)
+	if d := wireErr(t, err, protocol.CodeLimitReached); d.Kind != "limit" || d.Code != "sessions" || !strings.Contains(d.Detail, "3 sessions are open") {
 		t.Fatalf("fourth open: %v, data %+v; want kind limit, code sessions", err, d)
 	}
-	c.mustCall(MethodSessionsClose, SessionsCloseParams{Session: open[0]}, nil)
-	var res SessionsOpenResult
-	c.mustCall(MethodSessionsOpen, text, &res)
-	if fin := c.waitFinal(res.Session, 30*time.Second); fin.State != StateDone || fin.Rows != 3 {
+	c.mustCall(protocol.MethodSessionsClose, protocol.SessionsCloseParams{Session: open[0]}, nil)
+	var res protocol.SessionsOpenResult
+	c.mustCall(protocol.MethodSessionsOpen, text, &res)
+	if fin := c.waitFinal(res.Session, 30*time.Second); fin.State != protocol.StateDone || fin.Rows != 3 {
 		t.Fatalf("session opened after closing one: %+v", fin)
 	}
 
 	m := start(t, startOpts{args: []string{"--max-total-memory", "2"}})
 	m.initialize(nil)
-	err = m.call(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{File: input}, Parser: ParserSpec{Plugin: filepath.Join(plugins, "parsers/go_records/go_records.wasm")}}, nil)
-	if d := wireErr(t, err, CodeLimitReached); d.Kind != "limit" || d.Code != "memory" || d.Plugin != "go_records" || !strings.Contains(d.Detail, "limit for all of them is 2 MiB") {
+	err = m.call(protocol.MethodSessionsOpen, protocol.SessionsOpenParams{Source: protocol.SourceSpec{File: input}, Parser: protocol.ParserSpec{Plugin: filepath.Join(plugins, "parsers/go_records/go_records.wasm")}}, nil)
+	if d := wireErr(t, err, protocol.CodeLimitReached); d.Kind != "limit" || d.Code != "memory" || d.Plugin != "go_records" || !strings.Contains(d.Detail, "limit for all of them is 2 MiB") {
 		t.Fatalf("open over the total memory: %v, data %+v; want kind limit, code memory, plugin go_records", err, d)
 	}
-	m.mustCall(MethodSessionsOpen, text, &res) // the built-in parser needs no guest memory
+	m.mustCall(protocol.MethodSessionsOpen, text, &res) // the built-in parser needs no guest memory
 }
 
 // TestMemoryGivenBack parses a 1 MB file in 20 string_parser sessions, then
@@ -292,20 +294,20 @@ func TestMemoryGivenBack(t *testing.T) {
 	}
 	input := filepath.Join(t.TempDir(), "input.log")
 	os.WriteFile(input, []byte(b.String()), 0o644)
-	parser := ParserSpec{Plugin: filepath.Join(plugins, "parsers/string_parser/string_parser.wasm"), Config: map[string]json.RawMessage{"lossy": json.RawMessage("true")}}
+	parser := protocol.ParserSpec{Plugin: filepath.Join(plugins, "parsers/string_parser/string_parser.wasm"), Config: map[string]json.RawMessage{"lossy": json.RawMessage("true")}}
 	var open []string
 	for range 20 {
-		var res SessionsOpenResult
-		c.mustCall(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{File: input}, Parser: parser}, &res)
+		var res protocol.SessionsOpenResult
+		c.mustCall(protocol.MethodSessionsOpen, protocol.SessionsOpenParams{Source: protocol.SourceSpec{File: input}, Parser: parser}, &res)
 		open = append(open, res.Session)
 	}
 	for _, id := range open {
-		if fin := c.waitFinal(id, 120*time.Second); fin.State != StateDone || fin.Rows == 0 {
+		if fin := c.waitFinal(id, 120*time.Second); fin.State != protocol.StateDone || fin.Rows == 0 {
 			t.Fatalf("session %s: %+v", id, fin)
 		}
 	}
 	for _, id := range open {
-		c.mustCall(MethodSessionsClose, SessionsCloseParams{Session: id}, nil)
+		c.mustCall(protocol.MethodSessionsClose, protocol.SessionsCloseParams{Session: id}, nil)
 	}
 	for r := range releases {
 		t.Logf("release with %d sessions open: heap holds %d MiB", r.Sessions, r.HeldMiB)
@@ -334,11 +336,11 @@ func TestPluginConfigFIFO(t *testing.T) {
 	c := start(t, startOpts{args: []string{"--call-timeout", "2s"}})
 	c.initialize(nil)
 	path, _ := json.Marshal([]string{fifo})
-	err := c.call(MethodSessionsOpen, SessionsOpenParams{
-		Source: SourceSpec{Plugin: filepath.Join(plugins, "bytesources/file_source/file_source.wasm"), Config: map[string]json.RawMessage{"input-path": path}},
-		Parser: ParserSpec{Builtin: "text"},
+	err := c.call(protocol.MethodSessionsOpen, protocol.SessionsOpenParams{
+		Source: protocol.SourceSpec{Plugin: filepath.Join(plugins, "bytesources/file_source/file_source.wasm"), Config: map[string]json.RawMessage{"input-path": path}},
+		Parser: protocol.ParserSpec{Builtin: "text"},
 	}, nil)
-	d := wireErr(t, err, CodeInvalidParams)
+	d := wireErr(t, err, protocol.CodeInvalidParams)
 	if len(d.Errors) != 1 || d.Errors[0].Field != "input-path" || !strings.Contains(d.Errors[0].Message, "not a regular file") {
 		t.Fatalf("open with a FIFO in the config: %v, data %+v; want a config error on input-path", err, d)
 	}

@@ -11,6 +11,8 @@ import (
 	"unicode/utf8"
 
 	"go.lsp.dev/jsonrpc2"
+
+	"github.com/chiphost/chiphost/rpc/protocol"
 )
 
 // This file checks each well-formed frame before the library sees it, for
@@ -184,7 +186,7 @@ func (s *stream) checkMessage(body []byte) []byte {
 	msg, err := jsonrpc2.DecodeMessage(body)
 	if err != nil {
 		id, why := invalidRequest(body)
-		s.answerError(id, CodeInvalidRequest, why)
+		s.answerError(id, protocol.CodeInvalidRequest, why)
 		return nil
 	}
 	if _, ok := msg.(*jsonrpc2.Notification); ok && hasNullID(body) {
@@ -200,7 +202,7 @@ func (s *stream) checkMessage(body []byte) []byte {
 func (s *stream) splitBatch(body []byte) {
 	var members []json.RawMessage
 	if err := json.Unmarshal(body, &members); err != nil || len(members) == 0 {
-		s.answerError(jsonrpc2.ID{}, CodeInvalidRequest, "invalid request: an empty batch")
+		s.answerError(jsonrpc2.ID{}, protocol.CodeInvalidRequest, "invalid request: an empty batch")
 		return
 	}
 	batch := &batchResponse{}
@@ -212,7 +214,7 @@ func (s *stream) splitBatch(body []byte) {
 		switch {
 		case err != nil || isResponse:
 			id, why := invalidRequest(m)
-			batch.resps = append(batch.resps, errorFrame(id, CodeInvalidRequest, why))
+			batch.resps = append(batch.resps, errorFrame(id, protocol.CodeInvalidRequest, why))
 		case isNote && !hasNullID(m):
 			queue = append(queue, m)
 		default: // a call, or a request with id null

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/chiphost/chiphost/rpc/protocol"
 )
 
 // exchange is one message sent and the responses it must get, in order;
@@ -28,7 +30,7 @@ func TestMessages(t *testing.T) {
 		return `{"jsonrpc":"2.0","id":` + id + `,"method":"plugins/list"}`
 	}
 	invalid := func(id any) map[string]any {
-		return map[string]any{"id": id, "error": map[string]any{"code": float64(CodeInvalidRequest)}}
+		return map[string]any{"id": id, "error": map[string]any{"code": float64(protocol.CodeInvalidRequest)}}
 	}
 	listed := func(id any) map[string]any {
 		return map[string]any{"id": id, "result": map[string]any{"plugins": []any{}}}
@@ -37,7 +39,7 @@ func TestMessages(t *testing.T) {
 	cases := [][]exchange{
 		{
 			{"initialize with params []", `{"jsonrpc":"2.0","id":1,"method":"initialize","params":[]}`,
-				[]any{map[string]any{"id": float64(1), "result": map[string]any{"protocolVersion": ProtocolVersion}}}},
+				[]any{map[string]any{"id": float64(1), "result": map[string]any{"protocolVersion": protocol.ProtocolVersion}}}},
 			{"initialized with params []", `{"jsonrpc":"2.0","method":"initialized","params":[]}`, nil},
 			{"params []", `{"jsonrpc":"2.0","id":23,"method":"plugins/list","params":[]}`, []any{listed(float64(23))}},
 			{"shutdown with params []", `{"jsonrpc":"2.0","id":26,"method":"shutdown","params":[]}`, []any{map[string]any{"id": float64(26), "result": nil}}},

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chiphost/chiphost/rpc/protocol"
 )
 
 // rawMessage is a frame read by the raw tests.
@@ -86,7 +88,7 @@ func TestEOFFinalUpdates(t *testing.T) {
 	send(fmt.Sprintf(`{"jsonrpc":"2.0","id":2,"method":"sessions/open","params":{"source":{"file":%q},"parser":{"builtin":"text"}}}`, input))
 	await(func(m rawMessage) bool { return m.ID == float64(2) && m.Result != nil })
 	await(func(m rawMessage) bool {
-		return m.Method == MethodSessionsUpdated && strings.Contains(string(m.Params), `"state":"done"`)
+		return m.Method == protocol.MethodSessionsUpdated && strings.Contains(string(m.Params), `"state":"done"`)
 	})
 	pw.WriteString("live row\n")
 	send(`{"jsonrpc":"2.0","id":3,"method":"sessions/open","params":{"source":{"stdin":true},"parser":{"builtin":"text"}}}`)
@@ -95,8 +97,8 @@ func TestEOFFinalUpdates(t *testing.T) {
 	c.stdin.Close()
 	closed := map[string]bool{}
 	for _, m := range readUntilEOF(t, r) {
-		var u SessionsUpdatedParams
-		if m.Method == MethodSessionsUpdated && json.Unmarshal(m.Params, &u) == nil && u.State == StateClosed {
+		var u protocol.SessionsUpdatedParams
+		if m.Method == protocol.MethodSessionsUpdated && json.Unmarshal(m.Params, &u) == nil && u.State == protocol.StateClosed {
 			closed[u.Session] = true
 		}
 	}
@@ -136,7 +138,7 @@ func TestGrabBeforeShutdown(t *testing.T) {
 				if err := json.Unmarshal(readBody(t, r, "header"), &m); err != nil {
 					t.Fatal(err)
 				}
-				done = m.Method == MethodSessionsUpdated && strings.Contains(string(m.Params), `"state":"done"`)
+				done = m.Method == protocol.MethodSessionsUpdated && strings.Contains(string(m.Params), `"state":"done"`)
 			}
 			var burst strings.Builder
 			for i := range grabs {
@@ -152,7 +154,7 @@ func TestGrabBeforeShutdown(t *testing.T) {
 					continue
 				}
 				var g struct {
-					Items []Row `json:"items"`
+					Items []protocol.Row `json:"items"`
 				}
 				if m.Error != nil || json.Unmarshal(m.Result, &g) != nil || len(g.Items) != count || g.Items[0].Index != uint64(id) {
 					t.Errorf("grab %v before shutdown: error %+v, result %s", id, m.Error, m.Result)

@@ -11,17 +11,19 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chiphost/chiphost/rpc/protocol"
 )
 
 // updates returns the sessions/updated notifications received so far for
 // session, in order.
-func (c *client) updates(session string) []SessionsUpdatedParams {
+func (c *client) updates(session string) []protocol.SessionsUpdatedParams {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var out []SessionsUpdatedParams
+	var out []protocol.SessionsUpdatedParams
 	for _, n := range c.notes {
-		var p SessionsUpdatedParams
-		if n.method == MethodSessionsUpdated && json.Unmarshal(n.params, &p) == nil && p.Session == session {
+		var p protocol.SessionsUpdatedParams
+		if n.method == protocol.MethodSessionsUpdated && json.Unmarshal(n.params, &p) == nil && p.Session == session {
 			out = append(out, p)
 		}
 	}
@@ -38,10 +40,10 @@ func TestLiveParseErrors(t *testing.T) {
 	watchdog(t, 60*time.Second)
 	c, w := startWithInput(t)
 	c.initialize(nil)
-	var open SessionsOpenResult
-	c.mustCall(MethodSessionsOpen, SessionsOpenParams{
-		Source: SourceSpec{Stdin: true},
-		Parser: ParserSpec{Plugin: filepath.Join(plugins, "parsers/string_parser/string_parser.wasm"),
+	var open protocol.SessionsOpenResult
+	c.mustCall(protocol.MethodSessionsOpen, protocol.SessionsOpenParams{
+		Source: protocol.SourceSpec{Stdin: true},
+		Parser: protocol.ParserSpec{Plugin: filepath.Join(plugins, "parsers/string_parser/string_parser.wasm"),
 			Config: map[string]json.RawMessage{"lossy": json.RawMessage(`false`)}},
 	}, &open)
 
@@ -55,19 +57,21 @@ func TestLiveParseErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	written := uint64(len(first))
-	isLive := func(p SessionsUpdatedParams) bool { return p.State == StateRunning && p.ParseErrors > 0 }
-	var live SessionsUpdatedParams
+	isLive := func(p protocol.SessionsUpdatedParams) bool {
+		return p.State == protocol.StateRunning && p.ParseErrors > 0
+	}
+	var live protocol.SessionsUpdatedParams
 	for i := 0; !isLive(live); i++ {
 		raw := c.waitNote(30*time.Second, func(n note) bool {
-			var p SessionsUpdatedParams
-			return n.method == MethodSessionsUpdated && json.Unmarshal(n.params, &p) == nil &&
+			var p protocol.SessionsUpdatedParams
+			return n.method == protocol.MethodSessionsUpdated && json.Unmarshal(n.params, &p) == nil &&
 				p.Session == open.Session && (isLive(p) || p.Bytes >= written)
 		})
 		json.Unmarshal(raw, &live)
 		if isLive(live) {
 			break
 		}
-		if live.State != StateRunning {
+		if live.State != protocol.StateRunning {
 			t.Fatalf("session ended before a running update showed parse errors: %+v", c.updates(open.Session))
 		}
 		line := fmt.Sprintf("ok %d\n", i)
@@ -84,7 +88,7 @@ func TestLiveParseErrors(t *testing.T) {
 	}
 	w.Close()
 	fin := c.waitFinal(open.Session, 30*time.Second)
-	if fin.State != StateDone || fin.ParseErrors <= live.ParseErrors || fin.SkippedBytes <= live.SkippedBytes || fin.Rows <= live.Rows {
+	if fin.State != protocol.StateDone || fin.ParseErrors <= live.ParseErrors || fin.SkippedBytes <= live.SkippedBytes || fin.Rows <= live.Rows {
 		t.Errorf("final %+v after running %+v: want done with more errors, skipped bytes and rows", fin, live)
 	}
 	ups := c.updates(open.Session)
@@ -109,8 +113,8 @@ func TestAnswersAtExit(t *testing.T) {
 		b, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": id, "method": method, "params": params})
 		return frame("header", string(b))
 	}
-	open := func(parser ParserSpec) SessionsOpenParams {
-		return SessionsOpenParams{Source: SourceSpec{File: input}, Parser: parser}
+	open := func(parser protocol.ParserSpec) protocol.SessionsOpenParams {
+		return protocol.SessionsOpenParams{Source: protocol.SourceSpec{File: input}, Parser: parser}
 	}
 	const stuck = 2
 	exit := frame("header", `{"jsonrpc":"2.0","method":"exit"}`)
@@ -120,7 +124,7 @@ func TestAnswersAtExit(t *testing.T) {
 		closeIn bool   // then close stdin
 		want    int    // exit status
 	}{
-		{"shutdown and exit", req(20, MethodShutdown, nil) + exit, false, 0},
+		{"shutdown and exit", req(20, protocol.MethodShutdown, nil) + exit, false, 0},
 		{"exit without shutdown", exit, false, 1},
 		{"stdin closed", "", true, 0},
 	}
@@ -129,17 +133,17 @@ func TestAnswersAtExit(t *testing.T) {
 			watchdog(t, 60*time.Second)
 			c := start(t, startOpts{raw: true, args: []string{"--call-timeout", "30s", "--eof-grace", "500ms"}})
 			var batch strings.Builder
-			batch.WriteString(req(1, MethodInitialize, InitializeParams{}))
-			batch.WriteString(req(stuck, MethodSessionsOpen, open(ParserSpec{Plugin: hostile, Config: map[string]json.RawMessage{"mode": json.RawMessage(`"init-loop"`)}})))
+			batch.WriteString(req(1, protocol.MethodInitialize, protocol.InitializeParams{}))
+			batch.WriteString(req(stuck, protocol.MethodSessionsOpen, open(protocol.ParserSpec{Plugin: hostile, Config: map[string]json.RawMessage{"mode": json.RawMessage(`"init-loop"`)}})))
 			ids := []int{1, stuck}
 			for i := 3; i < 9; i++ {
 				switch i % 3 {
 				case 0:
-					batch.WriteString(req(i, MethodPluginsList, nil))
+					batch.WriteString(req(i, protocol.MethodPluginsList, nil))
 				case 1:
-					batch.WriteString(req(i, MethodSessionsOpen, open(ParserSpec{Plugin: sp})))
+					batch.WriteString(req(i, protocol.MethodSessionsOpen, open(protocol.ParserSpec{Plugin: sp})))
 				default:
-					batch.WriteString(req(i, MethodSessionsOpen, open(ParserSpec{Builtin: "text"})))
+					batch.WriteString(req(i, protocol.MethodSessionsOpen, open(protocol.ParserSpec{Builtin: "text"})))
 				}
 				ids = append(ids, i)
 			}
@@ -179,10 +183,10 @@ func TestAnswersAtExit(t *testing.T) {
 					continue
 				}
 				e, _ := rs[0]["error"].(map[string]any)
-				if id == stuck && (e == nil || e["code"] != float64(CodeRequestCancelled)) {
+				if id == stuck && (e == nil || e["code"] != float64(protocol.CodeRequestCancelled)) {
 					t.Errorf("request %d (stuck in init): want -32800, got %v", id, rs[0])
 				}
-				if e != nil && e["code"] != float64(CodeRequestCancelled) {
+				if e != nil && e["code"] != float64(protocol.CodeRequestCancelled) {
 					t.Errorf("request %d: unexpected error %v", id, e)
 				}
 			}
@@ -236,22 +240,22 @@ func TestOpenProgress(t *testing.T) {
 	input := writeLines(t, 10)
 	c := start(t, startOpts{})
 	c.initialize(nil)
-	progressOf := func(token any) []ProgressValue {
+	progressOf := func(token any) []protocol.ProgressValue {
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		var out []ProgressValue
+		var out []protocol.ProgressValue
 		for _, n := range c.notes {
-			var p ProgressParams
-			if n.method == MethodProgress && json.Unmarshal(n.params, &p) == nil && fmt.Sprint(p.Token) == fmt.Sprint(token) &&
+			var p protocol.ProgressParams
+			if n.method == protocol.MethodProgress && json.Unmarshal(n.params, &p) == nil && fmt.Sprint(p.Token) == fmt.Sprint(token) &&
 				!strings.HasPrefix(p.Value.Message, "compiling ") {
 				out = append(out, p.Value)
 			}
 		}
 		return out
 	}
-	var open SessionsOpenResult
-	c.mustCall(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{File: input},
-		Parser:        ParserSpec{Plugin: filepath.Join(plugins, "parsers/string_parser/string_parser.wasm")},
+	var open protocol.SessionsOpenResult
+	c.mustCall(protocol.MethodSessionsOpen, protocol.SessionsOpenParams{Source: protocol.SourceSpec{File: input},
+		Parser:        protocol.ParserSpec{Plugin: filepath.Join(plugins, "parsers/string_parser/string_parser.wasm")},
 		WorkDoneToken: "open-1"}, &open)
 	// No wait: the notifications precede the response on the wire.
 	got := progressOf("open-1")
@@ -259,19 +263,19 @@ func TestOpenProgress(t *testing.T) {
 		t.Errorf("progress of a successful open: %+v, want begin then end naming %s", got, open.Session)
 	}
 
-	err := c.call(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{File: input},
-		Parser: ParserSpec{Plugin: "no-such-plugin"}, WorkDoneToken: 7}, nil)
-	wireErr(t, err, CodeNotFound)
+	err := c.call(protocol.MethodSessionsOpen, protocol.SessionsOpenParams{Source: protocol.SourceSpec{File: input},
+		Parser: protocol.ParserSpec{Plugin: "no-such-plugin"}, WorkDoneToken: 7}, nil)
+	wireErr(t, err, protocol.CodeNotFound)
 	got = progressOf(7)
 	if len(got) != 2 || got[0].Kind != "begin" || got[1].Kind != "end" || !strings.HasPrefix(got[1].Message, "failed") {
 		t.Errorf("progress of a failed open: %+v, want begin then end with the failure", got)
 	}
-	c.mustCall(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{File: input}, Parser: ParserSpec{Builtin: "text"}}, &open)
+	c.mustCall(protocol.MethodSessionsOpen, protocol.SessionsOpenParams{Source: protocol.SourceSpec{File: input}, Parser: protocol.ParserSpec{Builtin: "text"}}, &open)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	n := 0
 	for _, m := range c.notes {
-		if m.method == MethodProgress && !strings.Contains(string(m.params), `"message":"compiling `) {
+		if m.method == protocol.MethodProgress && !strings.Contains(string(m.params), `"message":"compiling `) {
 			n++
 		}
 	}
@@ -292,18 +296,18 @@ func TestOneFinalUpdate(t *testing.T) {
 	c := start(t, startOpts{})
 	c.initialize(nil)
 	for i := range 20 {
-		var open SessionsOpenResult
-		c.mustCall(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{File: input}, Parser: ParserSpec{Builtin: "text"}}, &open)
+		var open protocol.SessionsOpenResult
+		c.mustCall(protocol.MethodSessionsOpen, protocol.SessionsOpenParams{Source: protocol.SourceSpec{File: input}, Parser: protocol.ParserSpec{Builtin: "text"}}, &open)
 		c.waitFinal(open.Session, 60*time.Second)
-		c.mustCall(MethodSessionsClose, SessionsCloseParams{Session: open.Session}, nil)
+		c.mustCall(protocol.MethodSessionsClose, protocol.SessionsCloseParams{Session: open.Session}, nil)
 		ups := c.updates(open.Session)
 		done := 0
 		for _, u := range ups {
-			if u.State == StateDone {
+			if u.State == protocol.StateDone {
 				done++
 			}
 		}
-		if done != 1 || ups[len(ups)-1].State != StateClosed {
+		if done != 1 || ups[len(ups)-1].State != protocol.StateClosed {
 			t.Fatalf("session %d: %d updates with state done (want 1), last %+v", i, done, ups[len(ups)-1])
 		}
 	}

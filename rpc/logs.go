@@ -8,6 +8,8 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/chiphost/chiphost/runtime"
+
+	"github.com/chiphost/chiphost/rpc/protocol"
 )
 
 // logForwarder turns plugin log lines into window/logMessage notifications,
@@ -102,7 +104,7 @@ func (f *logForwarder) loop() {
 		case <-report:
 			report = nil
 			if d := f.takeDropped(); d > 0 {
-				f.s.notify(MethodLogMessage, LogMessageParams{Type: 2, Source: "host",
+				f.s.notify(protocol.MethodLogMessage, protocol.LogMessageParams{Type: 2, Source: "host",
 					Message: fmt.Sprintf("%d plugin log lines dropped (more than %d per second)", d, f.rate)})
 			}
 		case r := <-f.ch:
@@ -121,7 +123,7 @@ func (f *logForwarder) forward(r runtime.LogRecord) {
 	if session == "" {
 		session = f.s.sessions.sessionOf(r.Instance)
 	}
-	f.s.notify(MethodLogMessage, LogMessageParams{
+	f.s.notify(protocol.MethodLogMessage, protocol.LogMessageParams{
 		Type: messageType(r), Message: r.Message, Plugin: r.Plugin,
 		Session: session, Source: string(r.Source),
 	})

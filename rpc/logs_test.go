@@ -15,6 +15,8 @@ import (
 
 	"github.com/chiphost/chiphost/internal/testutil"
 	"github.com/chiphost/chiphost/runtime"
+
+	"github.com/chiphost/chiphost/rpc/protocol"
 )
 
 // pipePair joins the read end of one OS pipe and the write end of another.
@@ -61,17 +63,17 @@ func TestLogRateLimit(t *testing.T) {
 		clientIn.Close()
 	}()
 
-	logs := make(chan LogMessageParams, lines+10)
+	logs := make(chan protocol.LogMessageParams, lines+10)
 	conn := jsonrpc2.NewConn(jsonrpc2.NewNDJSONStream(pipePair{clientIn, clientOut}), jsonrpc2.WithCodec(codec{}))
 	conn.Go(ctx, func(_ context.Context, req *jsonrpc2.Request) (any, error) {
-		var p LogMessageParams
-		if req.Method() == MethodLogMessage && json.Unmarshal(bytes.Clone(req.Params()), &p) == nil {
+		var p protocol.LogMessageParams
+		if req.Method() == protocol.MethodLogMessage && json.Unmarshal(bytes.Clone(req.Params()), &p) == nil {
 			logs <- p
 		}
 		return nil, nil
 	})
 	defer conn.Close()
-	if _, err := conn.Call(ctx, MethodInitialize, InitializeParams{}, &InitializeResult{}); err != nil {
+	if _, err := conn.Call(ctx, protocol.MethodInitialize, protocol.InitializeParams{}, &protocol.InitializeResult{}); err != nil {
 		t.Fatal(err)
 	}
 

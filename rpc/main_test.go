@@ -20,6 +20,8 @@ import (
 	"go.lsp.dev/jsonrpc2"
 
 	"github.com/chiphost/chiphost/internal/testutil"
+
+	"github.com/chiphost/chiphost/rpc/protocol"
 )
 
 // The tests drive the real chiphost binary, built once in TestMain, over
@@ -260,14 +262,14 @@ func (c *client) notify(method string, params any) {
 	}
 }
 
-func (c *client) initialize(opts *InitializationOptions) {
+func (c *client) initialize(opts *protocol.InitializationOptions) {
 	c.t.Helper()
-	var res InitializeResult
-	c.mustCall(MethodInitialize, InitializeParams{InitializationOptions: opts}, &res)
-	if res.ServerInfo.Name != ServerName || res.ProtocolVersion != ProtocolVersion {
+	var res protocol.InitializeResult
+	c.mustCall(protocol.MethodInitialize, protocol.InitializeParams{InitializationOptions: opts}, &res)
+	if res.ServerInfo.Name != protocol.ServerName || res.ProtocolVersion != protocol.ProtocolVersion {
 		c.t.Fatalf("initialize: unexpected result %+v", res)
 	}
-	c.notify(MethodInitialized, struct{}{})
+	c.notify(protocol.MethodInitialized, struct{}{})
 }
 
 // waitNote waits for a notification matching pred and returns its params.
@@ -307,15 +309,15 @@ func (c *client) waitNote(d time.Duration, pred func(note) bool) json.RawMessage
 
 // waitFinal waits for the sessions/updated of session in a final state
 // (done or failed).
-func (c *client) waitFinal(session string, d time.Duration) SessionsUpdatedParams {
+func (c *client) waitFinal(session string, d time.Duration) protocol.SessionsUpdatedParams {
 	c.t.Helper()
-	var u SessionsUpdatedParams
+	var u protocol.SessionsUpdatedParams
 	raw := c.waitNote(d, func(n note) bool {
-		if n.method != MethodSessionsUpdated {
+		if n.method != protocol.MethodSessionsUpdated {
 			return false
 		}
-		var p SessionsUpdatedParams
-		return json.Unmarshal(n.params, &p) == nil && p.Session == session && (p.State == StateDone || p.State == StateFailed)
+		var p protocol.SessionsUpdatedParams
+		return json.Unmarshal(n.params, &p) == nil && p.Session == session && (p.State == protocol.StateDone || p.State == protocol.StateFailed)
 	})
 	if err := json.Unmarshal(raw, &u); err != nil {
 		c.t.Fatal(err)
@@ -335,7 +337,7 @@ func (c *client) waitExit(d time.Duration) int {
 }
 
 // wireErr returns err as a *jsonrpc2.Error with decoded data.
-func wireErr(t *testing.T, err error, wantCode jsonrpc2.Code) *ErrorData {
+func wireErr(t *testing.T, err error, wantCode jsonrpc2.Code) *protocol.ErrorData {
 	t.Helper()
 	if err == nil {
 		t.Fatalf("want error %d, got success", wantCode)
@@ -347,7 +349,7 @@ func wireErr(t *testing.T, err error, wantCode jsonrpc2.Code) *ErrorData {
 	if we.Code != wantCode {
 		t.Fatalf("want code %d, got %d (%s)", wantCode, we.Code, we.Message)
 	}
-	var d ErrorData
+	var d protocol.ErrorData
 	if len(we.Data) > 0 {
 		if err := json.Unmarshal(we.Data, &d); err != nil {
 			t.Fatalf("error data %s: %v", we.Data, err)

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chiphost/chiphost/rpc/protocol"
 )
 
 // TestDescribeUnusableDefaults describes, then opens, a real plugin whose
@@ -21,12 +23,12 @@ func TestDescribeUnusableDefaults(t *testing.T) {
 	c := start(t, startOpts{})
 	c.initialize(nil)
 	var d struct {
-		PluginsDescribeResult
+		protocol.PluginsDescribeResult
 		ConfigSchema struct {
 			Properties map[string]map[string]any `json:"properties"`
 		} `json:"configSchema"`
 	}
-	c.mustCall(MethodPluginsDescribe, PluginsDescribeParams{ID: plugin}, &d)
+	c.mustCall(protocol.MethodPluginsDescribe, protocol.PluginsDescribeParams{ID: plugin}, &d)
 	want := []string{`plugin odd_schema: config "ratio": the float default NaN`, `plugin odd_schema: config "scale": the float default +Inf`, `plugin odd_schema: config "level": the dropdown default "medium"`}
 	if len(d.Warnings) != len(want) {
 		t.Fatalf("warnings %q, want %d", d.Warnings, len(want))
@@ -46,19 +48,19 @@ func TestDescribeUnusableDefaults(t *testing.T) {
 	}
 
 	input := writeLines(t, 3)
-	err := c.call(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{File: input}, Parser: ParserSpec{Plugin: plugin}}, nil)
-	data := wireErr(t, err, CodeInvalidParams)
+	err := c.call(protocol.MethodSessionsOpen, protocol.SessionsOpenParams{Source: protocol.SourceSpec{File: input}, Parser: protocol.ParserSpec{Plugin: plugin}}, nil)
+	data := wireErr(t, err, protocol.CodeInvalidParams)
 	if len(data.Errors) != 2 || data.Errors[0].Field != "ratio" || data.Errors[1].Field != "scale" || data.Plugin != "odd_schema" {
 		t.Errorf("open without the float values: %+v", data)
 	}
-	var open SessionsOpenResult
-	c.mustCall(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{File: input}, Parser: ParserSpec{Plugin: plugin,
+	var open protocol.SessionsOpenResult
+	c.mustCall(protocol.MethodSessionsOpen, protocol.SessionsOpenParams{Source: protocol.SourceSpec{File: input}, Parser: protocol.ParserSpec{Plugin: plugin,
 		Config: map[string]json.RawMessage{"ratio": json.RawMessage(`0.5`), "scale": json.RawMessage(`2`)}}}, &open)
 	c.waitNote(30*time.Second, func(n note) bool {
-		var p LogMessageParams
-		return n.method == MethodLogMessage && json.Unmarshal(n.params, &p) == nil && p.Session == open.Session && p.Message == `level = Dropdown("low")`
+		var p protocol.LogMessageParams
+		return n.method == protocol.MethodLogMessage && json.Unmarshal(n.params, &p) == nil && p.Session == open.Session && p.Message == `level = Dropdown("low")`
 	})
-	if fin := c.waitFinal(open.Session, 30*time.Second); fin.State != StateDone || fin.Rows != 3 {
+	if fin := c.waitFinal(open.Session, 30*time.Second); fin.State != protocol.StateDone || fin.Rows != 3 {
 		t.Errorf("final %+v, want done with 3 rows", fin)
 	}
 }

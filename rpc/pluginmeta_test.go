@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chiphost/chiphost/rpc/protocol"
 )
 
 // TestPluginMetadata: plugins/list and plugins/describe carry the title and
@@ -28,10 +30,10 @@ func TestPluginMetadata(t *testing.T) {
 	}
 
 	c := start(t, startOpts{})
-	c.initialize(&InitializationOptions{PluginDirs: []string{root}})
-	var list PluginsListResult
-	c.mustCall(MethodPluginsList, nil, &list)
-	byName := map[string]PluginInfo{}
+	c.initialize(&protocol.InitializationOptions{PluginDirs: []string{root}})
+	var list protocol.PluginsListResult
+	c.mustCall(protocol.MethodPluginsList, nil, &list)
+	byName := map[string]protocol.PluginInfo{}
 	for _, p := range list.Plugins {
 		byName[p.Name] = p
 	}
@@ -42,13 +44,13 @@ func TestPluginMetadata(t *testing.T) {
 		t.Errorf("bad: %+v", p)
 	}
 
-	var d PluginsDescribeResult
-	c.mustCall(MethodPluginsDescribe, PluginsDescribeParams{ID: "good"}, &d)
+	var d protocol.PluginsDescribeResult
+	c.mustCall(protocol.MethodPluginsDescribe, protocol.PluginsDescribeParams{ID: "good"}, &d)
 	if d.Title != "Größe ✓" || d.Description == nil || *d.Description != "line one\nline two" {
 		t.Errorf("describe good: title %q description %v", d.Title, d.Description)
 	}
-	d = PluginsDescribeResult{}
-	c.mustCall(MethodPluginsDescribe, PluginsDescribeParams{ID: filepath.Join(root, "parsers/bad/bad.wasm")}, &d)
+	d = protocol.PluginsDescribeResult{}
+	c.mustCall(protocol.MethodPluginsDescribe, protocol.PluginsDescribeParams{ID: filepath.Join(root, "parsers/bad/bad.wasm")}, &d)
 	if d.Title != "bad" || len(d.Warnings) != 1 || !strings.Contains(d.Warnings[0], "bad.toml failed: line 3") {
 		t.Errorf("describe bad: title %q warnings %q", d.Title, d.Warnings)
 	}

@@ -5,12 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/chiphost/chiphost/runtime"
 	"github.com/chiphost/chiphost/schema"
+
+	"github.com/chiphost/chiphost/rpc/protocol"
 )
 
 // pluginRegistry caches the result of discovering the plugin roots.
@@ -80,19 +84,19 @@ func resolveError(ref string, err error) error {
 	return notFound("plugin %s: %s", echo(ref), why)
 }
 
-func (s *Server) pluginsList(ctx context.Context, p *PluginsListParams) (*PluginsListResult, error) {
+func (s *Server) pluginsList(ctx context.Context, p *protocol.PluginsListParams) (*protocol.PluginsListResult, error) {
 	return s.listWithProgress(ctx, p, false), nil
 }
 
-func (s *Server) pluginsReload(ctx context.Context, p *PluginsListParams) (*PluginsListResult, error) {
+func (s *Server) pluginsReload(ctx context.Context, p *protocol.PluginsListParams) (*protocol.PluginsListResult, error) {
 	return s.listWithProgress(ctx, p, true), nil
 }
 
-func (s *Server) listResult(ctx context.Context, force bool) *PluginsListResult {
+func (s *Server) listResult(ctx context.Context, force bool) *protocol.PluginsListResult {
 	entries := s.plugins.list(ctx, s.roots(), force)
-	out := &PluginsListResult{Plugins: make([]PluginInfo, 0, len(entries))}
+	out := &protocol.PluginsListResult{Plugins: make([]protocol.PluginInfo, 0, len(entries))}
 	for _, e := range entries {
-		info := PluginInfo{
+		info := protocol.PluginInfo{
 			ID: e.ID, Name: e.Name, Kind: e.Kind, Title: e.Title, Description: e.Description,
 			Path: e.WasmPath, Readme: e.Readme, State: "valid", Warnings: e.Warnings,
 		}
@@ -113,7 +117,7 @@ func (s *Server) listResult(ctx context.Context, force bool) *PluginsListResult 
 	return out
 }
 
-func (s *Server) pluginsDescribe(ctx context.Context, p *PluginsDescribeParams) (*PluginsDescribeResult, error) {
+func (s *Server) pluginsDescribe(ctx context.Context, p *protocol.PluginsDescribeParams) (*protocol.PluginsDescribeResult, error) {
 	id, pl, err := s.resolvePlugin(ctx, p.ID, "")
 	if err != nil {
 		return nil, err
@@ -127,7 +131,7 @@ func (s *Server) pluginsDescribe(ctx context.Context, p *PluginsDescribeParams) 
 		return nil, fmt.Errorf("encoding config schema of %s: %w", pl.Name, err)
 	}
 	md := runtime.ReadMetadata(pl.Path)
-	return &PluginsDescribeResult{
+	return &protocol.PluginsDescribeResult{
 		ID: id, Name: pl.Name, Kind: pl.Kind, Title: md.Title, Description: md.Description,
 		Version: pl.Version.String(), APIVersion: pl.APIVersion.String(),
 		ConfigItems: items, ConfigSchema: js, RenderOptions: pl.RenderOptions,
@@ -154,5 +158,41 @@ func configError(plugin string, err error) error {
 	err = schema.ForPlugin(plugin, err)
 	d := errorData(err, plugin)
 	d.Kind = string(runtime.KindConfig)
-	return wireError(CodeInvalidParams, err.Error(), d)
+	return wireError(protocol.CodeInvalidParams, err.Error(), d)
+}
+
+// watchPlugins polls the plugin roots and sends plugins/changed when a
+// plugin directory or binary changes.
+func (s *Server) watchPlugins(last string) {
+	t := time.NewTicker(s.opts.WatchInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.baseCtx.Done():
+			return
+		case <-t.C:
+			roots := s.roots()
+			sig := rootsSignature(roots)
+			if sig != last {
+				last = sig
+				s.plugins.invalidate()
+				s.notify(protocol.MethodPluginsChanged, protocol.PluginsChangedParams{Roots: roots})
+			}
+		}
+	}
+}
+
+// rootsSignature summarises the plugin directories under roots (names,
+// sizes and modification times of their files).
+func rootsSignature(roots []string) string {
+	var b strings.Builder
+	for _, d := range runtime.PluginDirs(roots, "") {
+		files, _ := os.ReadDir(d.Path)
+		for _, f := range files {
+			if fi, err := f.Info(); err == nil {
+				fmt.Fprintf(&b, "%s/%s %d %d\n", d.Path, f.Name(), fi.Size(), fi.ModTime().UnixNano())
+			}
+		}
+	}
+	return b.String()
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/chiphost/chiphost/runtime"
 	"github.com/chiphost/chiphost/runtime/driver"
+
+	"github.com/chiphost/chiphost/rpc/protocol"
 )
 
 // parseReportEvery is the shortest gap between two reports of a session's
@@ -17,7 +19,7 @@ const parseReportEvery = 100 * time.Millisecond
 // listWithProgress is plugins/list (force false) or plugins/reload, with
 // $/progress for a workDoneToken: begin, a report for each plugin that the
 // listing compiles, and end, all before the response.
-func (s *Server) listWithProgress(ctx context.Context, p *PluginsListParams, force bool) *PluginsListResult {
+func (s *Server) listWithProgress(ctx context.Context, p *protocol.PluginsListParams, force bool) *protocol.PluginsListResult {
 	prog := newProgress(s, p.WorkDoneToken)
 	prog.begin("listing plugins")
 	res := s.listResult(runtime.WithCompileTrace(ctx, prog.compileTrace()), force)
@@ -34,7 +36,7 @@ func (p *progress) compileTrace() *runtime.CompileTrace {
 		return nil
 	}
 	return &runtime.CompileTrace{Start: func(i runtime.CompileInfo) {
-		p.send(ProgressValue{Kind: "report", Message: compileMessage(i)})
+		p.send(protocol.ProgressValue{Kind: "report", Message: compileMessage(i)})
 	}}
 }
 
@@ -63,7 +65,7 @@ type parseProgress struct {
 // starts the goroutine that reports the rest. It does nothing without a
 // token. The total is known for a regular file that is not followed. Call
 // it before the parse loop starts.
-func (s *Server) startParseProgress(sess *session, token any, src SourceSpec) {
+func (s *Server) startParseProgress(sess *session, token any, src protocol.SourceSpec) {
 	if token == nil {
 		return
 	}
@@ -73,7 +75,7 @@ func (s *Server) startParseProgress(sess *session, token any, src SourceSpec) {
 	}
 	pp := &parseProgress{s: s, sess: sess, token: token, total: total, moved: make(chan struct{}, 1)}
 	sess.parseProgress = pp
-	begin := ProgressValue{Kind: "begin", Title: "parsing " + sess.id}
+	begin := protocol.ProgressValue{Kind: "begin", Title: "parsing " + sess.id}
 	if pp.total >= 0 {
 		begin.Percentage = new(0)
 	}
@@ -105,16 +107,16 @@ func (pp *parseProgress) signal() {
 	}
 }
 
-func (pp *parseProgress) send(v ProgressValue) {
-	pp.s.notify(MethodProgress, ProgressParams{Token: pp.token, Value: v})
+func (pp *parseProgress) send(v protocol.ProgressValue) {
+	pp.s.notify(protocol.MethodProgress, protocol.ProgressParams{Token: pp.token, Value: v})
 }
 
 // run reports until the session's parse loop ends, at most every
 // parseReportEvery and only when what it would say changed: the
 // percentage of the file read, or (without a known total, or once a file
 // grew past its size) the bytes read. begin is what was sent first.
-func (pp *parseProgress) run(begin ProgressValue) {
-	last := ProgressValue{Kind: "report", Percentage: begin.Percentage}
+func (pp *parseProgress) run(begin protocol.ProgressValue) {
+	last := protocol.ProgressValue{Kind: "report", Percentage: begin.Percentage}
 	var lastSent time.Time
 	for {
 		select {
@@ -146,32 +148,32 @@ func (pp *parseProgress) run(begin ProgressValue) {
 // report is the report for the stats so far: the percentage of the file
 // read (with the rows as message), or the bytes read and rows when the
 // total is unknown or was passed (a file that grows).
-func (pp *parseProgress) report(st driver.Stats) ProgressValue {
+func (pp *parseProgress) report(st driver.Stats) protocol.ProgressValue {
 	if pp.total >= 0 && st.Bytes <= uint64(pp.total) {
 		pct := 100
 		if pp.total > 0 {
 			pct = int(st.Bytes * 100 / uint64(pp.total))
 		}
-		return ProgressValue{Kind: "report", Percentage: &pct}
+		return protocol.ProgressValue{Kind: "report", Percentage: &pct}
 	}
-	return ProgressValue{Kind: "report", Message: fmt.Sprintf("%.1f MB read, %d rows", float64(st.Bytes)/1e6, st.Items)}
+	return protocol.ProgressValue{Kind: "report", Message: fmt.Sprintf("%.1f MB read, %d rows", float64(st.Bytes)/1e6, st.Items)}
 }
 
 // finish sends the end of the series once the parse loop has ended (its
 // state is final then). A session that parsed its whole file first gets a
 // report of 100%, if the last one said less.
-func (pp *parseProgress) finish(last ProgressValue) {
+func (pp *parseProgress) finish(last protocol.ProgressValue) {
 	pp.sess.mu.Lock()
 	state, st, err := pp.sess.state, pp.sess.stats, pp.sess.err
 	pp.sess.mu.Unlock()
-	if state == StateDone && pp.total >= 0 && (last.Percentage == nil || *last.Percentage != 100) {
-		pp.send(ProgressValue{Kind: "report", Percentage: new(100)})
+	if state == protocol.StateDone && pp.total >= 0 && (last.Percentage == nil || *last.Percentage != 100) {
+		pp.send(protocol.ProgressValue{Kind: "report", Percentage: new(100)})
 	}
 	msg := fmt.Sprintf("%s: %d rows", state, st.Items)
-	if state == StateFailed && err != nil {
+	if state == protocol.StateFailed && err != nil {
 		msg = "failed: " + err.Error()
 	}
-	pp.send(ProgressValue{Kind: "end", Message: msg})
+	pp.send(protocol.ProgressValue{Kind: "end", Message: msg})
 }
 
 func samePercentage(a, b *int) bool {

@@ -8,16 +8,18 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chiphost/chiphost/rpc/protocol"
 )
 
 // progressOf returns the $/progress values received so far for token.
-func (c *client) progressOf(token any) []ProgressValue {
+func (c *client) progressOf(token any) []protocol.ProgressValue {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var out []ProgressValue
+	var out []protocol.ProgressValue
 	for _, n := range c.notes {
-		var p ProgressParams
-		if n.method == MethodProgress && json.Unmarshal(n.params, &p) == nil && fmt.Sprint(p.Token) == fmt.Sprint(token) {
+		var p protocol.ProgressParams
+		if n.method == protocol.MethodProgress && json.Unmarshal(n.params, &p) == nil && fmt.Sprint(p.Token) == fmt.Sprint(token) {
 			out = append(out, p.Value)
 		}
 	}
@@ -26,11 +28,11 @@ func (c *client) progressOf(token any) []ProgressValue {
 
 // waitProgressEnd waits for the end of token's progress and returns the
 // whole series.
-func (c *client) waitProgressEnd(token any) []ProgressValue {
+func (c *client) waitProgressEnd(token any) []protocol.ProgressValue {
 	c.t.Helper()
 	c.waitNote(60*time.Second, func(n note) bool {
-		var p ProgressParams
-		return n.method == MethodProgress && json.Unmarshal(n.params, &p) == nil &&
+		var p protocol.ProgressParams
+		return n.method == protocol.MethodProgress && json.Unmarshal(n.params, &p) == nil &&
 			fmt.Sprint(p.Token) == fmt.Sprint(token) && p.Value.Kind == "end"
 	})
 	return c.progressOf(token)
@@ -48,8 +50,8 @@ func TestParseProgress(t *testing.T) {
 	input := writeLines(t, lines)
 	c := start(t, startOpts{})
 	c.initialize(nil)
-	var open SessionsOpenResult
-	c.mustCall(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{File: input}, Parser: ParserSpec{Builtin: "text"},
+	var open protocol.SessionsOpenResult
+	c.mustCall(protocol.MethodSessionsOpen, protocol.SessionsOpenParams{Source: protocol.SourceSpec{File: input}, Parser: protocol.ParserSpec{Builtin: "text"},
 		WorkDoneToken: "open-1", ProgressToken: "parse-1"}, &open)
 	if got := c.progressOf("parse-1"); len(got) == 0 || got[0].Kind != "begin" || got[0].Percentage == nil || *got[0].Percentage != 0 ||
 		got[0].Title != "parsing "+open.Session {
@@ -76,7 +78,7 @@ func TestParseProgress(t *testing.T) {
 	if end := got[len(got)-1]; end.Message != fmt.Sprintf("done: %d rows", lines) {
 		t.Errorf("end %+v, want \"done: %d rows\"", end, lines)
 	}
-	if u := c.waitFinal(open.Session, 30*time.Second); u.State != StateDone || u.Rows != lines {
+	if u := c.waitFinal(open.Session, 30*time.Second); u.State != protocol.StateDone || u.Rows != lines {
 		t.Errorf("final update %+v", u)
 	}
 }
@@ -88,7 +90,7 @@ func TestParseProgress(t *testing.T) {
 func TestParseProgressStdin(t *testing.T) {
 	t.Run("stdin", func(t *testing.T) {
 		c, w := startWithInput(t)
-		testProgressUnknownTotal(t, c, SourceSpec{Stdin: true}, w.WriteString)
+		testProgressUnknownTotal(t, c, protocol.SourceSpec{Stdin: true}, w.WriteString)
 	})
 	t.Run("follow", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "grows.log")
@@ -100,24 +102,24 @@ func TestParseProgressStdin(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer f.Close()
-		testProgressUnknownTotal(t, start(t, startOpts{}), SourceSpec{File: path, Follow: true}, f.WriteString)
+		testProgressUnknownTotal(t, start(t, startOpts{}), protocol.SourceSpec{File: path, Follow: true}, f.WriteString)
 	})
 }
 
-func testProgressUnknownTotal(t *testing.T, c *client, src SourceSpec, write func(string) (int, error)) {
+func testProgressUnknownTotal(t *testing.T, c *client, src protocol.SourceSpec, write func(string) (int, error)) {
 	watchdog(t, 60*time.Second)
 	c.initialize(nil)
-	var open SessionsOpenResult
-	c.mustCall(MethodSessionsOpen, SessionsOpenParams{Source: src, Parser: ParserSpec{Builtin: "text"}, ProgressToken: 9}, &open)
+	var open protocol.SessionsOpenResult
+	c.mustCall(protocol.MethodSessionsOpen, protocol.SessionsOpenParams{Source: src, Parser: protocol.ParserSpec{Builtin: "text"}, ProgressToken: 9}, &open)
 	if _, err := write(strings.Repeat("a line\n", 1000)); err != nil {
 		t.Fatal(err)
 	}
 	c.waitNote(30*time.Second, func(n note) bool {
-		var p ProgressParams
-		return n.method == MethodProgress && json.Unmarshal(n.params, &p) == nil && fmt.Sprint(p.Token) == "9" &&
+		var p protocol.ProgressParams
+		return n.method == protocol.MethodProgress && json.Unmarshal(n.params, &p) == nil && fmt.Sprint(p.Token) == "9" &&
 			p.Value.Message == "0.0 MB read, 1000 rows"
 	})
-	c.mustCall(MethodSessionsClose, SessionsCloseParams{Session: open.Session}, nil)
+	c.mustCall(protocol.MethodSessionsClose, protocol.SessionsCloseParams{Session: open.Session}, nil)
 	got := c.waitProgressEnd(9)
 	if got[0].Kind != "begin" || got[0].Percentage != nil {
 		t.Errorf("begin %+v, want no percentage", got[0])
@@ -158,7 +160,7 @@ func TestCompileProgress(t *testing.T) {
 		c.initialize(nil)
 		return c
 	}
-	messages := func(vs []ProgressValue) []string {
+	messages := func(vs []protocol.ProgressValue) []string {
 		var out []string
 		for _, v := range vs {
 			out = append(out, v.Kind+" "+v.Message)
@@ -167,15 +169,15 @@ func TestCompileProgress(t *testing.T) {
 	}
 
 	c := server()
-	var list PluginsListResult
-	c.mustCall(MethodPluginsList, PluginsListParams{WorkDoneToken: "list-1"}, &list)
+	var list protocol.PluginsListResult
+	c.mustCall(protocol.MethodPluginsList, protocol.PluginsListParams{WorkDoneToken: "list-1"}, &list)
 	want := []string{"begin ", "report " + compiling, "end 1 plugins"}
 	if got := messages(c.progressOf("list-1")); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("cold cache, plugins/list: %q, want %q", got, want)
 	}
 
 	c = server()
-	c.mustCall(MethodPluginsReload, PluginsListParams{WorkDoneToken: 2}, &list)
+	c.mustCall(protocol.MethodPluginsReload, protocol.PluginsListParams{WorkDoneToken: 2}, &list)
 	if got := messages(c.progressOf(2)); fmt.Sprint(got) != fmt.Sprint([]string{"begin ", "end 1 plugins"}) {
 		t.Errorf("warm cache, plugins/reload: %q, want no compile report", got)
 	}
@@ -184,13 +186,13 @@ func TestCompileProgress(t *testing.T) {
 		t.Fatal(err)
 	}
 	c = server()
-	c.mustCall(MethodPluginsList, PluginsListParams{WorkDoneToken: 3}, &list)
+	c.mustCall(protocol.MethodPluginsList, protocol.PluginsListParams{WorkDoneToken: 3}, &list)
 	if got := messages(c.progressOf(3)); len(got) != 2 {
 		t.Errorf("cached metadata, plugins/list: %q, want no compile report", got)
 	}
-	var open SessionsOpenResult
-	c.mustCall(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{File: writeLines(t, 3)},
-		Parser: ParserSpec{Plugin: "string_parser"}, WorkDoneToken: 4}, &open)
+	var open protocol.SessionsOpenResult
+	c.mustCall(protocol.MethodSessionsOpen, protocol.SessionsOpenParams{Source: protocol.SourceSpec{File: writeLines(t, 3)},
+		Parser: protocol.ParserSpec{Plugin: "string_parser"}, WorkDoneToken: 4}, &open)
 	want = []string{"begin ", "report " + compiling, "end session " + open.Session + " open"}
 	if got := messages(c.progressOf(4)); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("sessions/open compiling at init: %q, want %q", got, want)

@@ -12,6 +12,8 @@ import (
 	"github.com/chiphost/chiphost/internal/rowjson"
 	"github.com/chiphost/chiphost/runtime"
 	"github.com/chiphost/chiphost/runtime/driver"
+
+	"github.com/chiphost/chiphost/rpc/protocol"
 )
 
 // TestLargestRowFitsInOneFrame: the largest row the driver lets through
@@ -33,10 +35,10 @@ func TestLargestRowFitsInOneFrame(t *testing.T) {
 	path := "/" + strings.Repeat("d", 4000) + "/" + strings.Repeat("n", 255)
 	row := rowjson.AppendRow(nil, math.MaxUint64, it, path)
 	const envelope = 256 // sessions/items params around the rows; the grab budget leaves 64
-	if len(row)+envelope > MaxOutFrame {
-		t.Fatalf("the largest row is %d bytes of JSON: with the envelope it exceeds the %d-byte frame", len(row), MaxOutFrame)
+	if len(row)+envelope > protocol.MaxOutFrame {
+		t.Fatalf("the largest row is %d bytes of JSON: with the envelope it exceeds the %d-byte frame", len(row), protocol.MaxOutFrame)
 	}
-	t.Logf("largest row: %d bytes of JSON (frame %d)", len(row), MaxOutFrame)
+	t.Logf("largest row: %d bytes of JSON (frame %d)", len(row), protocol.MaxOutFrame)
 }
 
 // TestLongLinesAreCutOverTheWire: a text session on a file with a 300 KiB
@@ -54,18 +56,18 @@ func TestLongLinesAreCutOverTheWire(t *testing.T) {
 	}
 	c := start(t, startOpts{})
 	c.initialize(nil)
-	var open SessionsOpenResult
-	c.mustCall(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{File: path}, Parser: ParserSpec{Builtin: "text"}}, &open)
+	var open protocol.SessionsOpenResult
+	c.mustCall(protocol.MethodSessionsOpen, protocol.SessionsOpenParams{Source: protocol.SourceSpec{File: path}, Parser: protocol.ParserSpec{Builtin: "text"}}, &open)
 	fin := c.waitFinal(open.Session, 30*time.Second)
-	if fin.State != StateDone || fin.Rows != 3 || fin.TruncatedRows != 1 || fin.Bytes != uint64(len(in)) || fin.SkippedBytes != 0 {
+	if fin.State != protocol.StateDone || fin.Rows != 3 || fin.TruncatedRows != 1 || fin.Bytes != uint64(len(in)) || fin.SkippedBytes != 0 {
 		t.Fatalf("final update %+v: want done, 3 rows, 1 truncated, %d bytes", fin, len(in))
 	}
 	var lines []string
 	for len(lines) < 3 {
 		var raw json.RawMessage
-		c.mustCall(MethodSessionsGrab, SessionsGrabParams{Session: open.Session, Start: uint64(len(lines)), Count: 10}, &raw)
-		if frame := len(raw) + len(`{"jsonrpc":"2.0","id":99,"result":}`); frame > MaxOutFrame {
-			t.Fatalf("grab from %d: a %d-byte frame, over the %d cap", len(lines), frame, MaxOutFrame)
+		c.mustCall(protocol.MethodSessionsGrab, protocol.SessionsGrabParams{Session: open.Session, Start: uint64(len(lines)), Count: 10}, &raw)
+		if frame := len(raw) + len(`{"jsonrpc":"2.0","id":99,"result":}`); frame > protocol.MaxOutFrame {
+			t.Fatalf("grab from %d: a %d-byte frame, over the %d cap", len(lines), frame, protocol.MaxOutFrame)
 		}
 		var g grabbed
 		if err := json.Unmarshal(raw, &g); err != nil || len(g.Items) == 0 {

@@ -9,6 +9,8 @@ import (
 
 	"github.com/chiphost/chiphost/runtime"
 	"github.com/chiphost/chiphost/runtime/driver"
+
+	"github.com/chiphost/chiphost/rpc/protocol"
 )
 
 // TestAppendString checks the hand-written JSON string encoder against
@@ -79,11 +81,11 @@ func TestRowStore(t *testing.T) {
 		}
 		buf = append(buf, ']')
 		var rows []struct {
-			Index      uint64          `json:"index"`
-			Line       *string         `json:"line"`
-			Columns    []string        `json:"columns"`
-			Attachment *RowAttachment  `json:"attachment"`
-			Extra      json.RawMessage `json:"-"`
+			Index      uint64                  `json:"index"`
+			Line       *string                 `json:"line"`
+			Columns    []string                `json:"columns"`
+			Attachment *protocol.RowAttachment `json:"attachment"`
+			Extra      json.RawMessage         `json:"-"`
 		}
 		if err := json.Unmarshal(buf, &rows); err != nil {
 			t.Fatalf("read %d+%d: invalid JSON: %v", tc.start, tc.count, err)

@@ -1,17 +1,11 @@
 package rpc
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"runtime/debug"
-	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -21,6 +15,8 @@ import (
 	"github.com/chiphost/chiphost/internal/procdir"
 	"github.com/chiphost/chiphost/runtime"
 	"github.com/chiphost/chiphost/runtime/driver"
+
+	"github.com/chiphost/chiphost/rpc/protocol"
 )
 
 // ErrExitWithoutShutdown is returned by Serve when the client sent exit
@@ -115,6 +111,7 @@ type Server struct {
 	pluginLevel runtime.LogLevel
 	inputUsed   bool
 
+	routes   map[string]route // the methods the server runs (dispatch.go)
 	plugins  pluginRegistry
 	sessions sessionRegistry
 	logs     logForwarder
@@ -165,7 +162,12 @@ func NewServer(opts *Options) (*Server, error) {
 	if o.Framing != FramingHeader && o.Framing != FramingNDJSON {
 		return nil, fmt.Errorf("rpc: unknown framing %q (want header or ndjson)", o.Framing)
 	}
+	routes, err := newRoutes(protocol.Methods(), handlers())
+	if err != nil {
+		return nil, fmt.Errorf("rpc: %w", err)
+	}
 	s := &Server{
+		routes:      routes,
 		opts:        o,
 		log:         *o.Logger,
 		sem:         make(chan struct{}, o.MaxConcurrent),
@@ -179,80 +181,6 @@ func NewServer(opts *Options) (*Server, error) {
 	s.answers.init()
 	s.logs.init(s, o.LogRate)
 	return s, nil
-}
-
-// methodInfo is one row of the dispatch table.
-type methodInfo struct {
-	notification bool // a notification (no response)
-	async        bool // release the read loop before running
-	work         bool // holds a concurrency slot while running
-	run          func(s *Server, ctx context.Context, params json.RawMessage) (any, error)
-}
-
-// methods is the dispatch table: every method the server accepts.
-var methods = map[string]methodInfo{
-	MethodInitialize:      {run: typed((*Server).initialize)},
-	MethodInitialized:     {notification: true, run: typed((*Server).initializedNotification)},
-	MethodShutdown:        {run: typed((*Server).shutdownRequest)},
-	MethodExit:            {notification: true, run: typed((*Server).exitNotification)},
-	MethodPluginsList:     {async: true, work: true, run: typed((*Server).pluginsList)},
-	MethodPluginsDescribe: {async: true, work: true, run: typed((*Server).pluginsDescribe)},
-	MethodPluginsReload:   {async: true, work: true, run: typed((*Server).pluginsReload)},
-	MethodSessionsOpen:    {async: true, work: true, run: typed((*Server).sessionsOpen)},
-	MethodSessionsGrab:    {async: true, work: true, run: typed((*Server).sessionsGrab)},
-	MethodSessionsStream:  {async: true, run: typed((*Server).sessionsStream)},
-	MethodSessionsClose:   {async: true, run: typed((*Server).sessionsClose)},
-	// Handled by the preempter, listed for documentation and the spec test.
-	MethodCancelRequest:  {notification: true, run: typed((*Server).cancelNotification)},
-	MethodSessionsCredit: {notification: true, run: typed((*Server).creditNotification)},
-}
-
-// Methods returns the names of the client→server methods in the dispatch
-// table, sorted.
-func Methods() []string {
-	out := make([]string, 0, len(methods))
-	for m := range methods {
-		out = append(out, m)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// Notifications returns the server→client notifications, sorted.
-func Notifications() []string {
-	return []string{MethodProgress, MethodPluginsChanged, MethodSessionsItems, MethodSessionsUpdated, MethodLogMessage}
-}
-
-// typed adapts a handler taking decoded params to the dispatch table.
-func typed[P any, R any](f func(*Server, context.Context, *P) (R, error)) func(*Server, context.Context, json.RawMessage) (any, error) {
-	return func(s *Server, ctx context.Context, raw json.RawMessage) (any, error) {
-		var p P
-		if len(raw) > 0 && string(raw) != "null" && !isEmptyArray(raw) {
-			if err := json.Unmarshal(raw, &p); err != nil {
-				return nil, invalidParams("invalid params: %s", paramsError(err))
-			}
-		}
-		return f(s, ctx, &p)
-	}
-}
-
-// isEmptyArray reports whether raw is the JSON array []: params [] mean no
-// params, as {} do (Neovim's vim.json encodes an empty table as []).
-func isEmptyArray(raw json.RawMessage) bool {
-	return string(bytes.TrimSpace(raw)) == "[]"
-}
-
-// paramsError makes a json decoding error readable for clients.
-func paramsError(err error) string {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		field := te.Field
-		if field == "" {
-			field = "params"
-		}
-		return fmt.Sprintf("%s: want %s, found JSON %s", clip(field, maxEcho), te.Type, clip(te.Value, maxEcho))
-	}
-	return err.Error()
 }
 
 // Serve serves the protocol on rwc until the client sends exit, rwc reaches
@@ -326,249 +254,6 @@ func (s *Server) Serve(ctx context.Context, rwc io.ReadWriteCloser) error {
 	return result
 }
 
-// handle is the server's jsonrpc2 handler: lifecycle gate, dispatch, async
-// release, concurrency bound, panic guard, error mapping.
-//
-// The handler runs on its own context, derived from the serve context and
-// registered under the request id for $/cancelRequest; the library's request
-// context (rctx) is used only to release the read loop.
-func (s *Server) handle(rctx context.Context, req *jsonrpc2.Request) (any, error) {
-	ctx, cancel := context.WithCancel(s.baseCtx)
-	defer cancel()
-	method := req.Method()
-	isCall := req.IsCall()
-	info, known := methods[method]
-	if isCall {
-		id := req.ID()
-		s.answers.add(id, known && info.work)
-		s.imu.Lock()
-		s.inflight[id] = cancel
-		s.imu.Unlock()
-		defer func() {
-			s.imu.Lock()
-			delete(s.inflight, id)
-			s.imu.Unlock()
-		}()
-	}
-	s.mu.Lock()
-	initialized, shutdown := s.initialized, s.shutdown
-	s.mu.Unlock()
-	switch {
-	case !initialized && method != MethodInitialize && method != MethodExit:
-		if isCall {
-			return nil, jsonrpc2.NewError(CodeServerNotInitialized, "server not initialized: send initialize first")
-		}
-		return nil, nil // LSP: notifications before initialize are dropped
-	case initialized && method == MethodInitialize:
-		return nil, jsonrpc2.NewError(CodeInvalidRequest, "initialize was already sent")
-	case shutdown && isCall:
-		return nil, jsonrpc2.NewError(CodeInvalidRequest, "server is shutting down: only exit is accepted")
-	}
-	if !known {
-		if isCall {
-			return nil, jsonrpc2.NewError(CodeMethodNotFound, "method not found: "+echo(method))
-		}
-		s.log.Debug().Str("method", clip(method, maxEcho)).Msg("ignoring unknown notification")
-		return nil, nil
-	}
-	if !isCall && !info.notification {
-		s.log.Warn().Str("method", method).Msg("request sent as a notification (no id); ignored")
-		return nil, nil
-	}
-	if info.async {
-		jsonrpc2.Async(rctx)
-		// Before Async the method borrowed the read buffer, which the next
-		// read reuses; Async gave the request its own copy.
-		method = req.Method()
-	}
-	if info.work {
-		select {
-		case s.sem <- struct{}{}:
-			defer func() { <-s.sem }()
-		case <-ctx.Done():
-			return nil, toWire(ctx, ctx.Err(), "")
-		}
-	}
-	log := s.log.With().Str("method", method).Logger()
-	if isCall {
-		log = log.With().Str("id", clip(fmt.Sprint(req.ID()), maxEcho)).Logger()
-	}
-	ctx = log.WithContext(ctx)
-	res, err := s.run(ctx, info, json.RawMessage(req.Params()))
-	if !isCall {
-		if err != nil { // never fail the connection for a notification
-			log.Warn().Str("error", clip(err.Error(), maxErrorText)).Msg("notification failed")
-		}
-		return nil, nil
-	}
-	if err != nil {
-		log.Debug().Str("error", clip(err.Error(), maxErrorText)).Msg("request failed")
-		return nil, toWire(ctx, err, "")
-	}
-	return res, nil
-}
-
-// run calls a handler, turning a panic into an internal error instead of
-// letting it close the connection.
-func (s *Server) run(ctx context.Context, info methodInfo, params json.RawMessage) (res any, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			s.log.Error().Str("stack", string(debug.Stack())).Msgf("handler panic: %v", r)
-			res, err = nil, wireError(CodeInternalError, fmt.Sprintf("internal error: %v", r), &ErrorData{Kind: kindInternal, Detail: fmt.Sprint(r)})
-		}
-	}()
-	return info.run(s, ctx, params)
-}
-
-// preempter handles $/cancelRequest and sessions/credit on the read loop,
-// ahead of anything queued, without blocking.
-type preempter struct{ s *Server }
-
-func (p preempter) Preempt(ctx context.Context, req *jsonrpc2.Request) (any, error) {
-	switch req.Method() {
-	case MethodCancelRequest:
-		var cp CancelParams
-		if err := json.Unmarshal(req.Params(), &cp); err == nil {
-			if id, ok := toID(cp.ID); ok {
-				p.s.cancelRequest(id)
-			}
-		}
-		return true, nil
-	case MethodSessionsCredit:
-		var cp SessionsCreditParams
-		if err := json.Unmarshal(req.Params(), &cp); err == nil {
-			p.s.sessions.credit(cp.Session, cp.Credits.Rows)
-		}
-		return true, nil
-	}
-	return nil, jsonrpc2.ErrNotHandled
-}
-
-// cancelRequest cancels the running request id, and the batch member with
-// that id (it runs under an alias, see inbound.go); unknown ids are ignored.
-func (s *Server) cancelRequest(id jsonrpc2.ID) {
-	ids := []jsonrpc2.ID{id}
-	if a, ok := s.stream.in.aliasOf(id); ok {
-		ids = append(ids, a)
-	}
-	s.imu.Lock()
-	var cancels []context.CancelFunc
-	for _, id := range ids {
-		if cancel := s.inflight[id]; cancel != nil {
-			cancels = append(cancels, cancel)
-		}
-	}
-	s.imu.Unlock()
-	for _, cancel := range cancels {
-		cancel()
-	}
-}
-
-// toID converts a decoded JSON id (float64 or string) to a jsonrpc2.ID.
-func toID(v any) (jsonrpc2.ID, bool) {
-	switch x := v.(type) {
-	case float64:
-		return jsonrpc2.NewNumberID(int64(x)), true
-	case string:
-		return jsonrpc2.NewStringID(x), true
-	}
-	return jsonrpc2.ID{}, false
-}
-
-// cancelNotification and creditNotification are only reached if the
-// preempter did not handle the message; they do the same.
-func (s *Server) cancelNotification(_ context.Context, p *CancelParams) (any, error) {
-	if id, ok := toID(p.ID); ok {
-		s.cancelRequest(id)
-	}
-	return nil, nil
-}
-
-func (s *Server) creditNotification(_ context.Context, p *SessionsCreditParams) (any, error) {
-	s.sessions.credit(p.Session, p.Credits.Rows)
-	return nil, nil
-}
-
-func (s *Server) initialize(ctx context.Context, p *InitializeParams) (*InitializeResult, error) {
-	level := runtime.LevelInfo
-	var dirs []string
-	if o := p.InitializationOptions; o != nil {
-		if o.LogLevel != "" {
-			l, err := runtime.ParseLogLevel(o.LogLevel)
-			if err != nil {
-				return nil, invalidParams("initializationOptions.logLevel: unknown log level %s (want error, warn, info, debug or trace)", echo(o.LogLevel))
-			}
-			level = l
-		}
-		for _, d := range o.PluginDirs {
-			abs, err := filepath.Abs(d)
-			if err != nil {
-				return nil, invalidParams("initializationOptions.pluginDirs: %v", err)
-			}
-			dirs = append(dirs, abs)
-		}
-	}
-	s.mu.Lock()
-	s.initialized = true
-	s.clientDirs = dirs
-	s.pluginLevel = level
-	s.mu.Unlock()
-	if p.ProcessID != nil {
-		go s.watchParent(*p.ProcessID)
-	}
-	if s.opts.WatchInterval > 0 {
-		// The baseline is taken before initialize answers, so a plugin the
-		// client installs right after is reported.
-		go s.watchPlugins(rootsSignature(s.roots()))
-	}
-	if p.ClientInfo != nil {
-		zerolog.Ctx(ctx).Info().Str("client", p.ClientInfo.Name).Str("clientVersion", p.ClientInfo.Version).Msg("initialized")
-	}
-	return &InitializeResult{
-		ServerInfo:      ServerInfo{Name: ServerName, Version: s.opts.Version},
-		ProtocolVersion: ProtocolVersion,
-		Capabilities: ServerCapabilities{
-			PluginKinds:     []string{string(runtime.Parser), string(runtime.ByteSource)},
-			BuiltinParsers:  []string{builtinText},
-			Cancellation:    true,
-			Progress:        true,
-			MaxFrameBytes:   MaxOutFrame,
-			MaxInFrameBytes: MaxInFrame,
-			MaxGrabCount:    MaxGrabCount,
-		},
-	}, nil
-}
-
-func (s *Server) initializedNotification(context.Context, *struct{}) (any, error) { return nil, nil }
-
-// shutdownRequest refuses requests from now on, lets the work requests
-// received before it finish (up to EOFGrace: a grab pipelined just before
-// shutdown gets its rows), then closes every session. It runs on the read
-// loop, so nothing is read meanwhile.
-func (s *Server) shutdownRequest(ctx context.Context, _ *struct{}) (*Null, error) {
-	s.mu.Lock()
-	s.shutdown = true
-	s.mu.Unlock()
-	if !s.answers.waitWork(ctx, s.opts.EOFGrace) {
-		s.log.Warn().Dur("waited", s.opts.EOFGrace).Msg("shutdown: requests received before it still run; closing the sessions anyway")
-	}
-	s.sessions.closeAll(s)
-	return nil, nil
-}
-
-func (s *Server) exitNotification(context.Context, *struct{}) (any, error) {
-	// Requests still running are cancelled and answered before the process
-	// goes (this runs on the read loop, so nothing new is read meanwhile).
-	s.answerAll()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.exited {
-		s.exited = true
-		close(s.exitCh)
-	}
-	return nil, nil
-}
-
 // roots returns the plugin roots: the client's, then the server's.
 func (s *Server) roots() []string {
 	s.mu.Lock()
@@ -585,91 +270,4 @@ func (s *Server) notify(method string, params any) {
 	if err := s.conn.Notify(s.baseCtx, method, params); err != nil {
 		s.log.Debug().Err(err).Str("method", method).Msg("notification not sent")
 	}
-}
-
-// watchParent exits the serve loop when the client process dies.
-func (s *Server) watchParent(pid int) {
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.baseCtx.Done():
-			return
-		case <-t.C:
-			if !processAlive(pid) {
-				s.log.Warn().Int("pid", pid).Msg("client process is gone; exiting")
-				_, _ = s.exitNotification(context.Background(), nil)
-				return
-			}
-		}
-	}
-}
-
-// watchPlugins polls the plugin roots and sends plugins/changed when a
-// plugin directory or binary changes.
-func (s *Server) watchPlugins(last string) {
-	t := time.NewTicker(s.opts.WatchInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.baseCtx.Done():
-			return
-		case <-t.C:
-			roots := s.roots()
-			sig := rootsSignature(roots)
-			if sig != last {
-				last = sig
-				s.plugins.invalidate()
-				s.notify(MethodPluginsChanged, PluginsChangedParams{Roots: roots})
-			}
-		}
-	}
-}
-
-// rootsSignature summarises the plugin directories under roots (names,
-// sizes and modification times of their files).
-func rootsSignature(roots []string) string {
-	var b strings.Builder
-	for _, d := range runtime.PluginDirs(roots, "") {
-		files, _ := os.ReadDir(d.Path)
-		for _, f := range files {
-			if fi, err := f.Info(); err == nil {
-				fmt.Fprintf(&b, "%s/%s %d %d\n", d.Path, f.Name(), fi.Size(), fi.ModTime().UnixNano())
-			}
-		}
-	}
-	return b.String()
-}
-
-// codec is the payload codec: encoding/json (v1) with raw passthrough. v1
-// matches the json tags of schema and runtime and tolerates what
-// hand-written clients send (duplicate keys, different key case).
-type codec struct{}
-
-func (codec) Marshal(v any) ([]byte, error) {
-	switch m := v.(type) {
-	case jsonrpc2.RawMessage:
-		if m == nil {
-			return []byte("null"), nil
-		}
-		return m, nil
-	case json.RawMessage:
-		if m == nil {
-			return []byte("null"), nil
-		}
-		return m, nil
-	}
-	return json.Marshal(v)
-}
-
-func (codec) Unmarshal(data []byte, v any) error {
-	switch m := v.(type) {
-	case *jsonrpc2.RawMessage:
-		*m = append((*m)[:0], data...)
-		return nil
-	case *json.RawMessage:
-		*m = append((*m)[:0], data...)
-		return nil
-	}
-	return json.Unmarshal(data, v)
 }

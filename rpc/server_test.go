@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/chiphost/chiphost/rpc/protocol"
 )
 
 var framings = []string{"header", "ndjson"}
@@ -25,20 +27,20 @@ func TestLifecycle(t *testing.T) {
 		t.Run(framing, func(t *testing.T) {
 			watchdog(t, 60*time.Second)
 			c := start(t, startOpts{framing: framing})
-			wireErr(t, c.call(MethodPluginsList, nil, nil), CodeServerNotInitialized)
+			wireErr(t, c.call(protocol.MethodPluginsList, nil, nil), protocol.CodeServerNotInitialized)
 			c.initialize(nil)
-			wireErr(t, c.call(MethodInitialize, InitializeParams{}, nil), CodeInvalidRequest)
-			wireErr(t, c.call("no/such/method", nil, nil), CodeMethodNotFound)
-			wireErr(t, c.call("$/unknownRequest", nil, nil), CodeMethodNotFound)
+			wireErr(t, c.call(protocol.MethodInitialize, protocol.InitializeParams{}, nil), protocol.CodeInvalidRequest)
+			wireErr(t, c.call("no/such/method", nil, nil), protocol.CodeMethodNotFound)
+			wireErr(t, c.call("$/unknownRequest", nil, nil), protocol.CodeMethodNotFound)
 			c.notify("$/unknownNotification", nil) // ignored, connection survives
-			var list PluginsListResult
-			c.mustCall(MethodPluginsList, nil, &list)
+			var list protocol.PluginsListResult
+			c.mustCall(protocol.MethodPluginsList, nil, &list)
 			if list.Plugins == nil || len(list.Plugins) != 0 {
 				t.Errorf("plugins/list with no roots: want [], got %#v", list.Plugins)
 			}
-			c.mustCall(MethodShutdown, nil, nil)
-			wireErr(t, c.call(MethodPluginsList, nil, nil), CodeInvalidRequest)
-			c.notify(MethodExit, nil)
+			c.mustCall(protocol.MethodShutdown, nil, nil)
+			wireErr(t, c.call(protocol.MethodPluginsList, nil, nil), protocol.CodeInvalidRequest)
+			c.notify(protocol.MethodExit, nil)
 			if code := c.waitExit(10 * time.Second); code != 0 {
 				t.Errorf("exit after shutdown: status %d, want 0", code)
 			}
@@ -49,8 +51,8 @@ func TestLifecycle(t *testing.T) {
 		script func(c *client)
 		want   int
 	}{
-		{"exit without shutdown", func(c *client) { c.initialize(nil); c.notify(MethodExit, nil) }, 1},
-		{"exit before initialize", func(c *client) { c.notify(MethodExit, nil) }, 1},
+		{"exit without shutdown", func(c *client) { c.initialize(nil); c.notify(protocol.MethodExit, nil) }, 1},
+		{"exit before initialize", func(c *client) { c.notify(protocol.MethodExit, nil) }, 1},
 		{"stdin EOF", func(c *client) { c.initialize(nil); c.stdin.Close() }, 0},
 	}
 	for _, tc := range cases {
@@ -68,20 +70,20 @@ func TestLifecycle(t *testing.T) {
 // TestMalformedFrames sends broken frames over raw pipes and checks that
 // each gets an error response and the server goes on answering.
 func TestMalformedFrames(t *testing.T) {
-	huge := fmt.Sprintf("Content-Length: %d\r\n\r\n", MaxInFrame+1) + strings.Repeat(" ", MaxInFrame+1)
+	huge := fmt.Sprintf("Content-Length: %d\r\n\r\n", protocol.MaxInFrame+1) + strings.Repeat(" ", protocol.MaxInFrame+1)
 	cases := []struct {
 		framing string
 		name    string
 		send    string
 		code    float64
 	}{
-		{"ndjson", "invalid JSON", "{\"jsonrpc\":\"2.0\",\"id\":1,\n", float64(CodeParseError)},
-		{"ndjson", "not a request", `{"hello":"world"}` + "\n", float64(CodeInvalidRequest)},
-		{"header", "invalid JSON", frame("header", `{"jsonrpc":"2.0","id":1,`), float64(CodeParseError)},
-		{"header", "header without colon", "Content-Length 5\r\n\r\n", float64(CodeParseError)},
-		{"header", "non-numeric length", "Content-Length: abc\r\n\r\n", float64(CodeParseError)},
-		{"header", "missing length", "Content-Type: x\r\n\r\n", float64(CodeParseError)},
-		{"header", "huge Content-Length", huge, float64(CodeInvalidRequest)},
+		{"ndjson", "invalid JSON", "{\"jsonrpc\":\"2.0\",\"id\":1,\n", float64(protocol.CodeParseError)},
+		{"ndjson", "not a request", `{"hello":"world"}` + "\n", float64(protocol.CodeInvalidRequest)},
+		{"header", "invalid JSON", frame("header", `{"jsonrpc":"2.0","id":1,`), float64(protocol.CodeParseError)},
+		{"header", "header without colon", "Content-Length 5\r\n\r\n", float64(protocol.CodeParseError)},
+		{"header", "non-numeric length", "Content-Length: abc\r\n\r\n", float64(protocol.CodeParseError)},
+		{"header", "missing length", "Content-Type: x\r\n\r\n", float64(protocol.CodeParseError)},
+		{"header", "huge Content-Length", huge, float64(protocol.CodeInvalidRequest)},
 	}
 	for _, tc := range cases {
 		t.Run(tc.framing+"/"+tc.name, func(t *testing.T) {
@@ -117,16 +119,16 @@ func TestResync(t *testing.T) {
 		send    string
 		code    float64
 	}{
-		{"header", "oversized frame", fmt.Sprintf("Content-Length: %d\r\n\r\n", MaxInFrame+1) + strings.Repeat("x", MaxInFrame+1), float64(CodeInvalidRequest)},
-		{"header", "no Content-Length", "Content-Type: x\r\n\r\n" + initialize, float64(CodeParseError)},
-		{"header", "body without the blank line", fmt.Sprintf("Content-Length: %d\r\n%s", len(initialize), initialize), float64(CodeParseError)},
-		{"header", "junk before a header", "garbage", float64(CodeParseError)},
-		{"header", "junk line before a header", "garbage\r\n", float64(CodeParseError)},
-		{"header", "Content-Length in characters", fmt.Sprintf("Content-Length: %d\r\n\r\n%s", utf8.RuneCountInString(chars), chars), float64(CodeParseError)},
-		{"header", "invalid Content-Length", "Content-Length: 12abc\r\n\r\n" + initialize, float64(CodeParseError)},
-		{"header", "header line too long", strings.Repeat("x", 10000) + "\r\n", float64(CodeParseError)},
-		{"ndjson", "over-long line", strings.Repeat("x", MaxInFrame+1) + "\n", float64(CodeInvalidRequest)},
-		{"ndjson", "invalid JSON", "{\"jsonrpc\":\"2.0\",\n", float64(CodeParseError)},
+		{"header", "oversized frame", fmt.Sprintf("Content-Length: %d\r\n\r\n", protocol.MaxInFrame+1) + strings.Repeat("x", protocol.MaxInFrame+1), float64(protocol.CodeInvalidRequest)},
+		{"header", "no Content-Length", "Content-Type: x\r\n\r\n" + initialize, float64(protocol.CodeParseError)},
+		{"header", "body without the blank line", fmt.Sprintf("Content-Length: %d\r\n%s", len(initialize), initialize), float64(protocol.CodeParseError)},
+		{"header", "junk before a header", "garbage", float64(protocol.CodeParseError)},
+		{"header", "junk line before a header", "garbage\r\n", float64(protocol.CodeParseError)},
+		{"header", "Content-Length in characters", fmt.Sprintf("Content-Length: %d\r\n\r\n%s", utf8.RuneCountInString(chars), chars), float64(protocol.CodeParseError)},
+		{"header", "invalid Content-Length", "Content-Length: 12abc\r\n\r\n" + initialize, float64(protocol.CodeParseError)},
+		{"header", "header line too long", strings.Repeat("x", 10000) + "\r\n", float64(protocol.CodeParseError)},
+		{"ndjson", "over-long line", strings.Repeat("x", protocol.MaxInFrame+1) + "\n", float64(protocol.CodeInvalidRequest)},
+		{"ndjson", "invalid JSON", "{\"jsonrpc\":\"2.0\",\n", float64(protocol.CodeParseError)},
 	}
 	for _, tc := range cases {
 		t.Run(tc.framing+"/"+tc.name, func(t *testing.T) {
@@ -165,19 +167,19 @@ func TestInvalidParams(t *testing.T) {
 		method string
 		params any
 	}{
-		{MethodSessionsGrab, map[string]any{"session": 5, "start": 0, "count": 1}},
-		{MethodSessionsGrab, map[string]any{"session": "s1", "start": "zero", "count": 1}},
-		{MethodSessionsGrab, []int{1, 2}},
-		{MethodSessionsOpen, map[string]any{"source": "file.txt", "parser": map[string]any{"builtin": "text"}}},
-		{MethodSessionsOpen, map[string]any{"source": map[string]any{"file": "x"}, "parser": map[string]any{}}},
-		{MethodSessionsOpen, map[string]any{"source": map[string]any{"file": "x", "stdin": true}, "parser": map[string]any{"builtin": "text"}}},
-		{MethodSessionsOpen, map[string]any{"source": map[string]any{"stdin": true}, "parser": map[string]any{"builtin": "text"}}},
-		{MethodSessionsOpen, map[string]any{"source": map[string]any{"file": "x"}, "parser": map[string]any{"builtin": "dlt"}}},
-		{MethodPluginsDescribe, map[string]any{"id": 3}},
+		{protocol.MethodSessionsGrab, map[string]any{"session": 5, "start": 0, "count": 1}},
+		{protocol.MethodSessionsGrab, map[string]any{"session": "s1", "start": "zero", "count": 1}},
+		{protocol.MethodSessionsGrab, []int{1, 2}},
+		{protocol.MethodSessionsOpen, map[string]any{"source": "file.txt", "parser": map[string]any{"builtin": "text"}}},
+		{protocol.MethodSessionsOpen, map[string]any{"source": map[string]any{"file": "x"}, "parser": map[string]any{}}},
+		{protocol.MethodSessionsOpen, map[string]any{"source": map[string]any{"file": "x", "stdin": true}, "parser": map[string]any{"builtin": "text"}}},
+		{protocol.MethodSessionsOpen, map[string]any{"source": map[string]any{"stdin": true}, "parser": map[string]any{"builtin": "text"}}},
+		{protocol.MethodSessionsOpen, map[string]any{"source": map[string]any{"file": "x"}, "parser": map[string]any{"builtin": "dlt"}}},
+		{protocol.MethodPluginsDescribe, map[string]any{"id": 3}},
 	}
 	for i, tc := range cases {
 		t.Run(strconv.Itoa(i)+"/"+tc.method, func(t *testing.T) {
-			wireErr(t, c.call(tc.method, tc.params, nil), CodeInvalidParams)
+			wireErr(t, c.call(tc.method, tc.params, nil), protocol.CodeInvalidParams)
 		})
 	}
 }
@@ -210,10 +212,10 @@ func TestPlugins(t *testing.T) {
 	os.WriteFile(filepath.Join(root, "parsers/broken/broken.wasm"), []byte("not wasm"), 0o644)
 
 	c := start(t, startOpts{})
-	c.initialize(&InitializationOptions{PluginDirs: []string{root}})
-	var list PluginsListResult
-	c.mustCall(MethodPluginsList, nil, &list)
-	states := map[string]PluginInfo{}
+	c.initialize(&protocol.InitializationOptions{PluginDirs: []string{root}})
+	var list protocol.PluginsListResult
+	c.mustCall(protocol.MethodPluginsList, nil, &list)
+	states := map[string]protocol.PluginInfo{}
 	for _, p := range list.Plugins {
 		states[p.Name] = p
 	}
@@ -225,10 +227,10 @@ func TestPlugins(t *testing.T) {
 	}
 
 	var d struct {
-		PluginsDescribeResult
+		protocol.PluginsDescribeResult
 		ConfigSchema map[string]any `json:"configSchema"`
 	}
-	c.mustCall(MethodPluginsDescribe, PluginsDescribeParams{ID: "string_parser"}, &d)
+	c.mustCall(protocol.MethodPluginsDescribe, protocol.PluginsDescribeParams{ID: "string_parser"}, &d)
 	if d.Kind != "parser" || len(d.ConfigItems) == 0 || d.RenderOptions == nil || len(d.RenderOptions.Columns) != 2 {
 		t.Errorf("describe: %+v", d.PluginsDescribeResult)
 	}
@@ -242,10 +244,10 @@ func TestPlugins(t *testing.T) {
 	if f, _ := props["float_idx"].(map[string]any); f == nil || f["default"] != 1.55 {
 		t.Errorf("float default: want 1.55, got %v", props["float_idx"])
 	}
-	wireErr(t, c.call(MethodPluginsDescribe, PluginsDescribeParams{ID: "nope"}, nil), CodeNotFound)
+	wireErr(t, c.call(protocol.MethodPluginsDescribe, protocol.PluginsDescribeParams{ID: "nope"}, nil), protocol.CodeNotFound)
 
 	copyFile(t, filepath.Join(plugins, "bytesources/file_source/file_source.wasm"), filepath.Join(root, "bytesources/file_source/file_source.wasm"))
-	c.mustCall(MethodPluginsReload, nil, &list)
+	c.mustCall(protocol.MethodPluginsReload, nil, &list)
 	found := false
 	for _, p := range list.Plugins {
 		found = found || (p.Name == "file_source" && p.Kind == "bytesource" && p.State == "valid")
@@ -312,26 +314,26 @@ func TestSessionsGrab(t *testing.T) {
 	c.initialize(nil)
 	cases := []struct {
 		name   string
-		parser ParserSpec
+		parser protocol.ParserSpec
 		want   []row
 	}{
-		{"text", ParserSpec{Builtin: "text"}, textRows},
-		{"string_parser", ParserSpec{Plugin: sp}, oracleRows(t, sp, input)},
+		{"text", protocol.ParserSpec{Builtin: "text"}, textRows},
+		{"string_parser", protocol.ParserSpec{Plugin: sp}, oracleRows(t, sp, input)},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			var open SessionsOpenResult
-			c.mustCall(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{File: input}, Parser: tc.parser}, &open)
+			var open protocol.SessionsOpenResult
+			c.mustCall(protocol.MethodSessionsOpen, protocol.SessionsOpenParams{Source: protocol.SourceSpec{File: input}, Parser: tc.parser}, &open)
 			fin := c.waitFinal(open.Session, 120*time.Second)
 			total := len(tc.want)
-			if fin.State != StateDone || fin.Rows != uint64(total) || fin.Error != nil || total < n {
+			if fin.State != protocol.StateDone || fin.Rows != uint64(total) || fin.Error != nil || total < n {
 				t.Fatalf("final update: %+v, want %d rows", fin, total)
 			}
 			rng := rand.New(rand.NewPCG(1, 2))
 			for range 20 {
 				start, count := rng.IntN(total), 1+rng.IntN(3000)
 				var g grabbed
-				c.mustCall(MethodSessionsGrab, SessionsGrabParams{Session: open.Session, Start: uint64(start), Count: uint64(count)}, &g)
+				c.mustCall(protocol.MethodSessionsGrab, protocol.SessionsGrabParams{Session: open.Session, Start: uint64(start), Count: uint64(count)}, &g)
 				if want := min(count, total-start); len(g.Items) != want {
 					t.Fatalf("grab %d+%d: %d items, want %d", start, count, len(g.Items), want)
 				}
@@ -342,13 +344,13 @@ func TestSessionsGrab(t *testing.T) {
 				}
 			}
 			var g grabbed
-			c.mustCall(MethodSessionsGrab, SessionsGrabParams{Session: open.Session, Start: uint64(total), Count: 10}, &g)
+			c.mustCall(protocol.MethodSessionsGrab, protocol.SessionsGrabParams{Session: open.Session, Start: uint64(total), Count: 10}, &g)
 			if len(g.Items) != 0 {
 				t.Errorf("grab past the end: %d items", len(g.Items))
 			}
-			wireErr(t, c.call(MethodSessionsGrab, SessionsGrabParams{Session: open.Session, Start: 0, Count: MaxGrabCount + 1}, nil), CodeInvalidParams)
-			c.mustCall(MethodSessionsClose, SessionsCloseParams{Session: open.Session}, nil)
-			wireErr(t, c.call(MethodSessionsGrab, SessionsGrabParams{Session: open.Session, Count: 1}, nil), CodeNotFound)
+			wireErr(t, c.call(protocol.MethodSessionsGrab, protocol.SessionsGrabParams{Session: open.Session, Start: 0, Count: protocol.MaxGrabCount + 1}, nil), protocol.CodeInvalidParams)
+			c.mustCall(protocol.MethodSessionsClose, protocol.SessionsCloseParams{Session: open.Session}, nil)
+			wireErr(t, c.call(protocol.MethodSessionsGrab, protocol.SessionsGrabParams{Session: open.Session, Count: 1}, nil), protocol.CodeNotFound)
 		})
 	}
 }
@@ -372,8 +374,8 @@ func TestSessionsConfig(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			err := c.call(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{File: sp}, Parser: ParserSpec{Plugin: sp, Config: tc.config}}, nil)
-			d := wireErr(t, err, CodeInvalidParams)
+			err := c.call(protocol.MethodSessionsOpen, protocol.SessionsOpenParams{Source: protocol.SourceSpec{File: sp}, Parser: protocol.ParserSpec{Plugin: sp, Config: tc.config}}, nil)
+			d := wireErr(t, err, protocol.CodeInvalidParams)
 			var got []string
 			for _, e := range d.Errors {
 				got = append(got, e.Field)
@@ -393,18 +395,18 @@ func TestSessionsFileSource(t *testing.T) {
 	c := start(t, startOpts{})
 	c.initialize(nil)
 	path, _ := json.Marshal([]string{input})
-	var open SessionsOpenResult
-	c.mustCall(MethodSessionsOpen, SessionsOpenParams{
-		Source: SourceSpec{Plugin: filepath.Join(plugins, "bytesources/file_source/file_source.wasm"),
+	var open protocol.SessionsOpenResult
+	c.mustCall(protocol.MethodSessionsOpen, protocol.SessionsOpenParams{
+		Source: protocol.SourceSpec{Plugin: filepath.Join(plugins, "bytesources/file_source/file_source.wasm"),
 			Config: map[string]json.RawMessage{"input-path": path}},
-		Parser: ParserSpec{Builtin: "text"},
+		Parser: protocol.ParserSpec{Builtin: "text"},
 	}, &open)
 	fin := c.waitFinal(open.Session, 60*time.Second)
-	if fin.State != StateDone || fin.Rows != n {
+	if fin.State != protocol.StateDone || fin.Rows != n {
 		t.Fatalf("final update: %+v", fin)
 	}
 	var g grabbed
-	c.mustCall(MethodSessionsGrab, SessionsGrabParams{Session: open.Session, Start: n - 2, Count: 5}, &g)
+	c.mustCall(protocol.MethodSessionsGrab, protocol.SessionsGrabParams{Session: open.Session, Start: n - 2, Count: 5}, &g)
 	if len(g.Items) != 2 || g.Items[1].Line == nil || *g.Items[1].Line != lineText(n-1) {
 		t.Fatalf("grab: %+v", g)
 	}

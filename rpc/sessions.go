@@ -17,19 +17,12 @@ import (
 	"github.com/chiphost/chiphost/runtime"
 	"github.com/chiphost/chiphost/runtime/driver"
 	"github.com/chiphost/chiphost/schema"
+
+	"github.com/chiphost/chiphost/rpc/protocol"
 )
 
-// Limits of data requests.
-const (
-	// MaxGrabCount is the largest count sessions/grab accepts.
-	MaxGrabCount = 10000
-	// DefaultCredits is a stream's initial window when the request has none.
-	DefaultCredits = 10000
-	// builtinText is the name of the built-in line parser.
-	builtinText = "text"
-	// closeWait bounds how long closing a session waits for its parse loop.
-	closeWait = 5 * time.Second
-)
+// closeWait bounds how long closing a session waits for its parse loop.
+const closeWait = 5 * time.Second
 
 // sessionRegistry holds the open sessions.
 type sessionRegistry struct {
@@ -187,11 +180,11 @@ func addSaturating(a, b uint64) uint64 {
 }
 
 // snapshot returns the session's progress for sessions/updated.
-func (sess *session) snapshot() SessionsUpdatedParams {
+func (sess *session) snapshot() protocol.SessionsUpdatedParams {
 	rows, _ := sess.store.count()
 	sess.mu.Lock()
 	defer sess.mu.Unlock()
-	p := SessionsUpdatedParams{
+	p := protocol.SessionsUpdatedParams{
 		Session: sess.id, Rows: rows, Bytes: sess.stats.Bytes, State: sess.state,
 		SkippedBytes: sess.stats.SkippedBytes, ParseErrors: sess.stats.ParseErrors,
 		TruncatedRows: sess.stats.TruncatedRows, CutDependentRows: sess.stats.CutDependentRows,
@@ -210,7 +203,7 @@ func instanceID(x any) (uint64, bool) {
 	return 0, false
 }
 
-func (s *Server) sessionsOpen(ctx context.Context, p *SessionsOpenParams) (res *SessionsOpenResult, err error) {
+func (s *Server) sessionsOpen(ctx context.Context, p *protocol.SessionsOpenParams) (res *protocol.SessionsOpenResult, err error) {
 	prog := newProgress(s, p.WorkDoneToken)
 	prog.begin("opening session")
 	ctx = runtime.WithCompileTrace(ctx, prog.compileTrace())
@@ -226,7 +219,7 @@ func (s *Server) sessionsOpen(ctx context.Context, p *SessionsOpenParams) (res *
 }
 
 // openSession is sessions/open without progress.
-func (s *Server) openSession(ctx context.Context, p *SessionsOpenParams) (*SessionsOpenResult, error) {
+func (s *Server) openSession(ctx context.Context, p *protocol.SessionsOpenParams) (*protocol.SessionsOpenResult, error) {
 	src, par := p.Source, p.Parser
 	nsrc := 0
 	for _, set := range []bool{src.File != "", src.Stdin, src.Plugin != ""} {
@@ -240,8 +233,8 @@ func (s *Server) openSession(ctx context.Context, p *SessionsOpenParams) (*Sessi
 	if (par.Plugin != "") == (par.Builtin != "") {
 		return nil, invalidParams("parser: want exactly one of plugin or builtin")
 	}
-	if par.Builtin != "" && par.Builtin != builtinText {
-		return nil, invalidParams("parser.builtin: unknown built-in parser %s (have: %s)", echo(par.Builtin), builtinText)
+	if par.Builtin != "" && par.Builtin != protocol.BuiltinText {
+		return nil, invalidParams("parser.builtin: unknown built-in parser %s (have: %s)", echo(par.Builtin), protocol.BuiltinText)
 	}
 	if src.Follow && src.Stdin {
 		return nil, invalidParams("source.follow: stdin is always read until it ends; follow a file or a plugin source")
@@ -332,11 +325,11 @@ func (s *Server) openSession(ctx context.Context, p *SessionsOpenParams) (*Sessi
 	}
 	runCtx, cancel := context.WithCancel(s.baseCtx)
 	sess := &session{
-		id: id, dir: dir, store: store, cancel: cancel, state: StateRunning,
+		id: id, dir: dir, store: store, cancel: cancel, state: protocol.StateRunning,
 		done: make(chan struct{}), upd: make(chan struct{}), creditCh: make(chan struct{}, 1),
 		closed: make(chan struct{}), moved: make(chan struct{}, 1),
 	}
-	fail := func(err error) (*SessionsOpenResult, error) {
+	fail := func(err error) (*protocol.SessionsOpenResult, error) {
 		for _, c := range sess.closes {
 			c()
 		}
@@ -394,7 +387,7 @@ func (s *Server) openSession(ctx context.Context, p *SessionsOpenParams) (*Sessi
 		}
 	}
 	var parser driver.Parser
-	res := &SessionsOpenResult{Session: id}
+	res := &protocol.SessionsOpenResult{Session: id}
 	if parserPlugin != nil {
 		init.Config = parserCfg
 		pi, err := parserPlugin.NewParser(initCtx, init)
@@ -448,9 +441,9 @@ func (sess *session) progress(st driver.Stats) {
 // the parse loop's goroutine.
 func (sess *session) caughtUp() {
 	sess.mu.Lock()
-	changed := sess.state == StateRunning
+	changed := sess.state == protocol.StateRunning
 	if changed {
-		sess.state = StateLive
+		sess.state = protocol.StateLive
 	}
 	sess.mu.Unlock()
 	if changed {
@@ -462,7 +455,7 @@ func (sess *session) caughtUp() {
 }
 
 // active reports whether a session in state may still get rows.
-func active(state string) bool { return state == StateRunning || state == StateLive }
+func active(state string) bool { return state == protocol.StateRunning || state == protocol.StateLive }
 
 // runSession is the session's parse loop.
 func (s *Server) runSession(ctx context.Context, sess *session, src driver.Source, p driver.Parser) {
@@ -485,12 +478,12 @@ func (s *Server) runSession(ctx context.Context, sess *session, src driver.Sourc
 	}
 	switch {
 	case sess.closing:
-		sess.state = StateClosed
+		sess.state = protocol.StateClosed
 	case err != nil:
-		sess.state, sess.err = StateFailed, err
+		sess.state, sess.err = protocol.StateFailed, err
 		s.log.Warn().Str("session", sess.id).Err(err).Msg("session failed")
 	default:
-		sess.state = StateDone
+		sess.state = protocol.StateDone
 	}
 }
 
@@ -500,7 +493,7 @@ func (s *Server) runSession(ctx context.Context, sess *session, src driver.Sourc
 // UpdateInterval apart, so a busy session sends a bounded number of them.
 func (s *Server) sessionUpdates(sess *session) {
 	defer close(sess.upd)
-	last := SessionsUpdatedParams{State: StateRunning}
+	last := protocol.SessionsUpdatedParams{State: protocol.StateRunning}
 	var lastSent time.Time
 	for {
 		select {
@@ -525,7 +518,7 @@ func (s *Server) sessionUpdates(sess *session) {
 		}
 		if p.Rows != last.Rows || p.Bytes != last.Bytes || p.ParseErrors != last.ParseErrors || p.SkippedBytes != last.SkippedBytes || p.State != last.State {
 			last, lastSent = p, time.Now()
-			s.notify(MethodSessionsUpdated, p)
+			s.notify(protocol.MethodSessionsUpdated, p)
 		}
 	}
 }
@@ -534,8 +527,8 @@ func (s *Server) sessionUpdates(sess *session) {
 // unless it ended because the session is being closed: closeSession sends
 // that one, so a client gets exactly one update with state closed.
 func (s *Server) notifyEnd(sess *session) {
-	if p := sess.snapshot(); p.State != StateClosed {
-		s.notify(MethodSessionsUpdated, p)
+	if p := sess.snapshot(); p.State != protocol.StateClosed {
+		s.notify(protocol.MethodSessionsUpdated, p)
 	}
 }
 
@@ -573,12 +566,12 @@ func (s *Server) closeSession(sess *session) {
 	s.sessions.mu.Unlock()
 	sess.mu.Lock()
 	if active(sess.state) {
-		sess.state = StateClosed
+		sess.state = protocol.StateClosed
 	}
 	final := sess.snapshotLocked()
 	sess.mu.Unlock()
-	final.State = StateClosed
-	s.notify(MethodSessionsUpdated, final)
+	final.State = protocol.StateClosed
+	s.notify(protocol.MethodSessionsUpdated, final)
 	s.addCreditsWake(sess)
 	s.memory.request()
 }
@@ -592,8 +585,8 @@ func (s *Server) addCreditsWake(sess *session) {
 }
 
 // snapshotLocked is snapshot with sess.mu held (the store may be closed).
-func (sess *session) snapshotLocked() SessionsUpdatedParams {
-	p := SessionsUpdatedParams{
+func (sess *session) snapshotLocked() protocol.SessionsUpdatedParams {
+	p := protocol.SessionsUpdatedParams{
 		Session: sess.id, Rows: sess.store.rowsCommitted(), Bytes: sess.stats.Bytes, State: sess.state,
 		SkippedBytes: sess.stats.SkippedBytes, ParseErrors: sess.stats.ParseErrors,
 		TruncatedRows: sess.stats.TruncatedRows, CutDependentRows: sess.stats.CutDependentRows,
@@ -604,7 +597,7 @@ func (sess *session) snapshotLocked() SessionsUpdatedParams {
 	return p
 }
 
-func (s *Server) sessionsClose(ctx context.Context, p *SessionsCloseParams) (*Null, error) {
+func (s *Server) sessionsClose(ctx context.Context, p *protocol.SessionsCloseParams) (*protocol.Null, error) {
 	sess, err := s.sessions.get(p.Session)
 	if err != nil {
 		return nil, err
@@ -613,20 +606,20 @@ func (s *Server) sessionsClose(ctx context.Context, p *SessionsCloseParams) (*Nu
 	return nil, nil
 }
 
-func (s *Server) sessionsGrab(ctx context.Context, p *SessionsGrabParams) (jsonrpc2.RawMessage, error) {
+func (s *Server) sessionsGrab(ctx context.Context, p *protocol.SessionsGrabParams) (jsonrpc2.RawMessage, error) {
 	sess, err := s.sessions.get(p.Session)
 	if err != nil {
 		return nil, err
 	}
-	if p.Count > MaxGrabCount {
-		return nil, invalidParams("count: %d exceeds the limit of %d rows per grab", p.Count, MaxGrabCount)
+	if p.Count > protocol.MaxGrabCount {
+		return nil, invalidParams("count: %d exceeds the limit of %d rows per grab", p.Count, protocol.MaxGrabCount)
 	}
 	buf := make([]byte, 0, 4096)
 	buf = append(buf, `{"items":[`...)
-	buf, _, err = sess.store.read(buf, p.Start, p.Count, MaxOutFrame-64)
+	buf, _, err = sess.store.read(buf, p.Start, p.Count, protocol.MaxOutFrame-64)
 	if err != nil {
 		if errors.Is(err, errClosedStore) {
-			return nil, wireError(CodeSessionClosed, "session "+sess.id+" is closed", &ErrorData{Kind: string(runtime.KindClosed), Detail: "session closed"})
+			return nil, wireError(protocol.CodeSessionClosed, "session "+sess.id+" is closed", &protocol.ErrorData{Kind: string(runtime.KindClosed), Detail: "session closed"})
 		}
 		return nil, err
 	}

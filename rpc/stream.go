@@ -15,6 +15,8 @@ import (
 	"unicode/utf8"
 
 	"go.lsp.dev/jsonrpc2"
+
+	"github.com/chiphost/chiphost/rpc/protocol"
 )
 
 // Framing selects how messages are delimited on the byte stream.
@@ -32,12 +34,6 @@ const (
 
 // Frame limits.
 const (
-	// MaxInFrame is the largest incoming frame accepted. A larger one is
-	// answered with -32600 and skipped; the connection goes on.
-	MaxInFrame = 64 << 20
-	// MaxOutFrame is the soft cap of frames the server sends: grab results
-	// and sessions/items notifications are cut to stay below it.
-	MaxOutFrame = 1 << 20
 	// maxHeaderLine bounds one header line.
 	maxHeaderLine = 8 << 10
 )
@@ -88,7 +84,7 @@ func newStream(rwc io.ReadWriteCloser, framing Framing, trace *tracer, onBad fun
 		c:        rwc,
 		trace:    trace,
 		onBad:    onBad,
-		maxIn:    MaxInFrame,
+		maxIn:    protocol.MaxInFrame,
 		in:       newInbound(),
 		readDone: make(chan struct{}),
 	}
@@ -147,7 +143,7 @@ func (s *stream) ReadFrame(ctx context.Context) ([]byte, int64, error) {
 			continue
 		}
 		if !json.Valid(body) {
-			s.reject(CodeParseError, "parse error: invalid JSON", body)
+			s.reject(protocol.CodeParseError, "parse error: invalid JSON", body)
 			s.resync = s.framing == FramingHeader // a miscounted length leaves the tail of the body
 			continue
 		}
@@ -211,7 +207,7 @@ func (s *stream) readHeaderFrame() ([]byte, int64, error) {
 		line, err := s.peekLine()
 		if errors.Is(err, errLongLine) {
 			s.discard(len(line))
-			return nil, 0, s.broken(CodeParseError, fmt.Sprintf("parse error: header line longer than %d bytes", maxHeaderLine))
+			return nil, 0, s.broken(protocol.CodeParseError, fmt.Sprintf("parse error: header line longer than %d bytes", maxHeaderLine))
 		}
 		if err != nil {
 			s.discard(len(line))
@@ -224,7 +220,7 @@ func (s *stream) readHeaderFrame() ([]byte, int64, error) {
 			junk := line[:i]
 			s.discard(i)
 			if len(bytes.Trim(junk, " \t")) > 0 {
-				return nil, 0, s.broken(CodeParseError, "parse error: "+echo(string(junk))+" before a Content-Length header is not a header line")
+				return nil, 0, s.broken(protocol.CodeParseError, "parse error: "+echo(string(junk))+" before a Content-Length header is not a header line")
 			}
 			continue // indentation before the header: tolerated
 		}
@@ -240,26 +236,26 @@ func (s *stream) readHeaderFrame() ([]byte, int64, error) {
 		headers++
 		name, value, ok := bytes.Cut(t, []byte(":"))
 		if !ok || !isToken(name) {
-			return nil, 0, s.broken(CodeParseError, "parse error: invalid header line "+echo(string(t)))
+			return nil, 0, s.broken(protocol.CodeParseError, "parse error: invalid header line "+echo(string(t)))
 		}
 		if asciiEqualFold(name, contentLengthColon[:len(contentLengthColon)-1]) {
 			v := bytes.TrimSpace(value)
 			n, err := strconv.ParseInt(string(v), 10, 64)
 			if err != nil || n < 0 {
-				return nil, 0, s.broken(CodeParseError, "parse error: invalid Content-Length "+echo(string(v)))
+				return nil, 0, s.broken(protocol.CodeParseError, "parse error: invalid Content-Length "+echo(string(v)))
 			}
 			length = n // the last one counts
 		}
 	}
 	if length < 0 {
-		return nil, 0, s.broken(CodeParseError, "parse error: header without Content-Length")
+		return nil, 0, s.broken(protocol.CodeParseError, "parse error: header without Content-Length")
 	}
 	if length > int64(s.maxIn) {
 		// Skip the body without holding it.
 		if _, err := io.CopyN(io.Discard, s.r, length); err != nil {
 			return nil, 0, io.ErrUnexpectedEOF
 		}
-		return nil, 0, s.broken(CodeInvalidRequest, fmt.Sprintf("frame of %d bytes exceeds the %d-byte limit", length, s.maxIn))
+		return nil, 0, s.broken(protocol.CodeInvalidRequest, fmt.Sprintf("frame of %d bytes exceeds the %d-byte limit", length, s.maxIn))
 	}
 	body, err := s.readBody(int(length))
 	if err != nil {
@@ -371,7 +367,7 @@ const bodyStep = 1 << 20
 // each time, so a header that promises 64 MiB and sends nothing costs
 // bodyStep bytes, not 64 MiB.
 func (s *stream) readBody(length int) ([]byte, error) {
-	if cap(s.rbuf) > 4*MaxOutFrame && length < MaxOutFrame {
+	if cap(s.rbuf) > 4*protocol.MaxOutFrame && length < protocol.MaxOutFrame {
 		s.rbuf = nil // shrink after a huge frame
 	}
 	if cap(s.rbuf) >= length || length <= bodyStep {
@@ -417,7 +413,7 @@ func (s *stream) skipLine() error {
 
 // readLine reads one NDJSON frame.
 func (s *stream) readLine() ([]byte, int64, error) {
-	if cap(s.rbuf) > 4*MaxOutFrame {
+	if cap(s.rbuf) > 4*protocol.MaxOutFrame {
 		s.rbuf = nil // shrink after a huge line
 	}
 	s.rbuf = s.rbuf[:0]
@@ -432,7 +428,7 @@ func (s *stream) readLine() ([]byte, int64, error) {
 				}
 			}
 			s.rbuf = nil
-			return nil, 0, &frameError{CodeInvalidRequest, fmt.Sprintf("line exceeds the %d-byte limit", s.maxIn)}
+			return nil, 0, &frameError{protocol.CodeInvalidRequest, fmt.Sprintf("line exceeds the %d-byte limit", s.maxIn)}
 		}
 		if need := len(s.rbuf) + len(chunk); need > cap(s.rbuf) {
 			// Grow by doubling, but never past the frame cap (append's own
@@ -511,7 +507,7 @@ func (s *stream) emit(data []byte) (int64, error) {
 		buf = append(buf, "\r\n\r\n"...)
 		buf = append(buf, data...)
 	}
-	if cap(buf) <= 4*MaxOutFrame {
+	if cap(buf) <= 4*protocol.MaxOutFrame {
 		s.wbuf = buf // keep the buffer unless a huge frame grew it
 	}
 	s.trace.record("send", data)
@@ -574,7 +570,7 @@ func (t *tracer) write(dir, key string, appendValue func([]byte) []byte) {
 	b = appendValue(b)
 	b = append(b, "}\n"...)
 	_, _ = t.w.Write(b)
-	if cap(b) <= 4*MaxOutFrame {
+	if cap(b) <= 4*protocol.MaxOutFrame {
 		t.buf = b
 	}
 }

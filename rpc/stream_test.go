@@ -14,6 +14,8 @@ import (
 	"go.lsp.dev/jsonrpc2"
 
 	"github.com/chiphost/chiphost/internal/testutil"
+
+	"github.com/chiphost/chiphost/rpc/protocol"
 )
 
 // TestStreamCredits streams 50k rows to a slow reader that grants 1000
@@ -38,10 +40,10 @@ func TestStreamCredits(t *testing.T) {
 			grant := make(chan struct{}, 100)
 			c = start(t, startOpts{framing: framing})
 			c.onNote = func(method string, params json.RawMessage) {
-				if method != MethodSessionsItems {
+				if method != protocol.MethodSessionsItems {
 					return
 				}
-				if len(params) > MaxOutFrame {
+				if len(params) > protocol.MaxOutFrame {
 					bigFrame.Store(true)
 				}
 				var p struct {
@@ -67,25 +69,25 @@ func TestStreamCredits(t *testing.T) {
 				}
 			}
 			c.initialize(nil)
-			var open SessionsOpenResult
-			c.mustCall(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{File: input}, Parser: ParserSpec{Builtin: "text"}}, &open)
+			var open protocol.SessionsOpenResult
+			c.mustCall(protocol.MethodSessionsOpen, protocol.SessionsOpenParams{Source: protocol.SourceSpec{File: input}, Parser: protocol.ParserSpec{Builtin: "text"}}, &open)
 			go func() {
 				for range grant {
 					granted.Add(window)
-					c.conn.Notify(context.Background(), MethodSessionsCredit, SessionsCreditParams{Session: open.Session, Credits: Credits{Rows: window}})
+					c.conn.Notify(context.Background(), protocol.MethodSessionsCredit, protocol.SessionsCreditParams{Session: open.Session, Credits: protocol.Credits{Rows: window}})
 				}
 			}()
 			granted.Store(window)
-			var res SessionsStreamResult
-			c.mustCall(MethodSessionsStream, SessionsStreamParams{Session: open.Session, Credits: StreamWindow(window)}, &res)
+			var res protocol.SessionsStreamResult
+			c.mustCall(protocol.MethodSessionsStream, protocol.SessionsStreamParams{Session: open.Session, Credits: protocol.StreamWindow(window)}, &res)
 			close(grant)
 			if over.Load() {
 				t.Errorf("server sent more rows than granted")
 			}
 			if disorder.Load() || bigFrame.Load() {
-				t.Errorf("rows out of order (%v) or frame over %d bytes (%v)", disorder.Load(), MaxOutFrame, bigFrame.Load())
+				t.Errorf("rows out of order (%v) or frame over %d bytes (%v)", disorder.Load(), protocol.MaxOutFrame, bigFrame.Load())
 			}
-			if res.Rows != n || res.Next != n || res.State != StateDone || received.Load() != n {
+			if res.Rows != n || res.Next != n || res.State != protocol.StateDone || received.Load() != n {
 				t.Errorf("result %+v, received %d, want %d rows done", res, received.Load(), n)
 			}
 		})
@@ -106,11 +108,11 @@ func TestStreamCancel(t *testing.T) {
 	input := writeLines(t, 10_000)
 	c := start(t, startOpts{args: []string{"--call-timeout", "0"}})
 	c.initialize(nil)
-	var open SessionsOpenResult
-	c.mustCall(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{File: input}, Parser: ParserSpec{Builtin: "text"}}, &open)
+	var open protocol.SessionsOpenResult
+	c.mustCall(protocol.MethodSessionsOpen, protocol.SessionsOpenParams{Source: protocol.SourceSpec{File: input}, Parser: protocol.ParserSpec{Builtin: "text"}}, &open)
 	streamSent := make(chan struct{}, 1)
 	onWrite := func(b []byte) {
-		if bytes.Contains(b, []byte(MethodSessionsStream)) {
+		if bytes.Contains(b, []byte(protocol.MethodSessionsStream)) {
 			select {
 			case streamSent <- struct{}{}:
 			default:
@@ -125,10 +127,10 @@ func TestStreamCancel(t *testing.T) {
 		params  any
 		running func() // returns once the request is running
 	}{
-		{"stream without credits", MethodSessionsStream, SessionsStreamParams{Session: open.Session, Credits: StreamWindow(0)},
+		{"stream without credits", protocol.MethodSessionsStream, protocol.SessionsStreamParams{Session: open.Session, Credits: protocol.StreamWindow(0)},
 			func() { testutil.Await(t, streamSent, "the sessions/stream frame to be written") }},
-		{"open stuck in init", MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{File: input},
-			Parser: ParserSpec{Plugin: filepath.Join(plugins, "hostile/hostile.wasm"), Config: map[string]json.RawMessage{"mode": json.RawMessage(`"init-loop"`)}}},
+		{"open stuck in init", protocol.MethodSessionsOpen, protocol.SessionsOpenParams{Source: protocol.SourceSpec{File: input},
+			Parser: protocol.ParserSpec{Plugin: filepath.Join(plugins, "hostile/hostile.wasm"), Config: map[string]json.RawMessage{"mode": json.RawMessage(`"init-loop"`)}}},
 			func() { c.waitNote(30*time.Second, isLooping("")) }},
 	}
 	for _, tc := range cases {
@@ -146,15 +148,15 @@ func TestStreamCancel(t *testing.T) {
 			tc.running()
 			cancel() // sends $/cancelRequest (see callRaw)
 			a := testutil.Await(t, answers, "the answer to the cancelled request")
-			wireErr(t, a.err, CodeRequestCancelled)
+			wireErr(t, a.err, protocol.CodeRequestCancelled)
 		})
 	}
 	// The file session may still be parsing: grab once it has finished.
-	if u := c.waitFinal(open.Session, 60*time.Second); u.State != StateDone {
+	if u := c.waitFinal(open.Session, 60*time.Second); u.State != protocol.StateDone {
 		t.Fatalf("session after cancellation: %+v", u)
 	}
 	var g grabbed
-	c.mustCall(MethodSessionsGrab, SessionsGrabParams{Session: open.Session, Count: 1}, &g)
+	c.mustCall(protocol.MethodSessionsGrab, protocol.SessionsGrabParams{Session: open.Session, Count: 1}, &g)
 	if len(g.Items) != 1 {
 		t.Errorf("server unusable after cancellation: %+v", g)
 	}
@@ -164,8 +166,8 @@ func TestStreamCancel(t *testing.T) {
 // announces its endless loop (of the given session; "" for any).
 func isLooping(session string) func(note) bool {
 	return func(n note) bool {
-		var p LogMessageParams
-		return n.method == MethodLogMessage && json.Unmarshal(n.params, &p) == nil &&
+		var p protocol.LogMessageParams
+		return n.method == protocol.MethodLogMessage && json.Unmarshal(n.params, &p) == nil &&
 			p.Plugin == "hostile" && p.Message == "looping" && (session == "" || p.Session == session)
 	}
 }
@@ -191,7 +193,7 @@ func callRaw(ctx context.Context, c *client, method string, params any) (jsonrpc
 	// jsonrpc2 numbers outgoing calls from 1; find ours as the latest one.
 	// The client made no other call meanwhile, so the id is known from the
 	// count of calls so far.
-	c.notify(MethodCancelRequest, CancelParams{ID: lastID(c)})
+	c.notify(protocol.MethodCancelRequest, protocol.CancelParams{ID: lastID(c)})
 	<-done
 	return id, err
 }
@@ -213,50 +215,50 @@ func TestHostile(t *testing.T) {
 	watchdog(t, 90*time.Second)
 	const n = 20_000
 	input := writeLines(t, n)
-	stringParser := ParserSpec{Plugin: filepath.Join(plugins, "parsers/string_parser/string_parser.wasm")}
+	stringParser := protocol.ParserSpec{Plugin: filepath.Join(plugins, "parsers/string_parser/string_parser.wasm")}
 	c := start(t, startOpts{args: []string{"--call-timeout", "0"}})
 	c.initialize(nil)
-	openSession := func(p ParserSpec) string {
+	openSession := func(p protocol.ParserSpec) string {
 		t.Helper()
-		var open SessionsOpenResult
-		c.mustCall(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{File: input}, Parser: p}, &open)
+		var open protocol.SessionsOpenResult
+		c.mustCall(protocol.MethodSessionsOpen, protocol.SessionsOpenParams{Source: protocol.SourceSpec{File: input}, Parser: p}, &open)
 		return open.Session
 	}
-	healthy := openSession(ParserSpec{Builtin: "text"})
+	healthy := openSession(protocol.ParserSpec{Builtin: "text"})
 	trap := openSession(hostileSpec("trap"))
 	loop := openSession(hostileSpec("loop"))
 	c.waitNote(30*time.Second, isLooping(loop))
 
 	// Work done while the guest spins.
-	var list PluginsListResult
-	c.mustCall(MethodPluginsList, nil, &list)
+	var list protocol.PluginsListResult
+	c.mustCall(protocol.MethodPluginsList, nil, &list)
 	second := openSession(stringParser)
-	if fin := c.waitFinal(second, 30*time.Second); fin.State != StateDone || fin.Rows < n {
+	if fin := c.waitFinal(second, 30*time.Second); fin.State != protocol.StateDone || fin.Rows < n {
 		t.Errorf("string_parser beside the loop: final %+v, want done with >= %d rows", fin, n)
 	}
 	for _, sess := range []string{healthy, second} {
 		var g grabbed
-		c.mustCall(MethodSessionsGrab, SessionsGrabParams{Session: sess, Start: n / 2, Count: 100}, &g)
+		c.mustCall(protocol.MethodSessionsGrab, protocol.SessionsGrabParams{Session: sess, Start: n / 2, Count: 100}, &g)
 		if len(g.Items) != 100 || g.Items[0].Index != n/2 {
 			t.Errorf("grab %s beside the loop: %d items, first %v", sess, len(g.Items), g.Items)
 		}
 	}
 	for _, u := range c.updates(loop) {
-		if u.State != StateRunning {
+		if u.State != protocol.StateRunning {
 			t.Fatalf("the loop session ended (%+v), with no deadline and before it was closed", u)
 		}
 	}
 
-	c.mustCall(MethodSessionsClose, SessionsCloseParams{Session: loop}, nil)
+	c.mustCall(protocol.MethodSessionsClose, protocol.SessionsCloseParams{Session: loop}, nil)
 	c.waitNote(30*time.Second, func(m note) bool {
-		var p SessionsUpdatedParams
-		return m.method == MethodSessionsUpdated && json.Unmarshal(m.params, &p) == nil && p.Session == loop && p.State == StateClosed
+		var p protocol.SessionsUpdatedParams
+		return m.method == protocol.MethodSessionsUpdated && json.Unmarshal(m.params, &p) == nil && p.Session == loop && p.State == protocol.StateClosed
 	})
 	want := []struct {
 		session, state, kind string
 	}{
-		{trap, StateFailed, "trap"},
-		{healthy, StateDone, ""},
+		{trap, protocol.StateFailed, "trap"},
+		{healthy, protocol.StateDone, ""},
 	}
 	for _, w := range want {
 		fin := c.waitFinal(w.session, 60*time.Second)
@@ -284,10 +286,10 @@ func TestHostileTimeout(t *testing.T) {
 	c := start(t, startOpts{args: []string{"--call-timeout", timeout.String()}})
 	c.initialize(nil)
 	sent := time.Now()
-	var open SessionsOpenResult
-	c.mustCall(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{File: input}, Parser: hostileSpec("loop")}, &open)
+	var open protocol.SessionsOpenResult
+	c.mustCall(protocol.MethodSessionsOpen, protocol.SessionsOpenParams{Source: protocol.SourceSpec{File: input}, Parser: hostileSpec("loop")}, &open)
 	fin := c.waitFinal(open.Session, 30*time.Second)
-	if fin.State != StateFailed || fin.Error == nil || fin.Error.Kind != "timeout" || fin.Error.Plugin != "hostile" {
+	if fin.State != protocol.StateFailed || fin.Error == nil || fin.Error.Kind != "timeout" || fin.Error.Plugin != "hostile" {
 		t.Fatalf("final %+v (error %+v), want failed with kind timeout from plugin hostile", fin, fin.Error)
 	}
 	if d := time.Since(sent); d < timeout {
@@ -296,8 +298,8 @@ func TestHostileTimeout(t *testing.T) {
 }
 
 // hostileSpec is the hostile test plugin in the given mode.
-func hostileSpec(mode string) ParserSpec {
-	return ParserSpec{Plugin: filepath.Join(plugins, "hostile/hostile.wasm"), Config: map[string]json.RawMessage{"mode": json.RawMessage(`"` + mode + `"`)}}
+func hostileSpec(mode string) protocol.ParserSpec {
+	return protocol.ParserSpec{Plugin: filepath.Join(plugins, "hostile/hostile.wasm"), Config: map[string]json.RawMessage{"mode": json.RawMessage(`"` + mode + `"`)}}
 }
 
 // TestAbruptExit kills the client's ends of the pipes while a session is
@@ -307,8 +309,8 @@ func TestAbruptExit(t *testing.T) {
 	input := writeLines(t, 100_000)
 	c := start(t, startOpts{})
 	c.initialize(nil)
-	var open SessionsOpenResult
-	c.mustCall(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{File: input}, Parser: ParserSpec{Plugin: filepath.Join(plugins, "parsers/string_parser/string_parser.wasm")}}, &open)
+	var open protocol.SessionsOpenResult
+	c.mustCall(protocol.MethodSessionsOpen, protocol.SessionsOpenParams{Source: protocol.SourceSpec{File: input}, Parser: protocol.ParserSpec{Plugin: filepath.Join(plugins, "parsers/string_parser/string_parser.wasm")}}, &open)
 	entries, _ := os.ReadDir(c.tempDir)
 	if len(entries) == 0 {
 		t.Fatalf("no session directory in %s while a session is open", c.tempDir)

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"go.lsp.dev/jsonrpc2"
+
+	"github.com/chiphost/chiphost/rpc/protocol"
 )
 
 // sessionsStream pushes a session's rows in order as sessions/items
@@ -14,16 +16,16 @@ import (
 // client granted (the request's credits plus sessions/credit
 // notifications). It answers when every row of a finished session was sent,
 // when the session is closed, or with -32800 when cancelled.
-func (s *Server) sessionsStream(ctx context.Context, p *SessionsStreamParams) (*SessionsStreamResult, error) {
+func (s *Server) sessionsStream(ctx context.Context, p *protocol.SessionsStreamParams) (*protocol.SessionsStreamResult, error) {
 	sess, err := s.sessions.get(p.Session)
 	if err != nil {
 		return nil, err
 	}
 	if !sess.streaming.CompareAndSwap(false, true) {
-		return nil, wireError(CodeRequestFailed, "session "+sess.id+" already has a stream", &ErrorData{Kind: "unsupported", Detail: "one stream per session at a time"})
+		return nil, wireError(protocol.CodeRequestFailed, "session "+sess.id+" already has a stream", &protocol.ErrorData{Kind: "unsupported", Detail: "one stream per session at a time"})
 	}
 	defer sess.streaming.Store(false)
-	initial := p.Credits.Window(DefaultCredits)
+	initial := p.Credits.Window(protocol.DefaultCredits)
 	sess.cmu.Lock()
 	sess.credits = initial
 	sess.cmu.Unlock()
@@ -31,9 +33,9 @@ func (s *Server) sessionsStream(ctx context.Context, p *SessionsStreamParams) (*
 	prog := newProgress(s, p.WorkDoneToken)
 	prog.begin("streaming " + sess.id)
 	next, sent := p.From, uint64(0)
-	result := func(state string) *SessionsStreamResult {
-		r := &SessionsStreamResult{Session: sess.id, Rows: sent, Next: next, State: state}
-		if state == StateFailed {
+	result := func(state string) *protocol.SessionsStreamResult {
+		r := &protocol.SessionsStreamResult{Session: sess.id, Rows: sent, Next: next, State: state}
+		if state == protocol.StateFailed {
 			sess.mu.Lock()
 			r.Error = errorData(sess.err, sess.plugin)
 			sess.mu.Unlock()
@@ -48,10 +50,10 @@ func (s *Server) sessionsStream(ctx context.Context, p *SessionsStreamParams) (*
 		state, closing := sess.state, sess.closing
 		sess.mu.Unlock()
 		if closing {
-			return result(StateClosed), nil
+			return result(protocol.StateClosed), nil
 		}
 		if next < rows {
-			n := sess.takeCredits(min(rows-next, MaxGrabCount))
+			n := sess.takeCredits(min(rows-next, protocol.MaxGrabCount))
 			if n > 0 {
 				buf = buf[:0]
 				buf = append(buf, `{"session":`...)
@@ -60,9 +62,9 @@ func (s *Server) sessionsStream(ctx context.Context, p *SessionsStreamParams) (*
 				buf = appendUint(buf, next)
 				buf = append(buf, `,"items":[`...)
 				var got uint64
-				buf, got, err = sess.store.read(buf, next, n, MaxOutFrame-256)
+				buf, got, err = sess.store.read(buf, next, n, protocol.MaxOutFrame-256)
 				if errors.Is(err, errClosedStore) {
-					return result(StateClosed), nil
+					return result(protocol.StateClosed), nil
 				}
 				if err != nil {
 					return nil, err
@@ -71,7 +73,7 @@ func (s *Server) sessionsStream(ctx context.Context, p *SessionsStreamParams) (*
 				buf = append(buf, "]}"...)
 				// Notify blocks while the client does not read: that is the
 				// backpressure; ctx still interrupts between frames.
-				if err := s.conn.Notify(ctx, MethodSessionsItems, jsonrpc2.RawMessage(buf)); err != nil {
+				if err := s.conn.Notify(ctx, protocol.MethodSessionsItems, jsonrpc2.RawMessage(buf)); err != nil {
 					return nil, toWire(ctx, err, sess.plugin)
 				}
 				next += got
@@ -119,15 +121,15 @@ func newProgress(s *Server, token any) *progress {
 	return &progress{s: s, token: token}
 }
 
-func (p *progress) send(v ProgressValue) {
+func (p *progress) send(v protocol.ProgressValue) {
 	if p.token == nil || p.ended {
 		return
 	}
-	p.s.notify(MethodProgress, ProgressParams{Token: p.token, Value: v})
+	p.s.notify(protocol.MethodProgress, protocol.ProgressParams{Token: p.token, Value: v})
 }
 
 func (p *progress) begin(title string) {
-	p.send(ProgressValue{Kind: "begin", Title: title})
+	p.send(protocol.ProgressValue{Kind: "begin", Title: title})
 	p.last = time.Now()
 }
 
@@ -136,10 +138,10 @@ func (p *progress) report(msg string) {
 		return
 	}
 	p.last = time.Now()
-	p.send(ProgressValue{Kind: "report", Message: msg})
+	p.send(protocol.ProgressValue{Kind: "report", Message: msg})
 }
 
 func (p *progress) end(msg string) {
-	p.send(ProgressValue{Kind: "end", Message: msg})
+	p.send(protocol.ProgressValue{Kind: "end", Message: msg})
 	p.ended = true
 }

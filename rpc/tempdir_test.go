@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/chiphost/chiphost/rpc/protocol"
 )
 
 // TestKilledServerLeavesNothingBehind: a server killed with SIGKILL while
@@ -21,12 +23,12 @@ func TestKilledServerLeavesNothingBehind(t *testing.T) {
 	base := t.TempDir()
 	parent := filepath.Join(base, "chiphost-"+strconv.Itoa(os.Geteuid()))
 	input := writeLines(t, 1000)
-	stringParser := ParserSpec{Plugin: filepath.Join(plugins, "parsers/string_parser/string_parser.wasm")}
+	stringParser := protocol.ParserSpec{Plugin: filepath.Join(plugins, "parsers/string_parser/string_parser.wasm")}
 	openDone := func(c *client) string {
 		t.Helper()
-		var open SessionsOpenResult
-		c.mustCall(MethodSessionsOpen, SessionsOpenParams{Source: SourceSpec{File: input}, Parser: stringParser}, &open)
-		if fin := c.waitFinal(open.Session, 30*time.Second); fin.State != StateDone {
+		var open protocol.SessionsOpenResult
+		c.mustCall(protocol.MethodSessionsOpen, protocol.SessionsOpenParams{Source: protocol.SourceSpec{File: input}, Parser: stringParser}, &open)
+		if fin := c.waitFinal(open.Session, 30*time.Second); fin.State != protocol.StateDone {
 			t.Fatalf("session %+v", fin)
 		}
 		return open.Session
@@ -59,7 +61,7 @@ func TestKilledServerLeavesNothingBehind(t *testing.T) {
 	third := start(t, startOpts{tempDir: base})
 	third.initialize(nil)
 	var g grabbed
-	next.mustCall(MethodSessionsGrab, SessionsGrabParams{Session: session, Start: 999, Count: 1}, &g)
+	next.mustCall(protocol.MethodSessionsGrab, protocol.SessionsGrabParams{Session: session, Start: 999, Count: 1}, &g)
 	if len(g.Items) != 1 || !hasFileOf(filesUnder(t, parent), next.cmd.Process.Pid) {
 		t.Errorf("the running server lost its session or its files when another started: %+v", g)
 	}

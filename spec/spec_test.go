@@ -5,10 +5,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
+	"strings"
 	"testing"
 
-	"github.com/chiphost/chiphost/rpc"
+	"github.com/chiphost/chiphost/rpc/protocol"
 )
 
 // TestGenerated regenerates the schemas in memory and fails, naming the
@@ -32,49 +32,50 @@ func TestGenerated(t *testing.T) {
 	}
 }
 
-var heading = regexp.MustCompile("(?m)^### `([^`]+)`")
+var heading = regexp.MustCompile("(?m)^### `([^`]+)`\n\n(\\S+(?: notification)?)")
 
-// TestProtocolDoc checks that protocol.md has a section for every method of
-// the dispatch table and every server notification, that each message with
-// params or a result has a schema file, and that the document names no
-// method the server does not know.
+// TestProtocolDoc checks protocol.md against the method table: a section
+// for every method of the table, opening with what the method is
+// ("Request", "Notification" or "Server notification"), no section for a
+// method the table does not have, and a schema file for each message's
+// params and each request's result.
 func TestProtocolDoc(t *testing.T) {
 	doc, err := os.ReadFile("protocol.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var documented []string
+	opening := map[string]string{}
 	for _, m := range heading.FindAllSubmatch(doc, -1) {
-		documented = append(documented, string(m[1]))
+		opening[string(m[1])] = strings.TrimRight(string(m[2]), ".,:")
 	}
-	known := append(rpc.Methods(), rpc.Notifications()...)
-	for _, m := range known {
-		if !slices.Contains(documented, m) {
-			t.Errorf("protocol.md has no section \"### `%s`\"", m)
+	kinds := map[string]string{"request": "Request", "notification": "Notification", "server-notification": "Server notification"}
+	known := map[string]bool{}
+	for _, m := range protocol.Methods() {
+		known[m.Name] = true
+		got, ok := opening[m.Name]
+		switch {
+		case !ok:
+			t.Errorf("protocol.md has no section \"### `%s`\"", m.Name)
+		case got != kinds[m.Kind()]:
+			t.Errorf("protocol.md: the section of %s opens with %q, want %q (%s)", m.Name, got, kinds[m.Kind()], m.Direction)
 		}
-	}
-	for _, d := range documented {
-		if !slices.Contains(known, d) {
-			t.Errorf("protocol.md documents %q, which is not in the dispatch table or the notifications", d)
-		}
-	}
-	inMessages := map[string]bool{}
-	for _, m := range rpc.Messages() {
-		inMessages[m.Method] = true
 		if m.Params != nil {
-			if _, err := os.Stat(filepath.Join("schema", SchemaFile(m.Method, "params"))); err != nil {
-				t.Errorf("%s: no params schema: run %q", m.Method, GenerateCommand)
+			if _, err := os.Stat(filepath.Join("schema", SchemaFile(m.Name, "params"))); err != nil {
+				t.Errorf("%s: no params schema: run %q", m.Name, GenerateCommand)
 			}
 		}
-		if m.Kind == "request" {
-			if _, err := os.Stat(filepath.Join("schema", SchemaFile(m.Method, "result"))); err != nil {
-				t.Errorf("%s: no result schema: run %q", m.Method, GenerateCommand)
+		if m.Request {
+			if _, err := os.Stat(filepath.Join("schema", SchemaFile(m.Name, "result"))); err != nil {
+				t.Errorf("%s: no result schema: run %q", m.Name, GenerateCommand)
 			}
 		}
 	}
-	for _, m := range known {
-		if !inMessages[m] {
-			t.Errorf("%s is missing from rpc.Messages()", m)
+	for d := range opening {
+		if !known[d] {
+			t.Errorf("protocol.md documents %q, which is not in the method table (protocol.Methods)", d)
 		}
+	}
+	if len(opening) == 0 {
+		t.Fatal("no method sections found in protocol.md")
 	}
 }

@@ -21,7 +21,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/chiphost/chiphost/rpc"
+	"github.com/chiphost/chiphost/rpc/protocol"
 )
 
 // binary is the chiphost under test: $CHIPHOST or a fresh build.
@@ -179,8 +179,8 @@ func TestConformance(t *testing.T) {
 	}
 }
 
-// TestCoverage checks that every method of the dispatch table and every
-// server notification appears in at least one case.
+// TestCoverage checks that every method of the protocol table (both
+// directions) appears in at least one case.
 func TestCoverage(t *testing.T) {
 	seen := map[string]bool{}
 	var walk func(v any)
@@ -192,7 +192,7 @@ func TestCoverage(t *testing.T) {
 					seen[s] = true
 				}
 				if k == "macro" && e == "initialize" {
-					seen[rpc.MethodInitialize], seen[rpc.MethodInitialized] = true, true
+					seen[protocol.MethodInitialize], seen[protocol.MethodInitialized] = true, true
 				}
 				walk(e)
 			}
@@ -207,9 +207,9 @@ func TestCoverage(t *testing.T) {
 			walk(st)
 		}
 	}
-	for _, m := range append(rpc.Methods(), rpc.Notifications()...) {
-		if !seen[m] {
-			t.Errorf("no conformance case mentions %q", m)
+	for _, m := range protocol.Methods() {
+		if !seen[m.Name] {
+			t.Errorf("no conformance case mentions %q", m.Name)
 		}
 	}
 }

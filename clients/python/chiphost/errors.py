@@ -6,7 +6,7 @@ from typing import Any, Dict, List, Optional, Type
 
 from .types import FieldError
 
-# JSON-RPC, LSP and chiphost error codes (spec/protocol.md, rpc/errors.go).
+# JSON-RPC, LSP and chiphost error codes (spec/protocol.md, rpc/protocol/codes.go).
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
 METHOD_NOT_FOUND = -32601

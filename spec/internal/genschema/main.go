@@ -1,5 +1,5 @@
-// Command genschema writes spec/schema/*.json from the protocol types in
-// package rpc. Run it with "go generate ./spec/..." from the module root.
+// Command genschema writes spec/schema/*.json from the method table and the
+// wire types of package rpc/protocol. Run it with "go generate ./spec/..." from the module root.
 package main
 
 import (

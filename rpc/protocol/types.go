@@ -1,4 +1,4 @@
-package rpc
+package protocol
 
 import (
 	"encoding/json"
@@ -13,6 +13,23 @@ const ProtocolVersion = "0.1.0"
 
 // ServerName is the name in InitializeResult.ServerInfo.
 const ServerName = "chiphost"
+
+// Limits the server announces in its capabilities.
+const (
+	// MaxInFrame is the largest incoming frame accepted. A larger one is
+	// answered with -32600 and skipped; the connection goes on.
+	MaxInFrame = 64 << 20
+	// MaxOutFrame is the soft cap of frames the server sends: grab results
+	// and sessions/items notifications are cut to stay below it.
+	MaxOutFrame = 1 << 20
+	// MaxGrabCount is the largest count sessions/grab accepts.
+	MaxGrabCount = 10000
+	// DefaultCredits is a stream's initial window when the request has none.
+	DefaultCredits = 10000
+)
+
+// BuiltinText is the name of the built-in line parser (ParserSpec.Builtin).
+const BuiltinText = "text"
 
 // InitializeParams are the params of initialize.
 type InitializeParams struct {
@@ -180,8 +197,8 @@ type SessionsGrabParams struct {
 }
 
 // Row is one parsed item as sent to clients (sessions/grab and
-// sessions/items). It is encoded by hand (see rowstore.go); this type exists
-// for documentation and schemas.
+// sessions/items). The server encodes rows by hand, once, when they are
+// stored; this type exists for clients, documentation and schemas.
 type Row struct {
 	Index      uint64         `json:"index"`
 	Line       *string        `json:"line,omitempty" jsonschema:"description=the message when the parser returns a single line"`
@@ -289,16 +306,6 @@ type LogMessageParams struct {
 	Plugin  string `json:"plugin,omitempty"`
 	Session string `json:"session,omitempty"`
 	Source  string `json:"source,omitempty" jsonschema:"enum=log,enum=stdout,enum=stderr,enum=host"`
-}
-
-// ErrorData is the data of every chiphost error and the error of failed
-// sessions.
-type ErrorData struct {
-	Kind   string              `json:"kind" jsonschema:"enum=trap,enum=timeout,enum=oom,enum=abi,enum=plugin-error,enum=config,enum=io,enum=unsupported,enum=not-found,enum=cancelled,enum=closed,enum=limit,enum=internal"`
-	Plugin string              `json:"plugin,omitempty"`
-	Code   string              `json:"code,omitempty" jsonschema:"description=the plugin own error case for plugin-error (config or io or unsupported or other for init); the limit reached for limit (sessions or memory or descriptors)"`
-	Detail string              `json:"detail"`
-	Errors []schema.FieldError `json:"errors,omitempty" jsonschema:"description=per-field configuration errors (with -32602)"`
 }
 
 // Null is the result of methods that return nothing (shutdown,
