@@ -313,7 +313,7 @@ func (p preempter) Preempt(ctx context.Context, req *jsonrpc2.Request) (any, err
 // that id (it runs under an alias, see inbound.go); unknown ids are ignored.
 func (s *Server) cancelRequest(id jsonrpc2.ID) {
 	ids := []jsonrpc2.ID{id}
-	if a, ok := s.stream.in.aliasOf(id); ok {
+	if a, ok := s.stream.AliasOf(id); ok {
 		ids = append(ids, a)
 	}
 	s.imu.Lock()

@@ -9,13 +9,13 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"unicode/utf8"
 
 	"go.lsp.dev/jsonrpc2"
 
 	"github.com/chiphost/chiphost/runtime"
 	"github.com/chiphost/chiphost/schema"
 
+	"github.com/chiphost/chiphost/rpc/internal/quote"
 	"github.com/chiphost/chiphost/rpc/protocol"
 )
 
@@ -58,42 +58,21 @@ func fileOpenError(field string, err error) *jsonrpc2.Error {
 }
 
 // Bounds of error texts. A value from the client quoted in a message is cut
-// to maxEcho bytes; every text of an error on the wire (message, detail,
-// field errors) is cut to maxErrorText as a backstop for texts that embed
-// input or plugin output, and data.errors keeps maxFieldErrors entries.
+// to maxEcho bytes (echo); every text of an error on the wire (message,
+// detail, field errors) is cut to maxErrorText as a backstop for texts that
+// embed input or plugin output, and data.errors keeps maxFieldErrors
+// entries.
 const (
-	maxEcho        = 200
+	maxEcho        = quote.Max
 	maxErrorText   = 4096
 	maxFieldErrors = 20
 )
 
-// clip cuts s to at most n bytes at a character boundary, marking a cut
-// with an ellipsis and the original size (within the n bytes, so clipping
-// twice changes nothing).
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	mark := "… (" + strconv.Itoa(len(s)) + " bytes)"
-	return s[:cutPoint(s, n-len(mark))] + mark
-}
+// clip is quote.Clip: s cut to n bytes, the cut marked.
+func clip(s string, n int) string { return quote.Clip(s, n) }
 
-// cutPoint returns the largest index <= n that starts a character of s.
-func cutPoint(s string, n int) int {
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return n
-}
-
-// echo quotes a value from the client for an error message, cut to maxEcho
-// bytes (see clip), so an error never carries megabytes of input.
-func echo(v string) string {
-	if len(v) <= maxEcho {
-		return strconv.Quote(v)
-	}
-	return strconv.Quote(v[:cutPoint(v, maxEcho)]) + "… (" + strconv.Itoa(len(v)) + " bytes)"
-}
+// echo is quote.Value: a client's value quoted, cut to maxEcho bytes.
+func echo(v string) string { return quote.Value(v) }
 
 // pathError bounds the path an *fs.PathError carries (the client's path for
 // a source file); other errors are returned as they are.

@@ -16,7 +16,21 @@ import (
 	"github.com/chiphost/chiphost/runtime"
 	"github.com/chiphost/chiphost/runtime/driver"
 
+	"github.com/chiphost/chiphost/rpc/framing"
 	"github.com/chiphost/chiphost/rpc/protocol"
+)
+
+// Framing selects how messages are delimited on the byte stream (see
+// package rpc/framing).
+type Framing = framing.Framing
+
+// The two framings.
+const (
+	// FramingHeader is LSP's base protocol, Content-Length headers. The
+	// default.
+	FramingHeader = framing.Header
+	// FramingNDJSON is one JSON message per line.
+	FramingNDJSON = framing.NDJSON
 )
 
 // ErrExitWithoutShutdown is returned by Serve when the client sent exit
@@ -100,7 +114,7 @@ type Server struct {
 	imu      sync.Mutex
 	inflight map[jsonrpc2.ID]context.CancelFunc
 	answers  answers // calls not yet answered on the wire
-	stream   *stream
+	stream   *framing.Stream
 
 	mu          sync.Mutex
 	initialized bool
@@ -199,50 +213,73 @@ func (s *Server) Serve(ctx context.Context, rwc io.ReadWriteCloser) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	s.baseCtx = ctx
-	st := newStream(rwc, s.opts.Framing, newTracer(s.opts.Trace), func(msg string) {
-		s.log.Warn().Str("framing", string(s.opts.Framing)).Msg("malformed frame: " + msg)
-	})
-	st.onResponse = s.answers.answered
-	// At end of input, requests in flight get EOFGrace to finish, then are
-	// cancelled and answered, and the sessions are closed (each sends its
-	// final sessions/updated), all before the library learns of the EOF
-	// (after which it writes nothing).
-	st.onEOF = func() {
-		s.answers.wait(ctx, s.opts.EOFGrace)
-		s.answerAll()
-		s.sessions.closeAll(s)
-	}
+	st := s.newStream(ctx, cancel, rwc)
 	s.stream = st
-	st.onWrErr = func(err error) {
-		s.log.Info().Err(err).Msg("write failed: the client is gone")
-		cancel()
-	}
 	s.conn = jsonrpc2.NewConn(st, jsonrpc2.WithCodec(codec{}), jsonrpc2.WithPreempter(preempter{s}))
 	s.conn.Go(ctx, s.handle)
 	s.logs.start()
 	go s.memory.run(ctx)
 	s.log.Info().Str("framing", string(s.opts.Framing)).Msg("serving")
 
-	var result error
+	result := s.waitEnd(ctx, st)
+	s.answerAll() // usually done already (exit, EOF); bounded
+	cancel()
+	s.sessions.closeAll(s)
+	s.logs.stop()
+	s.closeConn(st)
+	return result
+}
+
+// newStream frames the connection on rwc. Its hooks tie it to the server:
+// responses are tracked until they are on the wire (answers.go), a failed
+// write (the client is gone) ends serving, and at end of input, requests
+// in flight get EOFGrace to finish, then are cancelled and answered, and
+// the sessions are closed (each sends its final sessions/updated), all
+// before the library learns of the EOF (after which it writes nothing).
+func (s *Server) newStream(ctx context.Context, cancel context.CancelFunc, rwc io.ReadWriteCloser) *framing.Stream {
+	return framing.NewStream(rwc, framing.Options{
+		Framing: s.opts.Framing,
+		Trace:   s.opts.Trace,
+		OnMalformed: func(msg string) {
+			s.log.Warn().Str("framing", string(s.opts.Framing)).Msg("malformed frame: " + msg)
+		},
+		OnResponse: s.answers.answered,
+		OnEOF: func() {
+			s.answers.wait(ctx, s.opts.EOFGrace)
+			s.answerAll()
+			s.sessions.closeAll(s)
+		},
+		OnWriteError: func(err error) {
+			s.log.Info().Err(err).Msg("write failed: the client is gone")
+			cancel()
+		},
+	})
+}
+
+// waitEnd waits until the input ends, the connection fails, the client
+// sends exit or ctx is done. It returns ErrExitWithoutShutdown for an exit
+// that came before shutdown.
+func (s *Server) waitEnd(ctx context.Context, st *framing.Stream) error {
 	select {
-	case <-st.readDone:
+	case <-st.ReadDone():
 		s.log.Info().Msg("input closed")
 	case <-s.conn.Done():
 		s.log.Info().Err(s.conn.Err()).Msg("connection ended")
 	case <-s.exitCh:
 		s.mu.Lock()
+		defer s.mu.Unlock()
 		if !s.shutdown {
-			result = ErrExitWithoutShutdown
+			return ErrExitWithoutShutdown
 		}
-		s.mu.Unlock()
 	case <-ctx.Done():
 	}
-	s.answerAll() // usually done already (exit, EOF); bounded
-	cancel()
-	s.sessions.closeAll(s)
-	s.logs.stop()
-	// Close drains in-flight handlers (all cancelled above) and closes the
-	// stream; bound it so a peer that stopped reading cannot hang us.
+	return nil
+}
+
+// closeConn closes the connection: Close drains in-flight handlers (all
+// cancelled by then) and closes the stream; it is bounded so that a peer
+// that stopped reading cannot hang the server.
+func (s *Server) closeConn(st *framing.Stream) {
 	closed := make(chan struct{})
 	go func() { _ = s.conn.Close(); close(closed) }()
 	select {
@@ -251,7 +288,6 @@ func (s *Server) Serve(ctx context.Context, rwc io.ReadWriteCloser) error {
 		_ = st.Close()
 		s.log.Warn().Msg("connection did not close within 2s")
 	}
-	return result
 }
 
 // roots returns the plugin roots: the client's, then the server's.

@@ -1,4 +1,4 @@
-package rpc
+package framing
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 
 	"go.lsp.dev/jsonrpc2"
 
+	"github.com/chiphost/chiphost/internal/jsonstr"
 	"github.com/chiphost/chiphost/rpc/protocol"
 )
 
@@ -103,7 +104,7 @@ func (in *inbound) aliasCall(msg []byte, batch *batchResponse) ([]byte, bool) {
 	in.mu.Unlock()
 	out := make([]byte, 0, len(msg)+len(name)+16)
 	out = append(out, `{"jsonrpc":"2.0","id":`...)
-	out = appendString(out, name)
+	out = jsonstr.Append(out, name)
 	out = append(out, `,"method":`...)
 	out = append(out, v.MethodRaw...)
 	if v.Params != nil {
@@ -182,7 +183,7 @@ func readID(raw []byte) (jsonrpc2.ID, bool) {
 // checkMessage returns the frame to hand to the library for the single
 // message body (a null-id request is rebuilt under an alias), or answers an
 // invalid request itself and returns nil.
-func (s *stream) checkMessage(body []byte) []byte {
+func (s *Stream) checkMessage(body []byte) []byte {
 	msg, err := jsonrpc2.DecodeMessage(body)
 	if err != nil {
 		id, why := invalidRequest(body)
@@ -199,7 +200,7 @@ func (s *stream) checkMessage(body []byte) []byte {
 
 // splitBatch queues the members of a batch for the library and answers
 // what it must itself: an empty batch, members that are not requests.
-func (s *stream) splitBatch(body []byte) {
+func (s *Stream) splitBatch(body []byte) {
 	var members []json.RawMessage
 	if err := json.Unmarshal(body, &members); err != nil || len(members) == 0 {
 		s.answerError(jsonrpc2.ID{}, protocol.CodeInvalidRequest, "invalid request: an empty batch")
@@ -301,7 +302,7 @@ func errorFrame(id jsonrpc2.ID, code jsonrpc2.Code, msg string) []byte {
 }
 
 // answerError writes an error response the server gives itself.
-func (s *stream) answerError(id jsonrpc2.ID, code jsonrpc2.Code, msg string) {
+func (s *Stream) answerError(id jsonrpc2.ID, code jsonrpc2.Code, msg string) {
 	if s.onBad != nil {
 		s.onBad(msg)
 	}

@@ -1,4 +1,4 @@
-package rpc
+package framing
 
 import (
 	"bytes"
@@ -16,8 +16,9 @@ import (
 	"github.com/chiphost/chiphost/rpc/protocol"
 )
 
-// Fuzz targets for the two frame readers (stream.go). Each target feeds
-// arbitrary bytes to a stream with a small frame cap and checks that:
+// Fuzz targets for the two frame readers (header.go, ndjson.go). Each
+// target feeds arbitrary bytes to a stream with a small frame cap and checks
+// that:
 //
 //   - reading never panics and ends with EOF (malformed frames are answered
 //     and skipped, never fatal);
@@ -26,7 +27,7 @@ import (
 //   - a valid frame written by the server's own writer reads back
 //     byte-for-byte (in NDJSON also after arbitrary garbage lines).
 //
-// Seeds are the f.Add calls below plus rpc/testdata/fuzz/<Target>/.
+// Seeds are the f.Add calls below plus testdata/fuzz/<Target>/.
 
 // fuzzCap is the frame cap used while fuzzing: small, so inputs can cross it.
 const fuzzCap = 4096
@@ -42,16 +43,16 @@ func (m *memRWC) Read(p []byte) (int, error)  { return m.r.Read(p) }
 func (m *memRWC) Write(p []byte) (int, error) { return m.w.Write(p) }
 func (m *memRWC) Close() error                { return nil }
 
-func fuzzStream(framing Framing, input []byte) (*stream, *memRWC) {
+func fuzzStream(framing Framing, input []byte) (*Stream, *memRWC) {
 	rwc := &memRWC{r: bytes.NewReader(input)}
-	st := newStream(rwc, framing, nil, nil)
+	st := NewStream(rwc, Options{Framing: framing})
 	st.maxIn = fuzzCap
 	return st, rwc
 }
 
 // readAll reads frames until the stream ends, checking the invariants, and
 // returns copies of the frames read.
-func readAll(t *testing.T, st *stream, inputLen int) [][]byte {
+func readAll(t *testing.T, st *Stream, inputLen int) [][]byte {
 	t.Helper()
 	var frames [][]byte
 	for i := 0; ; i++ {
@@ -85,7 +86,7 @@ func roundTrip(t *testing.T, framing Framing, junk, payload []byte) {
 		return
 	}
 	var out bytes.Buffer
-	w := newStream(&memRWC{r: bytes.NewReader(nil)}, framing, nil, nil)
+	w := NewStream(&memRWC{r: bytes.NewReader(nil)}, Options{Framing: framing})
 	w.w = &out
 	if _, err := w.WriteFrame(context.Background(), msg); err != nil {
 		t.Fatal(err)
@@ -94,7 +95,7 @@ func roundTrip(t *testing.T, framing Framing, junk, payload []byte) {
 	// survive them. (In header framing a junk header could declare a body
 	// that swallows the message, so there is no junk.)
 	var in bytes.Buffer
-	if len(junk) > 0 && framing == FramingNDJSON {
+	if len(junk) > 0 && framing == NDJSON {
 		in.Write(junk)
 		in.WriteString("\n")
 	}
@@ -128,9 +129,9 @@ func FuzzHeaderFrames(f *testing.F) {
 		"Content-Length: 2\r\n\r\n{}Content-Length: 1",
 	)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		st, _ := fuzzStream(FramingHeader, data)
+		st, _ := fuzzStream(Header, data)
 		readAll(t, st, len(data))
-		roundTrip(t, FramingHeader, nil, data)
+		roundTrip(t, Header, nil, data)
 	})
 }
 
@@ -145,9 +146,9 @@ func FuzzNDJSONFrames(f *testing.F) {
 		"\xff\xfe\r\n",
 	)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		st, _ := fuzzStream(FramingNDJSON, data)
+		st, _ := fuzzStream(NDJSON, data)
 		readAll(t, st, len(data))
-		roundTrip(t, FramingNDJSON, data, data)
+		roundTrip(t, NDJSON, data, data)
 	})
 }
 
@@ -155,7 +156,7 @@ func FuzzNDJSONFrames(f *testing.F) {
 // trusted for allocation: a header promising 60 MiB followed by 2 bytes and
 // EOF allocates one step, and a real 3 MiB body still reads back whole.
 func TestHeaderBodyGrowth(t *testing.T) {
-	st, _ := fuzzStream(FramingHeader, []byte("Content-Length: 60000000\r\n\r\n{}"))
+	st, _ := fuzzStream(Header, []byte("Content-Length: 60000000\r\n\r\n{}"))
 	st.maxIn = protocol.MaxInFrame
 	if _, _, err := st.ReadFrame(context.Background()); !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Fatalf("truncated body: err %v, want unexpected EOF", err)
@@ -165,7 +166,7 @@ func TestHeaderBodyGrowth(t *testing.T) {
 	}
 	big, _ := json.Marshal([]string{string(bytes.Repeat([]byte("a"), 3<<20))})
 	msg := `{"jsonrpc":"2.0","method":"x","params":` + string(big) + `}`
-	st, _ = fuzzStream(FramingHeader, []byte(frame("header", msg)))
+	st, _ = fuzzStream(Header, []byte(frame("header", msg)))
 	st.maxIn = protocol.MaxInFrame
 	body, _, err := st.ReadFrame(context.Background())
 	if err != nil || string(body) != msg {
@@ -286,7 +287,7 @@ func (c *countingRWC) Write(p []byte) (int, error) {
 func readResync(t *testing.T, framing Framing, input []byte, want, lines []int) {
 	t.Helper()
 	rwc := &countingRWC{memRWC: memRWC{r: bytes.NewReader(input)}}
-	st := newStream(rwc, framing, nil, nil)
+	st := NewStream(rwc, Options{Framing: framing})
 	st.maxIn = fuzzCap
 	next, errsBefore := 0, 0
 	for range len(input) + 2 {
@@ -298,7 +299,7 @@ func readResync(t *testing.T, framing Framing, input []byte, want, lines []int) 
 			return
 		}
 		if !bytes.Contains(body, []byte("x/resync")) {
-			if framing == FramingHeader {
+			if framing == Header {
 				t.Fatalf("garbage read as a frame: %q", body)
 			}
 			continue // an NDJSON garbage line that is a message
@@ -341,7 +342,7 @@ func FuzzHeaderResync(f *testing.F) {
 			input = fmt.Appendf(input, "Content-Length: %d\r\n\r\n%s", len(resyncFrame(i)), resyncFrame(i))
 			want[i] = n
 		}
-		readResync(t, FramingHeader, input, want, make([]int, len(kinds)))
+		readResync(t, Header, input, want, make([]int, len(kinds)))
 	})
 }
 
@@ -367,6 +368,14 @@ func FuzzNDJSONResync(f *testing.F) {
 			input = append(input, g...)
 			input = append(append(input, resyncFrame(i)...), '\n')
 		}
-		readResync(t, FramingNDJSON, input, want, lines)
+		readResync(t, NDJSON, input, want, lines)
 	})
+}
+
+// frame frames body as a client would.
+func frame(framing, body string) string {
+	if framing == "ndjson" {
+		return body + "\n"
+	}
+	return fmt.Sprintf("Content-Length: %d\r\n\r\n%s", len(body), body)
 }
