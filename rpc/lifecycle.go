@@ -11,24 +11,12 @@ import (
 	"github.com/chiphost/chiphost/runtime"
 )
 
+// initialize takes the client's options, starts watching the client
+// process and the plugin roots, and answers with the server's capabilities.
 func (s *Server) initialize(ctx context.Context, p *protocol.InitializeParams) (*protocol.InitializeResult, error) {
-	level := runtime.LevelInfo
-	var dirs []string
-	if o := p.InitializationOptions; o != nil {
-		if o.LogLevel != "" {
-			l, err := runtime.ParseLogLevel(o.LogLevel)
-			if err != nil {
-				return nil, invalidParams("initializationOptions.logLevel: unknown log level %s (want error, warn, info, debug or trace)", echo(o.LogLevel))
-			}
-			level = l
-		}
-		for _, d := range o.PluginDirs {
-			abs, err := filepath.Abs(d)
-			if err != nil {
-				return nil, invalidParams("initializationOptions.pluginDirs: %v", err)
-			}
-			dirs = append(dirs, abs)
-		}
+	level, dirs, err := clientOptions(p.InitializationOptions)
+	if err != nil {
+		return nil, err
 	}
 	s.mu.Lock()
 	s.initialized = true
@@ -49,16 +37,46 @@ func (s *Server) initialize(ctx context.Context, p *protocol.InitializeParams) (
 	return &protocol.InitializeResult{
 		ServerInfo:      protocol.ServerInfo{Name: protocol.ServerName, Version: s.opts.Version},
 		ProtocolVersion: protocol.ProtocolVersion,
-		Capabilities: protocol.ServerCapabilities{
-			PluginKinds:     []string{string(runtime.Parser), string(runtime.ByteSource)},
-			BuiltinParsers:  []string{protocol.BuiltinText},
-			Cancellation:    true,
-			Progress:        true,
-			MaxFrameBytes:   protocol.MaxOutFrame,
-			MaxInFrameBytes: protocol.MaxInFrame,
-			MaxGrabCount:    protocol.MaxGrabCount,
-		},
+		Capabilities:    capabilities(),
 	}, nil
+}
+
+// clientOptions reads initializationOptions: the plugin log level (default
+// info) and the client's plugin roots, made absolute.
+func clientOptions(o *protocol.InitializationOptions) (runtime.LogLevel, []string, error) {
+	level := runtime.LevelInfo
+	if o == nil {
+		return level, nil, nil
+	}
+	if o.LogLevel != "" {
+		l, err := runtime.ParseLogLevel(o.LogLevel)
+		if err != nil {
+			return 0, nil, invalidParams("initializationOptions.logLevel: unknown log level %s (want error, warn, info, debug or trace)", echo(o.LogLevel))
+		}
+		level = l
+	}
+	var dirs []string
+	for _, d := range o.PluginDirs {
+		abs, err := filepath.Abs(d)
+		if err != nil {
+			return 0, nil, invalidParams("initializationOptions.pluginDirs: %v", err)
+		}
+		dirs = append(dirs, abs)
+	}
+	return level, dirs, nil
+}
+
+// capabilities are what the server supports and its limits.
+func capabilities() protocol.ServerCapabilities {
+	return protocol.ServerCapabilities{
+		PluginKinds:     []string{string(runtime.Parser), string(runtime.ByteSource)},
+		BuiltinParsers:  []string{protocol.BuiltinText},
+		Cancellation:    true,
+		Progress:        true,
+		MaxFrameBytes:   protocol.MaxOutFrame,
+		MaxInFrameBytes: protocol.MaxInFrame,
+		MaxGrabCount:    protocol.MaxGrabCount,
+	}
 }
 
 func (s *Server) initializedNotification(context.Context, *struct{}) (any, error) { return nil, nil }

@@ -139,42 +139,8 @@ func NewServer(opts *Options) (*Server, error) {
 	if opts != nil {
 		o = *opts
 	}
-	if o.Host == nil {
-		return nil, errors.New("rpc: Options.Host is required")
-	}
-	if o.Logger == nil {
-		nop := zerolog.Nop()
-		o.Logger = &nop
-	}
-	if o.Version == "" {
-		o.Version = "devel"
-	}
-	if o.TempDir == "" {
-		o.TempDir = os.TempDir()
-	}
-	if o.MaxConcurrent <= 0 {
-		o.MaxConcurrent = 16
-	}
-	if o.WatchInterval == 0 {
-		o.WatchInterval = 2 * time.Second
-	}
-	if o.UpdateInterval <= 0 {
-		o.UpdateInterval = 50 * time.Millisecond
-	}
-	if o.EOFGrace <= 0 {
-		o.EOFGrace = 5 * time.Second
-	}
-	if o.LogRate <= 0 {
-		o.LogRate = 200
-	}
-	if o.MaxSessions <= 0 {
-		o.MaxSessions = DefaultMaxSessions
-	}
-	if o.Framing == "" {
-		o.Framing = FramingHeader
-	}
-	if o.Framing != FramingHeader && o.Framing != FramingNDJSON {
-		return nil, fmt.Errorf("rpc: unknown framing %q (want header or ndjson)", o.Framing)
+	if err := o.complete(); err != nil {
+		return nil, err
 	}
 	routes, err := newRoutes(protocol.Methods(), handlers())
 	if err != nil {
@@ -195,6 +161,42 @@ func NewServer(opts *Options) (*Server, error) {
 	s.answers.init()
 	s.logs.init(s, o.LogRate)
 	return s, nil
+}
+
+// complete checks o and fills its zero fields with their defaults.
+func (o *Options) complete() error {
+	if o.Host == nil {
+		return errors.New("rpc: Options.Host is required")
+	}
+	if o.Framing == "" {
+		o.Framing = FramingHeader
+	}
+	if o.Framing != FramingHeader && o.Framing != FramingNDJSON {
+		return fmt.Errorf("rpc: unknown framing %q (want header or ndjson)", o.Framing)
+	}
+	if o.Logger == nil {
+		nop := zerolog.Nop()
+		o.Logger = &nop
+	}
+	if o.WatchInterval == 0 {
+		o.WatchInterval = 2 * time.Second
+	}
+	setDefault(&o.Version, "devel")
+	setDefault(&o.TempDir, os.TempDir())
+	setDefault(&o.MaxConcurrent, 16)
+	setDefault(&o.UpdateInterval, 50*time.Millisecond)
+	setDefault(&o.EOFGrace, 5*time.Second)
+	setDefault(&o.LogRate, 200)
+	setDefault(&o.MaxSessions, DefaultMaxSessions)
+	return nil
+}
+
+// setDefault sets *v to def when it is zero or negative.
+func setDefault[T int | time.Duration | string](v *T, def T) {
+	var zero T
+	if *v <= zero {
+		*v = def
+	}
 }
 
 // Serve serves the protocol on rwc until the client sends exit, rwc reaches

@@ -30,78 +30,109 @@ func (s *Server) sessionsStream(ctx context.Context, p *protocol.SessionsStreamP
 	sess.credits = initial
 	sess.cmu.Unlock()
 
-	prog := newProgress(s, p.WorkDoneToken)
-	prog.begin("streaming " + sess.id)
-	next, sent := p.From, uint64(0)
-	result := func(state string) *protocol.SessionsStreamResult {
-		r := &protocol.SessionsStreamResult{Session: sess.id, Rows: sent, Next: next, State: state}
-		if state == protocol.StateFailed {
-			sess.mu.Lock()
-			r.Error = errorData(sess.err, sess.plugin)
-			sess.mu.Unlock()
-		}
-		prog.end(fmt.Sprintf("%d rows sent", sent))
-		return r
-	}
-	buf := make([]byte, 0, 64<<10)
+	st := &rowStream{s: s, sess: sess, prog: newProgress(s, p.WorkDoneToken), next: p.From, buf: make([]byte, 0, 64<<10)}
+	st.prog.begin("streaming " + sess.id)
+	return st.run(ctx)
+}
+
+// rowStream is one running sessions/stream.
+type rowStream struct {
+	s    *Server
+	sess *session
+	prog *progress
+	next uint64 // index of the next row to send
+	sent uint64 // rows sent
+	buf  []byte // the frame being built
+}
+
+// run sends rows as they are stored and credits allow, until the session
+// has ended and every row was sent, or it is closed, or ctx is cancelled.
+func (st *rowStream) run(ctx context.Context) (*protocol.SessionsStreamResult, error) {
 	for {
-		rows, changed := sess.store.count()
-		sess.mu.Lock()
-		state, closing := sess.state, sess.closing
-		sess.mu.Unlock()
-		if closing {
-			return result(protocol.StateClosed), nil
-		}
-		if next < rows {
-			n := sess.takeCredits(min(rows-next, protocol.MaxGrabCount))
-			if n > 0 {
-				buf = buf[:0]
-				buf = append(buf, `{"session":`...)
-				buf = appendString(buf, sess.id)
-				buf = append(buf, `,"start":`...)
-				buf = appendUint(buf, next)
-				buf = append(buf, `,"items":[`...)
-				var got uint64
-				buf, got, err = sess.store.read(buf, next, n, protocol.MaxOutFrame-256)
-				if errors.Is(err, errClosedStore) {
-					return result(protocol.StateClosed), nil
-				}
+		rows, changed := st.sess.store.count()
+		st.sess.mu.Lock()
+		state, closing := st.sess.state, st.sess.closing
+		st.sess.mu.Unlock()
+		switch {
+		case closing:
+			return st.result(protocol.StateClosed), nil
+		case st.next < rows:
+			if closed, err := st.send(ctx, rows); closed || err != nil {
 				if err != nil {
 					return nil, err
 				}
-				sess.returnCredits(n - got)
-				buf = append(buf, "]}"...)
-				// Notify blocks while the client does not read: that is the
-				// backpressure; ctx still interrupts between frames.
-				if err := s.conn.Notify(ctx, protocol.MethodSessionsItems, jsonrpc2.RawMessage(buf)); err != nil {
-					return nil, toWire(ctx, err, sess.plugin)
-				}
-				next += got
-				sent += got
-				prog.report(fmt.Sprintf("%d rows sent", sent))
-				continue
-			}
-			// No credits: wait for sessions/credit.
-			select {
-			case <-ctx.Done():
-				prog.end("cancelled")
-				return nil, toWire(ctx, ctx.Err(), sess.plugin)
-			case <-sess.creditCh:
+				return st.result(protocol.StateClosed), nil
 			}
 			continue
-		}
-		if !active(state) {
-			return result(state), nil
+		case !active(state):
+			return st.result(state), nil
 		}
 		select {
 		case <-ctx.Done():
-			prog.end("cancelled")
-			return nil, toWire(ctx, ctx.Err(), sess.plugin)
+			return nil, st.cancelled(ctx)
 		case <-changed:
-		case <-sess.done:
-		case <-sess.creditCh: // also signalled by close
+		case <-st.sess.done:
+		case <-st.sess.creditCh: // also signalled by close
 		}
 	}
+}
+
+// send sends one sessions/items frame of the rows from st.next (below
+// rows) that the credits allow, or waits for credits when there are none.
+// closed reports that the session's store was closed meanwhile.
+func (st *rowStream) send(ctx context.Context, rows uint64) (closed bool, err error) {
+	n := st.sess.takeCredits(min(rows-st.next, protocol.MaxGrabCount))
+	if n == 0 { // wait for sessions/credit
+		select {
+		case <-ctx.Done():
+			return false, st.cancelled(ctx)
+		case <-st.sess.creditCh:
+		}
+		return false, nil
+	}
+	st.buf = st.buf[:0]
+	st.buf = append(st.buf, `{"session":`...)
+	st.buf = appendString(st.buf, st.sess.id)
+	st.buf = append(st.buf, `,"start":`...)
+	st.buf = appendUint(st.buf, st.next)
+	st.buf = append(st.buf, `,"items":[`...)
+	var got uint64
+	st.buf, got, err = st.sess.store.read(st.buf, st.next, n, protocol.MaxOutFrame-256)
+	if errors.Is(err, errClosedStore) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	st.sess.returnCredits(n - got)
+	st.buf = append(st.buf, "]}"...)
+	// Notify blocks while the client does not read: that is the
+	// backpressure; ctx still interrupts between frames.
+	if err := st.s.conn.Notify(ctx, protocol.MethodSessionsItems, jsonrpc2.RawMessage(st.buf)); err != nil {
+		return false, toWire(ctx, err, st.sess.plugin)
+	}
+	st.next += got
+	st.sent += got
+	st.prog.report(fmt.Sprintf("%d rows sent", st.sent))
+	return false, nil
+}
+
+// cancelled ends the progress of a cancelled stream and returns its error.
+func (st *rowStream) cancelled(ctx context.Context) error {
+	st.prog.end("cancelled")
+	return toWire(ctx, ctx.Err(), st.sess.plugin)
+}
+
+// result is the stream's answer when it ends in state.
+func (st *rowStream) result(state string) *protocol.SessionsStreamResult {
+	r := &protocol.SessionsStreamResult{Session: st.sess.id, Rows: st.sent, Next: st.next, State: state}
+	if state == protocol.StateFailed {
+		st.sess.mu.Lock()
+		r.Error = errorData(st.sess.err, st.sess.plugin)
+		st.sess.mu.Unlock()
+	}
+	st.prog.end(fmt.Sprintf("%d rows sent", st.sent))
+	return r
 }
 
 func appendUint(b []byte, v uint64) []byte {

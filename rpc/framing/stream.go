@@ -153,48 +153,61 @@ func (s *Stream) ReadFrame(ctx context.Context) ([]byte, int64, error) {
 		if m := s.in.pop(); m != nil {
 			return m, int64(len(m)), nil
 		}
-		var (
-			body []byte
-			n    int64
-			err  error
-		)
-		if s.framing == NDJSON {
-			body, n, err = s.readLine()
-		} else {
-			body, n, err = s.readHeaderFrame()
-		}
+		body, n, err := s.readRaw()
 		var fe *frameError
 		if errors.As(err, &fe) {
 			s.reject(fe.code, fe.msg, nil)
 			continue
 		}
 		if err != nil {
-			if s.onEOF != nil && (err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF)) {
-				s.onEOF()
-			}
-			s.closeOnce.Do(func() { close(s.readDone) })
+			s.endOfInput(err)
 			return nil, 0, err
 		}
-		if s.framing == NDJSON && len(bytes.TrimSpace(body)) == 0 {
-			continue
-		}
-		if !json.Valid(body) {
-			s.reject(protocol.CodeParseError, "parse error: invalid JSON", body)
-			s.resync = s.framing == Header // a miscounted length leaves the tail of the body
-			continue
-		}
-		if !utf8.Valid(body) {
-			body = validUTF8(body)
-		}
-		s.trace.record("recv", body)
-		if i := skipSpace(body); i < len(body) && body[i] == '[' {
-			s.splitBatch(body)
-			continue
-		}
-		if m := s.checkMessage(body); m != nil {
+		if m := s.accept(body); m != nil {
 			return m, n, nil
 		}
 	}
+}
+
+// readRaw reads the next frame's body in the stream's framing.
+func (s *Stream) readRaw() ([]byte, int64, error) {
+	if s.framing == NDJSON {
+		return s.readLine()
+	}
+	return s.readHeaderFrame()
+}
+
+// endOfInput reports that reading stopped with err: at the end of the
+// input OnEOF runs first, while the library still writes.
+func (s *Stream) endOfInput(err error) {
+	if s.onEOF != nil && (err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF)) {
+		s.onEOF()
+	}
+	s.closeOnce.Do(func() { close(s.readDone) })
+}
+
+// accept checks a frame's body and returns the message to hand to the
+// library, or nil when there is none: a blank NDJSON line, invalid JSON
+// (answered), a batch (split, see inbound.go) or an invalid request
+// (answered).
+func (s *Stream) accept(body []byte) []byte {
+	if s.framing == NDJSON && len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	if !json.Valid(body) {
+		s.reject(protocol.CodeParseError, "parse error: invalid JSON", body)
+		s.resync = s.framing == Header // a miscounted length leaves the tail of the body
+		return nil
+	}
+	if !utf8.Valid(body) {
+		body = validUTF8(body)
+	}
+	s.trace.record("recv", body)
+	if i := skipSpace(body); i < len(body) && body[i] == '[' {
+		s.splitBatch(body)
+		return nil
+	}
+	return s.checkMessage(body)
 }
 
 func skipSpace(b []byte) int {
