@@ -310,7 +310,7 @@ func (p preempter) Preempt(ctx context.Context, req *jsonrpc2.Request) (any, err
 }
 
 // cancelRequest cancels the running request id, and the batch member with
-// that id (it runs under an alias, see inbound.go); unknown ids are ignored.
+// that id (it runs under an alias, see rpc/framing); unknown ids are ignored.
 func (s *Server) cancelRequest(id jsonrpc2.ID) {
 	ids := []jsonrpc2.ID{id}
 	if a, ok := s.stream.AliasOf(id); ok {

@@ -175,7 +175,7 @@ func TestHeaderBodyGrowth(t *testing.T) {
 }
 
 // TestResponseID checks the id parsing that tracks answers on the wire
-// (answers.go) against frames encoded by the library itself.
+// (Options.OnResponse) against frames encoded by the library itself.
 func TestResponseID(t *testing.T) {
 	cases := []struct {
 		name string
