@@ -21,7 +21,7 @@ type exchange struct {
 }
 
 // TestMessages drives the JSON-RPC 2.0 rules the library does not apply
-// itself (inbound.go) over real pipes, in both framings: batch members
+// itself (rpc/framing/inbound.go) over real pipes, in both framings: batch members
 // answered one by one, ids echoed in Invalid Request errors, null ids,
 // params [], invalid UTF-8 in ids. Every frame the server sends must be
 // valid UTF-8, and each request must get exactly one answer.
