@@ -63,8 +63,13 @@ func (s *Server) resolvePlugin(ctx context.Context, ref string, kind runtime.Plu
 
 // resolveError maps a resolution failure onto the protocol: a plugin of
 // the wrong kind is invalid params, a name or path that matches nothing is
-// not found (the reference quoted, bounded); load failures keep their kind.
+// not found (the reference quoted, bounded); load failures keep their kind,
+// and so does running out of file descriptors while looking (a limit, see
+// toWire).
 func resolveError(ref string, err error) error {
+	if outOfDescriptors(err) {
+		return err
+	}
 	var wk *runtime.WrongKindError
 	if errors.As(err, &wk) {
 		var re *runtime.Error
