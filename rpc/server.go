@@ -75,7 +75,8 @@ type Options struct {
 	// plugins/changed (default 2s; negative: never).
 	WatchInterval time.Duration
 	// UpdateInterval is the minimum gap between two sessions/updated
-	// notifications of one session (default 50ms, i.e. at most 20/s).
+	// notifications of one session (default 25ms, i.e. at most 40/s; the
+	// first change after a quiet spell is sent at once).
 	UpdateInterval time.Duration
 	// EOFGrace is how long the server lets requests in flight finish after
 	// its input ends, before cancelling them (default 5s). Clients that
@@ -184,7 +185,7 @@ func (o *Options) complete() error {
 	setDefault(&o.Version, "devel")
 	setDefault(&o.TempDir, os.TempDir())
 	setDefault(&o.MaxConcurrent, 16)
-	setDefault(&o.UpdateInterval, 50*time.Millisecond)
+	setDefault(&o.UpdateInterval, 25*time.Millisecond)
 	setDefault(&o.EOFGrace, 5*time.Second)
 	setDefault(&o.LogRate, 200)
 	setDefault(&o.MaxSessions, DefaultMaxSessions)
