@@ -229,3 +229,28 @@ func TestParseFollowRefused(t *testing.T) {
 		t.Fatalf("--follow FIFO: exit %d, %s", code, errOut)
 	}
 }
+
+// TestParseFollowInputBoundary is the tester's case: a file's unterminated
+// last line stays a row of its own when the file is rotated and when it is
+// truncated. Each file's content is written at once, so the row before the
+// partial line says that the partial line was read too. chiphost used to
+// print "abcdef" and "ghijkl", rows that were in neither file.
+func TestParseFollowInputBoundary(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "log")
+	writeFile(t, path, "one\nabc", 0)
+	r := startFollow(t, "--parser", "text", "--follow", path)
+	r.expect(t, "one")
+	if err := os.Rename(path, path+".1"); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, path, "def\nghi", 0)
+	r.expect(t, "abc", "def")
+	if err := os.Truncate(path, 0); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, path, "jkl\n", os.O_APPEND)
+	r.expect(t, "ghi", "jkl")
+	if code, rest := r.interrupt(t); code != 0 || len(rest) != 0 {
+		t.Fatalf("after SIGINT: exit %d, rows %q; want 0 and none", code, rest)
+	}
+}

@@ -40,13 +40,31 @@ type Finisher interface {
 	Finish(ctx context.Context, data []byte) ([]runtime.Item, error)
 }
 
+// Restarter is implemented by parsers that keep state from one call to the
+// next (the text parser skips the rest of a line it had to end at
+// MaxChunk). Run calls Restart when another input begins after
+// ErrInputBoundary, so nothing of the input that ended carries over.
+type Restarter interface {
+	Restart()
+}
+
 // Source produces input bytes. Read appends at most max bytes to buf and
 // returns the extended slice; io.EOF (possibly with data) means no more data
 // will ever come. Appending nothing without an error is treated as the end of
 // the input, as Chipmunk treats an empty read.
+//
+// ErrInputBoundary (possibly with data) means that one input has ended and
+// another begins with the next read: a followed file was rotated, replaced
+// or truncated. Run finishes the bytes in hand as at io.EOF (a Finisher's
+// Finish, a plugin's repeat call), so no row joins the end of one input to
+// the start of the next, and then reads on.
 type Source interface {
 	Read(ctx context.Context, buf []byte, max int) ([]byte, error)
 }
+
+// ErrInputBoundary is returned by a Source's Read when the bytes delivered
+// so far end one input and the next read starts another (see Source).
+var ErrInputBoundary = errors.New("input boundary: the source goes on with another input")
 
 // Limits of the parse loop (see Options and docs/design.md).
 const (
@@ -273,7 +291,8 @@ type run struct {
 
 	buf      []byte // unconsumed input at buf[off:]
 	off      int
-	eof      bool
+	eof      bool // the input has ended (or, with boundary, one input has)
+	boundary bool // eof marks an ErrInputBoundary: reading goes on once the bytes in hand are finished
 	caughtUp bool // the last read returned less than asked: the next may wait
 	chunk    int
 	rows     []Row
@@ -293,6 +312,15 @@ type run struct {
 }
 
 func (r *run) pending() []byte { return r.buf[r.off:] }
+
+// nextInput goes on reading after ErrInputBoundary, once the bytes of the
+// input that ended are finished.
+func (r *run) nextInput() {
+	r.eof, r.boundary = false, false
+	if rs, ok := r.p.(Restarter); ok {
+		rs.Restart()
+	}
+}
 
 // readMore does one read of up to want bytes (want > 0) and reports how many
 // arrived. A streaming source (stdin, a byte-source plugin) returns what it
@@ -321,6 +349,10 @@ func (r *run) readMore(ctx context.Context, want int) (int, error) {
 	if err != nil {
 		if errors.Is(err, io.EOF) {
 			r.eof = true
+			return got, nil
+		}
+		if errors.Is(err, ErrInputBoundary) {
+			r.eof, r.boundary = true, true
 			return got, nil
 		}
 		return got, fmt.Errorf("read source: %w", err)
@@ -368,6 +400,9 @@ func (r *run) loop(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		if r.boundary && len(r.pending()) == 0 {
+			r.nextInput()
+		}
 		// After a short read the next one may wait (a pipe, a followed
 		// file): parse what is in hand first; the parser asks for more
 		// (incomplete) if it needs it.
@@ -378,6 +413,9 @@ func (r *run) loop(ctx context.Context) error {
 		}
 		data := r.pending()
 		if len(data) == 0 {
+			if r.boundary {
+				continue
+			}
 			return nil
 		}
 		window := r.unlikeLastIncomplete(data[:min(len(data), r.chunk)], len(data))
@@ -744,7 +782,7 @@ func (r *run) onIncomplete(ctx context.Context, err error, window, pending int) 
 	}
 	if atEnd {
 		r.drop(len(r.pending()))
-		return true, nil
+		return !r.boundary, nil
 	}
 	if n == 0 {
 		return true, ErrNoProgress

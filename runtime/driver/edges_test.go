@@ -31,9 +31,9 @@ func lineColumn(t *testing.T, p driver.Parser, src driver.Source, opts *driver.O
 		for _, r := range rs {
 			m := r.Item.Message
 			if len(m.Columns) > 0 {
-				rows = append(rows, m.Columns[len(m.Columns)-1])
+				rows = append(rows, strings.Clone(m.Columns[len(m.Columns)-1]))
 			} else {
-				rows = append(rows, m.Line)
+				rows = append(rows, strings.Clone(m.Line))
 			}
 		}
 		return nil

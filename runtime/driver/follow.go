@@ -173,6 +173,11 @@ func (s *FollowedSource) Read(ctx context.Context, buf []byte, max int) ([]byte,
 //     the new one from its start; while the path names nothing, the open
 //     file is read on, and a file that appears there later is picked up.
 //
+// In both cases Read reports ErrInputBoundary once the old file's bytes
+// (or those read before the truncation) have been delivered, so that the
+// driver ends them as an input of their own: an unterminated last line is
+// a row of its own, not the start of the new file's first row.
+//
 // It waits for the platform's file notifications on the file's directory
 // (so a re-creation is seen), and polls instead when they are unavailable,
 // fail, or FollowOptions.Poll is set. Memory stays bounded by the reads the
@@ -193,6 +198,7 @@ type FollowedFile struct {
 	stopAt int64    // -1 until Stop is seen; then f's size at that moment
 
 	detached bool // f is no longer what the path names
+	boundary bool // f was switched or rewound after bytes were read: report ErrInputBoundary
 	waiting  bool
 	poll     backoff
 	timer    *time.Timer
@@ -285,6 +291,10 @@ func (s *FollowedFile) Read(ctx context.Context, buf []byte, max int) ([]byte, e
 		if err != nil {
 			return buf, err
 		}
+		if s.boundary {
+			s.boundary = false
+			return buf, ErrInputBoundary
+		}
 		if moved {
 			continue
 		}
@@ -343,7 +353,7 @@ func (s *FollowedFile) check() (bool, error) {
 		if _, err := s.f.Seek(0, io.SeekStart); err != nil {
 			return false, fmt.Errorf("follow %s: rewind after truncation: %w", s.path, err)
 		}
-		s.off, s.size = 0, cur.Size()
+		s.off, s.size, s.boundary = 0, cur.Size(), true
 		return true, nil
 	}
 	named, err := os.Stat(s.path)
@@ -373,6 +383,7 @@ func (s *FollowedFile) check() (bool, error) {
 func (s *FollowedFile) switchToNext() {
 	s.f.Close()
 	s.f, s.next = s.next, nil
+	s.boundary = s.off > 0
 	s.off, s.size = 0, 0
 	s.o.Log.Info().Str("file", s.path).Msg("follow: the file was rotated or replaced; reading the new one from its start")
 	s.attach()

@@ -85,7 +85,7 @@ func (f *follower) start(t *testing.T, src driver.Source, p driver.Parser) {
 		stats, err := driver.Run(ctx, src, p, driver.SinkFunc(func(_ context.Context, rows []driver.Row) error {
 			for _, r := range rows {
 				f.seen.Add(1)
-				f.rows <- r.Item.Message.Line
+				f.rows <- rowText(r.Item.Message)
 			}
 			return nil
 		}), nil)
@@ -118,6 +118,14 @@ func (f *follower) finish(t *testing.T, want ...string) runResult {
 		t.Fatalf("rows after the stop %q, want %q", got, want)
 	}
 	return res
+}
+
+// rowText is a row's line, or its last column (string_parser's line).
+func rowText(m *runtime.Message) string {
+	if len(m.Columns) > 0 {
+		return strings.Clone(m.Columns[len(m.Columns)-1])
+	}
+	return strings.Clone(m.Line)
 }
 
 func appendFile(t *testing.T, path, s string) {

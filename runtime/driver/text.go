@@ -51,6 +51,10 @@ func (t *TextParser) Parse(ctx context.Context, data []byte, _ *uint64) ([]runti
 	return t.items, nil
 }
 
+// Restart implements Restarter: the next input starts with a line of its
+// own.
+func (t *TextParser) Restart() { t.inLine = false }
+
 // Finish implements Finisher: data (without a newline) becomes a line. The
 // driver calls it at the end of the input, and when a line is longer than
 // its largest window; the next Parse then skips the rest of that line.
