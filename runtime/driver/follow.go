@@ -178,13 +178,20 @@ func (s *FollowedSource) Read(ctx context.Context, buf []byte, max int) ([]byte,
 // driver ends them as an input of their own: an unterminated last line is
 // a row of its own, not the start of the new file's first row.
 //
+// Every file the path comes to name is opened as soon as it is seen (on
+// every Read, and when a notification says the path was created) and
+// queued, so a reader behind its writer still reads files rotated away
+// again before it got to them; the queued files are read in order after the
+// open one (at most maxQueued wait; more are skipped with a warning).
+//
 // It waits for the platform's file notifications on the file's directory
 // (so a re-creation is seen), and polls instead when they are unavailable,
 // fail, or FollowOptions.Poll is set. Memory stays bounded by the reads the
 // driver asks for, however long it follows.
 //
 // Bytes written to the old file after the switch to the new one are not
-// read (tail -F does the same), and a truncation followed by writes past
+// read (tail -F does the same), a file created and rotated away between two
+// looks at the path is never seen, and a truncation followed by writes past
 // the old size before the file is looked at again cannot be told from
 // growth.
 type FollowedFile struct {
@@ -192,10 +199,13 @@ type FollowedFile struct {
 	o    FollowOptions
 
 	f      *os.File
-	off    int64    // bytes read from f
-	size   int64    // f's size when last looked at
-	next   *os.File // what the path names after a rotation, read once f is drained
-	stopAt int64    // -1 until Stop is seen; then f's size at that moment
+	off    int64 // bytes read from f
+	size   int64 // f's size when last looked at
+	queue  fileQueue
+	stopAt int64 // -1 until Stop is seen; then f's size at that moment
+	// drainedOnce: a queued file was seen at the end of f and f was read
+	// once more since, so nothing written before the rotation is missed.
+	drainedOnce bool
 
 	detached bool // f is no longer what the path names
 	boundary bool // f was switched or rewound after bytes were read: report ErrInputBoundary
@@ -213,8 +223,9 @@ func FollowFile(path string, opts *FollowOptions) (*FollowedFile, error) {
 	}
 	o := opts.withDefaults()
 	s := &FollowedFile{path: path, o: o, f: f, size: size, stopAt: -1, poll: newBackoff(&o), timer: stoppedTimer()}
+	s.queue.cur, _ = f.Stat()
 	if !o.Poll {
-		w, err := newWatcher(path, o.Log)
+		w, err := newWatcher(path, o.Log, s.lookAtPath)
 		if err != nil {
 			o.Log.Warn().Str("file", path).Err(err).Msg("follow: file notifications are unavailable; polling the file instead")
 		} else {
@@ -227,25 +238,34 @@ func FollowFile(path string, opts *FollowOptions) (*FollowedFile, error) {
 // openRegular opens path for reading if it names a regular file, and
 // returns the file with its size.
 func openRegular(path string) (*os.File, int64, error) {
+	f, info, err := openRegularInfo(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	return f, info.Size(), nil
+}
+
+// openRegularInfo is openRegular returning the open file's FileInfo.
+func openRegularInfo(path string) (*os.File, os.FileInfo, error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return nil, 0, fmt.Errorf("open source file: %w", err)
+		return nil, nil, fmt.Errorf("open source file: %w", err)
 	}
 	if !st.Mode().IsRegular() {
-		return nil, 0, notRegular(path, st.Mode())
+		return nil, nil, notRegular(path, st.Mode())
 	}
 	f, _, _, err := openForReading(path) // never blocks, should it have become a FIFO
 	if err != nil {
-		return nil, 0, fmt.Errorf("open source file: %w", err)
+		return nil, nil, fmt.Errorf("open source file: %w", err)
 	}
 	if st, err = f.Stat(); err != nil || !st.Mode().IsRegular() {
 		f.Close()
 		if err == nil {
 			err = notRegular(path, st.Mode())
 		}
-		return nil, 0, err
+		return nil, nil, err
 	}
-	return f, st.Size(), nil
+	return f, st, nil
 }
 
 func notRegular(path string, mode fs.FileMode) error {
@@ -269,10 +289,14 @@ func (s *FollowedFile) Read(ctx context.Context, buf []byte, max int) ([]byte, e
 			return buf, err
 		}
 		if s.stopAt < 0 && closed(s.o.Stop) {
+			s.lookAtPath() // what the path names now was written before the stop
 			s.stopAt = s.off
 			if st, err := s.f.Stat(); err == nil {
 				s.stopAt = st.Size()
 			}
+		}
+		if s.stopAt < 0 {
+			s.lookAtPath() // a reader behind its writer must not miss a rotated file
 		}
 		before := len(buf)
 		var err error
@@ -285,7 +309,21 @@ func (s *FollowedFile) Read(ctx context.Context, buf []byte, max int) ([]byte, e
 			return buf, nil
 		}
 		if s.stopAt >= 0 {
-			return buf, io.EOF
+			if s.queue.len() == 0 {
+				return buf, io.EOF
+			}
+			// Files rotated away before the stop are read too, each up
+			// to its size when the reader gets to it.
+			s.switchToNext()
+			s.stopAt = 0
+			if st, err := s.f.Stat(); err == nil {
+				s.stopAt = st.Size()
+			}
+			if s.boundary {
+				s.boundary = false
+				return buf, ErrInputBoundary
+			}
+			continue
 		}
 		moved, err := s.check()
 		if err != nil {
@@ -339,7 +377,11 @@ func (s *FollowedFile) readSome(buf []byte, limit int) ([]byte, error) {
 // rotated file, a truncation, or a path that names another file now. It
 // reports whether there may be something to read at once.
 func (s *FollowedFile) check() (bool, error) {
-	if s.next != nil {
+	if s.queue.len() > 0 {
+		if !s.drainedOnce {
+			s.drainedOnce = true
+			return true, nil // drain the old file once more, then switch
+		}
 		s.switchToNext()
 		return true, nil
 	}
@@ -368,21 +410,40 @@ func (s *FollowedFile) check() (bool, error) {
 		return false, nil
 	}
 	s.detach("")
-	next, _, err := openRegular(s.path)
+	next, info, err := openRegularInfo(s.path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return false, nil // gone again
 	case err != nil:
 		return false, err
 	}
-	s.next = next
-	return true, nil // drain the old file once more, then switch
+	s.queue.add(next, info, s.o.Log, s.path)
+	return s.queue.len() > 0, nil
 }
 
-// switchToNext continues with the file the path names after a rotation.
+// lookAtPath queues the file the path names when it is neither the open
+// file nor one queued already, so that a file rotated away again before
+// the reader gets to it is still read. It is called on every Read and, with
+// notifications, as soon as the path is created again (on the watcher's
+// goroutine).
+func (s *FollowedFile) lookAtPath() {
+	named, err := os.Stat(s.path)
+	if err != nil || !named.Mode().IsRegular() || s.queue.known(named) {
+		return
+	}
+	f, info, err := openRegularInfo(s.path)
+	if err != nil {
+		return // gone again, or no longer a regular file: check says so at the end of f
+	}
+	s.queue.add(f, info, s.o.Log, s.path)
+}
+
+// switchToNext continues with the first queued file: what the path named
+// after a rotation.
 func (s *FollowedFile) switchToNext() {
 	s.f.Close()
-	s.f, s.next = s.next, nil
+	s.f = s.queue.pop()
+	s.drainedOnce = false
 	s.boundary = s.off > 0
 	s.off, s.size = 0, 0
 	s.o.Log.Info().Str("file", s.path).Msg("follow: the file was rotated or replaced; reading the new one from its start")
@@ -431,10 +492,82 @@ func (s *FollowedFile) Close() error {
 	if s.watch != nil {
 		s.watch.close()
 	}
-	if s.next != nil {
-		s.next.Close()
-	}
+	s.queue.close()
 	return s.f.Close()
+}
+
+// maxQueued bounds the rotated files held open while the reader is behind.
+const maxQueued = 64
+
+// fileQueue holds the files the path came to name after the open one, in
+// the order they appeared, each opened when it was seen. It is shared with
+// the watcher's goroutine.
+type fileQueue struct {
+	mu      sync.Mutex
+	cur     os.FileInfo // the open file
+	files   []*os.File
+	infos   []os.FileInfo
+	skipped int // files not queued because the queue was full
+}
+
+// known reports whether info is the open file or a queued one.
+func (q *fileQueue) known(info os.FileInfo) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.knownLocked(info)
+}
+
+func (q *fileQueue) knownLocked(info os.FileInfo) bool {
+	if q.cur != nil && os.SameFile(q.cur, info) {
+		return true
+	}
+	return slices.ContainsFunc(q.infos, func(i os.FileInfo) bool { return os.SameFile(i, info) })
+}
+
+// add queues f unless it is known already (then it is closed) or the queue
+// is full (then it is closed and counted, with a warning).
+func (q *fileQueue) add(f *os.File, info os.FileInfo, log *zerolog.Logger, path string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.knownLocked(info) {
+		f.Close()
+		return
+	}
+	if len(q.files) >= maxQueued {
+		f.Close()
+		q.skipped++
+		log.Warn().Str("file", path).Int("queued", len(q.files)).Int("skipped", q.skipped).
+			Msg("follow: too many rotated files wait to be read; a file the path named is skipped")
+		return
+	}
+	q.files = append(q.files, f)
+	q.infos = append(q.infos, info)
+	log.Debug().Str("file", path).Int("queued", len(q.files)).Msg("follow: the path names a new file; queued to be read after the open one")
+}
+
+func (q *fileQueue) len() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.files)
+}
+
+// pop removes the first queued file, which becomes the open one.
+func (q *fileQueue) pop() *os.File {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	f := q.files[0]
+	q.cur = q.infos[0]
+	q.files, q.infos = q.files[1:], q.infos[1:]
+	return f
+}
+
+func (q *fileQueue) close() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, f := range q.files {
+		f.Close()
+	}
+	q.files, q.infos = nil, nil
 }
 
 // watcher turns file notifications about a followed path into wake-ups.
@@ -447,13 +580,15 @@ type watcher struct {
 	detached atomic.Bool   // the open file is no longer what the path names
 	failed   atomic.Bool   // notifications failed: poll
 	done     chan struct{} // closed when the event loop has ended
+	base     string        // the followed path's base name
+	created  func()        // called when the path is created (again)
 
 	mu     sync.Mutex
 	names  []string // base names whose events matter
 	target string   // the symbolic link's target directory, when watched
 }
 
-func newWatcher(path string, log *zerolog.Logger) (*watcher, error) {
+func newWatcher(path string, log *zerolog.Logger, created func()) (*watcher, error) {
 	fw, err := fsnotify.NewWatcher()
 	if err != nil {
 		return nil, err
@@ -462,7 +597,7 @@ func newWatcher(path string, log *zerolog.Logger) (*watcher, error) {
 		fw.Close()
 		return nil, fmt.Errorf("watch %s: %w", filepath.Dir(path), err)
 	}
-	w := &watcher{w: fw, log: log, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	w := &watcher{w: fw, log: log, wake: make(chan struct{}, 1), done: make(chan struct{}), base: filepath.Base(path), created: created}
 	w.watchTarget(path)
 	go w.loop()
 	return w, nil
@@ -525,6 +660,9 @@ func (w *watcher) loop() {
 		case ev, ok := <-w.w.Events:
 			if !ok {
 				return
+			}
+			if ev.Has(fsnotify.Create) && filepath.Base(ev.Name) == w.base {
+				w.created() // open it before it can be rotated away again
 			}
 			if w.relevant(ev.Name) {
 				w.signal()
