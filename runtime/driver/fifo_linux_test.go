@@ -149,3 +149,44 @@ func TestReadSizedToFile(t *testing.T) {
 		t.Fatalf("/proc/self/status: %d bytes, %v; want its content then io.EOF", len(all), err)
 	}
 }
+
+// TestFollowPathReplacedByNonRegular: the followed path is renamed away and
+// a named pipe or a directory takes its name. Following goes on with the
+// open file, with a warning, and a regular file that appears at the path
+// later is read. Following used to end with an error ("only regular files
+// can be followed") at the first look at the path.
+func TestFollowPathReplacedByNonRegular(t *testing.T) {
+	for name, make := range map[string]func(string) error{
+		"fifo": func(p string) error { return syscall.Mkfifo(p, 0o600) },
+		"dir":  func(p string) error { return os.Mkdir(p, 0o700) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			modes(t, func(t *testing.T, o driver.FollowOptions) {
+				path := filepath.Join(t.TempDir(), "app.log")
+				appendFile(t, path, "one\n")
+				logs := newLogLines()
+				f := newFollower()
+				o.Stop, o.Log = f.stop, logs.logger()
+				f.start(t, follow(t, path, o), &driver.TextParser{})
+				f.expect(t, "one")
+				if err := os.Rename(path, path+".1"); err != nil {
+					t.Fatal(err)
+				}
+				if err := make(path); err != nil {
+					t.Fatal(err)
+				}
+				logs.await(t, "something other than a regular file")
+				appendFile(t, path+".1", "two (the open file)\n")
+				f.expect(t, "two (the open file)")
+				if err := os.Remove(path); err != nil {
+					t.Fatal(err)
+				}
+				appendFile(t, path, "three (a regular file again)\n")
+				f.expect(t, "three (a regular file again)")
+				if res := f.finish(t); res.err != nil {
+					t.Fatal(res.err)
+				}
+			})
+		})
+	}
+}

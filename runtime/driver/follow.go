@@ -213,6 +213,10 @@ type FollowedFile struct {
 	poll     backoff
 	timer    *time.Timer
 	watch    *watcher // nil when polling
+
+	// warnedNotRegular: the warning that the path names a directory or a
+	// pipe was given since f was last what the path names.
+	warnedNotRegular bool
 }
 
 // FollowFile opens path, which must name a regular file, for following.
@@ -268,7 +272,21 @@ func openRegularInfo(path string) (*os.File, os.FileInfo, error) {
 	return f, st, nil
 }
 
-func notRegular(path string, mode fs.FileMode) error {
+// notRegularError says that a path names something other than a regular
+// file.
+type notRegularError struct {
+	path string
+	mode fs.FileMode
+}
+
+func (e *notRegularError) Error() string {
+	return fmt.Sprintf("follow %s: %s; only regular files can be followed", e.path, notRegularWhat(e.mode))
+}
+
+func notRegular(path string, mode fs.FileMode) error { return &notRegularError{path, mode} }
+
+// notRegularWhat names what a file that is not regular is.
+func notRegularWhat(mode fs.FileMode) string {
 	what := "not a regular file"
 	switch {
 	case mode.IsDir():
@@ -278,7 +296,7 @@ func notRegular(path string, mode fs.FileMode) error {
 	case mode&fs.ModeDevice != 0, mode&fs.ModeCharDevice != 0:
 		what = "a device"
 	}
-	return fmt.Errorf("follow %s: %s; only regular files can be followed", path, what)
+	return what
 }
 
 // Read implements Source: it returns as soon as the file holds bytes not
@@ -409,11 +427,19 @@ func (s *FollowedFile) check() (bool, error) {
 		s.attach()
 		return false, nil
 	}
+	if !named.Mode().IsRegular() {
+		s.notRegularNow(named.Mode())
+		return false, nil
+	}
 	s.detach("")
 	next, info, err := openRegularInfo(s.path)
+	var nr *notRegularError
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return false, nil // gone again
+	case errors.As(err, &nr):
+		s.notRegularNow(nr.mode) // replaced again since the look above
+		return false, nil
 	case err != nil:
 		return false, err
 	}
@@ -436,6 +462,19 @@ func (s *FollowedFile) lookAtPath() {
 		return // gone again, or no longer a regular file: check says so at the end of f
 	}
 	s.queue.add(f, info, s.o.Log, s.path)
+}
+
+// notRegularNow notes that the path names something that cannot be
+// followed (a directory, a named pipe): the open file is read on, and a
+// regular file that appears at the path later is picked up. The warning
+// comes once per such spell.
+func (s *FollowedFile) notRegularNow(mode fs.FileMode) {
+	s.detach("")
+	if !s.warnedNotRegular {
+		s.warnedNotRegular = true
+		s.o.Log.Warn().Str("file", s.path).Str("now", notRegularWhat(mode)).
+			Msg("follow: the path names something other than a regular file now; reading on the open file until a regular file appears there")
+	}
 }
 
 // switchToNext continues with the first queued file: what the path named
@@ -469,6 +508,7 @@ func (s *FollowedFile) detach(note string) bool {
 
 // attach notes that f is what the path names (again).
 func (s *FollowedFile) attach() {
+	s.warnedNotRegular = false
 	if !s.detached {
 		return
 	}
