@@ -182,7 +182,7 @@ func (b *bencher) latencyFigures(ctx context.Context, parsers []liveParser) erro
 		b.Figure(section, "latency max: "+c.name(), "ms", pmax[i], "")
 		why := ""
 		if c.Reader == readerGrab {
-			why = "sessions/updated are at least 50 ms apart (rpc.Options.UpdateInterval) while lines come every 10 ms"
+			why = "sessions/updated are at least 25 ms apart (rpc.Options.UpdateInterval) while lines come every 10 ms"
 		}
 		b.Ratio(section, "latency p99, ms (absolute; target ≤ 50 ms): "+c.name(), v, 1, "≤ 50", why)
 		note = ""
