@@ -144,7 +144,8 @@ build_det "$HERE"
 # --- JavaScript fixtures (componentize-js / StarlingMonkey; not byte-reproducible) -------
 JS_OUT=$HERE/parsers/js_string_parser/js_string_parser.wasm
 P2_OUT=$HERE/negative/p2_imports.wasm
-if [ "$MODE" = js ] || [ ! -f "$JS_OUT" ] || [ ! -f "$P2_OUT" ]; then
+WASI_OUT=$HERE/wasip2/js_wasi_string_parser/js_wasi_string_parser.wasm
+if [ "$MODE" = js ] || [ ! -f "$JS_OUT" ] || [ ! -f "$P2_OUT" ] || [ ! -f "$WASI_OUT" ]; then
   npm_tools componentize-js
   CJS=$CACHE/componentize-js/node_modules/.bin/componentize-js
   mkdir -p "$(dirname "$JS_OUT")"
@@ -153,6 +154,10 @@ if [ "$MODE" = js ] || [ ! -f "$JS_OUT" ] || [ ! -f "$P2_OUT" ]; then
     -d stdio random clocks http fetch-event -o "$JS_OUT" >/dev/null
   log "componentize-js: negative/p2_imports (default features: direct WASI p2 imports)"
   "$CJS" "$HERE/src/js/string_parser.js" -w "$WIT" -n chipmunk:parser/parse -o "$P2_OUT" >/dev/null
+  log "componentize-js: wasip2/js_wasi_string_parser (WASI 0.2 on, http off: direct WASI p2 imports)"
+  mkdir -p "$(dirname "$WASI_OUT")"
+  "$CJS" "$HERE/src/js/string_parser.js" -w "$WIT" -n chipmunk:parser/parse \
+    -d http fetch-event -o "$WASI_OUT" >/dev/null
 fi
 
-ls -l "${DET_FILES[@]/#/$HERE/}" "$JS_OUT" "$P2_OUT" | awk '{print $5, $NF}' >&2
+ls -l "${DET_FILES[@]/#/$HERE/}" "$JS_OUT" "$P2_OUT" "$WASI_OUT" | awk '{print $5, $NF}' >&2

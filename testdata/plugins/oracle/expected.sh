@@ -4,8 +4,8 @@
 # scenarios/<name>.expected.jsonl; with --check, compares instead and fails on a difference.
 # The plugin is chosen by the scenario name's prefix: string_parser* runs the cut-independent
 # string_parser, chipmunk_string_parser* its Chipmunk-faithful build (compat/string_parser_chipmunk).
-# Twins must give identical output: the JavaScript build (js_string_parser, Chipmunk-faithful) for
-# every chipmunk_string_parser* scenario, and both faithful builds for string_parser_init* (init
+# Twins must give identical output: the JavaScript builds (js_string_parser, Chipmunk-faithful,
+# and js_wasi_string_parser, the same code with WASI 0.2 on) for every chipmunk_string_parser* scenario, and both faithful builds for string_parser_init* (init
 # is the same in every build).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -29,8 +29,9 @@ for s in "$HERE"/scenarios/*.json; do
   "$HERE/oracle.sh" "$(plugin_for "$s")" "$s" >"$tmp/out" 2>"$tmp/err" || { cat "$tmp/err" >&2; exit 1; }
   twins=()
   case $name in
-    chipmunk_string_parser*) twins=(parsers/js_string_parser/js_string_parser.wasm) ;;
-    string_parser_init*) twins=(compat/string_parser_chipmunk/string_parser_chipmunk.wasm parsers/js_string_parser/js_string_parser.wasm) ;;
+    chipmunk_string_parser*) twins=(parsers/js_string_parser/js_string_parser.wasm wasip2/js_wasi_string_parser/js_wasi_string_parser.wasm) ;;
+    string_parser_init*) twins=(compat/string_parser_chipmunk/string_parser_chipmunk.wasm parsers/js_string_parser/js_string_parser.wasm
+      wasip2/js_wasi_string_parser/js_wasi_string_parser.wasm) ;;
   esac
   for twin in "${twins[@]}"; do
     "$HERE/oracle.sh" "$P/$twin" "$s" >"$tmp/twin" 2>/dev/null
