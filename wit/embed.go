@@ -59,3 +59,13 @@ func compareVersions(a, b string) int {
 	}
 	return len(as) - len(bs)
 }
+
+// wasiFS holds the WASI 0.2 WIT that runtime/internal/wasip2 serves.
+//
+//go:embed wasip2
+var wasiFS embed.FS
+
+// LoadWASI parses the embedded WASI 0.2 WIT (packages wasi:io, wasi:clocks,
+// wasi:random, wasi:cli and wasi:filesystem at 0.2.0, gathered by the world
+// chiphost:wasip2/host).
+func LoadWASI() (*Resolve, error) { return Parse(wasiFS, "wasip2") }

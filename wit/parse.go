@@ -52,11 +52,12 @@ type useNameAST struct {
 }
 
 type typeDefAST struct {
-	pos    pos
-	name   string
-	kind   Kind // Record, Variant, Enum, Flags, or 0 for `type x = ...`
-	fields []fieldAST
-	alias  *typeExpr
+	pos     pos
+	name    string
+	kind    Kind // Record, Variant, Enum, Flags, Resource, or 0 for `type x = ...`
+	fields  []fieldAST
+	alias   *typeExpr
+	methods []*funcAST // Resource: constructor, methods and static functions
 }
 
 // fieldAST is a record field, a variant/enum case (typ may be nil) or a flag.
@@ -69,16 +70,43 @@ type fieldAST struct {
 type typeExpr struct {
 	pos  pos
 	kind Kind        // 0 for a reference to a named type
-	name string      // the referenced name when kind is 0
+	name string      // the referenced name when kind is 0, Own or Borrow
 	args []*typeExpr // List/Option: [elem]; Result: [ok, err] (nil entries for _); Tuple: elements
 }
 
 type funcAST struct {
-	pos    pos
-	name   string
-	params []fieldAST
-	result *typeExpr
+	pos      pos
+	name     string
+	params   []fieldAST
+	result   *typeExpr
+	member   memberKind // how the function belongs to resource, if at all
+	resource string
 }
+
+// componentName is the function's name at component level.
+func (f *funcAST) componentName() string {
+	switch f.member {
+	case methodFunc:
+		return "[method]" + f.resource + "." + f.name
+	case staticFunc:
+		return "[static]" + f.resource + "." + f.name
+	case constructorFunc:
+		return "[constructor]" + f.resource
+	}
+	return f.name
+}
+
+// memberKind says whether a function is a resource's constructor, method
+// or static function (their component-level names are "[constructor]r",
+// "[method]r.name" and "[static]r.name").
+type memberKind uint8
+
+const (
+	freeFunc memberKind = iota
+	methodFunc
+	staticFunc
+	constructorFunc
+)
 
 type ifaceAST struct {
 	pos   pos
@@ -297,9 +325,15 @@ func (p *parser) ifaceBody(name string) *ifaceAST {
 			p.next()
 			it.uses = append(it.uses, p.use())
 		case p.typeDefStart():
-			it.types = append(it.types, p.typeDef())
+			d := p.typeDef()
+			it.types = append(it.types, d)
+			it.funcs = append(it.funcs, d.methods...)
 		case t.kind == tIdent:
-			it.funcs = append(it.funcs, p.function())
+			f := p.function()
+			if f.member == staticFunc {
+				fail(f.pos, "static function %q outside a resource", f.name)
+			}
+			it.funcs = append(it.funcs, f)
 		default:
 			fail(t.pos, "expected a type, function or use, found %s", t.describe())
 		}
@@ -350,7 +384,7 @@ func (p *parser) typeDef() *typeDefAST {
 	d := &typeDefAST{pos: p.peek().pos}
 	switch kw.text {
 	case "resource":
-		fail(kw.pos, "resource types are not supported (resource %q)", p.peek().text)
+		return p.resource(d)
 	case "type":
 		d.name = p.name("type")
 		p.expect("=")
@@ -400,7 +434,36 @@ func (p *parser) typeDef() *typeDefAST {
 	return d
 }
 
-// function reads `name: func(params) -> result;`.
+// resource reads the rest of `resource name;` or `resource name { members }`.
+func (p *parser) resource(d *typeDefAST) *typeDefAST {
+	d.kind = Resource
+	d.name = p.name("resource")
+	if p.isPunct(";") {
+		p.next()
+		return d
+	}
+	p.expect("{")
+	for !p.isPunct("}") {
+		p.gates()
+		var f *funcAST
+		if p.isKeyword("constructor") {
+			f = &funcAST{pos: p.next().pos, name: "constructor", member: constructorFunc}
+			p.signature(f)
+		} else {
+			f = p.function()
+			if f.member != staticFunc {
+				f.member = methodFunc
+			}
+		}
+		f.resource = d.name
+		d.methods = append(d.methods, f)
+	}
+	p.next()
+	return d
+}
+
+// function reads `name: func(params) -> result;` (or, in a resource,
+// `name: static func(...)`).
 func (p *parser) function() *funcAST {
 	f := &funcAST{pos: p.peek().pos}
 	f.name = p.name("function")
@@ -408,13 +471,20 @@ func (p *parser) function() *funcAST {
 	if p.isKeyword("async") {
 		fail(p.peek().pos, "async functions are not supported (function %q)", f.name)
 	}
-	if p.isKeyword("constructor") || p.isKeyword("static") {
-		fail(p.peek().pos, "resource methods are not supported (function %q)", f.name)
+	if p.isKeyword("static") {
+		p.next()
+		f.member = staticFunc
 	}
 	if !p.isKeyword("func") {
 		fail(p.peek().pos, "expected func after %q:, found %s", f.name, p.peek().describe())
 	}
 	p.next()
+	p.signature(f)
+	return f
+}
+
+// signature reads `(params) -> result;` into f.
+func (p *parser) signature(f *funcAST) {
 	p.expect("(")
 	for !p.isPunct(")") {
 		a := fieldAST{pos: p.peek().pos}
@@ -436,7 +506,6 @@ func (p *parser) function() *funcAST {
 		f.result = p.typ()
 	}
 	p.expect(";")
-	return f
 }
 
 // typ reads a type expression.
@@ -523,7 +592,13 @@ func (p *parser) typ() *typeExpr {
 			fail(t.pos, "tuple must have at least one element")
 		}
 	case "borrow", "own":
-		fail(t.pos, "resource handles are not supported (%s<%s>)", t.text, p.peekN(1).text)
+		e.kind = Own
+		if t.text == "borrow" {
+			e.kind = Borrow
+		}
+		p.expect("<")
+		e.name = p.name("resource")
+		p.expect(">")
 	case "future", "stream", "error-context":
 		fail(t.pos, "%s types are not supported", t.text)
 	default:

@@ -125,6 +125,7 @@ type fileScope struct {
 // typeScope holds the named types visible in an interface or world body.
 type typeScope struct {
 	file    *fileScope
+	owner   string // qualified name of the interface, for resource types
 	entries map[string]*typeEntry
 	order   []string
 }
@@ -247,9 +248,11 @@ func (r *resolver) addPackage(where string, files []*fileAST) *pkgState {
 }
 
 func newIfaceState(it *ifaceAST, fsc *fileScope, pkg string) *ifaceState {
-	return &ifaceState{ast: it, file: fsc,
+	is := &ifaceState{ast: it, file: fsc,
 		scope: newScope(fsc, it.uses, it.types),
 		iface: &Interface{Package: pkg, Name: it.name, Types: map[string]*Type{}}}
+	is.scope.owner = is.iface.QualifiedName()
+	return is
 }
 
 func newScope(fsc *fileScope, uses []*useAST, defs []*typeDefAST) *typeScope {
@@ -383,13 +386,14 @@ func (r *resolver) resolveIface(is *ifaceState) {
 	it.TypeNames = is.scope.order
 	seen := map[string]bool{}
 	for _, f := range is.ast.funcs {
-		if seen[f.name] {
-			fail(f.pos, "duplicate function %q", f.name)
+		name := f.componentName()
+		if seen[name] {
+			fail(f.pos, "duplicate function %q", name)
 		}
-		if _, ok := is.scope.entries[f.name]; ok {
-			fail(f.pos, "function %q has the same name as a type", f.name)
+		if _, ok := is.scope.entries[name]; ok {
+			fail(f.pos, "function %q has the same name as a type", name)
 		}
-		seen[f.name] = true
+		seen[name] = true
 		it.Funcs = append(it.Funcs, r.function(is.scope, f))
 	}
 	is.state = 2
@@ -404,6 +408,20 @@ func (r *resolver) fillScope(s *typeScope) {
 func (r *resolver) function(s *typeScope, f *funcAST) *Func {
 	fn := &Func{Name: f.name}
 	seen := map[string]bool{}
+	if f.member != freeFunc {
+		res := r.resourceRef(s, f.pos, f.resource)
+		fn.Name = f.componentName()
+		switch f.member {
+		case methodFunc:
+			fn.Params = append(fn.Params, Param{Name: "self", Type: &Type{Kind: Borrow, Elem: res}})
+			seen["self"] = true
+		case constructorFunc:
+			if f.result != nil {
+				fail(f.pos, "constructor of %q declares a result", f.resource)
+			}
+			defer func() { fn.Result = &Type{Kind: Own, Elem: res} }()
+		}
+	}
 	for _, a := range f.params {
 		if seen[a.name] {
 			fail(a.pos, "duplicate parameter %q in function %q", a.name, f.name)
@@ -438,6 +456,11 @@ func (r *resolver) entry(e *typeEntry) *Type {
 	}
 	d := e.def
 	var t *Type
+	if d.kind == Resource {
+		e.t = &Type{Kind: Resource, Name: d.name, Owner: e.scope.owner}
+		e.state = 2
+		return e.t
+	}
 	if d.kind == 0 {
 		target := r.expr(e.scope, d.alias)
 		c := *target
@@ -492,10 +515,16 @@ func (r *resolver) expr(s *typeScope, x *typeExpr) *Type {
 		if e == nil {
 			fail(x.pos, "unknown type %q", x.name)
 		}
-		return r.entry(e)
+		t := r.entry(e)
+		if t.Kind == Resource { // a bare resource name is an owning handle
+			return &Type{Kind: Own, Elem: t}
+		}
+		return t
 	}
 	t := &Type{Kind: x.kind}
 	switch x.kind {
+	case Own, Borrow:
+		t.Elem = r.resourceRef(s, x.pos, x.name)
 	case List, Option:
 		t.Elem = r.expr(s, x.args[0])
 	case Result:
@@ -505,6 +534,19 @@ func (r *resolver) expr(s *typeScope, x *typeExpr) *Type {
 		for _, a := range x.args {
 			t.Fields = append(t.Fields, Field{Type: r.expr(s, a)})
 		}
+	}
+	return t
+}
+
+// resourceRef resolves name, which must be a resource type, in scope s.
+func (r *resolver) resourceRef(s *typeScope, at pos, name string) *Type {
+	e := s.entries[name]
+	if e == nil {
+		fail(at, "unknown resource %q", name)
+	}
+	t := r.entry(e)
+	if t.Kind != Resource {
+		fail(at, "%q is a %s, not a resource", name, t.Kind)
 	}
 	return t
 }

@@ -32,6 +32,13 @@ const (
 	Variant // Cases (payload may be nil)
 	Enum    // Cases (no payloads)
 	Flags   // Flags
+
+	// Resource is a resource type itself (`resource pollable`): not a
+	// value type, only the target of handles. Name is its WIT name and
+	// Owner the qualified name of the interface that defines it.
+	Resource
+	Own    // Elem: the Resource an owning handle refers to
+	Borrow // Elem: the Resource a borrowed handle refers to
 )
 
 var kindNames = [...]string{
@@ -39,6 +46,7 @@ var kindNames = [...]string{
 	U64: "u64", S64: "s64", F32: "f32", F64: "f64", Char: "char", String: "string",
 	List: "list", Option: "option", Result: "result", Tuple: "tuple", Record: "record",
 	Variant: "variant", Enum: "enum", Flags: "flags",
+	Resource: "resource", Own: "own", Borrow: "borrow",
 }
 
 // String returns the WIT keyword for k, such as "u8" or "record".
@@ -61,6 +69,7 @@ type Type struct {
 	Fields []Field  // Record, Tuple
 	Cases  []Case   // Variant, Enum
 	Flags  []string // Flags
+	Owner  string   // Resource: "wasi:io/poll@0.2.0", the defining interface
 }
 
 // Field is a record field or a tuple element (Name is "" for tuples).
@@ -190,6 +199,10 @@ func (t *Type) Structure() string {
 		return t.Kind.String() + " { " + strings.Join(parts, ", ") + " }"
 	case Flags:
 		return "flags { " + strings.Join(t.Flags, ", ") + " }"
+	case Own:
+		return "own<" + t.Elem.String() + ">"
+	case Borrow:
+		return "borrow<" + t.Elem.String() + ">"
 	}
 	return t.Kind.String()
 }
@@ -255,6 +268,12 @@ func Diff(want, found *Type) string {
 		}
 	case Flags:
 		if strings.Join(want.Flags, ",") != strings.Join(found.Flags, ",") {
+			return fmt.Sprintf("want %s, found %s", want, found)
+		}
+	case Own, Borrow:
+		// Resource types are compared by name: the canonical ABI only
+		// needs both sides to mean the same table.
+		if want.Elem == nil || found.Elem == nil || want.Elem.Name != found.Elem.Name {
 			return fmt.Sprintf("want %s, found %s", want, found)
 		}
 	}

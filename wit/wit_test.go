@@ -403,14 +403,19 @@ func TestParseErrors(t *testing.T) {
 			want:  []string{"x.wit:3:10:", `type "node" refers to itself`},
 		},
 		{
-			name:  "resource",
-			files: map[string]string{"x.wit": "package a:b;\ninterface i {\n  resource blob;\n}\n"},
-			want:  []string{"x.wit:3:3:", "resource types are not supported", `"blob"`},
+			name:  "unknown resource",
+			files: map[string]string{"x.wit": "package a:b;\ninterface i {\n  f: func(b: borrow<blob>);\n}\n"},
+			want:  []string{"x.wit:3:14:", `unknown resource "blob"`},
 		},
 		{
-			name:  "borrow handle",
-			files: map[string]string{"x.wit": "package a:b;\ninterface i {\n  f: func(b: borrow<blob>);\n}\n"},
-			want:  []string{"x.wit:3:14:", "not supported", "borrow<blob>"},
+			name:  "handle to a record",
+			files: map[string]string{"x.wit": "package a:b;\ninterface i {\n  record r { x: u8 }\n  f: func(b: own<r>);\n}\n"},
+			want:  []string{"x.wit:4:14:", `"r" is a record, not a resource`},
+		},
+		{
+			name:  "static outside a resource",
+			files: map[string]string{"x.wit": "package a:b;\ninterface i {\n  f: static func();\n}\n"},
+			want:  []string{"x.wit:3:3:", `static function "f" outside a resource`},
 		},
 		{
 			name:  "stream",
@@ -454,6 +459,72 @@ func TestParseErrors(t *testing.T) {
 				t.Errorf("error %q is not a positioned *Error with prefix \"wit: \"", err)
 			}
 		})
+	}
+}
+
+// TestResources checks that a resource's members become functions with the
+// component-level names and the implicit self and constructor result, that
+// a bare resource name is an owning handle, and that a resource used from
+// another interface is the same type.
+func TestResources(t *testing.T) {
+	const src = `package a:b@0.2.0;
+interface poll {
+  resource pollable {
+    ready: func() -> bool;
+    block: func();
+  }
+  poll: func(in: list<borrow<pollable>>) -> list<u32>;
+}
+interface streams {
+  use poll.{pollable};
+  resource input-stream {
+    constructor(n: u32);
+    subscribe: func() -> pollable;
+    merge: static func(a: own<input-stream>, b: input-stream) -> input-stream;
+  }
+}
+`
+	res, err := Parse(witFS(map[string]string{"x.wit": src}), ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	poll, streams := res.Interface("a:b/poll@0.2.0"), res.Interface("a:b/streams@0.2.0")
+	pollable := poll.Types["pollable"]
+	if pollable.Kind != Resource || pollable.Owner != "a:b/poll@0.2.0" || streams.Types["pollable"] != pollable {
+		t.Fatalf("pollable = %+v, used as %+v", pollable, streams.Types["pollable"])
+	}
+	want := map[string]string{
+		"[method]pollable.ready":         "(self: borrow<pollable>) -> bool",
+		"[method]pollable.block":         "(self: borrow<pollable>) -> _",
+		"poll":                           "(in: list<borrow<pollable>>) -> list<u32>",
+		"[constructor]input-stream":      "(n: u32) -> own<input-stream>",
+		"[method]input-stream.subscribe": "(self: borrow<input-stream>) -> own<pollable>",
+		"[static]input-stream.merge":     "(a: own<input-stream>, b: own<input-stream>) -> own<input-stream>",
+	}
+	got := map[string]string{}
+	for _, it := range []*Interface{poll, streams} {
+		for _, f := range it.Funcs {
+			var ps []string
+			for _, p := range f.Params {
+				ps = append(ps, p.Name+": "+p.Type.String())
+			}
+			got[f.Name] = "(" + strings.Join(ps, ", ") + ") -> " + f.Result.String()
+		}
+	}
+	for name, sig := range want {
+		if got[name] != sig {
+			t.Errorf("%s: got %q, want %q", name, got[name], sig)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("functions %v, want %d", got, len(want))
+	}
+	sub := streams.Func("[method]input-stream.subscribe")
+	if sub.Result.Elem != pollable {
+		t.Errorf("subscribe returns a handle to %p, want pollable %p", sub.Result.Elem, pollable)
+	}
+	if d := Diff(sub.Result, &Type{Kind: Borrow, Elem: pollable}); d == "" {
+		t.Error("Diff says own and borrow are equal")
 	}
 }
 
@@ -578,4 +649,32 @@ func FuzzParse(f *testing.F) {
 			t.Errorf("error %q has a bad position", err)
 		}
 	})
+}
+
+// TestLoadWASI parses the embedded WASI 0.2 WIT and spot-checks the shapes
+// the canonical ABI depends on.
+func TestLoadWASI(t *testing.T) {
+	res, err := LoadWASI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := res.World("chiphost:wasip2/host")
+	if w == nil || len(w.Imports) != 20 {
+		t.Fatalf("world chiphost:wasip2/host: %+v", w)
+	}
+	checks := map[string]string{
+		"wasi:io/poll@0.2.0 poll":                                "list<u32>",
+		"wasi:io/streams@0.2.0 [method]output-stream.write":      "result<_, stream-error>",
+		"wasi:clocks/monotonic-clock@0.2.0 subscribe-duration":   "own<pollable>",
+		"wasi:filesystem/preopens@0.2.0 get-directories":         "list<tuple<own<descriptor>, string>>",
+		"wasi:filesystem/types@0.2.0 [method]descriptor.open-at": "result<own<descriptor>, error-code>",
+		"wasi:cli/terminal-stdout@0.2.0 get-terminal-stdout":     "option<own<terminal-output>>",
+	}
+	for q, want := range checks {
+		iface, fn, _ := strings.Cut(q, " ")
+		f := res.Interface(iface).Func(fn)
+		if f == nil || f.Result.String() != want {
+			t.Errorf("%s: %+v, want result %s", q, f, want)
+		}
+	}
 }
