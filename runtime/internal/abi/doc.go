@@ -7,9 +7,10 @@
 // canonical JSON form of values, used to compare chiphost with a JavaScript
 // reference host, is test support: package abitest.)
 //
-// Only wasm32 and the utf8 string encoding are supported. Resources, handles,
-// futures and streams do not exist in the wit package and so never reach
-// this one.
+// Only wasm32 and the utf8 string encoding are supported. Resource handles
+// (own and borrow) are lifted and lowered through [Handles], which [Tables]
+// implements: per-instance handle tables, one per resource type, with the
+// canonical ABI's traps on misuse. Futures and streams are not supported.
 //
 // Lifting treats the guest as hostile: every pointer, length, alignment,
 // discriminant, char and string is checked, and every violation is an

@@ -95,6 +95,11 @@ func (c layoutCache) build(t *wit.Type, depth int) (*layout, error) {
 		l.size, l.align, l.flat = 8, 8, flatF64
 	case wit.String:
 		l.size, l.align, l.flat = 8, 4, flatPtrLen
+	case wit.Own, wit.Borrow:
+		if t.Elem == nil || t.Elem.Kind != wit.Resource {
+			return nil, errorf("%s handle to a %s, not a resource", t.Kind, t.Elem)
+		}
+		l.size, l.align, l.flat = 4, 4, flatI32
 	case wit.List:
 		e, err := c.build(t.Elem, depth+1)
 		if err != nil {

@@ -73,6 +73,10 @@ const (
 // value can take up to about 72 bytes of Go memory per byte of guest memory
 // (a list<bool> lifts into one Value per byte); set MaxBytes to bound it.
 type Lifter struct {
+	// Handles resolves own and borrow handles; nil when the types lifted
+	// hold none.
+	Handles Handles
+
 	// MaxBytes bounds the Go memory the Lifter hands out between Resets:
 	// bytes of strings and byte lists plus unsafe.Sizeof(Value{}) per Value
 	// of list elements, fields and payloads. 0 means no limit. A lift that
@@ -406,6 +410,10 @@ func (l *Lifter) liftFlat(mem Memory, lay *layout, flat []uint64) (Value, error)
 			return v, err
 		}
 		v.Num = c
+	case wit.Own, wit.Borrow:
+		n, err := l.liftHandle(lay, uint32(flat[0]))
+		v.Num = n
+		return v, err
 	case wit.String:
 		return v, l.liftString(&v, mem, uint32(flat[0]), uint32(flat[1]))
 	case wit.List:
@@ -486,6 +494,10 @@ func (l *Lifter) load(dst *Value, mem Memory, lay *layout, b []byte) error {
 			return err
 		}
 		dst.Num = c
+	case wit.Own, wit.Borrow:
+		n, err := l.liftHandle(lay, binary.LittleEndian.Uint32(b))
+		dst.Num = n
+		return err
 	case wit.String:
 		return l.liftString(dst, mem, binary.LittleEndian.Uint32(b), binary.LittleEndian.Uint32(b[4:]))
 	case wit.List:

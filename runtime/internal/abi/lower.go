@@ -32,6 +32,9 @@ const MaxStringByteLength = 1<<31 - 1
 type Lowerer struct {
 	Mem     Memory
 	Realloc Realloc
+	// Handles gives the guest handles for own values; nil when the types
+	// lowered hold none.
+	Handles Handles
 
 	layouts layoutCache
 }
@@ -232,6 +235,9 @@ func (w *Lowerer) lowerFlat(ctx context.Context, lay *layout, v Value, out []uin
 		return append(out, uint64(uint32(n))), nil
 	case wit.S64:
 		return append(out, v.Num), nil
+	case wit.Own, wit.Borrow:
+		h, err := w.lowerHandle(lay, v)
+		return append(out, uint64(h)), err
 	case wit.String:
 		ptr, n, err := w.storeString(ctx, v.Str)
 		if err != nil {
@@ -288,6 +294,12 @@ func (w *Lowerer) store(ctx context.Context, lay *layout, v Value, b []byte) err
 			return err
 		}
 		putN(b, lay.size, n)
+	case wit.Own, wit.Borrow:
+		h, err := w.lowerHandle(lay, v)
+		if err != nil {
+			return err
+		}
+		binary.LittleEndian.PutUint32(b, h)
 	case wit.String:
 		ptr, n, err := w.storeString(ctx, v.Str)
 		if err != nil {
