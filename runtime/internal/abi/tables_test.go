@@ -139,7 +139,6 @@ func TestHandlesThroughABI(t *testing.T) {
 	}
 }
 
-
 // FuzzHandleTable runs random sequences of table operations and checks the
 // invariants: handles are never 0, a live handle maps to its rep, a freed
 // one is refused, a lent handle cannot be removed, nothing panics, and every
