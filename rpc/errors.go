@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -94,6 +95,8 @@ func bounded(d *protocol.ErrorData) *protocol.ErrorData {
 	b.Plugin = clip(b.Plugin, maxEcho)
 	b.Code = clip(b.Code, maxEcho)
 	b.Detail = clip(b.Detail, maxErrorText)
+	b.Hint = clip(b.Hint, maxErrorText)
+	b.Imports = boundedImports(d.Imports)
 	if len(d.Errors) > 0 {
 		n := len(d.Errors)
 		if n > maxFieldErrors {
@@ -108,6 +111,44 @@ func bounded(d *protocol.ErrorData) *protocol.ErrorData {
 		}
 	}
 	return &b
+}
+
+// Bounds of data.imports: at most maxImportGroups groups of at most
+// maxImportFuncs functions each (the last one then counts the rest).
+const (
+	maxImportGroups = 64
+	maxImportFuncs  = 100
+)
+
+// importGroups is the refused imports of ie for the wire.
+func importGroups(ie *runtime.ImportsError) []protocol.ImportGroup {
+	groups := ie.Groups()
+	out := make([]protocol.ImportGroup, len(groups))
+	for i, g := range groups {
+		out[i] = protocol.ImportGroup{Interface: g.Interface, Kind: g.Kind, Reason: g.Reason, Functions: g.Names}
+	}
+	return out
+}
+
+// boundedImports returns groups cut to the bounds above, every text cut to
+// maxEcho bytes.
+func boundedImports(groups []protocol.ImportGroup) []protocol.ImportGroup {
+	if groups == nil {
+		return nil
+	}
+	n := min(len(groups), maxImportGroups)
+	out := make([]protocol.ImportGroup, n)
+	for i, g := range groups[:n] {
+		fns := g.Functions
+		if len(fns) > maxImportFuncs {
+			fns = append(slices.Clip(fns[:maxImportFuncs-1]), strconv.Itoa(len(fns)-maxImportFuncs+1)+" more")
+		}
+		out[i] = protocol.ImportGroup{Interface: clip(g.Interface, maxEcho), Kind: g.Kind, Reason: clip(g.Reason, maxEcho), Functions: make([]string, len(fns))}
+		for j, f := range fns {
+			out[i].Functions[j] = clip(f, maxEcho)
+		}
+	}
+	return out
 }
 
 // kindInternal is the error kind of chiphost's own bugs.
@@ -151,6 +192,10 @@ func errorData(err error, plugin string) *protocol.ErrorData {
 		if re.Plugin != "" {
 			d.Plugin = re.Plugin
 		}
+	}
+	var ie *runtime.ImportsError
+	if errors.As(err, &ie) {
+		d.Imports, d.Hint = importGroups(ie), ie.Hint()
 	}
 	var fe schema.Errors
 	if errors.As(err, &fe) {
@@ -200,6 +245,9 @@ func toWire(ctx context.Context, err error, plugin string) error {
 		code = protocol.CodeIO
 	case string(runtime.KindUnsupported):
 		code = protocol.CodeUnsupported
+		if d.Imports != nil {
+			msg, _, _ = strings.Cut(msg, "\n") // the summary line; detail has the rest
+		}
 	case string(runtime.KindClosed):
 		code = protocol.CodeSessionClosed
 	case string(runtime.KindCancelled):

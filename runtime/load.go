@@ -48,6 +48,10 @@ func (h *Host) prepare(ctx context.Context, name, hash string, bin []byte) (*com
 		return &Error{Kind: kind, Plugin: name, Op: "load", Err: err}
 	}
 	plan, err := component.Decode(bin)
+	var refused *component.ImportsError
+	if errors.As(err, &refused) {
+		return nil, fail(KindUnsupported, importsError(bin, refused.Module, decoderRefusals(refused.Imports)))
+	}
 	if err != nil {
 		kind := KindUnsupported
 		if errors.Is(err, component.ErrNotWasm) {
@@ -87,7 +91,7 @@ func (h *Host) prepare(ctx context.Context, name, hash string, bin []byte) (*com
 
 	// Host imports: every lowered import must be one we provide, with the
 	// signature our WIT gives it.
-	var unsupported []string
+	var unsupported []RefusedImport
 	lowered := map[[2]string]*wit.Func{}
 	for _, ci := range plan.CoreImports {
 		if ci.Kind != component.Lowered {
@@ -100,7 +104,7 @@ func (h *Host) prepare(ctx context.Context, name, hash string, bin []byte) (*com
 			f = iface.Func(l.Func)
 		}
 		if f == nil {
-			unsupported = append(unsupported, fmt.Sprintf("%s.%s", ci.Module, ci.Name))
+			unsupported = append(unsupported, RefusedImport{Interface: ci.Module, Name: ci.Name})
 			continue
 		}
 		if l.Type != nil {
@@ -117,7 +121,7 @@ func (h *Host) prepare(ctx context.Context, name, hash string, bin []byte) (*com
 		lowered[[2]string{ci.Module, ci.Name}] = f
 	}
 	if len(unsupported) > 0 {
-		return nil, fail(KindUnsupported, fmt.Errorf("imports not provided by chiphost: %s", strings.Join(unsupported, ", ")))
+		return nil, fail(KindUnsupported, importsError(bin, plan.Main, unsupported))
 	}
 
 	core, loops, err := h.coreModule(hash, plan.Core)

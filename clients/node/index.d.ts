@@ -16,8 +16,15 @@ export type ErrorKind = 'trap' | 'timeout' | 'oom' | 'abi' | 'plugin-error' | 'c
 
 export interface FieldError { field: string; message: string; [k: string]: unknown }
 
+/** Imports of one interface that chiphost does not provide (data.imports of an unsupported plugin). */
+export interface ImportGroup { interface: string; kind: string; reason?: string; functions: string[] }
+
 /** The data of chiphost errors and of failed sessions. */
-export interface ErrorData { kind: ErrorKind; plugin?: string; code?: string; detail: string; errors?: FieldError[] }
+export interface ErrorData {
+  kind: ErrorKind; plugin?: string; code?: string; detail: string; errors?: FieldError[];
+  /** For a plugin refused for its imports: the imports by interface, and what to change in its build. */
+  imports?: ImportGroup[]; hint?: string;
+}
 
 export declare class ChiphostError extends Error {
   readonly code: number;

@@ -44,4 +44,16 @@ type ErrorData struct {
 	Code   string              `json:"code,omitempty" jsonschema:"description=the plugin own error case for plugin-error (config or io or unsupported or other for init); the limit reached for limit (sessions or memory or descriptors)"`
 	Detail string              `json:"detail"`
 	Errors []schema.FieldError `json:"errors,omitempty" jsonschema:"description=per-field configuration errors (with -32602)"`
+	// Imports and Hint are set when a plugin is refused for importing
+	// functions chiphost does not provide (kind unsupported).
+	Imports []ImportGroup `json:"imports,omitempty" jsonschema:"description=the imports chiphost does not provide by interface (kind unsupported)"`
+	Hint    string        `json:"hint,omitempty" jsonschema:"description=what to change in the plugin build when one is known to help"`
+}
+
+// ImportGroup is the refused imports of one interface that share a reason.
+type ImportGroup struct {
+	Interface string   `json:"interface" jsonschema:"description=the interface with its version; empty for world-level functions"`
+	Kind      string   `json:"kind" jsonschema:"description=WASI 0.2 or Chipmunk API or world-level or other"`
+	Reason    string   `json:"reason,omitempty" jsonschema:"description=what is not supported when more than the import being absent"`
+	Functions []string `json:"functions" jsonschema:"description=the functions as the component names them"`
 }

@@ -37,8 +37,10 @@ class RPCError(ChiphostError):
     Attributes: code, message, data (the raw error data or None), method
     (the request's method, when known) and, from chiphost's structured data,
     kind, plugin, detail, plugin_code (the plugin's own error case, or the
-    limit reached) and errors (per-field config errors, FieldError dicts:
-    {"field": config item id, "message": what is wrong}).
+    limit reached), errors (per-field config errors, FieldError dicts:
+    {"field": config item id, "message": what is wrong}) and, for a plugin
+    refused for its imports, imports (dicts {"interface", "kind", "reason"?,
+    "functions"}) and hint (what to change in its build, or None).
     """
 
     def __init__(self, code: int, message: str, data: Any = None, method: Optional[str] = None) -> None:
@@ -52,6 +54,8 @@ class RPCError(ChiphostError):
         self.detail: Optional[str] = d.get("detail")
         self.plugin_code: Optional[str] = d.get("code")
         self.errors: List[FieldError] = d.get("errors") or []
+        self.imports: List[Dict[str, Any]] = d.get("imports") or []
+        self.hint: Optional[str] = d.get("hint")
         text = "%s (%d)" % (message, code)
         if self.kind:
             text += " [%s]" % self.kind

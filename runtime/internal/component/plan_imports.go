@@ -73,12 +73,11 @@ const wasiPreview1 = "wasi_snapshot_preview1"
 // coreImports classifies the main module's imports.
 func (p *planner) coreImports() ([]CoreImport, error) {
 	var out []CoreImport
-	var bad []string
+	var bad []RefusedImport
 	for _, im := range p.mod.imports {
 		ci := CoreImport{Module: im.module, Name: im.name}
-		q := fmt.Sprintf("%q %q", im.module, im.name)
 		if im.kind != wasmbin.KindFunc {
-			bad = append(bad, fmt.Sprintf("%s (%s import)", q, wasmbin.KindName(im.kind)))
+			bad = append(bad, RefusedImport{Module: im.module, Name: im.name, Why: wasmbin.KindName(im.kind) + " import"})
 			continue
 		}
 		if im.module == wasiPreview1 {
@@ -88,14 +87,14 @@ func (p *planner) coreImports() ([]CoreImport, error) {
 		}
 		low, why := p.lowerFor(im.module, im.name)
 		if low == nil {
-			bad = append(bad, q+" ("+why+")")
+			bad = append(bad, RefusedImport{Module: im.module, Name: im.name, Why: why})
 			continue
 		}
 		ci.Kind, ci.Lower = Lowered, low
 		out = append(out, ci)
 	}
 	if len(bad) > 0 {
-		return nil, unsupported("component: core module %d: unsupported imports: %s", p.main, strings.Join(bad, ", "))
+		return nil, &ImportsError{Module: p.main, Imports: bad}
 	}
 	return out, nil
 }
@@ -104,7 +103,7 @@ func (p *planner) coreImports() ([]CoreImport, error) {
 // or says why there is none.
 func (p *planner) lowerFor(module, name string) (*Lower, string) {
 	if strings.HasPrefix(module, "wasi:") {
-		return nil, "direct WASI preview 2 import"
+		return nil, WhyWASIP2
 	}
 	inst, it := p.importedInstance(module)
 	if inst < 0 {

@@ -1,0 +1,119 @@
+package runtime_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	. "github.com/chiphost/chiphost/runtime"
+)
+
+// TestRefusedImportsFixtures loads the committed components that import
+// WASI 0.2 directly: the error is one summary line (plugin, kind of
+// import, count), the imports by interface with their versions, then the
+// componentize-js hint their producers section calls for.
+func TestRefusedImportsFixtures(t *testing.T) {
+	h := newTestHost(t, nil)
+	tests := []struct {
+		path    string
+		summary string
+		groups  []string
+	}{
+		{"negative/p2_imports.wasm", "plugin p2_imports: load: unsupported: 53 WASI 0.2 imports that chiphost does not provide (6 interfaces)", []string{
+			"wasi:io/poll@0.2.10: poll, pollable{drop, block}",
+			"wasi:io/streams@0.2.10: input-stream{drop, read, blocking-read, subscribe}, output-stream{drop, check-write, write, blocking-flush, subscribe}",
+			"wasi:clocks/monotonic-clock@0.2.10: now, subscribe-instant, subscribe-duration",
+			"wasi:random/random@0.2.10: get-random-bytes, get-random-u64",
+			"wasi:http/types@0.2.10: fields{constructor, from-list, get, has, set, delete, append, entries, clone}, incoming-request{method, path-with-query, scheme, authority, headers, consume}, outgoing-request{constructor, body, set-method, set-path-with-query, set-scheme, set-authority, headers}, response-outparam{set}, incoming-response{status, headers, consume}, incoming-body{stream}, outgoing-response{constructor, set-status-code, headers, body}, outgoing-body{write, finish}, future-incoming-response{subscribe, get}",
+			"wasi:http/outgoing-handler@0.2.10: handle",
+		}},
+		// componentize-js -d http fetch-event: stdio, clocks and random on.
+		{"wasip2/js_wasi_string_parser/js_wasi_string_parser.wasm", "plugin js_wasi_string_parser: load: unsupported: 17 WASI 0.2 imports that chiphost does not provide (4 interfaces)", []string{
+			"wasi:io/poll@0.2.10: poll, pollable{drop, block}",
+			"wasi:io/streams@0.2.10: input-stream{drop, read, blocking-read, subscribe}, output-stream{drop, check-write, write, blocking-flush, subscribe}",
+			"wasi:clocks/monotonic-clock@0.2.10: now, subscribe-instant, subscribe-duration",
+			"wasi:random/random@0.2.10: get-random-bytes, get-random-u64",
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.path, func(t *testing.T) {
+			_, err := h.Load(context.Background(), fixture(t, tc.path))
+			var ie *ImportsError
+			if KindOf(err) != KindUnsupported || !errors.As(err, &ie) {
+				t.Fatalf("got %v, want an unsupported *ImportsError", err)
+			}
+			lines := strings.Split(err.Error(), "\n")
+			if lines[0] != tc.summary || len(lines[0]) > 300 {
+				t.Errorf("first line %q, want %q (at most 300 bytes)", lines[0], tc.summary)
+			}
+			want := append([]string{tc.summary}, prefixed("  ", tc.groups)...)
+			want = append(want, "hint: built with componentize-js? chiphost runs WASI only through the preview-1 adapter, so disable the features that import WASI 0.2: -d stdio random clocks http fetch-event")
+			if got := strings.Join(lines, "\n"); got != strings.Join(want, "\n") {
+				t.Errorf("message:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
+			}
+			if n := len(ie.Groups()); n != len(tc.groups) {
+				t.Errorf("%d groups, want %d", n, len(tc.groups))
+			}
+		})
+	}
+}
+
+func prefixed(p string, lines []string) []string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = p + l
+	}
+	return out
+}
+
+// TestImportsErrorFormat pins the summary of mixed kinds, the grouping by
+// interface and reason, and which hint each toolchain gets.
+func TestImportsErrorFormat(t *testing.T) {
+	js := Toolchain{Languages: []string{"JavaScript"}, ProcessedBy: []string{"wit-component 0.259.0", "ComponentizeJS 0.23.0"}}
+	rust := Toolchain{Languages: []string{"Rust"}, ProcessedBy: []string{"wit-component 0.227.1"}}
+	http := []RefusedImport{{Interface: "wasi:http/types@0.2.3", Name: "[constructor]fields"}, {Interface: "wasi:http/outgoing-handler@0.2.3", Name: "handle"}}
+	cli := []RefusedImport{{Interface: "wasi:cli/environment@0.2.0", Name: "get-environment"}}
+	tests := []struct {
+		name    string
+		err     ImportsError
+		summary string
+		hint    string
+	}{
+		{"js http only", ImportsError{Imports: http, Toolchain: js},
+			"2 WASI 0.2 imports that chiphost does not provide (2 interfaces)", "(-d http fetch-event)"},
+		{"js all wasi", ImportsError{Imports: append(cli, http...), Toolchain: js},
+			"3 WASI 0.2 imports that chiphost does not provide (3 interfaces)", "-d stdio random clocks http fetch-event"},
+		{"rust", ImportsError{Imports: cli, Toolchain: rust},
+			"1 WASI 0.2 import that chiphost does not provide (1 interface)", "build for wasm32-wasip1"},
+		{"unknown toolchain", ImportsError{Imports: cli},
+			"1 WASI 0.2 import that chiphost does not provide (1 interface)", "build the core module against WASI preview 1"},
+		{"mixed kinds", ImportsError{Imports: []RefusedImport{
+			{Interface: "wasi:cli/environment@0.3.0", Name: "get-environment"},
+			{Interface: "chipmunk:shared/logging@0.1.0", Name: "log2"},
+			{Interface: "acme:kv/store@1.0.0", Name: "[method]bucket.get", Reason: "resources are not supported"},
+			{Name: "hello", Reason: "world-level function imports are not supported"},
+		}}, "4 imports that chiphost does not provide (1 WASI 0.3, 1 Chipmunk API, 1 other, 1 world-level; 4 interfaces)", "chiphost runs WASI only through the preview-1 adapter"},
+		{"no hint without WASI", ImportsError{Imports: []RefusedImport{{Interface: "chipmunk:shared/logging@0.1.0", Name: "log2"}}, Toolchain: js},
+			"1 Chipmunk API import that chiphost does not provide (1 interface)", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.err.Summary(); got != tc.summary {
+				t.Errorf("summary %q, want %q", got, tc.summary)
+			}
+			if got := tc.err.Hint(); (tc.hint == "") != (got == "") || !strings.Contains(got, tc.hint) {
+				t.Errorf("hint %q, want one with %q", got, tc.hint)
+			}
+		})
+	}
+	mixed := tests[4].err.Error()
+	for _, line := range []string{
+		"\n  acme:kv/store@1.0.0: bucket{get} (resources are not supported)\n",
+		"\n  world: hello (world-level function imports are not supported)\n",
+	} {
+		if !strings.Contains(mixed, line) {
+			t.Errorf("%q lacks %q", mixed, line)
+		}
+	}
+}
