@@ -33,9 +33,10 @@ var scenarioPlugins = []struct {
 	prefix   string
 	fixtures []string
 }{
-	{"string_parser", []string{"parsers/string_parser/string_parser.wasm", "core/string_parser.core.wasm"}},
+	{"string_parser", []string{"parsers/string_parser/string_parser.wasm", "core/string_parser.core.wasm",
+		"compat/string_parser_draft/string_parser_draft.wasm"}},
 	{"string_parser_init", []string{"parsers/string_parser/string_parser.wasm", "core/string_parser.core.wasm",
-		"compat/string_parser_chipmunk/string_parser_chipmunk.wasm", "parsers/js_string_parser/js_string_parser.wasm"}},
+		"compat/string_parser_draft/string_parser_draft.wasm", "compat/string_parser_chipmunk/string_parser_chipmunk.wasm", "parsers/js_string_parser/js_string_parser.wasm"}},
 	{"chipmunk_string_parser", []string{"compat/string_parser_chipmunk/string_parser_chipmunk.wasm", "parsers/js_string_parser/js_string_parser.wasm"}},
 	{"file_source", []string{"bytesources/file_source/file_source.wasm", "core/file_source.core.wasm"}},
 	{"go_records", []string{"parsers/go_records/go_records.wasm"}},

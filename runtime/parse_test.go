@@ -67,7 +67,7 @@ func TestStringParserAgrees(t *testing.T) {
 		fixtures []string
 		lastRow  string
 	}{
-		{&stringparser.Parser{}, []string{"parsers/string_parser/string_parser.wasm"}, "22\x04tail without a newline"},
+		{&stringparser.Parser{}, []string{"parsers/string_parser/string_parser.wasm", "compat/string_parser_draft/string_parser_draft.wasm"}, "22\x04tail without a newline"},
 		{&stringparser.Parser{Chipmunk: true}, []string{"compat/string_parser_chipmunk/string_parser_chipmunk.wasm", "parsers/js_string_parser/js_string_parser.wasm"}, "21\x04tail without a newlin"},
 	} {
 		want := rowsOf(t, tc.native, input)

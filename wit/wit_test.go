@@ -166,15 +166,48 @@ func referenceDir(t *testing.T) string {
 // TestEquivalentToReference is not optional: a missing reference fails the test, so
 // that CI cannot pass without comparing.
 func TestEquivalentToReference(t *testing.T) {
-	dir := referenceDir(t)
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		t.Fatalf("reference copy of Chipmunk's WIT not found at %s (%v); set CHIPHOST_SHARED to the directory that holds chipmunk-wit/v0.1.0", dir, err)
-	}
-	ref, err := Parse(os.DirFS(dir), ".")
+	ours, err := Load("0.1.0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ours, err := Load("0.1.0")
+	ourFS, err := fs.Sub(FS(), "v0.1.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	compareWithReference(t, referenceDir(t), ours, ourFS)
+}
+
+// TestProducerDraftEquivalentToReference compares the producer draft layout
+// with the reference copy of upstream's draft (chipmunk-wit-draft-2306 beside
+// chipmunk-wit): the same packages, interfaces, types, functions and worlds.
+func TestProducerDraftEquivalentToReference(t *testing.T) {
+	ours, err := LoadProducerDraft()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ourFS, err := fs.Sub(DraftFS(), ProducerDraftDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(filepath.Dir(filepath.Dir(referenceDir(t))), "chipmunk-wit-draft-2306", "v0.1.0")
+	compareWithReference(t, dir, ours, ourFS)
+	prod := ours.World("chipmunk:producer/produce@0.1.0")
+	if prod == nil || len(prod.Exports) != 1 || prod.Exports[0].QualifiedName() != "chipmunk:producer/producer@0.1.0" {
+		t.Fatalf("producer world = %+v, want one export chipmunk:producer/producer@0.1.0", prod)
+	}
+	if ours.Interface("chipmunk:shared/shared-types@0.1.0").Types["column-info"] == nil {
+		t.Error("column-info is not in chipmunk:shared/shared-types in the draft layout")
+	}
+}
+
+// compareWithReference checks that ours (parsed from ourFS) declares what the
+// reference WIT directory dir declares, with comments of our own.
+func compareWithReference(t *testing.T, dir string, ours *Resolve, ourFS fs.FS) {
+	t.Helper()
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		t.Fatalf("reference copy of Chipmunk's WIT not found at %s (%v); set CHIPHOST_SHARED to the directory that holds it", dir, err)
+	}
+	ref, err := Parse(os.DirFS(dir), ".")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +271,7 @@ func TestEquivalentToReference(t *testing.T) {
 	// The doc comments are ours: no comment line longer than a few words may
 	// be copied from the reference.
 	refComments := commentLines(t, os.DirFS(dir))
-	ourComments := commentLines(t, FS())
+	ourComments := commentLines(t, ourFS)
 	if len(ourComments) == 0 {
 		t.Fatal("our WIT files have no comments")
 	}

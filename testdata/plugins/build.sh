@@ -8,13 +8,15 @@
 #   build.sh --check   rebuild the deterministic fixtures (C, Go, core modules, utf16, nested) into a temp
 #                      dir and compare them byte for byte with the committed files
 #
-# Environment: WIT (default: <repo>/wit/v0.1.0), CHIPHOST_PLUGIN_CACHE (npm installs and the
+# Environment: WIT (default: <repo>/wit/v0.1.0), WIT_DRAFT (the producer draft layout, default
+# <repo>/wit/producer-draft/v0.1.0), CHIPHOST_PLUGIN_CACHE (npm installs and the
 # adapter; default ${XDG_CACHE_HOME:-~/.cache}/chiphost-plugins).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 WIT=${WIT:-$ROOT/wit/v0.1.0}
+WIT_DRAFT=${WIT_DRAFT:-$ROOT/wit/producer-draft/v0.1.0}
 CACHE=${CHIPHOST_PLUGIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/chiphost-plugins}
 
 # Pinned versions (keep in sync with tools/*/package.json and README.md).
@@ -35,6 +37,8 @@ esac
 log() { echo "build.sh: $*" >&2; }
 [ -f "$WIT/world.wit" ] || { log "WIT directory $WIT not found (set WIT=...)"; exit 1; }
 WIT=$(cd "$WIT" && pwd)
+[ -f "$WIT_DRAFT/world.wit" ] || { log "WIT directory $WIT_DRAFT not found (set WIT_DRAFT=...)"; exit 1; }
+WIT_DRAFT=$(cd "$WIT_DRAFT" && pwd)
 
 # --- toolchains ----------------------------------------------------------------
 if ! command -v $CLANG >/dev/null || ! command -v wasm-ld-19 >/dev/null || [ ! -f /usr/lib/wasm32-wasi/crt1-reactor.o ] \
@@ -105,6 +109,11 @@ build_det() {
   $WT component "$out/core/string_parser.core.wasm" "$WIT" chipmunk:parser/parse \
     "$out/negative/utf16.wasm" "$ADAPTER" utf16
   $WT nest "$out/parsers/string_parser/string_parser.wasm" "$out/negative/nested.wasm"
+  # The same string_parser core module against the producer draft's layout, where the column types
+  # are imported from chipmunk:shared/shared-types instead of being defined in parse-types.
+  mkdir -p "$out/compat/string_parser_draft"
+  $WT component "$out/core/string_parser.core.wasm" "$WIT_DRAFT" chipmunk:parser/parse \
+    "$out/compat/string_parser_draft/string_parser_draft.wasm" "$ADAPTER"
   rm -rf "$tmp"
 }
 
@@ -119,6 +128,7 @@ DET_FILES=(
   hostile/sleeper.core.wasm
   negative/utf16.wasm
   negative/nested.wasm
+  compat/string_parser_draft/string_parser_draft.wasm
   core/string_parser.core.wasm
   core/file_source.core.wasm
 )
