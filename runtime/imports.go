@@ -48,7 +48,7 @@ func (h *Host) instantiateHostImports(ctx context.Context) error {
 				}
 				sig := abi.ImportSignature(f)
 				b.NewFunctionBuilder().
-					WithGoModuleFunction(importTrampoline(f, sig, impl), sig.Params, sig.Results).
+					WithGoModuleFunction(importTrampoline(qname, f, sig, impl), sig.Params, sig.Results).
 					WithName(f.Name).
 					Export(f.Name)
 			}
@@ -60,8 +60,11 @@ func (h *Host) instantiateHostImports(ctx context.Context) error {
 	return nil
 }
 
-// importTrampoline adapts impl to the core calling convention.
-func importTrampoline(f *wit.Func, sig abi.Signature, impl hostFunc) api.GoModuleFunction {
+// importTrampoline adapts impl to the core calling convention. sig is the
+// function's utf8 signature; a plugin that lowers the import with another
+// string encoding has its own in cp.importSigs.
+func importTrampoline(qname string, f *wit.Func, sig abi.Signature, impl hostFunc) api.GoModuleFunction {
+	key := [2]string{qname, f.Name}
 	return api.GoModuleFunc(func(ctx context.Context, mod api.Module, stack []uint64) {
 		in, _ := ctx.Value(instanceKey{}).(*instance)
 		if in == nil {
@@ -74,8 +77,14 @@ func importTrampoline(f *wit.Func, sig abi.Signature, impl hostFunc) api.GoModul
 		if in.inPostReturn {
 			fail(errImportInPostReturn)
 		}
+		s := &sig
+		if in.cp.importSigs != nil {
+			if p := in.cp.importSigs[key]; p != nil {
+				s = p
+			}
+		}
 		in.importLifter.Reset()
-		args, err := in.importLifter.LiftParams(in.mem, &sig, stack[:len(sig.Params)])
+		args, err := in.importLifter.LiftParams(in.mem, s, stack[:len(sig.Params)])
 		if err != nil {
 			fail(err)
 		}
@@ -83,17 +92,7 @@ func importTrampoline(f *wit.Func, sig abi.Signature, impl hostFunc) api.GoModul
 		if err != nil {
 			fail(err)
 		}
-		if f.Result == nil {
-			return
-		}
-		if sig.ResultSpilled {
-			retptr := uint32(stack[len(sig.Params)-1])
-			if err := in.lowerer.LowerTo(ctx, f.Result, res, retptr); err != nil {
-				fail(err)
-			}
-			return
-		}
-		if _, err := in.lowerer.LowerFlat(ctx, f.Result, res, stack[:0]); err != nil {
+		if _, err := in.lowerer.LowerResult(ctx, s, res, stack[:len(sig.Params)], stack[:0]); err != nil {
 			fail(err)
 		}
 	})

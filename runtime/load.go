@@ -31,7 +31,11 @@ type compiledPlugin struct {
 	// realloc is the main module's realloc export used for import results
 	// ("" when the plugin imports nothing that needs it).
 	realloc string
-	loops   int // loop headers instrumented for interruption
+	// importSigs holds the signatures of the host imports that the plugin
+	// lowers with a string encoding other than utf8, by interface and
+	// function name; nil for most plugins.
+	importSigs map[[2]string]*abi.Signature
+	loops      int // loop headers instrumented for interruption
 }
 
 // exportFunc is one function of the plugin's exported interface.
@@ -86,7 +90,9 @@ func (h *Host) prepare(ctx context.Context, name, hash string, bin []byte) (*com
 		if l.Memory != "" {
 			cp.memory = l.Memory
 		}
-		cp.funcs[f.Name] = &exportFunc{wit: f, sig: abi.ExportSignature(f), lift: l}
+		sig := abi.ExportSignature(f)
+		sig.Encoding = abiEncoding(l.Encoding)
+		cp.funcs[f.Name] = &exportFunc{wit: f, sig: sig, lift: l}
 	}
 
 	// Host imports: every lowered import must be one we provide, with the
@@ -119,6 +125,14 @@ func (h *Host) prepare(ctx context.Context, name, hash string, bin []byte) (*com
 			cp.memory = l.Memory
 		}
 		lowered[[2]string{ci.Module, ci.Name}] = f
+		if l.Encoding != component.UTF8 {
+			sig := abi.ImportSignature(f)
+			sig.Encoding = abiEncoding(l.Encoding)
+			if cp.importSigs == nil {
+				cp.importSigs = map[[2]string]*abi.Signature{}
+			}
+			cp.importSigs[[2]string{l.Interface, f.Name}] = &sig
+		}
 	}
 	if len(unsupported) > 0 {
 		return nil, fail(KindUnsupported, importsError(bin, plan.Main, unsupported))
@@ -189,6 +203,18 @@ func (cp *compiledPlugin) checkCoreSignatures(mod wazero.CompiledModule, lowered
 		}
 	}
 	return nil
+}
+
+// abiEncoding is the canonical ABI's name for a canon option's string
+// encoding.
+func abiEncoding(e component.Encoding) abi.Encoding {
+	switch e {
+	case component.UTF16:
+		return abi.UTF16
+	case component.Latin1UTF16:
+		return abi.Latin1UTF16
+	}
+	return abi.UTF8
 }
 
 func sameTypes(a, b []api.ValueType) bool {

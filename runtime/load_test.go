@@ -61,7 +61,10 @@ func TestLoadRejects(t *testing.T) {
 		detail string
 	}{
 		{"p2 imports", fixture(t, "negative/p2_imports.wasm"), KindUnsupported, "wasi:"},
-		{"utf16", fixture(t, "negative/utf16.wasm"), KindUnsupported, "utf16"},
+		// A utf8 core module embedded with string-encoding=utf16: its UTF-8
+		// strings, read as UTF-16 (alignment 2), fail the first lift.
+		{"utf8 strings labelled utf16", fixture(t, "hostile/utf8_as_utf16.wasm"), KindABI,
+			"get-render-options: abi: invalid result: abi: result.columns-options.some.columns[0].caption: string pointer 0x6ad is not aligned to 2"},
 		{"nested component", fixture(t, "negative/nested.wasm"), KindUnsupported, "nested component"},
 		{"not wasm", write("text.wasm", []byte("hello, this is not wasm")), KindABI, "not"},
 		{"empty core module", write("empty.wasm", []byte("\x00asm\x01\x00\x00\x00")), KindUnsupported, "export"},

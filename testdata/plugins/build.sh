@@ -5,7 +5,7 @@
 #
 #   build.sh           build every fixture into place (JS ones only if missing)
 #   build.sh --js      also rebuild the JavaScript fixtures (not byte-reproducible)
-#   build.sh --check   rebuild the deterministic fixtures (C, Go, core modules, utf16, nested) into a temp
+#   build.sh --check   rebuild the deterministic fixtures (C, Go, core modules, utf8_as_utf16, nested) into a temp
 #                      dir and compare them byte for byte with the committed files
 #
 # Environment: WIT (default: <repo>/wit/v0.1.0), WIT_DRAFT (the producer draft layout, default
@@ -76,7 +76,7 @@ if ! echo "$ADAPTER_SHA256  $ADAPTER" | sha256sum -c --status 2>/dev/null; then
 fi
 
 # --- deterministic fixtures --------------------------------------------------------
-# build_det OUT_ROOT: C and Go plugins, core modules, negative/{utf16,nested}.wasm, all under OUT_ROOT.
+# build_det OUT_ROOT: C and Go plugins, core modules, hostile/utf8_as_utf16.wasm, negative/nested.wasm, all under OUT_ROOT.
 build_det() {
   local out=$1 tmp
   tmp=$(mktemp -d)
@@ -107,7 +107,7 @@ build_det() {
   $WT component "$tmp/go_records.core.wasm" "$WIT" chipmunk:parser/parse \
     "$out/parsers/go_records/go_records.wasm" "$ADAPTER"
   $WT component "$out/core/string_parser.core.wasm" "$WIT" chipmunk:parser/parse \
-    "$out/negative/utf16.wasm" "$ADAPTER" utf16
+    "$out/hostile/utf8_as_utf16.wasm" "$ADAPTER" utf16
   $WT nest "$out/parsers/string_parser/string_parser.wasm" "$out/negative/nested.wasm"
   # The same string_parser core module against the producer draft's layout, where the column types
   # are imported from chipmunk:shared/shared-types instead of being defined in parse-types.
@@ -126,7 +126,7 @@ DET_FILES=(
   hostile/fs_probe.wasm
   hostile/odd_schema.wasm
   hostile/sleeper.core.wasm
-  negative/utf16.wasm
+  hostile/utf8_as_utf16.wasm
   negative/nested.wasm
   compat/string_parser_draft/string_parser_draft.wasm
   core/string_parser.core.wasm

@@ -7,10 +7,13 @@
 // canonical JSON form of values, used to compare chiphost with a JavaScript
 // reference host, is test support: package abitest.)
 //
-// Only wasm32 and the utf8 string encoding are supported. Resource handles
-// (own and borrow) are lifted and lowered through [Handles], which [Tables]
-// implements: per-instance handle tables, one per resource type, with the
-// canonical ABI's traps on misuse. Futures and streams are not supported.
+// Only wasm32 is supported. Strings are lifted and lowered in the encoding
+// of the canon lift or lower ([Signature].Encoding: utf8, utf16 or
+// latin1+utf16, with the realloc calls of the spec's transcoding stores).
+// Resource handles (own and borrow) are lifted and lowered through
+// [Handles], which [Tables] implements: per-instance handle tables, one per
+// resource type, with the canonical ABI's traps on misuse. Futures and
+// streams are not supported.
 //
 // Lifting treats the guest as hostile: every pointer, length, alignment,
 // discriminant, char and string is checked, and every violation is an
@@ -29,7 +32,8 @@
 //     flat variant is wrapped to 32 bits (wrap_i64_to_i32).
 //   - flags: bits beyond the last flag are ignored (unpack_flags_from_int).
 //   - f32 and f64: every NaN becomes the canonical NaN (canonicalize_nan).
-//   - discriminants, chars (Unicode scalar values), UTF-8, and the bounds
+//   - discriminants, chars (Unicode scalar values), UTF-8, UTF-16 (no
+//     unpaired surrogates), and the bounds
 //     and alignment of every pointer (empty strings and lists included) are
 //     checked, as the spec's trap_if calls do.
 //

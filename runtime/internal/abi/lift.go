@@ -100,6 +100,11 @@ type Lifter struct {
 	// own is set when a string or list got its own allocation since Reset;
 	// Reset then clears the slab so stale Values do not keep it alive.
 	own bool
+
+	// enc is the string encoding of the lift in progress (from its
+	// Signature); scratch holds a utf16 or latin1 string being converted.
+	enc     Encoding
+	scratch []byte
 }
 
 // NewLifter returns an empty Lifter. The zero Lifter is ready to use too.
@@ -260,6 +265,7 @@ func (l *Lifter) LiftResult(mem Memory, sig *Signature, results []uint64) (Value
 	if sig.Func.Result == nil {
 		return Value{}, nil
 	}
+	l.enc = sig.Encoding
 	lay, err := l.layouts.get(sig.Func.Result)
 	if err != nil {
 		return Value{}, wrap(err, "result")
@@ -294,6 +300,7 @@ func (l *Lifter) LiftParams(mem Memory, sig *Signature, params []uint64) ([]Valu
 	if len(params) != len(sig.Params) {
 		return nil, errorf("want %d core parameters, got %d", len(sig.Params), len(params))
 	}
+	l.enc = sig.Encoding
 	lay, err := l.layouts.get(sig.params)
 	if err != nil {
 		return nil, err
@@ -556,8 +563,11 @@ func (l *Lifter) load(dst *Value, mem Memory, lay *layout, b []byte) error {
 }
 
 // liftString copies the utf8 string of n bytes at ptr into the arena and
-// validates the copy.
+// validates the copy; strings in the other encodings go to liftString16.
 func (l *Lifter) liftString(dst *Value, mem Memory, ptr, n uint32) error {
+	if l.enc != UTF8 {
+		return l.liftString16(dst, mem, ptr, n)
+	}
 	src, err := read(mem, ptr, uint64(n), "string")
 	if err != nil {
 		return err

@@ -12,8 +12,10 @@ import (
 
 // Realloc is the guest's cabi_realloc: it returns a block of newSize bytes
 // aligned to align, moving the old block (old, oldSize) if there is one.
-// The Lowerer only allocates (old and oldSize are 0). An error (a trap in
-// the guest) aborts the lowering and is kept as the cause of the *Error.
+// The Lowerer allocates (old and oldSize are 0), except for utf16 and
+// latin1+utf16 strings, whose blocks it also shrinks or grows as the
+// canonical ABI prescribes. An error (a trap in the guest) aborts the
+// lowering and is kept as the cause of the *Error.
 type Realloc func(ctx context.Context, old, oldSize, align, newSize uint32) (uint32, error)
 
 // MaxStringByteLength is the canonical ABI's limit on the byte length of a
@@ -37,16 +39,18 @@ type Lowerer struct {
 	Handles Handles
 
 	layouts layoutCache
+	enc     Encoding // string encoding of the lowering in progress
 }
 
 // LowerParams lowers the arguments of an export call and appends the core
 // arguments to out: the flat values, or, when sig.ParamsSpilled, one
-// pointer to a tuple of them in a block allocated with realloc. Error paths
-// start with the parameter name.
+// pointer to a tuple of them in a block allocated with realloc. Strings are
+// stored in sig.Encoding. Error paths start with the parameter name.
 func (w *Lowerer) LowerParams(ctx context.Context, sig *Signature, args []Value, out []uint64) ([]uint64, error) {
 	if err := sig.check(); err != nil {
 		return out, err
 	}
+	w.enc = sig.Encoding
 	if len(args) != len(sig.Func.Params) {
 		return out, errorf("%s takes %d arguments, got %d", sig.Func.Name, len(sig.Func.Params), len(args))
 	}
@@ -72,9 +76,37 @@ func (w *Lowerer) LowerParams(ctx context.Context, sig *Signature, args []Value,
 	return out, nil
 }
 
+// LowerResult lowers the result v of an import the guest called with the
+// core arguments params (those of sig, the retptr last when
+// sig.ResultSpilled): stored at the retptr, or as flat values appended to
+// out. Strings are stored in sig.Encoding. Error paths start with "result".
+func (w *Lowerer) LowerResult(ctx context.Context, sig *Signature, v Value, params, out []uint64) ([]uint64, error) {
+	if err := sig.check(); err != nil {
+		return out, err
+	}
+	if sig.Func.Result == nil {
+		return out, nil
+	}
+	lay, err := w.layouts.get(sig.Func.Result)
+	if err != nil {
+		return out, wrap(err, "result")
+	}
+	w.enc = sig.Encoding
+	if sig.ResultSpilled {
+		if len(params) != len(sig.Params) {
+			return out, errorf("want %d core parameters, got %d", len(sig.Params), len(params))
+		}
+		return out, wrap(w.lowerTo(ctx, lay, v, uint32(params[len(params)-1])), "result")
+	}
+	out, err = w.lowerFlat(ctx, lay, v, out)
+	return out, wrap(err, "result")
+}
+
 // LowerFlat lowers v of type t into its flat core values, appended to out
 // (i32 and f32 zero-extended in the low 32 bits, as wazero takes them).
+// Strings are stored as utf8.
 func (w *Lowerer) LowerFlat(ctx context.Context, t *wit.Type, v Value, out []uint64) ([]uint64, error) {
+	w.enc = UTF8
 	lay, err := w.layouts.get(t)
 	if err != nil {
 		return out, err
@@ -84,7 +116,9 @@ func (w *Lowerer) LowerFlat(ctx context.Context, t *wit.Type, v Value, out []uin
 
 // LowerTo stores v of type t at ptr in guest memory (for example an import
 // result at its retptr). ptr must be aligned and the value in bounds.
+// Strings are stored as utf8.
 func (w *Lowerer) LowerTo(ctx context.Context, t *wit.Type, v Value, ptr uint32) error {
+	w.enc = UTF8
 	lay, err := w.layouts.get(t)
 	if err != nil {
 		return err
@@ -114,6 +148,12 @@ func (w *Lowerer) lowerTo(ctx context.Context, lay *layout, v Value, ptr uint32)
 
 // alloc calls realloc(0, 0, align, size) and checks the block it returns.
 func (w *Lowerer) alloc(ctx context.Context, align uint32, size uint64) (uint32, error) {
+	return w.realloc(ctx, 0, 0, align, size)
+}
+
+// realloc calls realloc(old, oldSize, align, size) and checks the block it
+// returns: aligned and in bounds.
+func (w *Lowerer) realloc(ctx context.Context, old, oldSize, align uint32, size uint64) (uint32, error) {
 	if w.Mem == nil {
 		return 0, errorf("no memory")
 	}
@@ -123,12 +163,12 @@ func (w *Lowerer) alloc(ctx context.Context, align uint32, size uint64) (uint32,
 	if size > math.MaxUint32 {
 		return 0, errorf("%d bytes do not fit in a 32-bit memory", size)
 	}
-	ptr, err := w.Realloc(ctx, 0, 0, align, uint32(size))
+	ptr, err := w.Realloc(ctx, old, oldSize, align, uint32(size))
 	if err != nil {
-		return 0, causef(err, "realloc(0, 0, %d, %d)", align, size)
+		return 0, causef(err, "realloc(%d, %d, %d, %d)", old, oldSize, align, size)
 	}
 	if ptr&(align-1) != 0 {
-		return 0, errorf("realloc(0, 0, %d, %d) returned %#x, which is not aligned to %d", align, size, ptr, align)
+		return 0, errorf("realloc(%d, %d, %d, %d) returned %#x, which is not aligned to %d", old, oldSize, align, size, ptr, align)
 	}
 	if _, err := read(w.Mem, ptr, size, "block returned by realloc"); err != nil {
 		return 0, err
@@ -350,8 +390,12 @@ func putN(b []byte, size uint32, n uint64) {
 	}
 }
 
-// storeString copies s into a block from realloc(0, 0, 1, len(s)).
+// storeString copies s into a block from realloc(0, 0, 1, len(s)); strings
+// in the other encodings go to storeString16.
 func (w *Lowerer) storeString(ctx context.Context, s string) (ptr, n uint32, err error) {
+	if w.enc != UTF8 {
+		return w.storeString16(ctx, s)
+	}
 	if len(s) > MaxStringByteLength {
 		return 0, 0, errorf("string of %d bytes exceeds the limit of %d", len(s), MaxStringByteLength)
 	}

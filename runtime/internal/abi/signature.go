@@ -30,6 +30,11 @@ type Signature struct {
 
 	ParamsSpilled, ResultSpilled bool
 
+	// Encoding is the string encoding of the canon lift or canon lower the
+	// function comes from (its string-encoding option); UTF8 by default.
+	// It does not change the core signature.
+	Encoding Encoding
+
 	// params is the tuple of the parameter types, the type stored in memory
 	// when ParamsSpilled.
 	params *wit.Type
@@ -110,6 +115,9 @@ func (s *Signature) check() error {
 	}
 	if s.params == nil {
 		return errorf("signature of %s not built by ExportSignature or ImportSignature", s.Func.Name)
+	}
+	if !s.Encoding.valid() {
+		return errorf("signature of %s: unknown string encoding %s", s.Func.Name, s.Encoding)
 	}
 	return nil
 }

@@ -107,6 +107,35 @@ func TestDecodeRoundTrip(t *testing.T) {
 	}
 }
 
+// TestDecodeStringEncodings checks that the string-encoding option of each
+// canon lift and canon lower reaches the plan (it was refused before
+// chiphost lifted and lowered utf16 and latin1+utf16).
+func TestDecodeStringEncodings(t *testing.T) {
+	for _, tc := range []struct {
+		lift, lower []byte
+		want        [2]Encoding // parse's lift, log's lower
+	}{
+		{nil, nil, [2]Encoding{UTF8, UTF8}},
+		{[]byte{0x01}, []byte{0x02}, [2]Encoding{UTF16, Latin1UTF16}},
+		{[]byte{0x02}, []byte{0x01}, [2]Encoding{Latin1UTF16, UTF16}},
+	} {
+		p, err := Decode(compSpec{liftOpts: tc.lift, lowerOpts: tc.lower}.bytes())
+		if err != nil {
+			t.Fatalf("%v: %v", tc.want, err)
+		}
+		parse := p.Exports[0].Func("parse")
+		if parse == nil || parse.Encoding != tc.want[0] {
+			t.Errorf("%v: parse lift %+v", tc.want, parse)
+		}
+		if get := p.Exports[0].Func("get-version"); get == nil || get.Encoding != UTF8 {
+			t.Errorf("%v: get-version lift %+v", tc.want, get)
+		}
+		if l := p.CoreImports[1].Lower; l == nil || l.Encoding != tc.want[1] {
+			t.Errorf("%v: log lower %+v", tc.want, l)
+		}
+	}
+}
+
 func TestDecodeErrors(t *testing.T) {
 	valid := compSpec{}.bytes()
 	// unknownCanon: canon opcode 0x0c with no immediates.
@@ -135,8 +164,6 @@ func TestDecodeErrors(t *testing.T) {
 		{"unknown canon opcode", compSpec{extraCanon: []byte{0x0c}}.bytes(), ErrUnsupported, "canon opcode 0x0c is not supported"},
 		{"async option", compSpec{liftOpts: []byte{0x06}}.bytes(), ErrUnsupported, "canon lift: option async (0x06) is not supported"},
 		{"callback option", compSpec{liftOpts: []byte{0x07, 0x00}}.bytes(), ErrUnsupported, "option callback (0x07)"},
-		{"utf16", compSpec{liftOpts: []byte{0x01}}.bytes(), ErrUnsupported, "export parse: string-encoding=utf16 is not supported"},
-		{"latin1+utf16", compSpec{liftOpts: []byte{0x02}}.bytes(), ErrUnsupported, "export parse: string-encoding=latin1+utf16 is not supported"},
 		{"direct p2 import", compSpec{p2Import: true, mainExtraImports: [][3]string{{"wasi:random/random@0.2.3", "get-random-bytes", "func"}}}.bytes(),
 			ErrUnsupported, `core module 0: unsupported imports: "wasi:random/random@0.2.3" "get-random-bytes" (direct WASI preview 2 import)`},
 		{"all unsupported imports listed", compSpec{mainExtraImports: [][3]string{

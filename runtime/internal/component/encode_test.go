@@ -138,6 +138,7 @@ type compSpec struct {
 	liftOther        bool // get-version is lifted from the fifth module
 	extraCanon       []byte
 	liftOpts         []byte // extra canon options for the parse lift
+	lowerOpts        []byte // extra canon options for the log lower
 	ownInExport      bool
 	start            bool
 	nestedWithCore   bool
@@ -267,7 +268,8 @@ func (s compSpec) bytes() []byte {
 	b = append(b, alias(coreAlias(0x00, 6, "fd_write"), // cf3
 		cat([]byte{0x01, 0x00, 0x00}, str("log")), // f0 = alias export instance 0 "log"
 		coreAlias(0x01, 0, "$imports"))...)        // table 0
-	b = append(b, sec(wasmbin.CompSecCanon, vec(cat([]byte{0x01, 0x00, 0x00}, vec([]byte{0x03, 0x00}))))...) // cf4 = lower f0 (memory 0)
+	lowerOpts := append([][]byte{{0x03, 0x00}}, splitOpts(s.lowerOpts)...)
+	b = append(b, sec(wasmbin.CompSecCanon, vec(cat([]byte{0x01, 0x00, 0x00}, vec(lowerOpts...))))...) // cf4 = lower f0 (memory 0)
 	b = append(b, coreInst(fromExports(exp("0", 0x00, 3), exp("1", 0x00, 4), exp("$imports", 0x01, 0)),
 		instantiate(3, arg("", 7)))...) // ci7 ci8(fixup)
 	nextCI := uint32(9)

@@ -21,13 +21,13 @@ var (
 	ErrMalformed = errors.New("malformed")
 
 	// ErrUnsupported: the binary is well formed but uses a feature or shape
-	// chiphost cannot run (composed components, resources, async, utf16,
+	// chiphost cannot run (composed components, resources, async,
 	// direct WASI preview 2 imports, memory64, ...).
 	ErrUnsupported = errors.New("unsupported")
 )
 
 // unsupportedError carries a complete message and matches ErrUnsupported,
-// so messages read "export parse: string-encoding=utf16 is not supported"
+// so messages read "export parse: own<…> resource handle is not supported"
 // rather than ending in a bare ": unsupported".
 type unsupportedError struct{ msg string }
 

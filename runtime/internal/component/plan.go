@@ -59,7 +59,7 @@ type Lift struct {
 	Memory     string    // main-module export name of the memory option, or ""
 	Realloc    string    // main-module export name of the realloc option, or ""
 	PostReturn string    // main-module export name of the post-return option, or ""
-	Encoding   Encoding  // always UTF8: Decode rejects the others
+	Encoding   Encoding  // the string-encoding option (UTF8 for bare core modules)
 }
 
 // Import is a top-level component import of an interface.

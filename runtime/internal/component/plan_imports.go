@@ -129,9 +129,6 @@ func (p *planner) lowerFor(module, name string) (*Lower, string) {
 	if c == nil {
 		return nil, "no canon lower of that function"
 	}
-	if c.enc != UTF8 {
-		return nil, "string-encoding=" + c.enc.String() + " is not supported"
-	}
 	fn := *e.t.fn
 	fn.Name = name
 	low := &Lower{Interface: module, Func: name, Type: &fn, Encoding: c.enc}

@@ -151,9 +151,6 @@ func (p *planner) lift(fn *compFunc, name string) (*Lift, error) {
 	if t.bad != "" {
 		return nil, unsupported("component: export %s: %s is not supported", name, t.bad)
 	}
-	if c.enc != UTF8 {
-		return nil, unsupported("component: export %s: string-encoding=%s is not supported", name, c.enc)
-	}
 	f := *t.fn
 	f.Name = name
 	ref, _ := p.resolveCore(p.coreFuncs[c.fn].coreRef, sortCoreFunc)
