@@ -54,7 +54,7 @@ func (h *Host) prepare(ctx context.Context, name, hash string, bin []byte) (*com
 	plan, err := component.Decode(bin)
 	var refused *component.ImportsError
 	if errors.As(err, &refused) {
-		return nil, fail(KindUnsupported, importsError(bin, refused.Module, decoderRefusals(refused.Imports)))
+		return nil, fail(KindUnsupported, importsError(bin, refused.Core, decoderRefusals(refused.Imports)))
 	}
 	if err != nil {
 		kind := KindUnsupported
@@ -135,7 +135,7 @@ func (h *Host) prepare(ctx context.Context, name, hash string, bin []byte) (*com
 		}
 	}
 	if len(unsupported) > 0 {
-		return nil, fail(KindUnsupported, importsError(bin, plan.Main, unsupported))
+		return nil, fail(KindUnsupported, importsError(bin, plan.Core, unsupported))
 	}
 
 	core, loops, err := h.coreModule(hash, plan.Core)

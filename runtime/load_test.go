@@ -24,6 +24,7 @@ func TestLoadFixtures(t *testing.T) {
 		{"parsers/go_records/go_records.wasm", Parser, "0.3.0", 2, false},
 		{"bytesources/file_source/file_source.wasm", ByteSource, "0.1.0", 1, false},
 		{"core/string_parser.core.wasm", Parser, "0.1.0", 7, true},
+		{"composed/nested.wasm", Parser, "0.1.0", 7, true}, // string_parser nested in an outer component
 		{"hostile/hostile.wasm", Parser, "6.6.6", 1, false},
 	}
 	for _, tc := range tests {
@@ -65,7 +66,6 @@ func TestLoadRejects(t *testing.T) {
 		// strings, read as UTF-16 (alignment 2), fail the first lift.
 		{"utf8 strings labelled utf16", fixture(t, "hostile/utf8_as_utf16.wasm"), KindABI,
 			"get-render-options: abi: invalid result: abi: result.columns-options.some.columns[0].caption: string pointer 0x6ad is not aligned to 2"},
-		{"nested component", fixture(t, "negative/nested.wasm"), KindUnsupported, "nested component"},
 		{"not wasm", write("text.wasm", []byte("hello, this is not wasm")), KindABI, "not"},
 		{"empty core module", write("empty.wasm", []byte("\x00asm\x01\x00\x00\x00")), KindUnsupported, "export"},
 		{"missing file", filepath.Join(dir, "nope.wasm"), KindNotFound, "nope.wasm"},

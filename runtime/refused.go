@@ -270,14 +270,12 @@ func (t Toolchain) is(tool, language string) bool {
 	return false
 }
 
-// importsError builds the ImportsError of a plugin binary whose main core
-// module (index main among the top-level modules) imports refused.
-func importsError(bin []byte, main int, refused []RefusedImport) *ImportsError {
-	p := component.ReadProducers(bin)
-	tc := Toolchain{Languages: p.Component["language"], ProcessedBy: p.Component["processed-by"]}
-	if main >= 0 && main < len(p.ModuleLanguages) {
-		tc.Languages = append(slices.Clip(tc.Languages), p.ModuleLanguages[main]...)
-	}
+// importsError builds the ImportsError of a plugin binary bin whose main
+// core module core imports refused.
+func importsError(bin, core []byte, refused []RefusedImport) *ImportsError {
+	outer, main := component.ReadProducers(bin), component.ReadProducers(core)
+	tc := Toolchain{ProcessedBy: outer.Component["processed-by"]}
+	tc.Languages = append(slices.Clip(outer.Component["language"]), main.Component["language"]...)
 	return &ImportsError{Imports: refused, Toolchain: tc}
 }
 

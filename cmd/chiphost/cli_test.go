@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -489,5 +490,40 @@ func TestRefusedImportsCLI(t *testing.T) {
 			!strings.HasPrefix(lines[5], "hint: built with componentize-js? ") {
 			t.Errorf("%v: want 4 interface lines and a hint:\n%s", args, errOut)
 		}
+	}
+}
+
+// TestComposedComponentCLI: a composed component (string_parser nested in
+// an outer component) inspects and parses exactly as string_parser: the
+// same description but its name and path, the same rows.
+func TestComposedComponentCLI(t *testing.T) {
+	run := func(args ...string) string {
+		out, errOut, code := runCLI(t, "", args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errOut)
+		}
+		return out
+	}
+	nested, plain := repo("testdata/plugins/composed/nested.wasm"), stringParser
+	// The name, path, title and description come from the file and its
+	// metadata file; the rest from the plugin.
+	described := func(p string) map[string]any {
+		var d map[string]any
+		if err := json.Unmarshal([]byte(run("inspect", p)), &d); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []string{"name", "path", "title", "description"} {
+			delete(d, k)
+		}
+		return d
+	}
+	if got, want := described(nested), described(plain); !reflect.DeepEqual(got, want) || got["kind"] != "parser" {
+		t.Errorf("inspect differs:\n%v\nwant:\n%v", got, want)
+	}
+	parse := func(p string) string {
+		return run("parse", "--output", "jsonl", "--parser", p, "--config", "prefix=>", "--config", "lossy=false", repo("examples/sample.log"))
+	}
+	if got, want := parse(nested), parse(plain); got != want || len(want) == 0 {
+		t.Errorf("parse differs:\n%s\nwant:\n%s", got, want)
 	}
 }

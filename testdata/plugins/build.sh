@@ -76,11 +76,11 @@ if ! echo "$ADAPTER_SHA256  $ADAPTER" | sha256sum -c --status 2>/dev/null; then
 fi
 
 # --- deterministic fixtures --------------------------------------------------------
-# build_det OUT_ROOT: C and Go plugins, core modules, hostile/utf8_as_utf16.wasm, negative/nested.wasm, all under OUT_ROOT.
+# build_det OUT_ROOT: C and Go plugins, core modules, hostile/utf8_as_utf16.wasm, composed/nested.wasm, all under OUT_ROOT.
 build_det() {
   local out=$1 tmp
   tmp=$(mktemp -d)
-  mkdir -p "$out"/{parsers/string_parser,parsers/go_records,bytesources/file_source,hostile,negative,core,compat/string_parser_chipmunk}
+  mkdir -p "$out"/{parsers/string_parser,parsers/go_records,bytesources/file_source,hostile,negative,core,compat/string_parser_chipmunk,composed}
   local c=$HERE/src/c
   $CLANG "${CFLAGS[@]}" -msimd128 -o "$out/core/string_parser.core.wasm" "$c/string_parser.c"
   # The Chipmunk-faithful build, under the same file name (the name section records it), so that
@@ -108,7 +108,7 @@ build_det() {
     "$out/parsers/go_records/go_records.wasm" "$ADAPTER"
   $WT component "$out/core/string_parser.core.wasm" "$WIT" chipmunk:parser/parse \
     "$out/hostile/utf8_as_utf16.wasm" "$ADAPTER" utf16
-  $WT nest "$out/parsers/string_parser/string_parser.wasm" "$out/negative/nested.wasm"
+  $WT nest "$out/parsers/string_parser/string_parser.wasm" "$out/composed/nested.wasm"
   # The same string_parser core module against the producer draft's layout, where the column types
   # are imported from chipmunk:shared/shared-types instead of being defined in parse-types.
   mkdir -p "$out/compat/string_parser_draft"
@@ -127,7 +127,7 @@ DET_FILES=(
   hostile/odd_schema.wasm
   hostile/sleeper.core.wasm
   hostile/utf8_as_utf16.wasm
-  negative/nested.wasm
+  composed/nested.wasm
   compat/string_parser_draft/string_parser_draft.wasm
   core/string_parser.core.wasm
   core/file_source.core.wasm

@@ -75,7 +75,7 @@ func (d *decoder) addAliased(srt, inst int, name string) error {
 	case sortType:
 		d.scope.types = append(d.scope.types, d.instanceExportType(inst, name))
 	case sortInstance:
-		d.insts = append(d.insts, &compInst{kind: iOther})
+		d.insts = append(d.insts, &compInst{kind: iAlias, of: inst, name: name})
 	case sortComponent:
 		d.comps = append(d.comps, nestedComp{of: -1})
 	case sortValue:

@@ -20,11 +20,7 @@ func decode(bin []byte) (*Plan, error) {
 	}
 	switch string(bin[4:8]) {
 	case wasmbin.ComponentVersion:
-		d := &decoder{scope: &scope{}}
-		if err := d.walk(bin); err != nil {
-			return nil, fmt.Errorf("component: %w", err)
-		}
-		return d.plan()
+		return decodeComponent(bin, 0)
 	case wasmbin.CoreVersion:
 		return decodeCore(bin)
 	}
@@ -32,6 +28,19 @@ func decode(bin []byte) (*Plan, error) {
 	layer := uint16(bin[6]) | uint16(bin[7])<<8
 	return nil, fmt.Errorf("component: wasm layer %d version 0x%x: want a component (layer 1, version 0x0d) or a core module (layer 0, version 1): %w",
 		layer, version, ErrNotWasm)
+}
+
+// decodeComponent decodes a component found depth levels deep (0 for the
+// input itself; more for the nested code of a composed component).
+func decodeComponent(bin []byte, depth int) (*Plan, error) {
+	d := &decoder{scope: &scope{depth: depth}, depth: depth}
+	if err := d.walk(bin); err != nil {
+		return nil, fmt.Errorf("component: %w", err)
+	}
+	if d.holdsNestedCode() {
+		return d.flatten()
+	}
+	return d.plan()
 }
 
 // decoder holds the index spaces of the top-level component as its sections
@@ -49,6 +58,7 @@ type decoder struct {
 	comps     []nestedComp
 	imports   []*importEntry
 	exports   []inlineExport
+	depth     int // nesting depth of this component (0: the input)
 }
 
 // walk decodes every section of the component bin.
@@ -124,16 +134,14 @@ func (d *decoder) coreModule(s wasmbin.Section) error {
 	return nil
 }
 
-// nestedComponent reads a nested component, which must not hold core modules.
+// nestedComponent reads a nested component. One that holds core modules is
+// the code of a composed component (see flatten).
 func (d *decoder) nestedComponent(s wasmbin.Section) error {
-	info, err := analyzeNested(s.Payload, s.Offset, d.scope, 1)
+	info, err := analyzeNested(s.Payload, s.Offset, d.scope, d.depth+1)
 	if err != nil {
 		return err
 	}
-	if info.hasCore {
-		return unsupported("nested component %d contains core modules: composed components are not supported", len(d.comps))
-	}
-	d.comps = append(d.comps, nestedComp{info: info, of: -1})
+	d.comps = append(d.comps, nestedComp{info: info, of: -1, bin: s.Payload, base: s.Offset})
 	return nil
 }
 

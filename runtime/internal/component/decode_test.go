@@ -173,7 +173,12 @@ func TestDecodeErrors(t *testing.T) {
 		}}.bytes(), ErrUnsupported, `unsupported imports: "wasi:io/streams@0.2.0" "[resource-drop]output-stream" (direct WASI preview 2 import), "$root" "f" (world-level function imports are not supported), "env" "t" (table import)`},
 		{"undeclared function", compSpec{mainExtraImports: [][3]string{{ifaceLogging, "trace", "func"}}}.bytes(),
 			ErrUnsupported, `"chipmunk:shared/logging@0.1.0" "trace" (the interface declares no such function)`},
-		{"nested component with core modules", compSpec{nestedWithCore: true}.bytes(), ErrUnsupported, "nested component 1 contains core modules: composed components are not supported"},
+		{"code in the outer and in a nested component", compSpec{nestedWithCore: true}.bytes(), ErrUnsupported,
+			"composed component: code both in the outer component and in nested component 1 is not supported"},
+		{"two nested components with code", cat(componentPreamble, sec(wasmbin.CompSecComponent, innerWithCore()), sec(wasmbin.CompSecComponent, innerWithCore())),
+			ErrUnsupported, "composed component: nested components 0 and 1 both hold code (a component plugged into another): calls between the instances of two components are not supported"},
+		{"nested code never instantiated", cat(componentPreamble, sec(wasmbin.CompSecComponent, innerWithCore())),
+			ErrUnsupported, "composed component: nested component 0 is never instantiated"},
 		{"own in export", compSpec{ownInExport: true}.bytes(), ErrUnsupported, "export parse: own<…> resource handle is not supported"},
 		{"64-bit memory", compSpec{mainMem64: true}.bytes(), ErrUnsupported, "core module 0: 64-bit memory is not supported"},
 		{"two memories", compSpec{mainTwoMems: true}.bytes(), ErrUnsupported, "core module 0: 2 memories"},
@@ -195,6 +200,11 @@ func TestDecodeErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// innerWithCore is a nested component holding one core module.
+func innerWithCore() []byte {
+	return cat(componentPreamble, sec(wasmbin.CompSecCoreModule, coreSpec{start: -1, bodies: [][]byte{plainBody}}.bytes()))
 }
 
 // bareCore builds a bare core module exporting the given functions.

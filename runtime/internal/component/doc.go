@@ -8,9 +8,11 @@
 // module reached by every canon lift, plus optionally the
 // wasi_snapshot_preview1 adapter, the shim and the fixup modules, and a nested
 // shim component that gives the lifted functions their WIT names. This is
-// the shortcut jco and gravity take (docs/design.md explains it); every shape
-// outside it (composed components, direct WASI preview 2 imports, resources,
-// async, non-UTF-8 strings, memory64) is rejected with an error naming the
+// the shortcut jco and gravity take (docs/design.md explains it). A composed
+// component whose code is all in one nested component is flattened to that
+// component (flatten.go). Every shape outside these (composed components
+// with code in two parts, direct WASI preview 2 imports, resources, async,
+// non-UTF-8 strings, memory64) is rejected with an error naming the
 // offending module, import or option.
 //
 // The decoder reads bytes with the shared toolkit runtime/internal/wasmbin and
@@ -18,7 +20,8 @@
 // instance.go, alias.go, canon.go, extern.go (imports and exports), types.go
 // and coretype.go decode the entries of each section into the index spaces of
 // index.go; core.go reads embedded core modules and nested.go nested
-// components. planner.go and the plan_*.go files turn the index spaces into a
+// components; producers.go reads producers sections and refused.go lists
+// the imports the plan cannot serve. planner.go and the plan_*.go files turn the index spaces into a
 // Plan; bare.go plans a bare core module.
 //
 // The package only decodes bytes: it must not import wazero or anything

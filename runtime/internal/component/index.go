@@ -66,6 +66,7 @@ const (
 	iInstantiate
 	iSynthetic
 	iExport
+	iAlias // an export of another instance: of and name
 )
 
 type compInst struct {
@@ -75,12 +76,14 @@ type compInst struct {
 	comp    int    // iInstantiate
 	args    []inlineExport
 	exports []inlineExport // iSynthetic
-	of      int            // iExport
+	of      int            // iExport: the instance exported; iAlias: the instance aliased from
 }
 
 type nestedComp struct {
 	info *nestedInfo // nil when imported or aliased
 	of   int         // exported: index aliased, else -1
+	bin  []byte      // the nested component's bytes, preamble included (set with info)
+	base int         // offset of bin in the input
 }
 
 type importEntry struct {
@@ -270,12 +273,24 @@ func (d *decoder) resolveInst(i int) *compInst {
 // resolveComp follows export re-indexing and outer aliases to a nested
 // component's contents, or returns nil.
 func (d *decoder) resolveComp(i int) *nestedInfo {
+	if i = d.resolveCompIndex(i); i < 0 {
+		return nil
+	}
+	return d.comps[i].info
+}
+
+// resolveCompIndex follows export re-indexing and outer aliases to the
+// index of the nested component that defines component i, or -1.
+func (d *decoder) resolveCompIndex(i int) int {
 	for step := 0; step < maxChain; step++ {
 		c := d.comps[i]
-		if c.info != nil || c.of < 0 {
-			return c.info
+		if c.info != nil {
+			return i
+		}
+		if c.of < 0 {
+			return -1
 		}
 		i = c.of
 	}
-	return nil
+	return -1
 }

@@ -94,7 +94,7 @@ func (p *planner) coreImports() ([]CoreImport, error) {
 		out = append(out, ci)
 	}
 	if len(bad) > 0 {
-		return nil, &ImportsError{Module: p.main, Imports: bad}
+		return nil, &ImportsError{Module: p.main, Core: p.mod.bin, Imports: bad}
 	}
 	return out, nil
 }

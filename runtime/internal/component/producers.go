@@ -4,21 +4,19 @@ import (
 	"github.com/chiphost/chiphost/runtime/internal/wasmbin"
 )
 
-// Producers is what the "producers" custom sections of a binary say about
-// the tools that made it (the tool-conventions ProducersSection format):
-// each entry is "name version" (or "name" when the version is empty).
+// Producers is what the top-level "producers" custom section of a binary
+// says about the tools that made it (the tool-conventions producers
+// section): each entry is "name version" (or "name" when the version is
+// empty).
 type Producers struct {
-	// Component holds the fields of the top-level producers section, by
-	// field name ("language", "processed-by", "sdk").
+	// Component holds the fields by field name ("language",
+	// "processed-by", "sdk").
 	Component map[string][]string
-	// ModuleLanguages holds, per top-level core module (by index), the
-	// languages its producers section names.
-	ModuleLanguages [][]string
 }
 
-// ReadProducers reads the producers sections of a component (top level and
-// top-level core modules) or of a core module. It is best effort: a
-// malformed section or binary gives what was read before it.
+// ReadProducers reads the top-level producers section of a component or of
+// a core module. It is best effort: a malformed section or binary gives
+// what was read before it.
 func ReadProducers(bin []byte) Producers {
 	p := Producers{Component: map[string][]string{}}
 	if len(bin) < wasmbin.Header || string(bin[:4]) != wasmbin.Magic {
@@ -32,15 +30,11 @@ func ReadProducers(bin []byte) Producers {
 			}
 			return nil
 		})
-		p.ModuleLanguages = [][]string{p.Component["language"]}
 		return p
 	}
 	_ = wasmbin.Walk(r, wasmbin.ComponentSectionName, func(s wasmbin.Section) error {
-		switch s.ID {
-		case wasmbin.CompSecCustom:
+		if s.ID == wasmbin.CompSecCustom {
 			readProducersSection(s, p.Component)
-		case wasmbin.CompSecCoreModule:
-			p.ModuleLanguages = append(p.ModuleLanguages, ReadProducers(s.Payload).Component["language"])
 		}
 		return nil
 	})

@@ -37,9 +37,8 @@ func realFixtures(t testing.TB) []string {
 var negativeWant = []struct{ key, want string }{
 	{"p2", "direct WASI preview 2 import"},
 	{"http", "direct WASI preview 2 import"},
-	{"qjs", "composed components are not supported"},
-	{"nested", "composed components are not supported"},
-	{"composed", "composed components are not supported"},
+	{"qjs", "composed component"},
+	{"composed", "composed component"},
 	{"memory64", "64-bit memory"},
 	{"resource", "not supported"},
 	{"js_wasi", "direct WASI preview 2 import"}, // wasip2/: refused until the WASI 0.2 host lands

@@ -22,7 +22,8 @@ const WhyWASIP2 = "direct WASI preview 2 import"
 // matches ErrUnsupported; the runtime turns it into a summary a person can
 // act on.
 type ImportsError struct {
-	Module  int // index of the main core module
+	Module  int    // index of the main core module
+	Core    []byte // the main core module's bytes (for its producers section)
 	Imports []RefusedImport
 }
 

@@ -7,7 +7,8 @@
 # Twins must give identical output: the JavaScript builds (js_string_parser, Chipmunk-faithful,
 # and js_wasi_string_parser, the same code with WASI 0.2 on) for every chipmunk_string_parser* scenario, and both faithful builds for string_parser_init* (init
 # is the same in every build), and the build against the producer draft's WIT layout
-# (compat/string_parser_draft) for every string_parser* scenario.
+# (compat/string_parser_draft) and composed/nested.wasm, which nests string_parser, for every
+# string_parser* scenario.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 P=$HERE/..
@@ -31,9 +32,9 @@ for s in "$HERE"/scenarios/*.json; do
   twins=()
   case $name in
     chipmunk_string_parser*) twins=(parsers/js_string_parser/js_string_parser.wasm wasip2/js_wasi_string_parser/js_wasi_string_parser.wasm) ;;
-    string_parser_init*) twins=(compat/string_parser_draft/string_parser_draft.wasm compat/string_parser_chipmunk/string_parser_chipmunk.wasm
+    string_parser_init*) twins=(compat/string_parser_draft/string_parser_draft.wasm composed/nested.wasm compat/string_parser_chipmunk/string_parser_chipmunk.wasm
       parsers/js_string_parser/js_string_parser.wasm wasip2/js_wasi_string_parser/js_wasi_string_parser.wasm) ;;
-    string_parser*) twins=(compat/string_parser_draft/string_parser_draft.wasm) ;;
+    string_parser*) twins=(compat/string_parser_draft/string_parser_draft.wasm composed/nested.wasm) ;;
   esac
   for twin in "${twins[@]}"; do
     "$HERE/oracle.sh" "$P/$twin" "$s" >"$tmp/twin" 2>/dev/null
