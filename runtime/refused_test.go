@@ -9,10 +9,11 @@ import (
 	. "github.com/chiphost/chiphost/runtime"
 )
 
-// TestRefusedImportsFixtures loads the committed components that import
-// WASI 0.2 directly: the error is one summary line (plugin, kind of
+// TestRefusedImportsFixtures loads the committed component that imports
+// WASI 0.2 directly (componentize-js, default features: stdio, clocks,
+// random and http on): the error is one summary line (plugin, kind of
 // import, count), the imports by interface with their versions, then the
-// componentize-js hint their producers section calls for.
+// componentize-js hint its producers section calls for.
 func TestRefusedImportsFixtures(t *testing.T) {
 	h := newTestHost(t, nil)
 	tests := []struct {
@@ -27,13 +28,6 @@ func TestRefusedImportsFixtures(t *testing.T) {
 			"wasi:random/random@0.2.10: get-random-bytes, get-random-u64",
 			"wasi:http/types@0.2.10: fields{constructor, from-list, get, has, set, delete, append, entries, clone}, incoming-request{method, path-with-query, scheme, authority, headers, consume}, outgoing-request{constructor, body, set-method, set-path-with-query, set-scheme, set-authority, headers}, response-outparam{set}, incoming-response{status, headers, consume}, incoming-body{stream}, outgoing-response{constructor, set-status-code, headers, body}, outgoing-body{write, finish}, future-incoming-response{subscribe, get}",
 			"wasi:http/outgoing-handler@0.2.10: handle",
-		}},
-		// componentize-js -d http fetch-event: stdio, clocks and random on.
-		{"wasip2/js_wasi_string_parser/js_wasi_string_parser.wasm", "plugin js_wasi_string_parser: load: unsupported: 17 WASI 0.2 imports that chiphost does not provide (4 interfaces)", []string{
-			"wasi:io/poll@0.2.10: poll, pollable{drop, block}",
-			"wasi:io/streams@0.2.10: input-stream{drop, read, blocking-read, subscribe}, output-stream{drop, check-write, write, blocking-flush, subscribe}",
-			"wasi:clocks/monotonic-clock@0.2.10: now, subscribe-instant, subscribe-duration",
-			"wasi:random/random@0.2.10: get-random-bytes, get-random-u64",
 		}},
 	}
 	for _, tc := range tests {

@@ -478,17 +478,17 @@ func TestNoUserCacheDir(t *testing.T) {
 // of import, count), the imports by interface, then the hint; stdout stays
 // empty.
 func TestRefusedImportsCLI(t *testing.T) {
-	js := repo("testdata/plugins/wasip2/js_wasi_string_parser/js_wasi_string_parser.wasm")
-	for _, args := range [][]string{{"inspect", js}, {"parse", "--parser", js, "-"}} {
+	p2 := repo("testdata/plugins/negative/p2_imports.wasm")
+	for _, args := range [][]string{{"inspect", p2}, {"parse", "--parser", p2, "-"}} {
 		out, errOut, code := runCLI(t, "a\n", args...)
 		lines := strings.Split(strings.TrimSuffix(errOut, "\n"), "\n")
-		want := "chiphost " + args[0] + ": plugin js_wasi_string_parser: load: unsupported: 17 WASI 0.2 imports that chiphost does not provide (4 interfaces)"
+		want := "chiphost " + args[0] + ": plugin p2_imports: load: unsupported: 53 WASI 0.2 imports that chiphost does not provide (6 interfaces)"
 		if code != 1 || out != "" || lines[0] != want || len(lines[0]) > 300 {
 			t.Errorf("%v: exit %d, stdout %q, first line %q; want exit 1, no stdout, %q", args, code, out, lines[0], want)
 		}
-		if len(lines) != 6 || lines[1] != "  wasi:io/poll@0.2.10: poll, pollable{drop, block}" ||
-			!strings.HasPrefix(lines[5], "hint: built with componentize-js? ") {
-			t.Errorf("%v: want 4 interface lines and a hint:\n%s", args, errOut)
+		if len(lines) != 8 || lines[1] != "  wasi:io/poll@0.2.10: poll, pollable{drop, block}" ||
+			!strings.HasPrefix(lines[7], "hint: built with componentize-js? ") {
+			t.Errorf("%v: want 6 interface lines and a hint:\n%s", args, errOut)
 		}
 	}
 }
