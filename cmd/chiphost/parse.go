@@ -29,6 +29,7 @@ type parseFlags struct {
 	chipmunkGuards bool
 	follow         bool
 	progress       progressMode
+	grep           grepFlags
 }
 
 func (f *parseFlags) register(fs *pflag.FlagSet) {
@@ -43,18 +44,31 @@ func (f *parseFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.follow, "follow", false, "keep reading FILE as it grows, like tail -F (truncation and rotation included), or keep polling a --source plugin whose reads come back empty; Ctrl-C ends the input and prints a summary")
 	f.progress = progressAuto
 	fs.Var(&f.progress, "progress", "progress line and compile messages on stderr: auto (when stderr is a terminal), always, never")
+	f.grep.register(fs)
 }
 
 const parseLong = `parse runs a parser plugin over FILE (or stdin, or a byte-source plugin) and
 prints one row per line on stdout: the columns separated by tabs, or one JSON
 object per row with --output jsonl. Errors, warnings and the progress line go
-to stderr. Flags may come before or after FILE.`
+to stderr. Flags may come before or after FILE.
+
+--grep PATTERN prints only the rows whose text (the columns joined by tabs)
+contains PATTERN, as grep does with lines; jsonl rows keep their index. Give
+it several times for rows that match any pattern. -i, --regex, --word and
+--invert change how every pattern matches; --count prints only the number of
+matching rows. With --follow, matching rows are printed as they arrive, and
+--count prints the number when the input ends (Ctrl-C). The exit status is 0
+whether or not a row matched (1 stays "the run failed"); a bad pattern is a
+usage error (2).`
 
 const parseExample = `  chiphost parse --parser testdata/plugins/parsers/string_parser/string_parser.wasm examples/sample.log
   chiphost parse app.log --parser string_parser --config prefix='>' --output jsonl
   tail -n 100 app.log | chiphost parse --parser text -
   chiphost parse --parser my_parser --source file_source --source-config input-path=app.bin
-  chiphost parse --parser string_parser --follow /var/log/app.log`
+  chiphost parse --parser string_parser --follow /var/log/app.log
+  chiphost parse --parser text app.log --grep ERROR --grep WARN --output jsonl
+  chiphost parse --parser text app.log --regex --grep 'took [0-9]{4,}ms' --count
+  chiphost parse --parser text --follow app.log -i --grep timeout`
 
 func newParseCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	var pf parseFlags
@@ -84,6 +98,10 @@ func parseCmd(ctx context.Context, pf *parseFlags, args []string, stdin io.Reade
 	}
 	if pf.source != "" && len(args) > 0 {
 		return usageError{errorf("give one FILE (or - for stdin), or --source, not both")}
+	}
+	matcher, err := pf.grep.matcher()
+	if err != nil {
+		return err
 	}
 	file := "-"
 	if len(args) == 1 {
@@ -174,7 +192,15 @@ func parseCmd(ctx context.Context, pf *parseFlags, args []string, stdin io.Reade
 
 	w := bufio.NewWriterSize(stdout, 256<<10)
 	defer w.Flush()
-	sink := &printSink{w: w, jsonl: pf.output == "jsonl", dir: pf.attachments}
+	var sink driver.Sink = &printSink{w: w, jsonl: pf.output == "jsonl", dir: pf.attachments}
+	var grep *grepSink
+	if matcher != nil {
+		grep = &grepSink{next: sink, m: matcher}
+		if pf.grep.count {
+			grep.next = nil
+		}
+		sink = grep
+	}
 	runOpts := &driver.Options{ChipmunkGuards: pf.chipmunkGuards}
 	if line != nil {
 		if !pf.follow { // a followed input has no total
@@ -185,6 +211,9 @@ func parseCmd(ctx context.Context, pf *parseFlags, args []string, stdin io.Reade
 	stats, err := driver.Run(runCtx, src, parser, sink, runOpts)
 	if line != nil {
 		line.finish()
+	}
+	if err == nil && grep != nil && pf.grep.count {
+		_, err = fmt.Fprintln(w, grep.matches)
 	}
 	if ferr := w.Flush(); err == nil {
 		err = ferr
