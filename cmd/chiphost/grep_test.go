@@ -196,3 +196,37 @@ func TestGrepHelp(t *testing.T) {
 		}
 	}
 }
+
+// TestGrepColumnsAndAttachments (go_records, the committed Go fixture): a
+// columns row is matched on its columns joined by tabs, an attachment-only
+// row has empty text, and only the printed rows' attachments are saved.
+func TestGrepColumnsAndAttachments(t *testing.T) {
+	dir := t.TempDir()
+	input := filepath.Join(dir, "in.txt")
+	if err := os.WriteFile(input, []byte("line|first\nattach|notes.txt|aGVsbG8=\ncols|a,b,c\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	parse := func(att string, args ...string) []map[string]any {
+		t.Helper()
+		out, errOut, code := runCLI(t, "", append([]string{"parse", "--output", "jsonl", "--plugins-dir", repo("testdata/plugins"), "--no-default-plugins",
+			"--parser", "go_records", input, "--attachments", att}, args...)...)
+		if code != 0 {
+			t.Fatalf("%q: exit %d: %s", args, code, errOut)
+		}
+		return jsonLines(t, out)
+	}
+	saved := func(att string) int {
+		entries, _ := os.ReadDir(att)
+		return len(entries)
+	}
+	att := filepath.Join(dir, "att1")
+	rows := parse(att, "--grep", "b\tc", "--grep", "first")
+	if len(rows) != 2 || rows[0]["index"] != float64(0) || rows[1]["index"] != float64(2) || saved(att) != 0 {
+		t.Fatalf("--grep 'b<tab>c' --grep first: rows %v, %d attachments saved; want rows 0 and 2, none saved", rows, saved(att))
+	}
+	att = filepath.Join(dir, "att2")
+	rows = parse(att, "--invert", "--grep", "first", "--grep", "a")
+	if len(rows) != 1 || rows[0]["index"] != float64(1) || rows[0]["attachment"] == nil || saved(att) != 1 {
+		t.Fatalf("--invert: rows %v, %d attachments saved; want the attachment row, saved", rows, saved(att))
+	}
+}
