@@ -2,6 +2,8 @@ package component
 
 import (
 	"errors"
+	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -197,6 +199,53 @@ func TestDecodeErrors(t *testing.T) {
 			}
 			if !strings.HasPrefix(err.Error(), "component: ") {
 				t.Errorf("error %q lacks the component: prefix", err)
+			}
+		})
+	}
+}
+
+// TestFlattenComposed decodes a plugin nested in an outer component that
+// passes its import on: the plan is the nested plugin's, under the outer
+// export name; every other way of composing it is refused, naming why.
+func TestFlattenComposed(t *testing.T) {
+	inner := compSpec{}.bytes()
+	want, err := Decode(inner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok := composedSpec{inner: inner, outerImport: ifaceLogging, argName: ifaceLogging, exportAs: ifaceParser, instances: 1}
+	got, err := Decode(ok.bytes())
+	if err != nil {
+		t.Fatalf("Decode: %v", err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("plan of the composed component:\n%+v\nwant the nested one's:\n%+v", got, want)
+	}
+	renamed := ok
+	renamed.exportAs = "chipmunk:parser/parser@0.1.1"
+	if p, err := Decode(renamed.bytes()); err != nil || p.Exports[0].Name != "chipmunk:parser/parser@0.1.1" || len(p.Exports[0].Funcs) != len(want.Exports[0].Funcs) {
+		t.Errorf("export under another name: %+v, %v", p, err)
+	}
+	for _, tc := range []struct {
+		name string
+		spec composedSpec
+		is   error
+		want string
+	}{
+		{"import renamed", composedSpec{inner: inner, outerImport: "acme:log/log@1.0.0", argName: ifaceLogging, exportAs: ifaceParser, instances: 1},
+			ErrUnsupported, `nested component 0 imports "chipmunk:shared/logging@0.1.0" as the outer import "acme:log/log@1.0.0": renamed imports are not supported`},
+		{"import not given", composedSpec{inner: inner, outerImport: ifaceLogging, exportAs: ifaceParser, instances: 1},
+			ErrMalformed, `nested component 0 imports "chipmunk:shared/logging@0.1.0", which its instantiation does not give`},
+		{"instantiated twice", composedSpec{inner: inner, outerImport: ifaceLogging, argName: ifaceLogging, exportAs: ifaceParser, instances: 2},
+			ErrUnsupported, "composed component: nested component 0 is instantiated more than once"},
+		{"nested code refused", composedSpec{inner: compSpec{p2Import: true, mainExtraImports: [][3]string{{"wasi:random/random@0.2.3", "get-random-bytes", "func"}}}.bytes(),
+			outerImport: ifaceLogging, argName: ifaceLogging, exportAs: ifaceParser, instances: 1},
+			ErrUnsupported, `nested component 0: component: core module 0: unsupported imports: "wasi:random/random@0.2.3" "get-random-bytes" (direct WASI preview 2 import)`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Decode(tc.spec.bytes())
+			if !errors.Is(err, tc.is) || !strings.Contains(fmt.Sprint(err), tc.want) {
+				t.Errorf("error %v\nwant %v with %q", err, tc.is, tc.want)
 			}
 		})
 	}

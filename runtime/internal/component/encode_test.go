@@ -151,16 +151,49 @@ const (
 	ifaceLogging = "chipmunk:shared/logging@0.1.0"
 )
 
-func (s compSpec) bytes() []byte {
-	b := append([]byte{}, componentPreamble...)
-	// Type 0: instance type of chipmunk:shared/logging.
-	logging := cat([]byte{0x42}, vec(
+// loggingType is the instance type of chipmunk:shared/logging.
+func loggingType() []byte {
+	return cat([]byte{0x42}, vec(
 		cat([]byte{0x01}, []byte{0x6d}, vec(str("error"), str("warn"), str("info"))),                                     // local t0: enum
 		cat([]byte{0x04}, xname("level"), []byte{0x03, 0x00, 0x00}),                                                      // export level (eq 0) -> t1
 		cat([]byte{0x01, 0x40}, vec(cat(str("level"), []byte{0x01}), cat(str("msg"), []byte{0x73})), []byte{0x01, 0x00}), // t2: func
 		cat([]byte{0x04}, xname("log"), []byte{0x01, 0x02}),
 	))
-	types := [][]byte{logging}
+}
+
+// composedSpec describes a composed component as wac plug makes one of a
+// single plugin: an outer component that imports chipmunk:shared/logging
+// under outerImport, holds inner as nested component 0, instantiates it
+// instances times passing the import on under argName (no argument when
+// argName is ""), and exports instance 0's parser instance as exportAs.
+type composedSpec struct {
+	inner                          []byte
+	outerImport, argName, exportAs string
+	instances                      int
+}
+
+func (c composedSpec) bytes() []byte {
+	b := cat(componentPreamble, sec(wasmbin.CompSecType, vec(loggingType())))
+	b = append(b, sec(wasmbin.CompSecImport, vec(cat(xname(c.outerImport), []byte{0x05, 0x00})))...) // instance 0
+	b = append(b, sec(wasmbin.CompSecComponent, c.inner)...)                                         // component 0
+	var args [][]byte
+	if c.argName != "" {
+		args = append(args, cat(str(c.argName), []byte{0x05, 0x00}))
+	}
+	var insts [][]byte
+	for i := 0; i < c.instances; i++ {
+		insts = append(insts, cat([]byte{0x00, 0x00}, vec(args...))) // instances 1..
+	}
+	b = append(b, sec(wasmbin.CompSecInstance, vec(insts...))...)
+	alias := cat([]byte{0x05, 0x00}, u32(1), str(ifaceParser)) // instance 1+instances
+	b = append(b, sec(wasmbin.CompSecAlias, vec(alias))...)
+	return append(b, sec(wasmbin.CompSecExport, vec(cat(xname(c.exportAs), []byte{0x05}, u32(uint32(1+c.instances)), []byte{0x00})))...)
+}
+
+func (s compSpec) bytes() []byte {
+	b := append([]byte{}, componentPreamble...)
+	// Type 0: instance type of chipmunk:shared/logging.
+	types := [][]byte{loggingType()}
 	if s.p2Import {
 		// Type 1: wasi:random/random instance type.
 		types = append(types, cat([]byte{0x42}, vec(

@@ -62,6 +62,11 @@ func (d *decoder) flatten() (*Plan, error) {
 	if plan.IsCoreModule {
 		return nil, composedError("nested component %d is not a component", code)
 	}
+	for _, im := range plan.Imports {
+		if findInline(d.insts[inst].args, im.Name, sortInstance) == nil {
+			return nil, fmt.Errorf("component: composed component: nested component %d imports %q, which its instantiation does not give: %w", code, im.Name, ErrMalformed)
+		}
+	}
 	if plan.Exports, err = d.reexports(inst, plan.Exports); err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ func FuzzDecode(f *testing.F) {
 	} {
 		f.Add(s.bytes())
 	}
+	f.Add(composedSpec{inner: compSpec{}.bytes(), outerImport: ifaceLogging, argName: ifaceLogging, exportAs: ifaceParser, instances: 1}.bytes())
 	f.Add(bareCore([][3]string{{ifaceLogging, "log", "func"}}, 0, ifaceParser+"#parse", "cabi_realloc"))
 	for _, path := range realFixtures(f) {
 		if st, err := os.Stat(path); err != nil || st.Size() > 80<<10 {
