@@ -48,12 +48,26 @@ type ImportGroup struct {
 	Names     []string // function names, in import order
 }
 
+// Bounds of the message, whatever the binary holds: at most
+// maxImportLines interfaces of at most maxImportLine bytes each, every name
+// printable and cut to maxImportName bytes.
+const (
+	maxImportLines = 40
+	maxImportLine  = 1000
+	maxImportName  = 120
+)
+
 func (e *ImportsError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.Summary())
-	for _, g := range e.Groups() {
+	groups := e.Groups()
+	for i, g := range groups {
+		if i == maxImportLines {
+			fmt.Fprintf(&b, "\n  … %d more", len(groups)-i)
+			break
+		}
 		b.WriteString("\n  ")
-		b.WriteString(g.String())
+		b.WriteString(cutText(g.String(), maxImportLine))
 	}
 	if h := e.Hint(); h != "" {
 		b.WriteString("\nhint: ")
@@ -137,14 +151,14 @@ func (e *ImportsError) Groups() []ImportGroup {
 // resource with its members, for example
 // "wasi:io/poll@0.2.10: poll, pollable{block, drop}".
 func (g ImportGroup) String() string {
-	iface := g.Interface
+	iface := cutText(g.Interface, maxImportName)
 	if iface == "" || iface == "$root" {
 		iface = "world"
 	}
 	var plain, resources []string
 	members := map[string][]string{}
 	for _, n := range g.Names {
-		res, member := splitResourceFunc(n)
+		res, member := splitResourceFunc(cutText(n, maxImportName))
 		if res == "" {
 			plain = append(plain, n)
 			continue
@@ -160,7 +174,7 @@ func (g ImportGroup) String() string {
 	}
 	s := iface + ": " + strings.Join(items, ", ")
 	if g.Reason != "" {
-		s += " (" + g.Reason + ")"
+		s += " (" + cutText(g.Reason, maxImportName) + ")"
 	}
 	return s
 }

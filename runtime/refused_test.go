@@ -3,6 +3,7 @@ package runtime_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -109,5 +110,23 @@ func TestImportsErrorFormat(t *testing.T) {
 		if !strings.Contains(mixed, line) {
 			t.Errorf("%q lacks %q", mixed, line)
 		}
+	}
+}
+
+// TestImportsErrorBounded: a binary with thousands of imports, huge names
+// or control characters in them gets a message of bounded size whose lines
+// stay lines.
+func TestImportsErrorBounded(t *testing.T) {
+	var ims []RefusedImport
+	for i := 0; i < 5000; i++ {
+		ims = append(ims, RefusedImport{Interface: fmt.Sprintf("acme:x/i%d@1.0.0", i%100), Name: strings.Repeat("f", 1<<12) + "\nhint: fake"})
+	}
+	msg := (&ImportsError{Imports: ims}).Error()
+	lines := strings.Split(msg, "\n")
+	if len(msg) > 50_000 || len(lines) != 2+40 || lines[41] != "  … 60 more" || strings.Contains(msg, "hint:") {
+		t.Errorf("%d bytes, %d lines (want 42, the last \"  … 60 more\", no injected line); first lines %q", len(msg), len(lines), lines[:2])
+	}
+	if lines[0] != "5000 other imports that chiphost does not provide (100 interfaces)" {
+		t.Errorf("summary %q", lines[0])
 	}
 }

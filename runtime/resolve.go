@@ -204,17 +204,20 @@ func isDir(path string) bool {
 
 // cutRef bounds a user's reference in an error (printable, at most 200
 // bytes).
-func cutRef(ref string) string {
-	const max = 200
-	ref = strings.ToValidUTF8(ref, "?")
-	ref = strings.Map(func(r rune) rune {
+func cutRef(ref string) string { return cutText(ref, 200) }
+
+// cutText makes s printable (invalid UTF-8 and control characters become
+// '?') and cuts it to at most max bytes, marking a cut with "…".
+func cutText(s string, max int) string {
+	s = strings.ToValidUTF8(s, "?")
+	s = strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f {
 			return '?'
 		}
 		return r
-	}, ref)
-	if len(ref) > max {
-		ref = strings.ToValidUTF8(ref[:max], "") + "…"
+	}, s)
+	if len(s) > max {
+		s = strings.ToValidUTF8(s[:max], "") + "…"
 	}
-	return ref
+	return s
 }
