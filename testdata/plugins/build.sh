@@ -5,7 +5,7 @@
 #
 #   build.sh           build every fixture into place (JS ones only if missing)
 #   build.sh --js      also rebuild the JavaScript fixtures (not byte-reproducible)
-#   build.sh --check   rebuild the deterministic fixtures (C, Go, core modules, utf8_as_utf16, nested) into a temp
+#   build.sh --check   rebuild the deterministic fixtures (C, Go, WAT, core modules, nested, ...) into a temp
 #                      dir and compare them byte for byte with the committed files
 #
 # Environment: WIT (default: <repo>/wit/v0.1.0), WIT_DRAFT (the producer draft layout, default
@@ -76,7 +76,8 @@ if ! echo "$ADAPTER_SHA256  $ADAPTER" | sha256sum -c --status 2>/dev/null; then
 fi
 
 # --- deterministic fixtures --------------------------------------------------------
-# build_det OUT_ROOT: C and Go plugins, core modules, hostile/utf8_as_utf16.wasm, composed/nested.wasm, all under OUT_ROOT.
+# build_det OUT_ROOT: C and Go plugins, core modules, the WAT parsers, hostile/utf8_as_utf16.wasm,
+# composed/nested.wasm, all under OUT_ROOT.
 build_det() {
   local out=$1 tmp
   tmp=$(mktemp -d)
@@ -114,6 +115,16 @@ build_det() {
   mkdir -p "$out/compat/string_parser_draft"
   $WT component "$out/core/string_parser.core.wasm" "$WIT_DRAFT" chipmunk:parser/parse \
     "$out/compat/string_parser_draft/string_parser_draft.wasm" "$ADAPTER"
+  # lines16: one WAT source, assembled as is (utf16) and with $compact set to 1 (latin1+utf16).
+  mkdir -p "$out/compat/utf16_lines" "$out/compat/latin1_lines"
+  local wat=$HERE/src/wat/lines16.wat
+  sed 's/^  (global \$compact i32 (i32.const 0))/  (global $compact i32 (i32.const 1))/' "$wat" >"$tmp/latin1_lines.wat"
+  grep -q '^  (global \$compact i32 (i32.const 1))' "$tmp/latin1_lines.wat" || { log "src/wat/lines16.wat: no \$compact global to set"; exit 1; }
+  $WT parse "$wat" "$tmp/utf16_lines.core.wasm"
+  $WT parse "$tmp/latin1_lines.wat" "$tmp/latin1_lines.core.wasm"
+  $WT component "$tmp/utf16_lines.core.wasm" "$WIT" chipmunk:parser/parse "$out/compat/utf16_lines/utf16_lines.wasm" - utf16
+  $WT component "$tmp/latin1_lines.core.wasm" "$WIT" chipmunk:parser/parse \
+    "$out/compat/latin1_lines/latin1_lines.wasm" - compact-utf16
   rm -rf "$tmp"
 }
 
@@ -129,6 +140,8 @@ DET_FILES=(
   hostile/utf8_as_utf16.wasm
   composed/nested.wasm
   compat/string_parser_draft/string_parser_draft.wasm
+  compat/utf16_lines/utf16_lines.wasm
+  compat/latin1_lines/latin1_lines.wasm
   core/string_parser.core.wasm
   core/file_source.core.wasm
 )

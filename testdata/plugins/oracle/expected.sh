@@ -8,7 +8,9 @@
 # and js_wasi_string_parser, the same code with WASI 0.2 on) for every chipmunk_string_parser* scenario, and both faithful builds for string_parser_init* (init
 # is the same in every build), and the build against the producer draft's WIT layout
 # (compat/string_parser_draft) and composed/nested.wasm, which nests string_parser, for every
-# string_parser* scenario.
+# string_parser* scenario. utf16_lines* runs the utf16 build of src/wat/lines16.wat; jco cannot
+# transpile its latin1+utf16 build, which runtime/oracle_test.go checks against the same expected
+# output.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 P=$HERE/..
@@ -20,6 +22,7 @@ plugin_for() {
     file_source*) echo "$P/bytesources/file_source/file_source.wasm" ;;
     go_records*) echo "$P/parsers/go_records/go_records.wasm" ;;
     hostile*) echo "$P/hostile/hostile.wasm" ;;
+    utf16_lines*) echo "$P/compat/utf16_lines/utf16_lines.wasm" ;;
     *) echo "expected.sh: no plugin for $1" >&2; exit 1 ;;
   esac
 }
