@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"testing"
 )
 
@@ -130,4 +131,81 @@ func oracleColumns(t *testing.T, result json.RawMessage) [][]string {
 		out = append(out, it.Value.Some.Val.Val)
 	}
 	return out
+}
+
+// TestInspectStringEncodings inspects the utf16 and latin1+utf16 builds of
+// the WAT parser: the schema and column strings (Latin-1, BMP and a
+// surrogate pair) are those jco lifted from the utf16 build (the first
+// calls of scenarios/utf16_lines.expected.jsonl).
+func TestInspectStringEncodings(t *testing.T) {
+	expected, err := os.ReadFile(repo("testdata/plugins/oracle/scenarios/utf16_lines.expected.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var schemas, render struct {
+		Result json.RawMessage `json:"result"`
+	}
+	lines := bytes.Split(expected, []byte("\n"))
+	if len(lines) < 3 || json.Unmarshal(lines[1], &schemas) != nil || json.Unmarshal(lines[2], &render) != nil {
+		t.Fatal("utf16_lines.expected.jsonl does not start with get-version, get-config-schemas, get-render-options")
+	}
+	var js []struct {
+		ID          string `json:"id"`
+		Title       string `json:"title"`
+		Description struct {
+			Some string `json:"some"`
+		} `json:"description"`
+		InputType struct {
+			Val string `json:"val"`
+		} `json:"input-type"`
+	}
+	var jr struct {
+		ColumnsOptions struct {
+			Some struct {
+				Columns []struct {
+					Caption     string `json:"caption"`
+					Description string `json:"description"`
+					Width       int    `json:"width"`
+				} `json:"columns"`
+			} `json:"some"`
+		} `json:"columns-options"`
+	}
+	if json.Unmarshal(schemas.Result, &js) != nil || json.Unmarshal(render.Result, &jr) != nil || len(js) != 1 {
+		t.Fatalf("oracle results: %s %s", schemas.Result, render.Result)
+	}
+	want := []string{js[0].ID, js[0].Title, js[0].Description.Some, js[0].InputType.Val}
+	for _, c := range jr.ColumnsOptions.Some.Columns {
+		want = append(want, c.Caption, c.Description, strconv.Itoa(c.Width))
+	}
+	for _, fx := range []string{"utf16_lines", "latin1_lines"} {
+		out, errOut, code := runCLI(t, "", "inspect", repo("testdata/plugins/compat/"+fx+"/"+fx+".wasm"))
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", fx, code, errOut)
+		}
+		var d struct {
+			ConfigSchemas []struct {
+				ID, Title, Description string
+				InputType              struct {
+					Default string `json:"default"`
+				} `json:"inputType"`
+			} `json:"configSchemas"`
+			RenderOptions struct {
+				Columns []struct {
+					Caption, Description string
+					Width                int
+				} `json:"columns"`
+			} `json:"renderOptions"`
+		}
+		if err := json.Unmarshal([]byte(out), &d); err != nil || len(d.ConfigSchemas) != 1 {
+			t.Fatalf("%s: %v: %s", fx, err, out)
+		}
+		s := d.ConfigSchemas[0]
+		got := []string{s.ID, s.Title, s.Description, s.InputType.Default}
+		for _, c := range d.RenderOptions.Columns {
+			got = append(got, c.Caption, c.Description, strconv.Itoa(c.Width))
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: inspect gives %q, jco %q", fx, got, want)
+		}
+	}
 }
