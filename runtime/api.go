@@ -23,6 +23,7 @@ type apiVersion struct {
 var exportNames = map[string]PluginKind{
 	"chipmunk:parser/parser":          Parser,
 	"chipmunk:bytesource/byte-source": ByteSource,
+	producerExport:                    Producer,
 }
 
 // worldNames maps plugin kinds to their unversioned world names.
@@ -57,6 +58,9 @@ func loadAPIs() (map[string]*apiVersion, error) {
 			}
 		}
 		apis[v] = a
+	}
+	if err := addProducerDraft(apis); err != nil {
+		return nil, err
 	}
 	return apis, nil
 }
@@ -97,7 +101,7 @@ func (h *Host) resolveExport(name string) (PluginKind, *apiVersion, error) {
 	}
 	kind, ok := exportNames[iface]
 	if !ok {
-		return "", nil, fmt.Errorf("unknown plugin interface %q (want chipmunk:parser/parser or chipmunk:bytesource/byte-source)", iface)
+		return "", nil, fmt.Errorf("unknown plugin interface %q (want chipmunk:parser/parser, chipmunk:bytesource/byte-source or chipmunk:producer/producer)", iface)
 	}
 	if a, ok := h.apis[ver]; ok {
 		return kind, a, nil

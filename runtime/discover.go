@@ -17,7 +17,7 @@ import (
 type Entry struct {
 	ID          string     // the plugin directory's absolute path (Chipmunk's plugin id)
 	Name        string     // directory name
-	Kind        PluginKind // from the parent directory (parsers/ or bytesources/)
+	Kind        PluginKind // from the parent directory (parsers/, bytesources/ or producers/)
 	Dir         string
 	WasmPath    string
 	Title       string  // metadata title, or the directory name (see Metadata)
@@ -35,7 +35,17 @@ func (e *Entry) Valid() bool { return e.Err == nil && e.Plugin != nil }
 var kindDirs = [...]struct {
 	dir  string
 	kind PluginKind
-}{{"parsers", Parser}, {"bytesources", ByteSource}}
+}{{"parsers", Parser}, {"bytesources", ByteSource}, {"producers", Producer}}
+
+// kindOrder is the position of kind's type directory in kindDirs.
+func kindOrder(kind PluginKind) int {
+	for i, kd := range kindDirs {
+		if kd.kind == kind {
+			return i
+		}
+	}
+	return len(kindDirs)
+}
 
 // DefaultRoot returns Chipmunk's plugin root, ~/.chipmunk/plugins.
 func DefaultRoot() (string, error) {
@@ -51,7 +61,7 @@ const maxReadmeBytes = 1 << 20
 
 // Discover scans each root with Chipmunk's layout
 // (<root>/parsers/<name>/<name>.wasm, optional <name>.toml and README.md;
-// the same under bytesources/) and loads every plugin it finds. Invalid
+// the same under bytesources/ and producers/) and loads every plugin it finds. Invalid
 // plugins are returned with Err set, never hidden. Missing roots or type
 // directories yield no entries. Unlike Chipmunk, hidden directories are
 // skipped and the order is sorted by kind and name.
@@ -77,8 +87,8 @@ func (h *Host) Discover(ctx context.Context, roots []string) []*Entry {
 	close(next)
 	wg.Wait()
 	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].Kind != out[j].Kind {
-			return out[i].Kind > out[j].Kind // parsers first
+		if ki, kj := kindOrder(out[i].Kind), kindOrder(out[j].Kind); ki != kj {
+			return ki < kj // parsers, byte sources, producers
 		}
 		return out[i].Name < out[j].Name
 	})
@@ -93,7 +103,8 @@ type PluginDir struct {
 }
 
 // PluginDirs lists the plugin directories under roots with Chipmunk's
-// layout (<root>/parsers/<name>/, <root>/bytesources/<name>/; of kind, when
+// layout (<root>/parsers/<name>/, <root>/bytesources/<name>/,
+// <root>/producers/<name>/; of kind, when
 // not ""), in root order, without loading anything. Missing roots or type
 // directories, hidden directories and files are skipped. Discover loads
 // these; a caller that watches roots for changes can list their files.

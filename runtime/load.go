@@ -64,7 +64,7 @@ func (h *Host) prepare(ctx context.Context, name, hash string, bin []byte) (*com
 		return nil, fail(kind, err)
 	}
 	if len(plan.Exports) == 0 {
-		return nil, fail(KindUnsupported, errors.New("the binary exports no interface (want chipmunk:parser/parser@0.1.0 or chipmunk:bytesource/byte-source@0.1.0)"))
+		return nil, fail(KindUnsupported, errors.New("the binary exports no interface (want chipmunk:parser/parser@0.1.0, chipmunk:bytesource/byte-source@0.1.0 or chipmunk:producer/producer@0.1.0)"))
 	}
 	exp := plan.Exports[0]
 	kind, a, err := h.resolveExport(exp.Name)

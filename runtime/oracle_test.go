@@ -41,6 +41,7 @@ var scenarioPlugins = []struct {
 	{"chipmunk_string_parser", []string{"compat/string_parser_chipmunk/string_parser_chipmunk.wasm", "parsers/js_string_parser/js_string_parser.wasm"}},
 	{"file_source", []string{"bytesources/file_source/file_source.wasm", "core/file_source.core.wasm"}},
 	{"go_records", []string{"parsers/go_records/go_records.wasm"}},
+	{"file_producer", []string{"producers/file_producer/file_producer.wasm"}},
 	{"hostile", []string{"hostile/hostile.wasm"}},
 	// One WAT parser in both UTF-16 encodings. jco cannot transpile
 	// latin1+utf16, so the latin1 build must give the utf16 build's

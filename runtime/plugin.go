@@ -27,7 +27,7 @@ type Plugin struct {
 	Version       Version    // the plugin's own version
 	ConfigSchemas []schema.Item
 	// RenderOptions is nil when the plugin declares no columns (and always
-	// for byte sources).
+	// for byte sources). Parsers and producers declare them.
 	RenderOptions *RenderOptions
 	// Warnings lists metadata problems that Chipmunk tolerates and chiphost
 	// repairs (see schema.NormalizeDefaults: a float default that is not a
@@ -124,7 +124,7 @@ func (p *Plugin) readMetadata(ctx context.Context) (*metadata, error) {
 		return nil, err
 	}
 	md.Version = Version{uint16(v.Elems[0].Num), uint16(v.Elems[1].Num), uint16(v.Elems[2].Num)}
-	if p.Kind == Parser {
+	if p.Kind == Parser || p.Kind == Producer {
 		v, err = in.call(ctx, "get-render-options", nil)
 		if err != nil {
 			return nil, err
@@ -374,14 +374,19 @@ type ParserInstance struct {
 	in    *instance
 	name  string
 	parse *boundFunc
+	itemBuffers
+	args [2]abi.Value
+	data [1]abi.Value
+}
 
+// itemBuffers hold the items of one call and what they point to, reused
+// from call to call (parsers and producers).
+type itemBuffers struct {
 	items []Item
 	msgs  []Message
 	atts  []Attachment
 	strs  []string
 	nums  []uint64
-	args  [2]abi.Value
-	data  [1]abi.Value
 }
 
 // NewParser creates a parser instance and initialises it with opts.
@@ -427,7 +432,7 @@ func (pi *ParserInstance) Parse(ctx context.Context, data []byte, timestamp *uin
 }
 
 // convert converts lifted parse-return records without allocating per item.
-func (pi *ParserInstance) convert(list []abi.Value) []Item {
+func (pi *itemBuffers) convert(list []abi.Value) []Item {
 	var nmsg, natt, nstr, nnum int
 	for i := range list {
 		y := list[i].Elems[0]

@@ -18,7 +18,7 @@ import (
 //     refused with KindUnsupported, naming what it starts with) or of a
 //     plugin directory (<dir>/<base>.wasm, as Chipmunk lays plugins out);
 //   - the name of a plugin under one of roots with Chipmunk's layout
-//     (<root>/parsers/<name>/<name>.wasm, or bytesources/): the first root
+//     (<root>/parsers/<name>/<name>.wasm, or bytesources/ or producers/): the first root
 //     that has it wins, and with kind set only that kind's directory is
 //     looked at.
 //

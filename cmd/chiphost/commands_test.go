@@ -216,6 +216,9 @@ func TestPluginsJSON(t *testing.T) {
 			t.Errorf("%s: %+v", name, ps)
 		}
 	}
+	if fp := byName["file_producer"]; len(fp) != 1 || fp[0].Kind != "producer" || fp[0].State != "valid" || fp[0].APIVersion != "0.1.0" {
+		t.Errorf("file_producer (producers/ of the root): %+v", fp)
+	}
 	sp := byName["string_parser"]
 	if len(sp) != 2 || sp[0].Path == sp[1].Path {
 		t.Fatalf("string_parser, once per root: %+v", sp)

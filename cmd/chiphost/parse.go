@@ -21,6 +21,7 @@ import (
 type parseFlags struct {
 	host           hostFlags
 	parser         string
+	producer       string
 	source         string
 	config         []string
 	sourceConfig   []string
@@ -35,6 +36,7 @@ type parseFlags struct {
 func (f *parseFlags) register(fs *pflag.FlagSet) {
 	f.host.register(fs)
 	fs.StringVar(&f.parser, "parser", "", "parser `PLUGIN` (.wasm path or discovered name); \"text\" for the built-in line parser (required)")
+	fs.StringVar(&f.producer, "producer", "", "producer `PLUGIN` (.wasm path or discovered name) instead of --parser and FILE: it reads the input its --config names")
 	fs.StringVar(&f.source, "source", "", "byte-source `PLUGIN` (.wasm path or discovered name) instead of FILE")
 	fs.StringArrayVar(&f.config, "config", nil, "parser config value `id=value` (repeatable; repeat a files/directories id for several paths)")
 	fs.StringArrayVar(&f.sourceConfig, "source-config", nil, "byte-source config value `id=value` (repeatable)")
@@ -47,7 +49,8 @@ func (f *parseFlags) register(fs *pflag.FlagSet) {
 	f.grep.register(fs)
 }
 
-const parseLong = `parse runs a parser plugin over FILE (or stdin, or a byte-source plugin) and
+const parseLong = `parse runs a parser plugin over FILE (or stdin, or a byte-source plugin), or a
+producer plugin (--producer, no FILE) on the input its config names, and
 prints one row per line on stdout: the columns separated by tabs, or one JSON
 object per row with --output jsonl. Errors, warnings and the progress line go
 to stderr. Flags may come before or after FILE.
@@ -68,12 +71,13 @@ const parseExample = `  chiphost parse --parser testdata/plugins/parsers/string_
   chiphost parse --parser string_parser --follow /var/log/app.log
   chiphost parse --parser text app.log --grep ERROR --grep WARN --output jsonl
   chiphost parse --parser text app.log --regex --grep 'took [0-9]{4,}ms' --count
-  chiphost parse --parser text --follow app.log -i --grep timeout`
+  chiphost parse --parser text --follow app.log -i --grep timeout
+  chiphost parse --producer file_producer --config input-path=app.log`
 
 func newParseCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	var pf parseFlags
 	cmd := &cobra.Command{
-		Use:     "parse --parser PLUGIN [FILE|-]",
+		Use:     "parse (--parser PLUGIN [FILE|-] | --producer PLUGIN)",
 		Short:   "Parse a file (or stdin, or a byte source) and print rows",
 		Long:    parseLong,
 		Example: parseExample,
@@ -90,8 +94,11 @@ func newParseCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 
 // parseCmd runs parse on FILE (args[0]; none or "-" for stdin).
 func parseCmd(ctx context.Context, pf *parseFlags, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if pf.producer != "" {
+		return produceCmd(ctx, pf, args, stdout, stderr)
+	}
 	if pf.parser == "" {
-		return usageError{errorf("--parser is required")}
+		return usageError{errorf("--parser (or --producer) is required")}
 	}
 	if pf.output != "text" && pf.output != "jsonl" {
 		return usageError{errorf("--output must be text or jsonl, found %q", pf.output)}

@@ -83,7 +83,7 @@ type ServerCapabilities struct {
 type PluginInfo struct {
 	ID          string             `json:"id" jsonschema:"description=the plugin directory (Chipmunk's plugin id); use it in sessions/open"`
 	Name        string             `json:"name"`
-	Kind        runtime.PluginKind `json:"kind" jsonschema:"enum=parser,enum=bytesource"`
+	Kind        runtime.PluginKind `json:"kind" jsonschema:"enum=parser,enum=bytesource,enum=producer"`
 	Title       string             `json:"title"`
 	Description *string            `json:"description,omitempty"`
 	Version     string             `json:"version,omitempty"`
@@ -120,7 +120,7 @@ type PluginsDescribeParams struct {
 type PluginsDescribeResult struct {
 	ID            string                 `json:"id"`
 	Name          string                 `json:"name"`
-	Kind          runtime.PluginKind     `json:"kind" jsonschema:"enum=parser,enum=bytesource"`
+	Kind          runtime.PluginKind     `json:"kind" jsonschema:"enum=parser,enum=bytesource,enum=producer"`
 	Title         string                 `json:"title"`
 	Description   *string                `json:"description,omitempty"`
 	Version       string                 `json:"version"`

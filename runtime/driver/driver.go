@@ -215,9 +215,12 @@ type Stats struct {
 	// its input is cut never adds to it.
 	CutDependentRows uint64
 	ParseErrors      uint64 // recoverable parse errors
-	Calls            uint64 // parse calls
+	Calls            uint64 // parse calls (produce-next calls in a producer run)
 	MaxChunk         int    // largest slice handed to the parser
 	Copied           uint64 // bytes handed to the parser over all calls
+	// Producer runs (RunProducer) count their answers' entries that are
+	// not items; Calls counts produce-next calls, and no bytes are read.
+	Skipped, Incomplete, Empty uint64
 }
 
 // CutDependentWarning says what a non-zero CutDependentRows means, for a

@@ -92,6 +92,7 @@ build_det() {
   $CLANG "${CFLAGS[@]}" -o "$tmp/hostile.core.wasm" "$c/hostile.c"
   $CLANG "${CFLAGS[@]}" -o "$tmp/fs_probe.core.wasm" "$c/fs_probe.c"
   $CLANG "${CFLAGS[@]}" -o "$tmp/odd_schema.core.wasm" "$c/odd_schema.c"
+  $CLANG "${CFLAGS[@]}" -o "$tmp/file_producer.core.wasm" "$c/file_producer.c"
   $CLANG "${CFLAGS[@]}" -o "$out/hostile/sleeper.core.wasm" "$c/sleeper.c"
   (cd "$HERE/src/go" && GOTOOLCHAIN=$GO_TOOLCHAIN GOOS=wasip1 GOARCH=wasm GOFLAGS= CGO_ENABLED=0 \
     go build -buildmode=c-shared -trimpath -buildvcs=false -o "$tmp/go_records.core.wasm" .)
@@ -112,7 +113,9 @@ build_det() {
   $WT nest "$out/parsers/string_parser/string_parser.wasm" "$out/composed/nested.wasm"
   # The same string_parser core module against the producer draft's layout, where the column types
   # are imported from chipmunk:shared/shared-types instead of being defined in parse-types.
-  mkdir -p "$out/compat/string_parser_draft"
+  mkdir -p "$out/compat/string_parser_draft" "$out/producers/file_producer"
+  $WT component "$tmp/file_producer.core.wasm" "$WIT_DRAFT" chipmunk:producer/produce \
+    "$out/producers/file_producer/file_producer.wasm" "$ADAPTER"
   $WT component "$out/core/string_parser.core.wasm" "$WIT_DRAFT" chipmunk:parser/parse \
     "$out/compat/string_parser_draft/string_parser_draft.wasm" "$ADAPTER"
   # lines16: one WAT source, assembled as is (utf16) and with $compact set to 1 (latin1+utf16).
@@ -142,6 +145,7 @@ DET_FILES=(
   compat/string_parser_draft/string_parser_draft.wasm
   compat/utf16_lines/utf16_lines.wasm
   compat/latin1_lines/latin1_lines.wasm
+  producers/file_producer/file_producer.wasm
   core/string_parser.core.wasm
   core/file_source.core.wasm
 )

@@ -20,6 +20,7 @@ plugin_for() {
     string_parser*) echo "$P/parsers/string_parser/string_parser.wasm" ;;
     chipmunk_string_parser*) echo "$P/compat/string_parser_chipmunk/string_parser_chipmunk.wasm" ;;
     file_source*) echo "$P/bytesources/file_source/file_source.wasm" ;;
+    file_producer*) echo "$P/producers/file_producer/file_producer.wasm" ;;
     go_records*) echo "$P/parsers/go_records/go_records.wasm" ;;
     hostile*) echo "$P/hostile/hostile.wasm" ;;
     utf16_lines*) echo "$P/compat/utf16_lines/utf16_lines.wasm" ;;

@@ -51,6 +51,9 @@ const parseYield = variant(
 const parseReturn = record(["value", option(parseYield)], ["consumed", "u64"]);
 const parseError = variant(["unrecoverable", "string"], ["parse", "string"], ["incomplete", null], ["eof", null]);
 const sourceError = variant(["io", "string"], ["unsupported", "string"], ["other", "string"]);
+// chipmunk:producer/producer-types (the producer draft layout)
+const produceReturn = variant(["item", parseYield], ["skipped", null], ["incomplete", null], ["empty", null], ["done", null]);
+const produceError = variant(["unrecoverable", "string"], ["produce", "string"], ["other", "string"]);
 
 const FUNCS = {
   "get-version": { params: [], result: version },
@@ -59,6 +62,7 @@ const FUNCS = {
   init: { params: [generalConfig, list(configItem)], result: result(null, initError) },
   parse: { params: [list("u8"), option("u64")], result: result(list(parseReturn), parseError) },
   read: { params: ["u64"], result: result(list("u8"), sourceError) },
+  "produce-next": { params: [], result: result(list(produceReturn), produceError) },
 };
 
 // ---- conversions ------------------------------------------------------------------
@@ -120,7 +124,8 @@ const scenario = JSON.parse(readFileSync(scenarioPath, "utf8").replaceAll("${SCE
 
 await import(pathToFileURL(resolve(dirname(pluginJs), "wasi-setup.js")).href);
 const mod = await import(pathToFileURL(resolve(pluginJs)).href);
-const iface = mod.parser ?? mod.byteSource ?? mod["chipmunk:parser/parser@0.1.0"] ?? mod["chipmunk:bytesource/byte-source@0.1.0"];
+const iface = mod.parser ?? mod.byteSource ?? mod.producer ?? mod["chipmunk:parser/parser@0.1.0"] ??
+  mod["chipmunk:bytesource/byte-source@0.1.0"] ?? mod["chipmunk:producer/producer@0.1.0"];
 if (!iface) fail("component exports", Object.keys(mod));
 
 const out = (o) => process.stdout.write(JSON.stringify(o) + "\n");

@@ -1,0 +1,81 @@
+package driver
+
+import (
+	"context"
+
+	"github.com/chiphost/chiphost/runtime"
+)
+
+// Producer returns items it finds itself, a batch per call, until it says
+// done (a producer plugin: runtime.ProducerInstance). After an answer with
+// Done it is never called again.
+type Producer interface {
+	ProduceNext(ctx context.Context) (runtime.Produced, error)
+}
+
+// RunProducer calls p until it says done, an error occurs or ctx is
+// cancelled, and hands its items to sink as rows, numbered and cut to
+// Options.MaxRowBytes exactly as a parser's. Only MaxRowBytes, BatchItems and
+// Progress of opts apply. Each call has the plugin's call deadline; between
+// calls the context is checked. An answer without items (only skipped,
+// incomplete or empty entries) flushes a buffering sink first, as a parse
+// run does before a read that may wait: a live producer's rows reach their
+// reader while it waits for more. The error is nil only when p said done;
+// the stats count calls (Calls), rows (Items, TruncatedRows) and the other
+// entries (Skipped, Incomplete, Empty); there are no bytes to account for.
+func RunProducer(ctx context.Context, p Producer, sink Sink, opts *Options) (Stats, error) {
+	o := opts.withDefaults()
+	var st Stats
+	var rows []Row
+	report := func() {
+		if o.Progress != nil {
+			o.Progress(st)
+		}
+	}
+	defer report()
+	for {
+		if err := ctx.Err(); err != nil {
+			return st, err
+		}
+		got, err := p.ProduceNext(ctx)
+		st.Calls++
+		if err != nil {
+			return st, err
+		}
+		st.Skipped += uint64(got.Skipped)
+		st.Incomplete += uint64(got.Incomplete)
+		st.Empty += uint64(got.Empty)
+		if len(got.Items) == 0 && !got.Done {
+			if f, ok := sink.(Flusher); ok {
+				if err := f.Flush(ctx); err != nil {
+					return st, err
+				}
+			}
+		}
+		rows = rows[:0]
+		for i := range got.Items {
+			it := &got.Items[i]
+			if cut, ok := cutRow(it, o.MaxRowBytes); ok {
+				it = cut
+				st.TruncatedRows++
+			}
+			rows = append(rows, Row{Index: st.Items, Item: it})
+			st.Items++
+			if len(rows) == o.BatchItems {
+				if err := sink.Rows(ctx, rows); err != nil {
+					return st, err
+				}
+				rows = rows[:0]
+			}
+		}
+		if len(rows) > 0 {
+			if err := sink.Rows(ctx, rows); err != nil {
+				return st, err
+			}
+		}
+		report()
+		if got.Done {
+			return st, nil
+		}
+	}
+}
