@@ -193,7 +193,7 @@ func TestCLIErrors(t *testing.T) {
 		{"plugin rejects its config", []string{"parse", "--parser", "text", "--source", repo("testdata/plugins/bytesources/file_source/file_source.wasm")}, 2, "(config)"},
 		{"unknown flag", []string{"parse", "--no-such-flag"}, 2, "unknown flag: --no-such-flag"},
 		{"bad flag value", []string{"inspect", "--memory-limit", "lots", stringParser}, 2, `invalid argument "lots" for "--memory-limit" flag`},
-		{"missing --parser", []string{"parse", "x.log"}, 2, "--parser is required"},
+		{"missing --parser", []string{"parse", "x.log"}, 2, "--parser (or --producer) is required"},
 		{"unknown command", []string{"frobnicate"}, 2, `chiphost: unknown command "frobnicate"`},
 		{"misspelt command", []string{"pars"}, 2, `unknown command "pars" (did you mean parse?)`},
 		{"unknown help topic", []string{"help", "frobnicate"}, 2, `unknown help topic "frobnicate"`},

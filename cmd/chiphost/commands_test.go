@@ -17,7 +17,7 @@ import (
 
 // commands are chiphost's commands with a word of their one-line summary.
 var commands = []struct{ name, summary string }{
-	{"bench", "Measure a parser plugin"},
+	{"bench", "Measure a parser or producer plugin"},
 	{"completion", "Generate the autocompletion script"},
 	{"help", "Help about any command"},
 	{"inspect", "Print a plugin's metadata as JSON"},
@@ -71,7 +71,7 @@ func TestCommandHelp(t *testing.T) {
 		})
 	}
 	out, _, _ := runCLI(t, "", "help", "parse")
-	if !strings.Contains(out, "Usage:\n  chiphost parse --parser PLUGIN [FILE|-] [flags]\n") {
+	if !strings.Contains(out, "Usage:\n  chiphost parse (--parser PLUGIN [FILE|-] | --producer PLUGIN) [flags]\n") {
 		t.Errorf("help parse: usage line:\n%s", out)
 	}
 }

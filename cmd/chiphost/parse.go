@@ -35,7 +35,7 @@ type parseFlags struct {
 
 func (f *parseFlags) register(fs *pflag.FlagSet) {
 	f.host.register(fs)
-	fs.StringVar(&f.parser, "parser", "", "parser `PLUGIN` (.wasm path or discovered name); \"text\" for the built-in line parser (required)")
+	fs.StringVar(&f.parser, "parser", "", "parser `PLUGIN` (.wasm path or discovered name); \"text\" for the built-in line parser (required, unless --producer)")
 	fs.StringVar(&f.producer, "producer", "", "producer `PLUGIN` (.wasm path or discovered name) instead of --parser and FILE: it reads the input its --config names")
 	fs.StringVar(&f.source, "source", "", "byte-source `PLUGIN` (.wasm path or discovered name) instead of FILE")
 	fs.StringArrayVar(&f.config, "config", nil, "parser config value `id=value` (repeatable; repeat a files/directories id for several paths)")
