@@ -108,6 +108,17 @@ func checkPositive(t *testing.T, rel string, bin []byte, p *Plan, res *wit.Resol
 		if strings.HasPrefix(rel, "parsers") {
 			t.Errorf("parser fixture exports %s", kind)
 		}
+	case strings.HasPrefix(kind, "chipmunk:producer/producer@"):
+		// Producers follow the producer draft's WIT layout.
+		wantFuncs = []string{"get-version", "get-config-schemas", "get-render-options", "init", "produce-next"}
+		if !strings.HasPrefix(rel, "producers") {
+			t.Errorf("a fixture outside producers/ exports %s", kind)
+		}
+		draft, err := wit.LoadProducerDraft()
+		if err != nil {
+			t.Fatal(err)
+		}
+		res = draft
 	default:
 		t.Fatalf("Exports[0] = %q: not a Chipmunk plugin interface", kind)
 	}
