@@ -19,6 +19,7 @@ import (
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/chiphost/chiphost/internal/procdir"
+	"github.com/chiphost/chiphost/runtime/internal/wasip2"
 )
 
 // Options configure a Host. A nil *Options or a zero field means the
@@ -93,6 +94,7 @@ type Host struct {
 	log  zerolog.Logger
 	rt   wazero.Runtime
 	apis map[string]*apiVersion // by API version string
+	wasi *wasip2.Host           // the WASI 0.2 interfaces served
 	meta *metaCache
 	temp *procdir.Dir // this host's private directory under TempRoot
 
@@ -150,6 +152,9 @@ func NewHost(ctx context.Context, opts *Options) (*Host, error) {
 		return nil, err
 	}
 	h.apis = apis
+	if h.wasi, err = wasip2.Load(); err != nil {
+		return nil, fmt.Errorf("load the WASI 0.2 WIT: %w", err)
+	}
 	if err := h.openTempDir(); err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -11,6 +12,8 @@ import (
 	"github.com/tetratelabs/wazero/experimental"
 
 	"github.com/chiphost/chiphost/runtime/internal/abi"
+	"github.com/chiphost/chiphost/runtime/internal/component"
+	"github.com/chiphost/chiphost/runtime/internal/wasip2"
 	"github.com/chiphost/chiphost/wit"
 )
 
@@ -57,6 +60,30 @@ func (h *Host) instantiateHostImports(ctx context.Context) error {
 			}
 		}
 	}
+	return h.instantiateWASIImports(ctx)
+}
+
+// instantiateWASIImports registers one host module per WASI 0.2 interface,
+// named "<interface>@0.2": the main module's imports of any 0.2.x version
+// are renamed to it before compiling (component.NormalizeWASIImports).
+func (h *Host) instantiateWASIImports(ctx context.Context) error {
+	for _, iface := range h.wasi.Interfaces() {
+		b := h.rt.NewHostModuleBuilder(iface + component.WASIHostVersion)
+		for _, f := range h.wasi.Funcs(iface) {
+			impl := h.wasi.Impl(iface, f)
+			sig := abi.ImportSignature(f)
+			wasiImpl := func(ctx context.Context, in *instance, args []abi.Value) (abi.Value, error) {
+				return impl(ctx, in.wasi, args)
+			}
+			b.NewFunctionBuilder().
+				WithGoModuleFunction(importTrampoline(iface+component.WASIHostVersion, f, sig, wasiImpl), sig.Params, sig.Results).
+				WithName(f.Name).
+				Export(f.Name)
+		}
+		if _, err := b.Instantiate(ctx); err != nil {
+			return fmt.Errorf("instantiate host module %s: %w", iface, err)
+		}
+	}
 	return nil
 }
 
@@ -72,7 +99,14 @@ func importTrampoline(qname string, f *wit.Func, sig abi.Signature, impl hostFun
 		}
 		fail := func(err error) {
 			in.hostErr = &Error{Kind: KindABI, Plugin: in.cp.name, Err: fmt.Errorf("import %s: %w", f.Name, err)}
+			var exit *ExitError
+			if errors.As(err, &exit) {
+				in.hostErr = &Error{Kind: KindTrap, Plugin: in.cp.name, Err: exit}
+			}
 			panic(in.hostErr)
+		}
+		if in.wasi != nil {
+			defer in.wasi.Tables.EndCall()
 		}
 		if in.inPostReturn {
 			fail(errImportInPostReturn)
@@ -97,6 +131,10 @@ func importTrampoline(qname string, f *wit.Func, sig abi.Signature, impl hostFun
 		}
 	})
 }
+
+// ExitError is the cause of the KindTrap error of a call in which the
+// plugin called wasi:cli/exit.exit: the instance ends, as after any trap.
+type ExitError = wasip2.ExitError
 
 var errImportInPostReturn = fmt.Errorf("called during post-return, where the canonical ABI forbids calling imports")
 

@@ -19,6 +19,7 @@ import (
 	"github.com/chiphost/chiphost/runtime/internal/abi"
 	"github.com/chiphost/chiphost/runtime/internal/interrupt"
 	"github.com/chiphost/chiphost/runtime/internal/sandboxfs"
+	"github.com/chiphost/chiphost/runtime/internal/wasip2"
 )
 
 // instanceKey marks call contexts with the instance being called, so that
@@ -51,6 +52,7 @@ type instance struct {
 	importLifter *abi.Lifter // parameters of host imports
 	lowerer      abi.Lowerer
 	stack        []uint64
+	wasi         *wasip2.Instance // WASI 0.2 resources and handle tables
 
 	logTag string // InitOptions.LogTag
 	memory *limitedMemory
@@ -123,6 +125,8 @@ func (h *Host) newInstance(ctx context.Context, cp *compiledPlugin, m mounts) (*
 	in.stdout = &lineWriter{in: in, source: FromStdout, level: LevelInfo}
 	in.stderr = &lineWriter{in: in, source: FromStderr, level: LevelInfo}
 	in.temp.path = filepath.Join(h.TempDir(), fmt.Sprintf("%s-%d-%s", cp.name, in.id, randomSuffix()))
+	in.wasi = wasip2.NewInstance(in.wasiEnv())
+	in.importLifter.Handles = &in.wasi.Tables
 
 	// wazero needs a preopened directory to exist, so the sandbox directory
 	// is created with the instance (not on the first temp-directory call).
@@ -177,7 +181,7 @@ func (h *Host) newInstance(ctx context.Context, cp *compiledPlugin, m mounts) (*
 		}
 		in.funcs[name] = b
 	}
-	in.lowerer = abi.Lowerer{Mem: in.mem, Realloc: in.callRealloc}
+	in.lowerer = abi.Lowerer{Mem: in.mem, Realloc: in.callRealloc, Handles: &in.wasi.Tables}
 	if init := cp.plan.Initialize; init != "" {
 		if f := mod.ExportedFunction(init); f != nil {
 			if err := in.run(ctx, "initialize", func() error { return f.CallWithStack(in.callCtx, nil) }); err != nil {
@@ -186,6 +190,19 @@ func (h *Host) newInstance(ctx context.Context, cp *compiledPlugin, m mounts) (*
 		}
 	}
 	return in, nil
+}
+
+// wasiEnv is what the instance's WASI 0.2 host sees: the same sandbox as
+// its WASI preview 1 (allowed variables only, output to the log writers,
+// sleeps that end when the call is interrupted).
+func (in *instance) wasiEnv() wasip2.Env {
+	env := wasip2.Env{Stdout: in.stdout, Stderr: in.stderr, Args: []string{in.cp.name}, Random: rand.Reader, Sleep: in.sleep}
+	for _, k := range in.host.opts.Env {
+		if v, ok := os.LookupEnv(k); ok {
+			env.Environ = append(env.Environ, [2]string{k, v})
+		}
+	}
+	return env
 }
 
 // reserveMemory takes the module's initial memory from the host's total
@@ -496,6 +513,7 @@ func (in *instance) close() {
 	if in.mod != nil {
 		in.mod.Close(context.Background())
 	}
+	in.wasi.Close()
 	in.stdout.flush()
 	in.stderr.flush()
 	for _, r := range in.roots {

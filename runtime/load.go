@@ -108,6 +108,8 @@ func (h *Host) prepare(ctx context.Context, name, hash string, bin []byte) (*com
 		var f *wit.Func
 		if iface != nil {
 			f = iface.Func(l.Func)
+		} else if name, ok := component.WASIModule(l.Interface); ok {
+			f = h.wasi.Func(name, l.Func)
 		}
 		if f == nil {
 			unsupported = append(unsupported, RefusedImport{Interface: ci.Module, Name: ci.Name})
@@ -131,7 +133,11 @@ func (h *Host) prepare(ctx context.Context, name, hash string, bin []byte) (*com
 			if cp.importSigs == nil {
 				cp.importSigs = map[[2]string]*abi.Signature{}
 			}
-			cp.importSigs[[2]string{l.Interface, f.Name}] = &sig
+			host := l.Interface // the host module serving it
+			if name, ok := component.WASIModule(l.Interface); ok {
+				host = name + component.WASIHostVersion
+			}
+			cp.importSigs[[2]string{host, f.Name}] = &sig
 		}
 	}
 	if len(unsupported) > 0 {

@@ -28,7 +28,7 @@ type scenario struct {
 // produce its expected output; the longest matching prefix wins. The
 // cut-independent string_parser, its core module and the composed component
 // that nests it; the Chipmunk-faithful
-// build and its JavaScript twin; and for init, which every build does
+// build and its JavaScript twins (WASI off, and WASI 0.2 on); and for init, which every build does
 // alike, all of them.
 var scenarioPlugins = []struct {
 	prefix   string
@@ -37,8 +37,10 @@ var scenarioPlugins = []struct {
 	{"string_parser", []string{"parsers/string_parser/string_parser.wasm", "core/string_parser.core.wasm",
 		"compat/string_parser_draft/string_parser_draft.wasm", "composed/nested.wasm"}},
 	{"string_parser_init", []string{"parsers/string_parser/string_parser.wasm", "core/string_parser.core.wasm",
-		"compat/string_parser_draft/string_parser_draft.wasm", "composed/nested.wasm", "compat/string_parser_chipmunk/string_parser_chipmunk.wasm", "parsers/js_string_parser/js_string_parser.wasm"}},
-	{"chipmunk_string_parser", []string{"compat/string_parser_chipmunk/string_parser_chipmunk.wasm", "parsers/js_string_parser/js_string_parser.wasm"}},
+		"compat/string_parser_draft/string_parser_draft.wasm", "composed/nested.wasm", "compat/string_parser_chipmunk/string_parser_chipmunk.wasm", "parsers/js_string_parser/js_string_parser.wasm",
+		"wasip2/js_wasi_string_parser/js_wasi_string_parser.wasm"}},
+	{"chipmunk_string_parser", []string{"compat/string_parser_chipmunk/string_parser_chipmunk.wasm", "parsers/js_string_parser/js_string_parser.wasm",
+		"wasip2/js_wasi_string_parser/js_wasi_string_parser.wasm"}},
 	{"file_source", []string{"bytesources/file_source/file_source.wasm", "core/file_source.core.wasm"}},
 	{"go_records", []string{"parsers/go_records/go_records.wasm"}},
 	{"file_producer", []string{"producers/file_producer/file_producer.wasm"}},

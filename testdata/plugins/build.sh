@@ -94,6 +94,7 @@ build_det() {
   $CLANG "${CFLAGS[@]}" -o "$tmp/odd_schema.core.wasm" "$c/odd_schema.c"
   $CLANG "${CFLAGS[@]}" -o "$tmp/file_producer.core.wasm" "$c/file_producer.c"
   $CLANG "${CFLAGS[@]}" -o "$out/hostile/sleeper.core.wasm" "$c/sleeper.c"
+  $CLANG "${CFLAGS[@]}" -o "$out/hostile/wasip2_probe.core.wasm" "$c/wasip2_probe.c"
   (cd "$HERE/src/go" && GOTOOLCHAIN=$GO_TOOLCHAIN GOOS=wasip1 GOARCH=wasm GOFLAGS= CGO_ENABLED=0 \
     go build -buildmode=c-shared -trimpath -buildvcs=false -o "$tmp/go_records.core.wasm" .)
 
@@ -141,6 +142,7 @@ DET_FILES=(
   hostile/odd_schema.wasm
   hostile/sleeper.core.wasm
   hostile/utf8_as_utf16.wasm
+  hostile/wasip2_probe.core.wasm
   composed/nested.wasm
   compat/string_parser_draft/string_parser_draft.wasm
   compat/utf16_lines/utf16_lines.wasm

@@ -149,8 +149,9 @@ func splitExportName(name string) (iface, fn, post string, ok bool) {
 	return "", "", "", false
 }
 
-// imports classifies the imports: WASI, or a chipmunk interface lowered with
-// the module's memory and realloc.
+// imports classifies the imports: WASI preview 1, or a chipmunk or WASI
+// 0.2.x interface lowered with the module's memory and realloc (the runtime
+// checks that the function exists; wazero checks its core signature).
 func (b *bare) imports(imports []coreImport) ([]CoreImport, error) {
 	var out []CoreImport
 	var bad []string
@@ -166,6 +167,9 @@ func (b *bare) imports(imports []coreImport) ([]CoreImport, error) {
 		case bareImports[im.module] != "":
 			ci.Kind = Lowered
 			ci.Lower = &Lower{Interface: bareImports[im.module], Func: im.name, Memory: b.memory, Realloc: b.realloc}
+		case isWASI02(im.module):
+			ci.Kind = Lowered
+			ci.Lower = &Lower{Interface: im.module, Func: im.name, Memory: b.memory, Realloc: b.realloc}
 		default:
 			bad = append(bad, q)
 			continue
@@ -176,4 +180,9 @@ func (b *bare) imports(imports []coreImport) ([]CoreImport, error) {
 		return nil, unsupported("component: core module: unsupported imports: %s", strings.Join(bad, ", "))
 	}
 	return out, nil
+}
+
+func isWASI02(module string) bool {
+	_, ok := WASIModule(module)
+	return ok
 }

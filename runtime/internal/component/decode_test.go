@@ -167,12 +167,12 @@ func TestDecodeErrors(t *testing.T) {
 		{"async option", compSpec{liftOpts: []byte{0x06}}.bytes(), ErrUnsupported, "canon lift: option async (0x06) is not supported"},
 		{"callback option", compSpec{liftOpts: []byte{0x07, 0x00}}.bytes(), ErrUnsupported, "option callback (0x07)"},
 		{"direct p2 import", compSpec{p2Import: true, mainExtraImports: [][3]string{{"wasi:random/random@0.2.3", "get-random-bytes", "func"}}}.bytes(),
-			ErrUnsupported, `core module 0: unsupported imports: "wasi:random/random@0.2.3" "get-random-bytes" (direct WASI preview 2 import)`},
+			ErrUnsupported, `core module 0: unsupported imports: "wasi:random/random@0.2.3" "get-random-bytes" (no canon lower of that function)`},
 		{"all unsupported imports listed", compSpec{mainExtraImports: [][3]string{
 			{"wasi:io/streams@0.2.0", "[resource-drop]output-stream", "func"},
 			{"$root", "f", "func"},
 			{"env", "t", "table"},
-		}}.bytes(), ErrUnsupported, `unsupported imports: "wasi:io/streams@0.2.0" "[resource-drop]output-stream" (direct WASI preview 2 import), "$root" "f" (world-level function imports are not supported), "env" "t" (table import)`},
+		}}.bytes(), ErrUnsupported, `unsupported imports: "wasi:io/streams@0.2.0" "[resource-drop]output-stream" (no component import of that interface at version 0.2.x), "$root" "f" (world-level function imports are not supported), "env" "t" (table import)`},
 		{"undeclared function", compSpec{mainExtraImports: [][3]string{{ifaceLogging, "trace", "func"}}}.bytes(),
 			ErrUnsupported, `"chipmunk:shared/logging@0.1.0" "trace" (the interface declares no such function)`},
 		{"code in the outer and in a nested component", compSpec{nestedWithCore: true}.bytes(), ErrUnsupported,
@@ -181,7 +181,7 @@ func TestDecodeErrors(t *testing.T) {
 			ErrUnsupported, "composed component: nested components 0 and 1 both hold code (a component plugged into another): calls between the instances of two components are not supported"},
 		{"nested code never instantiated", cat(componentPreamble, sec(wasmbin.CompSecComponent, innerWithCore())),
 			ErrUnsupported, "composed component: nested component 0 is never instantiated"},
-		{"own in export", compSpec{ownInExport: true}.bytes(), ErrUnsupported, "export parse: own<…> resource handle is not supported"},
+		{"own in export", compSpec{ownInExport: true}.bytes(), ErrUnsupported, "export parse: own<…> of a resource defined by the component is not supported"},
 		{"64-bit memory", compSpec{mainMem64: true}.bytes(), ErrUnsupported, "core module 0: 64-bit memory is not supported"},
 		{"two memories", compSpec{mainTwoMems: true}.bytes(), ErrUnsupported, "core module 0: 2 memories"},
 		{"component start", compSpec{start: true}.bytes(), ErrUnsupported, "component start function"},
@@ -240,7 +240,7 @@ func TestFlattenComposed(t *testing.T) {
 			ErrUnsupported, "composed component: nested component 0 is instantiated more than once"},
 		{"nested code refused", composedSpec{inner: compSpec{p2Import: true, mainExtraImports: [][3]string{{"wasi:random/random@0.2.3", "get-random-bytes", "func"}}}.bytes(),
 			outerImport: ifaceLogging, argName: ifaceLogging, exportAs: ifaceParser, instances: 1},
-			ErrUnsupported, `nested component 0: component: core module 0: unsupported imports: "wasi:random/random@0.2.3" "get-random-bytes" (direct WASI preview 2 import)`},
+			ErrUnsupported, `nested component 0: component: core module 0: unsupported imports: "wasi:random/random@0.2.3" "get-random-bytes" (no canon lower of that function)`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Decode(tc.spec.bytes())
@@ -331,8 +331,8 @@ func TestDecodeCoreModule(t *testing.T) {
 	}{
 		{"no memory", bareCore(nil, 0xff, ifaceParser+"#parse"), "exports no memory"},
 		{"no functions", bareCore(nil, 0, "foo"), "exports no canonical-ABI functions"},
-		{"unsupported import", bareCore([][3]string{{"env", "f", "func"}, {"wasi:io/streams@0.2.0", "[resource-drop]output-stream", "func"}}, 0, ifaceParser+"#parse"),
-			`unsupported imports: "env" "f", "wasi:io/streams@0.2.0" "[resource-drop]output-stream"`},
+		{"unsupported import", bareCore([][3]string{{"env", "f", "func"}, {"wasi:io/streams@0.2.0", "[resource-drop]output-stream", "func"}, {"wasi:io/streams@0.3.0", "x", "func"}}, 0, ifaceParser+"#parse"),
+			`unsupported imports: "env" "f", "wasi:io/streams@0.3.0" "x"`},
 		{"memory64", bareCore(nil, 0x04, ifaceParser+"#parse"), "64-bit memory"},
 		{"truncated", legacy[:len(legacy)-3], "malformed"},
 	} {

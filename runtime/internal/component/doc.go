@@ -10,10 +10,15 @@
 // shim component that gives the lifted functions their WIT names. This is
 // the shortcut jco and gravity take (docs/design.md explains it). A composed
 // component whose code is all in one nested component is flattened to that
-// component (flatten.go). Every shape outside these (composed components
-// with code in two parts, direct WASI preview 2 imports, resources, async,
-// non-UTF-8 strings, memory64) is rejected with an error naming the
-// offending module, import or option.
+// component (flatten.go). The main module may also import WASI 0.2.x
+// functions directly (any 0.2.x version, matched to the component's import
+// of the same interface at any 0.2.x version), including `[resource-drop]`
+// of imported resources, which is described as a function taking
+// own<resource>; own and borrow handles of imported resources are decoded
+// into wit.Own/wit.Borrow. Every shape outside these (composed components
+// with code in two parts, exported resources, async, non-UTF-8 strings,
+// memory64) is rejected with an error naming the offending module, import
+// or option.
 //
 // The decoder reads bytes with the shared toolkit runtime/internal/wasmbin and
 // is split by section: decode.go walks the sections and dispatches them;

@@ -21,8 +21,8 @@ var (
 	ErrMalformed = errors.New("malformed")
 
 	// ErrUnsupported: the binary is well formed but uses a feature or shape
-	// chiphost cannot run (composed components, resources, async,
-	// direct WASI preview 2 imports, memory64, ...).
+	// chiphost cannot run (composed components, exported resources, async,
+	// WASI versions other than 0.2.x, memory64, ...).
 	ErrUnsupported = errors.New("unsupported")
 )
 

@@ -124,6 +124,9 @@ func (d *decoder) addExport(at int, name string, srt, idx int) error {
 // named returns a value type under a new name, or t itself if it is not a
 // value type.
 func named(t *ctype, name string) *ctype {
+	if t.kind == ctResource && t.res != nil && t.res.Name == "" {
+		t.res.Name = name // a resource is named by its first export
+	}
 	if t.kind != ctVal || t.val == nil {
 		return t
 	}

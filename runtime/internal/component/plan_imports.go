@@ -103,9 +103,73 @@ func (p *planner) coreImports() ([]CoreImport, error) {
 // or says why there is none.
 func (p *planner) lowerFor(module, name string) (*Lower, string) {
 	if strings.HasPrefix(module, "wasi:") {
-		return nil, WhyWASIP2
+		return p.wasiLower(module, name)
 	}
 	inst, it := p.importedInstance(module)
+	return p.lowerOf(inst, it, module, name)
+}
+
+// WASIVersionPrefix is the WASI release chiphost serves: every 0.2.x
+// version is compatible with 0.2.0 (semver: 0.x minor releases only add).
+const WASIVersionPrefix = "0.2."
+
+// WASIModule returns the unversioned interface name ("wasi:io/poll") of a
+// core import module or component import name that names a WASI 0.2.x
+// interface ("wasi:io/poll@0.2.10"), and whether it does.
+func WASIModule(module string) (string, bool) {
+	name, ver, _ := strings.Cut(module, "@")
+	return name, strings.HasPrefix(name, "wasi:") && strings.HasPrefix(ver, WASIVersionPrefix)
+}
+
+// wasiLower finds what feeds a main-module import of a WASI 0.2 function.
+// The core import may name another 0.2.x version than the component import
+// (componentize-js names its core imports 0.2.10 and imports 0.2.12): the
+// component import of the same interface at any 0.2.x version serves it.
+// "[resource-drop]r" is described as a lowered function taking own<r>.
+func (p *planner) wasiLower(module, name string) (*Lower, string) {
+	iface, ok := WASIModule(module)
+	if !ok {
+		return nil, "WASI version other than 0.2.x"
+	}
+	inst := -1
+	var it *ctype
+	for i, ci := range p.insts {
+		if n, ok := WASIModule(ci.name); ci.kind == iImport && ok && n == iface {
+			inst, it = i, ci.t
+		}
+	}
+	if inst < 0 {
+		return nil, "no component import of that interface at version 0.2.x"
+	}
+	if res, ok := strings.CutPrefix(name, "[resource-drop]"); ok {
+		return p.resourceDrop(p.insts[inst].name, it, name, res)
+	}
+	return p.lowerOf(inst, it, p.insts[inst].name, name)
+}
+
+// resourceDrop describes the canon resource.drop of resource res, exported
+// by the imported instance of type it, as a function taking own<res>.
+func (p *planner) resourceDrop(module string, it *ctype, name, res string) (*Lower, string) {
+	e := it.export(res)
+	if e == nil || e.kind != externType || e.t.kind != ctResource || e.t.res == nil {
+		return nil, "the interface declares no such resource"
+	}
+	found := false
+	for _, cf := range p.coreFuncs {
+		if c := cf.canon; c != nil && c.op == canonResourceDrop && c.fn < len(p.scope.types) && p.scope.types[c.fn] == e.t {
+			found = true
+		}
+	}
+	if !found {
+		return nil, "no canon resource.drop of that resource"
+	}
+	fn := &wit.Func{Name: name, Params: []wit.Param{{Name: "self", Type: &wit.Type{Kind: wit.Own, Elem: e.t.res}}}}
+	return &Lower{Interface: module, Func: name, Type: fn}, ""
+}
+
+// lowerOf describes the canon lower of function name of imported instance
+// inst (of type it), or says why there is none.
+func (p *planner) lowerOf(inst int, it *ctype, module, name string) (*Lower, string) {
 	if inst < 0 {
 		switch {
 		case module == "$root":

@@ -35,13 +35,10 @@ func realFixtures(t testing.TB) []string {
 // negativeWant maps a keyword of a negative fixture's file name to the
 // message Decode must give.
 var negativeWant = []struct{ key, want string }{
-	{"p2", "direct WASI preview 2 import"},
-	{"http", "direct WASI preview 2 import"},
 	{"qjs", "composed component"},
 	{"composed", "composed component"},
 	{"memory64", "64-bit memory"},
 	{"resource", "not supported"},
-	{"js_wasi", "direct WASI preview 2 import"}, // wasip2/: refused until the WASI 0.2 host lands
 }
 
 func TestRealComponents(t *testing.T) {
@@ -61,7 +58,7 @@ func TestRealComponents(t *testing.T) {
 				t.Fatal(err)
 			}
 			p, err := Decode(bin)
-			if strings.HasPrefix(filepath.ToSlash(rel), "negative/") || strings.HasPrefix(filepath.ToSlash(rel), "wasip2/") {
+			if strings.HasPrefix(filepath.ToSlash(rel), "negative/") {
 				checkNegative(t, filepath.Base(f), p, err)
 				return
 			}
@@ -201,6 +198,10 @@ func checkPositive(t *testing.T, rel string, bin []byte, p *Plan, res *wit.Resol
 				t.Errorf("WASI import from %q", ci.Module)
 			}
 		case Lowered:
+			if iface, ok := WASIModule(ci.Lower.Interface); ok {
+				checkWASILower(t, ci, iface)
+				continue
+			}
 			if !strings.HasPrefix(ci.Lower.Interface, "chipmunk:shared/") {
 				t.Errorf("lowered import %+v", ci.Lower)
 			}
@@ -222,4 +223,37 @@ func checkPositive(t *testing.T, rel string, bin []byte, p *Plan, res *wit.Resol
 		}
 	}
 	t.Logf("%s: %d modules, main %d bytes, %d core imports, initialize %q", kind, len(p.Modules), len(p.Core), len(p.CoreImports), p.Initialize)
+}
+
+// checkWASILower checks a lowered WASI 0.2 import against the WIT chiphost
+// serves (wit/wasip2).
+func checkWASILower(t *testing.T, ci CoreImport, iface string) {
+	t.Helper()
+	res, err := wit.LoadWASI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wi := res.Interface(iface + "@0.2.0")
+	if wi == nil {
+		t.Errorf("import %s %s: interface not in wit/wasip2", ci.Module, ci.Name)
+		return
+	}
+	if ci.Lower.Type == nil { // a bare core module: the runtime checks the name, wazero the signature
+		if wi.Func(ci.Name) == nil && !strings.HasPrefix(ci.Name, "[resource-drop]") {
+			t.Errorf("import %s %s: not in wit/wasip2", ci.Module, ci.Name)
+		}
+		return
+	}
+	if r, ok := strings.CutPrefix(ci.Name, "[resource-drop]"); ok {
+		p := ci.Lower.Type.Params
+		if wi.Types[r] == nil || len(p) != 1 || p[0].Type.Kind != wit.Own || p[0].Type.Elem.Name != r {
+			t.Errorf("import %s %s: %+v", ci.Module, ci.Name, ci.Lower.Type)
+		}
+		return
+	}
+	if wf := wi.Func(ci.Name); wf == nil {
+		t.Errorf("import %s %s: not in wit/wasip2", ci.Module, ci.Name)
+	} else if d := wit.DiffFunc(wf, ci.Lower.Type); d != "" {
+		t.Errorf("import %s %s: %s", ci.Module, ci.Name, d)
+	}
 }

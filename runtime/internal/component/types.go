@@ -32,6 +32,7 @@ type ctype struct {
 	// runtime never touches them (the adapter's wasi:* imports).
 	bad     string
 	exports []typeExport // ctInstance
+	res     *wit.Type    // ctResource: the resource, named by its export
 }
 
 // typeExport is an export declaration of an instance type.
@@ -252,7 +253,7 @@ func resourceType(r *wasmbin.Reader, async bool) (*ctype, error) {
 	if _, err := optIdx(r); err != nil {
 		return nil, err
 	}
-	return &ctype{kind: ctResource, bad: "resource"}, nil
+	return &ctype{kind: ctResource, bad: "resource defined by the component", res: &wit.Type{Kind: wit.Resource}}, nil
 }
 
 // optIdx reads an optional u32 index.
@@ -437,14 +438,28 @@ func (s *scope) result(r *wasmbin.Reader, out *ctype) error {
 	return nil
 }
 
-// handle reads an own or borrow handle, which chiphost does not support.
+// handle reads an own or borrow handle. Handles to imported resources are
+// supported; those to resources the component defines itself (exported
+// resources) are not.
 func (s *scope) handle(r *wasmbin.Reader, c byte, out *ctype) error {
-	if _, err := s.typeIdx(r); err != nil {
+	at := r.Offset()
+	t, err := s.typeIdx(r)
+	if err != nil {
 		return err
 	}
-	out.bad = "borrow<…> resource handle"
+	kind := wit.Borrow
 	if c == tOwn {
-		out.bad = "own<…> resource handle"
+		kind = wit.Own
+	}
+	switch {
+	case t.kind == ctUnknown:
+		out.bad = t.bad
+	case t.kind != ctResource:
+		return wasmbin.Errorf(at, "%s handle to a type that is not a resource", kind)
+	case t.bad != "":
+		out.bad = kind.String() + "<…> of a " + t.bad
+	default:
+		out.val = &wit.Type{Kind: kind, Elem: t.res}
 	}
 	return nil
 }
@@ -712,7 +727,7 @@ func (s *scope) typeBound(r *wasmbin.Reader) (*ctype, error) {
 	case 0x00: // eq
 		return s.typeIdx(r)
 	case 0x01: // sub resource
-		return &ctype{kind: ctResource, bad: "resource"}, nil
+		return &ctype{kind: ctResource, res: &wit.Type{Kind: wit.Resource}}, nil
 	}
 	return nil, wasmbin.Errorf(at, "bad type bound 0x%02x", b)
 }

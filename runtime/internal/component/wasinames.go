@@ -16,10 +16,16 @@ var dedupSuffix = regexp.MustCompile(` \[v[0-9]+\]$`)
 // errFound stops the section walk at the import section.
 var errFound = errors.New("import section found")
 
+// WASIHostVersion is the version suffix of the host modules that serve WASI
+// 0.2 imports: NormalizeWASIImports renames "wasi:io/poll@0.2.10" to
+// "wasi:io/poll@0.2", so that one host module serves every 0.2.x version.
+const WASIHostVersion = "@0.2"
+
 // NormalizeWASIImports returns core with every `wasi_snapshot_preview1`
 // import named "f [vN]" renamed to "f", so that the host's WASI module
-// satisfies it (core wasm allows duplicate imports). It returns core itself
-// when nothing needs renaming.
+// satisfies it (core wasm allows duplicate imports), and every import from a
+// WASI 0.2.x interface moved to its "@0.2" host module. It returns core
+// itself when nothing needs renaming.
 func NormalizeWASIImports(core []byte) ([]byte, error) {
 	if len(core) < wasmbin.Header {
 		return nil, ErrNotWasm
@@ -76,6 +82,10 @@ func renameImports(s wasmbin.Section) ([]byte, bool, error) {
 		}
 		if mod == wasiPreview1 && dedupSuffix.MatchString(name) {
 			name = dedupSuffix.ReplaceAllString(name, "")
+			changed = true
+		}
+		if iface, ok := WASIModule(mod); ok && mod != iface+WASIHostVersion {
+			mod = iface + WASIHostVersion
 			changed = true
 		}
 		out = wasmbin.AppendName(out, mod)

@@ -1,0 +1,162 @@
+package runtime_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	. "github.com/chiphost/chiphost/runtime"
+)
+
+// probeP2 loads hostile/wasip2_probe.core.wasm, a parser whose main module
+// imports WASI 0.2 functions directly (clocks, poll, streams, random, cli)
+// and runs one command per input line (see its source,
+// testdata/plugins/src/c/wasip2_probe.c).
+func probeP2(t *testing.T, opts *Options) *Plugin {
+	t.Helper()
+	p, err := newTestHost(t, opts).Load(context.Background(), fixture(t, "hostile/wasip2_probe.core.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// probeRow runs one command and returns its row, or the call's error.
+func probeRow(t *testing.T, pi *ParserInstance, cmd string) (string, error) {
+	t.Helper()
+	items, err := pi.Parse(context.Background(), []byte(cmd+"\n"), nil)
+	if err != nil {
+		return "", err
+	}
+	if len(items) != 1 || items[0].Message == nil {
+		t.Fatalf("%s: %+v, want one row", cmd, items)
+	}
+	return items[0].Message.Line, nil
+}
+
+// TestWASIP2Host calls every served WASI 0.2 area through a real guest's
+// own imports (several 0.2.x versions, matched to the 0.2 host): clocks and
+// timer pollables, poll, random, wall clock, the environment (only the
+// allowed variable), stdout into the log, stdin at its end, and 2 × 65,536
+// handles created and dropped (a second round fits the table only if the
+// first one's drops freed it).
+func TestWASIP2Host(t *testing.T) {
+	t.Setenv("CHIPHOST_P2_ALLOWED", "a=b")
+	t.Setenv("CHIPHOST_P2_HIDDEN", "secret")
+	var mu sync.Mutex
+	var logs []string
+	p := probeP2(t, &Options{Env: []string{"CHIPHOST_P2_ALLOWED"}, OnLog: func(r LogRecord) {
+		mu.Lock()
+		defer mu.Unlock()
+		if r.Source == FromStdout {
+			logs = append(logs, r.Message)
+		}
+	}})
+	pi, err := p.NewParser(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pi.Close()
+	want := []struct{ cmd, row string }{
+		{"clock", "clock => handle 1, ready 0 then 1, waited >= 1 ms: 1"},
+		{"poll", "poll => ready 1"},
+		{"random", "random => 16 bytes and a u64"},
+		{"wall", "wall => after 2001: 1"},
+		{"env", "env => 1: CHIPHOST_P2_ALLOWED=a=b"},
+		{"stdout hello from wasi 0.2", "stdout => written: 1"},
+		{"stdin", "stdin => closed"},
+		{"handles 65536", "handles => 65536 created and dropped"},
+		{"handles 65536", "handles => 65536 created and dropped"},
+	}
+	for _, w := range want {
+		row, err := probeRow(t, pi, w.cmd)
+		if err != nil || row != w.row {
+			t.Errorf("%s: %q, %v; want %q", w.cmd, row, err, w.row)
+		}
+	}
+	pi.Close() // flushes the log writers
+	mu.Lock()
+	defer mu.Unlock()
+	if len(logs) != 1 || logs[0] != "hello from wasi 0.2" {
+		t.Errorf("stdout log records %q, want the one line written", logs)
+	}
+}
+
+// TestWASIP2HandleMisuse: each misuse of a resource handle the canonical
+// ABI traps on ends the call with an abi error naming it, and the plugin
+// (the host) still works: a new instance runs the clock command.
+func TestWASIP2HandleMisuse(t *testing.T) {
+	p := probeP2(t, nil)
+	cases := []struct{ cmd, msg string }{
+		{"drop-twice", "[resource-drop]pollable: abi: self: pollable handle 1 is not in the table"},
+		{"use-dropped", "[method]pollable.block: abi: self: pollable handle 1 is not in the table"},
+		{"bogus", "pollable handle 12345 is not in the table (never given to the plugin, or already dropped)"},
+		{"exhaust", "subscribe-duration: abi: handle table of pollable is full (65536 handles)"},
+	}
+	for _, c := range cases {
+		t.Run(c.cmd, func(t *testing.T) {
+			pi, err := p.NewParser(context.Background(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pi.Close()
+			_, err = probeRow(t, pi, c.cmd)
+			if KindOf(err) != KindABI || !strings.Contains(err.Error(), c.msg) {
+				t.Fatalf("%s: %v; want an abi error containing %q", c.cmd, err, c.msg)
+			}
+			if _, err := probeRow(t, pi, "clock"); KindOf(err) != KindClosed {
+				t.Errorf("call after the trap: %v, want closed", err)
+			}
+			again, err := p.NewParser(context.Background(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer again.Close()
+			if row, err := probeRow(t, again, "clock"); err != nil || !strings.HasPrefix(row, "clock => handle 1,") {
+				t.Errorf("new instance after the trap: %q, %v", row, err)
+			}
+		})
+	}
+}
+
+// TestWASIP2Exit: wasi:cli/exit.exit ends the instance with a trap whose
+// cause is an *ExitError saying which status.
+func TestWASIP2Exit(t *testing.T) {
+	p := probeP2(t, nil)
+	for _, c := range []struct {
+		cmd    string
+		failed bool
+	}{{"exit-ok", false}, {"exit-err", true}} {
+		pi, err := p.NewParser(context.Background(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = probeRow(t, pi, c.cmd)
+		var exit *ExitError
+		if KindOf(err) != KindTrap || !errors.As(err, &exit) || exit.Failed != c.failed {
+			t.Fatalf("%s: %v; want a trap caused by an ExitError (failed %v)", c.cmd, err, c.failed)
+		}
+		if _, err := probeRow(t, pi, "clock"); KindOf(err) != KindClosed {
+			t.Errorf("%s: call after exit: %v, want closed", c.cmd, err)
+		}
+		pi.Close()
+	}
+}
+
+// TestWASIP2SleepHonoursDeadline: a guest blocking on a 10-minute timer
+// pollable is stopped by the 1 s call deadline (go test's timeout is the
+// safety net; nothing here measures time).
+func TestWASIP2SleepHonoursDeadline(t *testing.T) {
+	p := probeP2(t, &Options{CallTimeout: time.Second})
+	pi, err := p.NewParser(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pi.Close()
+	if _, err := probeRow(t, pi, "sleep 600"); KindOf(err) != KindTimeout {
+		t.Fatalf("sleep 600: %v, want a timeout", err)
+	}
+}

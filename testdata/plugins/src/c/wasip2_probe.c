@@ -1,0 +1,222 @@
+// A chipmunk:parser/parse@0.1.0 parser that calls WASI 0.2 functions directly (its own imports
+// of wasi:clocks, wasi:io, wasi:random and wasi:cli at 0.2.x, no wasi-libc in between), for
+// chiphost's tests of its WASI 0.2 host and of resource handles. Built as a bare core module.
+// Each input line is one command; each gives one row `CMD => RESULT`, or traps on purpose:
+//
+//   clock        monotonic now, a 1 ms timer pollable: ready?, block, ready?, drop
+//   poll         poll [a 1 h timer, a 0 s timer, the 1 h timer]: the ready indexes
+//   random       16 secure bytes and a u64 (rows show only the sizes)
+//   wall         wall-clock seconds since the epoch > 1e9
+//   env          the environment variables the plugin sees (NAME=VALUE, ...)
+//   stdout TEXT  TEXT and a newline through wasi:cli/stdout (a log line of the host)
+//   stdin        read from wasi:cli/stdin: closed
+//   sleep N      block on an N s timer (stopped by the call deadline)
+//   handles N    create N timers, then drop them all: the host's handle count is back at 0
+//   drop-twice   drop a pollable twice (trap: handle not in the table)
+//   use-dropped  block on a dropped pollable (trap)
+//   bogus        block on a handle never given (trap)
+//   exhaust      create timers without dropping them (trap: the handle table is full)
+//   exit-ok, exit-err  wasi:cli/exit.exit (the instance ends)
+#include "chipmunk_abi.h"
+
+#define IFACE "chipmunk:parser/parser@0.1.0#"
+#define CLOCKS "wasi:clocks/monotonic-clock@0.2.3"
+#define POLL "wasi:io/poll@0.2.0"
+#define STREAMS "wasi:io/streams@0.2.6"
+
+IMPORT(CLOCKS, "now") int64_t mono_now(void);
+IMPORT(CLOCKS, "subscribe-duration") int32_t subscribe_duration(int64_t ns);
+IMPORT(POLL, "[method]pollable.ready") int32_t pollable_ready(int32_t p);
+IMPORT(POLL, "[method]pollable.block") void pollable_block(int32_t p);
+IMPORT(POLL, "[resource-drop]pollable") void pollable_drop(int32_t p);
+IMPORT(POLL, "poll") void poll_list(int32_t *ps, uint32_t n, uint8_t *ret);
+IMPORT("wasi:random/random@0.2.0", "get-random-bytes") void random_bytes(int64_t n, uint8_t *ret);
+IMPORT("wasi:random/random@0.2.0", "get-random-u64") int64_t random_u64(void);
+IMPORT("wasi:clocks/wall-clock@0.2.1", "now") void wall_now(uint8_t *ret);
+IMPORT("wasi:cli/environment@0.2.0", "get-environment") void get_environment(uint8_t *ret);
+IMPORT("wasi:cli/stdout@0.2.0", "get-stdout") int32_t get_stdout(void);
+IMPORT("wasi:cli/stdin@0.2.0", "get-stdin") int32_t get_stdin(void);
+IMPORT("wasi:cli/exit@0.2.0", "exit") void wasi_exit(int32_t err);
+IMPORT(STREAMS, "[method]output-stream.check-write") void check_write(int32_t s, uint8_t *ret);
+IMPORT(STREAMS, "[method]output-stream.write") void stream_write(int32_t s, const char *p, uint32_t n, uint8_t *ret);
+IMPORT(STREAMS, "[method]output-stream.blocking-flush") void blocking_flush(int32_t s, uint8_t *ret);
+IMPORT(STREAMS, "[resource-drop]output-stream") void output_drop(int32_t s);
+IMPORT(STREAMS, "[method]input-stream.read") void stream_read(int32_t s, int64_t n, uint8_t *ret);
+IMPORT(STREAMS, "[resource-drop]input-stream") void input_drop(int32_t s);
+
+EXPORT(IFACE "get-version") uint8_t *get_version(void) { return cm_version(0, 1, 0); }
+
+EXPORT(IFACE "get-config-schemas") uint8_t *get_config_schemas(void) {
+  AT(cm_ret, 0, uint8_t *) = NULL;
+  AT(cm_ret, 4, uint32_t) = 0;
+  return cm_ret;
+}
+
+EXPORT(IFACE "get-render-options") uint8_t *get_render_options(void) {
+  cm_ret[0] = 0; // none
+  return cm_ret;
+}
+
+EXPORT(IFACE "init") uint8_t *init(int32_t level, uint8_t *items, uint32_t n) {
+  cm_level = level;
+  free_config_items(items, n);
+  cm_ret[0] = 0;
+  return cm_ret;
+}
+
+static _Alignas(8) uint8_t ret[32];
+
+static void do_clock(cm_buf *out) {
+  int64_t t0 = mono_now();
+  int32_t p = subscribe_duration(1000000);
+  int before = pollable_ready(p);
+  pollable_block(p);
+  int after = pollable_ready(p);
+  int64_t t1 = mono_now();
+  pollable_drop(p);
+  buf_printf(out, " => handle %d, ready %d then %d, waited >= 1 ms: %d", (int)p, before, after, t1 - t0 >= 1000000);
+}
+
+static void do_poll(cm_buf *out) {
+  int32_t ps[3];
+  ps[0] = subscribe_duration(3600LL * 1000000000LL);
+  ps[1] = subscribe_duration(0);
+  ps[2] = ps[0];
+  poll_list(ps, 3, ret);
+  uint32_t *idx = AT(ret, 0, uint32_t *);
+  uint32_t n = AT(ret, 4, uint32_t);
+  buf_puts(out, " => ready");
+  for (uint32_t i = 0; i < n; i++) buf_printf(out, " %u", idx[i]);
+  cm_free(idx, n * 4);
+  pollable_drop(ps[0]);
+  pollable_drop(ps[1]);
+}
+
+static void do_random(cm_buf *out) {
+  random_bytes(16, ret);
+  uint8_t *b = AT(ret, 0, uint8_t *);
+  uint32_t n = AT(ret, 4, uint32_t);
+  cm_free(b, n);
+  (void)random_u64();
+  buf_printf(out, " => %u bytes and a u64", n);
+}
+
+static void do_wall(cm_buf *out) {
+  wall_now(ret);
+  buf_printf(out, " => after 2001: %d", AT(ret, 0, uint64_t) > 1000000000ULL);
+}
+
+static void do_env(cm_buf *out) {
+  get_environment(ret);
+  cm_str *kv = AT(ret, 0, cm_str *);
+  uint32_t n = AT(ret, 4, uint32_t);
+  buf_printf(out, " => %u:", n);
+  for (uint32_t i = 0; i < n; i++) {
+    buf_puts(out, " ");
+    buf_put(out, kv[2 * i].ptr, kv[2 * i].len);
+    buf_puts(out, "=");
+    buf_put(out, kv[2 * i + 1].ptr, kv[2 * i + 1].len);
+  }
+}
+
+static void do_stdout(cm_buf *out, const char *text) {
+  int32_t s = get_stdout();
+  check_write(s, ret);
+  int ok = ret[0] == 0 && AT(ret, 8, uint64_t) > strlen(text);
+  cm_buf line = {0};
+  buf_puts(&line, text);
+  buf_puts(&line, "\n");
+  stream_write(s, line.p, (uint32_t)line.n, ret);
+  ok = ok && ret[0] == 0;
+  blocking_flush(s, ret);
+  ok = ok && ret[0] == 0;
+  output_drop(s);
+  free(line.p);
+  buf_printf(out, " => written: %d", ok);
+}
+
+static void do_stdin(cm_buf *out) {
+  int32_t s = get_stdin();
+  stream_read(s, 10, ret);
+  // result<list<u8>, stream-error>: err(closed) is disc 1, stream-error case 1
+  buf_printf(out, " => %s", ret[0] == 1 && AT(ret, 4, uint32_t) == 1 ? "closed" : "data");
+  input_drop(s);
+}
+
+static void run(cm_buf *out, char *line) {
+  char *arg = strchr(line, ' ');
+  if (arg) *arg++ = 0;
+  buf_puts(out, line);
+  if (!strcmp(line, "clock")) {
+    do_clock(out);
+  } else if (!strcmp(line, "poll")) {
+    do_poll(out);
+  } else if (!strcmp(line, "random")) {
+    do_random(out);
+  } else if (!strcmp(line, "wall")) {
+    do_wall(out);
+  } else if (!strcmp(line, "env")) {
+    do_env(out);
+  } else if (!strcmp(line, "stdout")) {
+    do_stdout(out, arg ? arg : "");
+  } else if (!strcmp(line, "stdin")) {
+    do_stdin(out);
+  } else if (!strcmp(line, "sleep")) {
+    int32_t p = subscribe_duration((int64_t)atoi(arg ? arg : "0") * 1000000000LL);
+    pollable_block(p);
+    pollable_drop(p);
+    buf_puts(out, " => woke up");
+  } else if (!strcmp(line, "handles")) {
+    int n = atoi(arg ? arg : "0");
+    int32_t *ps = malloc(sizeof(int32_t) * (n > 0 ? n : 1));
+    for (int i = 0; i < n; i++) ps[i] = subscribe_duration(0);
+    for (int i = 0; i < n; i++) pollable_drop(ps[i]);
+    free(ps);
+    buf_printf(out, " => %d created and dropped", n);
+  } else if (!strcmp(line, "drop-twice")) {
+    int32_t p = subscribe_duration(0);
+    pollable_drop(p);
+    pollable_drop(p);
+  } else if (!strcmp(line, "use-dropped")) {
+    int32_t p = subscribe_duration(0);
+    pollable_drop(p);
+    pollable_block(p);
+  } else if (!strcmp(line, "bogus")) {
+    pollable_block(12345);
+  } else if (!strcmp(line, "exhaust")) {
+    for (;;) subscribe_duration(0);
+  } else if (!strcmp(line, "exit-ok")) {
+    wasi_exit(0);
+  } else if (!strcmp(line, "exit-err")) {
+    wasi_exit(1);
+  } else {
+    buf_puts(out, " => unknown command");
+  }
+}
+
+static uint8_t *in_data;
+static uint32_t in_len;
+static cm_buf row;
+static _Alignas(8) uint8_t item[PARSE_RETURN_SIZE];
+
+EXPORT(IFACE "parse") uint8_t *parse(uint8_t *data, uint32_t len, int32_t has_ts, int64_t ts) {
+  (void)has_ts; (void)ts;
+  in_data = data;
+  in_len = len;
+  const uint8_t *nl = memchr(data, '\n', len);
+  if (!nl) return cm_incomplete();
+  char *line = malloc(nl - data + 1);
+  memcpy(line, data, nl - data);
+  line[nl - data] = 0;
+  row.n = 0;
+  run(&row, line);
+  free(line);
+  put_line_item(item, 0, row.p, (uint32_t)row.n, (uint64_t)(nl - data) + 1);
+  return cm_items(item, 1);
+}
+
+EXPORT("cabi_post_" IFACE "parse") void post_parse(uint8_t *r) {
+  (void)r;
+  cm_free(in_data, in_len);
+  in_data = NULL;
+}
