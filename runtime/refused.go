@@ -221,18 +221,18 @@ var importHints = []importHint{
 	},
 	{
 		applies: func(e *ImportsError) bool { return e.Toolchain.is("ComponentizeJS", "JavaScript") && e.anyWASI() },
-		text: "built with componentize-js? chiphost runs WASI only through the preview-1 adapter, so disable the features " +
-			"that import WASI 0.2: -d stdio random clocks http fetch-event",
+		text: "built with componentize-js? chiphost serves WASI 0.2 cli, io, clocks, random and filesystem, not the interfaces " +
+			"above: disable the features that import them (http: -d http fetch-event)",
 	},
 	{
 		applies: func(e *ImportsError) bool { return e.Toolchain.is("", "Rust") && e.anyWASI() },
-		text: "Rust? chiphost runs WASI only through the preview-1 adapter: build for wasm32-wasip1 (as cargo-component does) " +
-			"instead of wasm32-wasip2, and componentize with the wasi_snapshot_preview1 reactor adapter",
+		text: "Rust? chiphost serves WASI 0.2 cli, io, clocks, random and filesystem, not the interfaces above: drop the " +
+			"dependency that imports them, or build for wasm32-wasip1 (as cargo-component does) with the wasi_snapshot_preview1 reactor adapter",
 	},
 	{
 		applies: (*ImportsError).anyWASI,
-		text: "chiphost runs WASI only through the preview-1 adapter: build the core module against WASI preview 1 (wasip1) " +
-			"and componentize it with the wasi_snapshot_preview1 reactor adapter, or build without WASI",
+		text: "chiphost serves WASI preview 1 (through the adapter) and WASI 0.2 cli, io, clocks, random and filesystem, " +
+			"not the interfaces above: build without them",
 	},
 }
 
@@ -293,15 +293,11 @@ func importsError(bin, core []byte, refused []RefusedImport) *ImportsError {
 	return &ImportsError{Imports: refused, Toolchain: tc}
 }
 
-// decoderRefusals converts the decoder's refused imports: a direct WASI
-// preview 2 import is simply one chiphost does not provide.
+// decoderRefusals converts the decoder's refused imports.
 func decoderRefusals(in []component.RefusedImport) []RefusedImport {
 	out := make([]RefusedImport, len(in))
 	for i, im := range in {
 		out[i] = RefusedImport{Interface: im.Module, Name: im.Name, Reason: im.Why}
-		if im.Why == component.WhyWASIP2 {
-			out[i].Reason = ""
-		}
 		if im.Module == "$root" {
 			out[i].Interface = ""
 		}

@@ -11,8 +11,8 @@ import (
 )
 
 // TestRefusedImportsFixtures loads the committed component that imports
-// WASI 0.2 directly (componentize-js, default features: stdio, clocks,
-// random and http on): the error is one summary line (plugin, kind of
+// WASI 0.2 interfaces chiphost does not serve (componentize-js, default
+// features: wasi:http on): the error is one summary line (plugin, kind of
 // import, count), the imports by interface with their versions, then the
 // componentize-js hint its producers section calls for.
 func TestRefusedImportsFixtures(t *testing.T) {
@@ -22,11 +22,7 @@ func TestRefusedImportsFixtures(t *testing.T) {
 		summary string
 		groups  []string
 	}{
-		{"negative/p2_imports.wasm", "plugin p2_imports: load: unsupported: 53 WASI 0.2 imports that chiphost does not provide (6 interfaces)", []string{
-			"wasi:io/poll@0.2.10: poll, pollable{drop, block}",
-			"wasi:io/streams@0.2.10: input-stream{drop, read, blocking-read, subscribe}, output-stream{drop, check-write, write, blocking-flush, subscribe}",
-			"wasi:clocks/monotonic-clock@0.2.10: now, subscribe-instant, subscribe-duration",
-			"wasi:random/random@0.2.10: get-random-bytes, get-random-u64",
+		{"negative/p2_imports.wasm", "plugin p2_imports: load: unsupported: 36 WASI 0.2 imports that chiphost does not provide (2 interfaces)", []string{
 			"wasi:http/types@0.2.10: fields{constructor, from-list, get, has, set, delete, append, entries, clone}, incoming-request{method, path-with-query, scheme, authority, headers, consume}, outgoing-request{constructor, body, set-method, set-path-with-query, set-scheme, set-authority, headers}, response-outparam{set}, incoming-response{status, headers, consume}, incoming-body{stream}, outgoing-response{constructor, set-status-code, headers, body}, outgoing-body{write, finish}, future-incoming-response{subscribe, get}",
 			"wasi:http/outgoing-handler@0.2.10: handle",
 		}},
@@ -43,7 +39,7 @@ func TestRefusedImportsFixtures(t *testing.T) {
 				t.Errorf("first line %q, want %q (at most 300 bytes)", lines[0], tc.summary)
 			}
 			want := append([]string{tc.summary}, prefixed("  ", tc.groups)...)
-			want = append(want, "hint: built with componentize-js? chiphost runs WASI only through the preview-1 adapter, so disable the features that import WASI 0.2: -d stdio random clocks http fetch-event")
+			want = append(want, "hint: built with componentize-js? disable the http and fetch-event features (-d http fetch-event); -d http alone still imports wasi:http/types")
 			if got := strings.Join(lines, "\n"); got != strings.Join(want, "\n") {
 				t.Errorf("message:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
 			}
@@ -78,17 +74,17 @@ func TestImportsErrorFormat(t *testing.T) {
 		{"js http only", ImportsError{Imports: http, Toolchain: js},
 			"2 WASI 0.2 imports that chiphost does not provide (2 interfaces)", "(-d http fetch-event)"},
 		{"js all wasi", ImportsError{Imports: append(cli, http...), Toolchain: js},
-			"3 WASI 0.2 imports that chiphost does not provide (3 interfaces)", "-d stdio random clocks http fetch-event"},
+			"3 WASI 0.2 imports that chiphost does not provide (3 interfaces)", "not the interfaces above: disable the features that import them"},
 		{"rust", ImportsError{Imports: cli, Toolchain: rust},
 			"1 WASI 0.2 import that chiphost does not provide (1 interface)", "build for wasm32-wasip1"},
 		{"unknown toolchain", ImportsError{Imports: cli},
-			"1 WASI 0.2 import that chiphost does not provide (1 interface)", "build the core module against WASI preview 1"},
+			"1 WASI 0.2 import that chiphost does not provide (1 interface)", "WASI preview 1 (through the adapter) and WASI 0.2 cli"},
 		{"mixed kinds", ImportsError{Imports: []RefusedImport{
 			{Interface: "wasi:cli/environment@0.3.0", Name: "get-environment"},
 			{Interface: "chipmunk:shared/logging@0.1.0", Name: "log2"},
 			{Interface: "acme:kv/store@1.0.0", Name: "[method]bucket.get", Reason: "resources are not supported"},
 			{Name: "hello", Reason: "world-level function imports are not supported"},
-		}}, "4 imports that chiphost does not provide (1 WASI 0.3, 1 Chipmunk API, 1 other, 1 world-level; 4 interfaces)", "chiphost runs WASI only through the preview-1 adapter"},
+		}}, "4 imports that chiphost does not provide (1 WASI 0.3, 1 Chipmunk API, 1 other, 1 world-level; 4 interfaces)", "not the interfaces above: build without them"},
 		{"no hint without WASI", ImportsError{Imports: []RefusedImport{{Interface: "chipmunk:shared/logging@0.1.0", Name: "log2"}}, Toolchain: js},
 			"1 Chipmunk API import that chiphost does not provide (1 interface)", ""},
 	}

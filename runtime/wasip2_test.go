@@ -94,7 +94,7 @@ func TestWASIP2HandleMisuse(t *testing.T) {
 		{"drop-twice", "[resource-drop]pollable: abi: self: pollable handle 1 is not in the table"},
 		{"use-dropped", "[method]pollable.block: abi: self: pollable handle 1 is not in the table"},
 		{"bogus", "pollable handle 12345 is not in the table (never given to the plugin, or already dropped)"},
-		{"exhaust", "subscribe-duration: abi: handle table of pollable is full (65536 handles)"},
+		{"exhaust", "subscribe-duration: abi: result: handle table of pollable is full (65536 handles)"},
 	}
 	for _, c := range cases {
 		t.Run(c.cmd, func(t *testing.T) {

@@ -474,21 +474,21 @@ func TestNoUserCacheDir(t *testing.T) {
 }
 
 // TestRefusedImportsCLI: inspect and parse of a component that imports
-// WASI 0.2 directly print, on stderr, one summary line first (plugin, kind
-// of import, count), the imports by interface, then the hint; stdout stays
-// empty.
+// WASI 0.2 interfaces chiphost does not serve (wasi:http) print, on stderr,
+// one summary line first (plugin, kind of import, count), the imports by
+// interface, then the hint; stdout stays empty.
 func TestRefusedImportsCLI(t *testing.T) {
 	p2 := repo("testdata/plugins/negative/p2_imports.wasm")
 	for _, args := range [][]string{{"inspect", p2}, {"parse", "--parser", p2, "-"}} {
 		out, errOut, code := runCLI(t, "a\n", args...)
 		lines := strings.Split(strings.TrimSuffix(errOut, "\n"), "\n")
-		want := "chiphost " + args[0] + ": plugin p2_imports: load: unsupported: 53 WASI 0.2 imports that chiphost does not provide (6 interfaces)"
+		want := "chiphost " + args[0] + ": plugin p2_imports: load: unsupported: 36 WASI 0.2 imports that chiphost does not provide (2 interfaces)"
 		if code != 1 || out != "" || lines[0] != want || len(lines[0]) > 300 {
 			t.Errorf("%v: exit %d, stdout %q, first line %q; want exit 1, no stdout, %q", args, code, out, lines[0], want)
 		}
-		if len(lines) != 8 || lines[1] != "  wasi:io/poll@0.2.10: poll, pollable{drop, block}" ||
-			!strings.HasPrefix(lines[7], "hint: built with componentize-js? ") {
-			t.Errorf("%v: want 6 interface lines and a hint:\n%s", args, errOut)
+		if len(lines) != 4 || !strings.HasPrefix(lines[1], "  wasi:http/types@0.2.10: fields{constructor, ") ||
+			lines[2] != "  wasi:http/outgoing-handler@0.2.10: handle" || !strings.HasPrefix(lines[3], "hint: built with componentize-js? ") {
+			t.Errorf("%v: want 2 interface lines and a hint:\n%s", args, errOut)
 		}
 	}
 }
@@ -525,5 +525,23 @@ func TestComposedComponentCLI(t *testing.T) {
 	}
 	if got, want := parse(nested), parse(plain); got != want || len(want) == 0 {
 		t.Errorf("parse differs:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestWASIP2ComponentCLI: the JavaScript parser built with WASI 0.2 on
+// (its main module imports wasi:io, wasi:clocks and wasi:random directly)
+// parses through the CLI with the same rows as its WASI-off build.
+func TestWASIP2ComponentCLI(t *testing.T) {
+	in := "hello\nw\xc3\xb6rld\r\ntail"
+	var rows []string
+	for _, fx := range []string{"parsers/js_string_parser/js_string_parser.wasm", "wasip2/js_wasi_string_parser/js_wasi_string_parser.wasm"} {
+		out, errOut, code := runCLI(t, in, "parse", "--parser", repo("testdata/plugins/"+fx), "--output", "jsonl", "-")
+		if code != 0 || strings.Count(out, "\n") != 3 {
+			t.Fatalf("%s: exit %d, stdout %q, stderr %s", fx, code, out, errOut)
+		}
+		rows = append(rows, out)
+	}
+	if rows[0] != rows[1] {
+		t.Errorf("WASI 0.2 build:\n%s\nWASI-off build:\n%s", rows[1], rows[0])
 	}
 }

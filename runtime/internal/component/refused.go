@@ -11,12 +11,8 @@ import (
 type RefusedImport struct {
 	Module string // core import module: an interface name such as "wasi:io/streams@0.2.10", or "$root"
 	Name   string // core import name: a function such as "[method]output-stream.write"
-	Why    string // what is not supported, e.g. "direct WASI preview 2 import"
+	Why    string // what is not supported, e.g. "WASI version other than 0.2.x"
 }
-
-// WhyWASIP2 is the Why of a direct WASI preview 2 import: chiphost runs
-// WASI through the preview-1 adapter only.
-const WhyWASIP2 = "direct WASI preview 2 import"
 
 // ImportsError lists every main-module import the decoder refuses. It
 // matches ErrUnsupported; the runtime turns it into a summary a person can
