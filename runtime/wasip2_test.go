@@ -40,7 +40,8 @@ func probeRow(t *testing.T, pi *ParserInstance, cmd string) (string, error) {
 // TestWASIP2Host calls every served WASI 0.2 area through a real guest's
 // own imports (several 0.2.x versions, matched to the 0.2 host): clocks and
 // timer pollables, poll, random, wall clock, the environment (only the
-// allowed variable), stdout into the log, stdin at its end, and 2 × 65,536
+// allowed variable), stdout into the log, stdin at its end, wasi:sockets
+// linked but denied (access-denied for TCP, UDP and name lookup), and 2 × 65,536
 // handles created and dropped (a second round fits the table only if the
 // first one's drops freed it).
 func TestWASIP2Host(t *testing.T) {
@@ -68,6 +69,7 @@ func TestWASIP2Host(t *testing.T) {
 		{"env", "env => 1: CHIPHOST_P2_ALLOWED=a=b"},
 		{"stdout hello from wasi 0.2", "stdout => written: 1"},
 		{"stdin", "stdin => closed"},
+		{"sockets", "sockets => tcp denied 1, udp denied 1, lookup denied 1"},
 		{"handles 65536", "handles => 65536 created and dropped"},
 		{"handles 65536", "handles => 65536 created and dropped"},
 	}

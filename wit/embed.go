@@ -66,6 +66,6 @@ func compareVersions(a, b string) int {
 var wasiFS embed.FS
 
 // LoadWASI parses the embedded WASI 0.2 WIT (packages wasi:io, wasi:clocks,
-// wasi:random, wasi:cli and wasi:filesystem at 0.2.0, gathered by the world
-// chiphost:wasip2/host).
+// wasi:random, wasi:cli, wasi:filesystem and wasi:sockets at 0.2.0,
+// gathered by the world chiphost:wasip2/host).
 func LoadWASI() (*Resolve, error) { return Parse(wasiFS, "wasip2") }

@@ -692,7 +692,7 @@ func TestLoadWASI(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := res.World("chiphost:wasip2/host")
-	if w == nil || len(w.Imports) != 20 {
+	if w == nil || len(w.Imports) != 27 {
 		t.Fatalf("world chiphost:wasip2/host: %+v", w)
 	}
 	checks := map[string]string{
@@ -702,6 +702,8 @@ func TestLoadWASI(t *testing.T) {
 		"wasi:filesystem/preopens@0.2.0 get-directories":         "list<tuple<own<descriptor>, string>>",
 		"wasi:filesystem/types@0.2.0 [method]descriptor.open-at": "result<own<descriptor>, error-code>",
 		"wasi:cli/terminal-stdout@0.2.0 get-terminal-stdout":     "option<own<terminal-output>>",
+		"wasi:sockets/tcp-create-socket@0.2.0 create-tcp-socket": "result<own<tcp-socket>, error-code>",
+		"wasi:sockets/udp@0.2.0 [method]udp-socket.stream":       "result<tuple<own<incoming-datagram-stream>, own<outgoing-datagram-stream>>, error-code>",
 	}
 	for q, want := range checks {
 		iface, fn, _ := strings.Cut(q, " ")

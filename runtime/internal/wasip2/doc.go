@@ -18,7 +18,11 @@
 //   - wasi:clocks monotonic-clock and wall-clock (real clocks);
 //   - wasi:random random, insecure, insecure-seed (crypto/rand);
 //   - wasi:filesystem: preopens lists no directory yet, so no descriptor
-//     can be had and every descriptor method is unreachable.
+//     can be had and every descriptor method is unreachable;
+//   - wasi:sockets: linked so that components importing it load; every
+//     operation returns error-code::access-denied (instance-network gives
+//     a network resource, and creating a socket or resolving a name is
+//     denied, so no socket ever exists).
 //
 // The package knows nothing of wazero or JSON-RPC: the runtime binds these
 // functions to host modules and gives each instance its [Env].

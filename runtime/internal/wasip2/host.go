@@ -81,6 +81,11 @@ func (h *Host) Impl(iface string, f *wit.Func) Func {
 	if impl := impls[iface+"."+f.Name]; impl != nil {
 		return impl
 	}
+	if strings.HasPrefix(iface, "wasi:sockets/") {
+		if impl := denied(f); impl != nil {
+			return impl
+		}
+	}
 	return func(context.Context, *Instance, []abi.Value) (abi.Value, error) {
 		return abi.Value{}, fmt.Errorf("%s.%s is not implemented by chiphost", iface, f.Name)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chiphost/chiphost/runtime/internal/abi"
+	"github.com/chiphost/chiphost/wit"
 )
 
 // pollable becomes ready at a monotonic-clock instant (0: at once).
@@ -152,6 +153,11 @@ var impls = map[string]Func{
 	"wasi:cli/terminal-stdout.get-terminal-stdout": noTerminal,
 	"wasi:cli/terminal-stderr.get-terminal-stderr": noTerminal,
 
+	// wasi:sockets: a network to deny operations on (see denied).
+	"wasi:sockets/instance-network.instance-network": func(_ context.Context, w *Instance, _ []abi.Value) (abi.Value, error) {
+		return w.hold(&network{}), nil
+	},
+
 	// wasi:filesystem: no directory is preopened yet.
 	"wasi:filesystem/preopens.get-directories": func(context.Context, *Instance, []abi.Value) (abi.Value, error) {
 		return abi.Value{}, nil
@@ -159,6 +165,27 @@ var impls = map[string]Func{
 	"wasi:filesystem/types.filesystem-error-code": func(context.Context, *Instance, []abi.Value) (abi.Value, error) {
 		return none, nil
 	},
+}
+
+// network is the wasi:sockets network resource: the right to use a network
+// that every operation then denies.
+type network struct{}
+
+// denied implements a wasi:sockets function that returns
+// result<_, error-code>: always err(access-denied). Other functions (the
+// methods of sockets, which no guest can create) get nil.
+func denied(f *wit.Func) Func {
+	r := f.Result
+	if r == nil || r.Kind != wit.Result || r.Err == nil || r.Err.Kind != wit.Enum {
+		return nil
+	}
+	for i, c := range r.Err.Cases {
+		if c.Name == "access-denied" {
+			v := abi.Value{Num: 1, Elems: []abi.Value{{Num: uint64(i)}}}
+			return func(context.Context, *Instance, []abi.Value) (abi.Value, error) { return v, nil }
+		}
+	}
+	return nil
 }
 
 func boolValue(b bool) abi.Value {

@@ -17,6 +17,7 @@
 //   bogus        block on a handle never given (trap)
 //   exhaust      create timers without dropping them (trap: the handle table is full)
 //   exit-ok, exit-err  wasi:cli/exit.exit (the instance ends)
+//   sockets      instance-network, then a TCP socket, a UDP socket and a name lookup: denied?
 #include "chipmunk_abi.h"
 
 #define IFACE "chipmunk:parser/parser@0.1.0#"
@@ -43,6 +44,11 @@ IMPORT(STREAMS, "[method]output-stream.blocking-flush") void blocking_flush(int3
 IMPORT(STREAMS, "[resource-drop]output-stream") void output_drop(int32_t s);
 IMPORT(STREAMS, "[method]input-stream.read") void stream_read(int32_t s, int64_t n, uint8_t *ret);
 IMPORT(STREAMS, "[resource-drop]input-stream") void input_drop(int32_t s);
+IMPORT("wasi:sockets/instance-network@0.2.0", "instance-network") int32_t instance_network(void);
+IMPORT("wasi:sockets/network@0.2.0", "[resource-drop]network") void network_drop(int32_t n);
+IMPORT("wasi:sockets/tcp-create-socket@0.2.0", "create-tcp-socket") void create_tcp_socket(int32_t family, uint8_t *ret);
+IMPORT("wasi:sockets/udp-create-socket@0.2.3", "create-udp-socket") void create_udp_socket(int32_t family, uint8_t *ret);
+IMPORT("wasi:sockets/ip-name-lookup@0.2.0", "resolve-addresses") void resolve_addresses(int32_t n, const char *p, uint32_t len, uint8_t *ret);
 
 EXPORT(IFACE "get-version") uint8_t *get_version(void) { return cm_version(0, 1, 0); }
 
@@ -143,6 +149,21 @@ static void do_stdin(cm_buf *out) {
   input_drop(s);
 }
 
+// denied says whether ret holds err(error-code::access-denied), case 1.
+static int denied(void) { return ret[0] == 1 && ret[4] == 1; }
+
+static void do_sockets(cm_buf *out) {
+  int32_t n = instance_network();
+  create_tcp_socket(0, ret);
+  int tcp = denied();
+  create_udp_socket(1, ret);
+  int udp = denied();
+  resolve_addresses(n, "example.com", 11, ret);
+  int lookup = denied();
+  network_drop(n);
+  buf_printf(out, " => tcp denied %d, udp denied %d, lookup denied %d", tcp, udp, lookup);
+}
+
 static void run(cm_buf *out, char *line) {
   char *arg = strchr(line, ' ');
   if (arg) *arg++ = 0;
@@ -159,6 +180,8 @@ static void run(cm_buf *out, char *line) {
     do_env(out);
   } else if (!strcmp(line, "stdout")) {
     do_stdout(out, arg ? arg : "");
+  } else if (!strcmp(line, "sockets")) {
+    do_sockets(out);
   } else if (!strcmp(line, "stdin")) {
     do_stdin(out);
   } else if (!strcmp(line, "sleep")) {
