@@ -178,7 +178,7 @@ func NewHost(ctx context.Context, opts *Options) (*Host, error) {
 			cfg = cfg.WithCompilationCache(cache)
 			h.codeCached = !h.opts.Interpreter
 		}
-		h.meta = &metaCache{dir: filepath.Join(dir, "metadata")}
+		h.meta = &metaCache{dir: filepath.Join(dir, "metadata"), build: buildKey("metadata v" + metaFormat)}
 	}
 	// Memory limits are enforced per instance by our allocator (sandbox.go),
 	// which records a refused growth so that the failure is reported as

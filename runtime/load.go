@@ -281,12 +281,22 @@ func (h *Host) corePath(hash string) string {
 	if h.opts.NoInterruptChecks {
 		variant = "plain"
 	}
-	return filepath.Join(h.opts.CacheDir, "core", variant, hash+".wasm")
+	return filepath.Join(h.opts.CacheDir, "core", variant, hash+"-"+h.meta.build+".wasm")
 }
 
-// saveCore caches an instrumented main module (best effort).
+// saveCore caches an instrumented main module (best effort), replacing
+// what other builds cached for the same binary, so that the cache holds one
+// module per plugin however many builds share it.
 func (h *Host) saveCore(hash string, core []byte) {
-	if p := h.corePath(hash); p != "" {
-		writeFileAtomic(p, core)
+	p := h.corePath(hash)
+	if p == "" {
+		return
+	}
+	writeFileAtomic(p, core)
+	old, _ := filepath.Glob(filepath.Join(filepath.Dir(p), hash+"-*.wasm"))
+	for _, o := range old {
+		if o != p {
+			os.Remove(o)
+		}
 	}
 }
