@@ -196,7 +196,7 @@ func (h *Host) newInstance(ctx context.Context, cp *compiledPlugin, m mounts) (*
 // its WASI preview 1 (allowed variables only, output to the log writers,
 // sleeps that end when the call is interrupted).
 func (in *instance) wasiEnv() wasip2.Env {
-	env := wasip2.Env{Stdout: in.stdout, Stderr: in.stderr, Args: []string{in.cp.name}, Random: rand.Reader, Sleep: in.sleep}
+	env := wasip2.Env{Stdout: in.stdout, Stderr: in.stderr, Args: []string{in.cp.name}, Random: rand.Reader, Sleep: in.sleep, Refused: in.refused}
 	for _, k := range in.host.opts.Env {
 		if v, ok := os.LookupEnv(k); ok {
 			env.Environ = append(env.Environ, [2]string{k, v})

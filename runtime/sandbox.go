@@ -12,6 +12,7 @@ import (
 	"github.com/tetratelabs/wazero/experimental/sysfs"
 
 	"github.com/chiphost/chiphost/runtime/internal/sandboxfs"
+	"github.com/chiphost/chiphost/runtime/internal/wasip2"
 )
 
 // lineWriter turns a plugin's stdout or stderr into log records, one per
@@ -127,9 +128,11 @@ func (d *subsetDir) ReadDir(n int) ([]fs.DirEntry, error) {
 	return out, err
 }
 
-// fsConfig builds the instance's file system: its temporary directory
-// read-write, the configured directories read-only, and for configured
-// files only those names in their directories. Directories are confined
+// fsConfig builds the instance's file system, for WASI preview 1 (wazero's
+// mounts) and WASI 0.2 (the same file systems as wasi:filesystem
+// preopens): its temporary directory read-write, the configured
+// directories read-only, and for configured files only those names in
+// their directories. Directories are confined
 // with sandboxfs, so no path the guest resolves (through `..` or symbolic
 // links, its own or planted by others) leaves them.
 func (in *instance) fsConfig(m mounts) (wazero.FSConfig, error) {
@@ -140,6 +143,7 @@ func (in *instance) fsConfig(m mounts) (wazero.FSConfig, error) {
 	}
 	in.roots = append(in.roots, temp)
 	fsc = fsc.(sysfs.FSConfig).WithSysFSMount(temp, in.temp.path)
+	in.wasi.AddPreopen(wasip2.Preopen{Guest: in.temp.path, FS: temp, Writable: true})
 	for _, d := range m.dirs {
 		root, err := sandboxfs.Open(d, in.refused)
 		if err != nil {
@@ -148,11 +152,14 @@ func (in *instance) fsConfig(m mounts) (wazero.FSConfig, error) {
 			continue
 		}
 		in.roots = append(in.roots, root)
-		fsc = fsc.(sysfs.FSConfig).WithSysFSMount(sandboxfs.ReadOnly(root, in.refused), d)
+		ro := sandboxfs.ReadOnly(root, in.refused)
+		fsc = fsc.(sysfs.FSConfig).WithSysFSMount(ro, d)
+		in.wasi.AddPreopen(wasip2.Preopen{Guest: d, FS: ro})
 	}
 	for dir, names := range m.files {
-		subset := &sysfs.AdaptFS{FS: newFileSubset(dir, names)}
-		fsc = fsc.(sysfs.FSConfig).WithSysFSMount(sandboxfs.ReadOnly(subset, in.refused), dir)
+		subset := sandboxfs.ReadOnly(&sysfs.AdaptFS{FS: newFileSubset(dir, names)}, in.refused)
+		fsc = fsc.(sysfs.FSConfig).WithSysFSMount(subset, dir)
+		in.wasi.AddPreopen(wasip2.Preopen{Guest: dir, FS: subset})
 	}
 	return fsc, nil
 }

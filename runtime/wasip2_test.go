@@ -3,12 +3,17 @@ package runtime_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	. "github.com/chiphost/chiphost/runtime"
+	"github.com/chiphost/chiphost/schema"
 )
 
 // probeP2 loads hostile/wasip2_probe.core.wasm, a parser whose main module
@@ -160,5 +165,73 @@ func TestWASIP2SleepHonoursDeadline(t *testing.T) {
 	defer pi.Close()
 	if _, err := probeRow(t, pi, "sleep 600"); KindOf(err) != KindTimeout {
 		t.Fatalf("sleep 600: %v, want a timeout", err)
+	}
+}
+
+// TestWASIP2Filesystem: wasi:filesystem through the guest's own imports.
+// The preopens are the instance's temporary directory (writable) and the
+// configured directory (read-only), the same confined file systems as WASI
+// preview 1: files are written, read back, listed and stat'ed; every way
+// out (`..`, absolute paths, links the guest makes, chained links, links
+// the host planted) fails with an error code, nothing outside is read or
+// changed, and the host log says what was refused.
+func TestWASIP2Filesystem(t *testing.T) {
+	w := newEscapeWorld(t)
+	logs := &syncBuffer{}
+	logger := zerolog.New(logs)
+	p := probeP2(t, &Options{Logger: &logger, TempRoot: filepath.Join(w.base, "temp")})
+	pi, err := p.NewParser(context.Background(), &InitOptions{Config: []schema.Setting{
+		{ID: "dir", Value: schema.Value{Type: schema.Directories, Paths: []string{w.conf}}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pi.Close()
+	conf := func(name string) string { return filepath.Join(w.conf, name) }
+	steps := []struct{ cmd, row string }{
+		{"preopens", "preopens => 2, writable 1"},
+		{"write x.txt hello file", "write => ok written 1"},
+		{"read x.txt", "read => ok hello file"},
+		{"list", "list => ok x.txt"},
+		{"stat x.txt", "stat => ok regular-file size 10"},
+		{"symlink x.txt good", "symlink => ok"},
+		{"read good", "read => ok hello file"},
+		{"read " + conf("in.txt"), "read => ok inside"},
+		{"read " + conf("good"), "read => ok inside"},
+		{"read " + conf("sub/up-good"), "read => ok inside"},
+		// ways out
+		{"read ../../outside/secret.txt", "read => err not-permitted"},
+		{"read /etc/passwd", "read => err not-permitted"},
+		{"write sub/../../escape.txt no", "write => err not-permitted"},
+		{"symlink ../../outside up", "symlink => err not-permitted"},
+		{"symlink . d", "symlink => ok"},
+		{"symlink ../../.. d/d/d/x", "symlink => ok"},
+		{"read d/d/d/x/outside/secret.txt", "read => err not-permitted"},
+		{"read " + conf("planted-rel/secret.txt"), "read => err not-permitted"},
+		{"read " + conf("planted-abs/secret.txt"), "read => err not-permitted"},
+		{"read " + conf("chain1"), "read => err not-permitted"},
+		{"read " + conf("fifo"), "read => err access"},
+		// the configured directory is read-only
+		{"write " + conf("new.txt") + " x", "write => err read-only"},
+		{"write " + conf("in.txt") + " x", "write => err read-only"},
+	}
+	for _, s := range steps {
+		row, err := probeRow(t, pi, s.cmd)
+		if err != nil || row != s.row {
+			t.Errorf("%s: %q, %v; want %q", s.cmd, row, err, s.row)
+		}
+	}
+	if b, err := os.ReadFile(conf("in.txt")); err != nil || string(b) != "inside" {
+		t.Errorf("configured file: %q, %v", b, err)
+	}
+	for _, f := range []string{conf("new.txt"), filepath.Join(w.base, "escape.txt"), filepath.Join(w.base, "temp", "escape.txt")} {
+		if _, err := os.Lstat(f); err == nil {
+			t.Errorf("%s was created", f)
+		}
+	}
+	for _, want := range []string{`"path":"../../outside/secret.txt"`, "the path climbs out of its directory", "absolute path", "leaves the sandbox directory"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("host log lacks %q:\n%s", want, logs.String())
+		}
 	}
 }

@@ -17,13 +17,20 @@
 //     interruptible sleep), streams;
 //   - wasi:clocks monotonic-clock and wall-clock (real clocks);
 //   - wasi:random random, insecure, insecure-seed (crypto/rand);
-//   - wasi:filesystem: preopens lists no directory yet, so no descriptor
-//     can be had and every descriptor method is unreachable;
+//   - wasi:filesystem types and preopens (fs.go): the preopens are the
+//     instance's own file systems, the sandboxfs roots its WASI preview 1
+//     mounts too (the temporary directory writable, configured paths
+//     read-only), so every path resolves through the same confined
+//     resolver; absolute paths and `..` above a preopen are refused
+//     (not-permitted) and reported; set-times, set-times-at and link-at
+//     return unsupported;
 //   - wasi:sockets: linked so that components importing it load; every
 //     operation returns error-code::access-denied (instance-network gives
 //     a network resource, and creating a socket or resolving a name is
 //     denied, so no socket ever exists).
 //
-// The package knows nothing of wazero or JSON-RPC: the runtime binds these
-// functions to host modules and gives each instance its [Env].
+// The package knows nothing of JSON-RPC and of wazero's runtime (only its
+// file-system interfaces, experimental/sys, which sandboxfs implements):
+// the runtime binds these functions to host modules and gives each
+// instance its [Env] and its preopens.
 package wasip2

@@ -61,10 +61,10 @@ var impls = map[string]Func{
 		return abi.Value{}, nil
 	},
 	"wasi:io/poll.poll":                                  poll,
-	"wasi:io/streams.[method]input-stream.read":          inputClosed,
-	"wasi:io/streams.[method]input-stream.blocking-read": inputClosed,
-	"wasi:io/streams.[method]input-stream.skip":          inputClosed,
-	"wasi:io/streams.[method]input-stream.blocking-skip": inputClosed,
+	"wasi:io/streams.[method]input-stream.read":          read,
+	"wasi:io/streams.[method]input-stream.blocking-read": read,
+	"wasi:io/streams.[method]input-stream.skip":          skip,
+	"wasi:io/streams.[method]input-stream.blocking-skip": skip,
 	"wasi:io/streams.[method]input-stream.subscribe":     readyPollable,
 	"wasi:io/streams.[method]output-stream.check-write": func(_ context.Context, w *Instance, a []abi.Value) (abi.Value, error) {
 		_, err := object[*outputStream](w, a[0].Num, "output-stream")
@@ -158,10 +158,7 @@ var impls = map[string]Func{
 		return w.hold(&network{}), nil
 	},
 
-	// wasi:filesystem: no directory is preopened yet.
-	"wasi:filesystem/preopens.get-directories": func(context.Context, *Instance, []abi.Value) (abi.Value, error) {
-		return abi.Value{}, nil
-	},
+	// wasi:filesystem (the rest is in fs.go)
 	"wasi:filesystem/types.filesystem-error-code": func(context.Context, *Instance, []abi.Value) (abi.Value, error) {
 		return none, nil
 	},
@@ -243,9 +240,37 @@ func readyPollable(_ context.Context, w *Instance, a []abi.Value) (abi.Value, er
 	return w.hold(&pollable{}), nil
 }
 
+// inputClosed serves stdin, which is always at its end.
 func inputClosed(_ context.Context, w *Instance, a []abi.Value) (abi.Value, error) {
 	_, err := object[*inputStream](w, a[0].Num, "input-stream")
 	return closed, err
+}
+
+// read reads from an input stream: stdin (at its end) or a file.
+func read(ctx context.Context, w *Instance, a []abi.Value) (abi.Value, error) {
+	f, isFile := w.objs[uint32(a[0].Num)].(*fileInput)
+	if !isFile {
+		return inputClosed(ctx, w, a)
+	}
+	buf := make([]byte, min(a[1].Num, maxRandom))
+	n, errno := f.file.Pread(buf, f.off)
+	if errno != 0 {
+		return abi.Value{Num: 1, Elems: []abi.Value{{Num: 0, Elems: []abi.Value{w.hold(&streamError{msg: errno.Error()})}}}}, nil
+	}
+	if n == 0 && len(buf) > 0 {
+		return closed, nil
+	}
+	f.off += int64(n)
+	return ok(abi.Value{Bytes: buf[:n]}), nil
+}
+
+// skip skips bytes of an input stream.
+func skip(ctx context.Context, w *Instance, a []abi.Value) (abi.Value, error) {
+	r, err := read(ctx, w, a)
+	if err != nil || r.Num != 0 {
+		return r, err
+	}
+	return okU64(uint64(len(r.Elems[0].Bytes))), nil
 }
 
 func write(_ context.Context, w *Instance, a []abi.Value) (abi.Value, error) {
@@ -283,10 +308,19 @@ func writeZeroes(_ context.Context, w *Instance, a []abi.Value) (abi.Value, erro
 
 // splice from an input stream: every input stream here is at its end.
 func splice(ctx context.Context, w *Instance, a []abi.Value) (abi.Value, error) {
-	if _, err := object[*outputStream](w, a[0].Num, "output-stream"); err != nil {
+	s, err := object[*outputStream](w, a[0].Num, "output-stream")
+	if err != nil {
 		return abi.Value{}, err
 	}
-	return inputClosed(ctx, w, a[1:])
+	r, err := read(ctx, w, a[1:])
+	if err != nil || r.Num != 0 {
+		return r, err
+	}
+	b := r.Elems[0].Bytes
+	if s.w != nil {
+		s.w.Write(b)
+	}
+	return okU64(uint64(len(b))), nil
 }
 
 func randomBytes(_ context.Context, w *Instance, a []abi.Value) (abi.Value, error) {

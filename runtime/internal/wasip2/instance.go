@@ -18,6 +18,8 @@ type Env struct {
 	// Sleep blocks for ns nanoseconds; it panics when the call is
 	// interrupted (deadline, cancellation, Close), which ends the call.
 	Sleep func(ns int64)
+	// Refused reports a path the guest tried to leave its preopen with.
+	Refused func(op, name, reason string)
 }
 
 // ExitError is returned (and traps the guest) when the plugin calls
@@ -42,6 +44,8 @@ type Instance struct {
 	start  time.Time // base of the monotonic clock
 	objs   map[uint32]any
 	next   uint32
+
+	preopens []Preopen
 }
 
 // NewInstance returns the WASI state of a new instance.
@@ -68,7 +72,13 @@ func (w *Instance) hold(o any) abi.Value {
 	return abi.Value{Num: uint64(w.next)}
 }
 
-func (w *Instance) release(rep uint32) { delete(w.objs, rep) }
+// release ends a host object: an open file is closed.
+func (w *Instance) release(rep uint32) {
+	if d, ok := w.objs[rep].(*descriptor); ok && d.file != nil {
+		d.file.Close()
+	}
+	delete(w.objs, rep)
+}
 
 // object returns the host object of rep as a T.
 func object[T any](w *Instance, rep uint64, what string) (T, error) {

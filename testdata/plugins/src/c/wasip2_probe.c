@@ -18,6 +18,14 @@
 //   exhaust      create timers without dropping them (trap: the handle table is full)
 //   exit-ok, exit-err  wasi:cli/exit.exit (the instance ends)
 //   sockets      instance-network, then a TCP socket, a UDP socket and a name lookup: denied?
+//   preopens     how many preopened directories, and which of them is writable (the temp dir)
+//   write P TEXT create P (relative to the writable preopen) with TEXT, through write-via-stream
+//   read P       the first 64 bytes of P: relative to the writable preopen, or an absolute path
+//                under another preopen (through read-via-stream and input-stream.read)
+//   list         the names in the writable preopen
+//   symlink T L  a link L to T in the writable preopen
+//   stat P       the type and size of P in the writable preopen (without following links)
+// File-system rows end `=> ok ...` or `=> err ERROR-CODE`.
 #include "chipmunk_abi.h"
 
 #define IFACE "chipmunk:parser/parser@0.1.0#"
@@ -48,13 +56,28 @@ IMPORT("wasi:sockets/instance-network@0.2.0", "instance-network") int32_t instan
 IMPORT("wasi:sockets/network@0.2.0", "[resource-drop]network") void network_drop(int32_t n);
 IMPORT("wasi:sockets/tcp-create-socket@0.2.0", "create-tcp-socket") void create_tcp_socket(int32_t family, uint8_t *ret);
 IMPORT("wasi:sockets/udp-create-socket@0.2.3", "create-udp-socket") void create_udp_socket(int32_t family, uint8_t *ret);
+#define FS "wasi:filesystem/types@0.2.2"
+IMPORT("wasi:filesystem/preopens@0.2.2", "get-directories") void get_directories(uint8_t *ret);
+IMPORT(FS, "[method]descriptor.open-at") void open_at(int32_t d, int32_t pflags, const char *p, uint32_t n, int32_t oflags, int32_t flags, uint8_t *ret);
+IMPORT(FS, "[method]descriptor.read-via-stream") void read_via_stream(int32_t d, int64_t off, uint8_t *ret);
+IMPORT(FS, "[method]descriptor.write-via-stream") void write_via_stream(int32_t d, int64_t off, uint8_t *ret);
+IMPORT(FS, "[method]descriptor.get-flags") void get_flags(int32_t d, uint8_t *ret);
+IMPORT(FS, "[method]descriptor.read-directory") void read_directory(int32_t d, uint8_t *ret);
+IMPORT(FS, "[method]directory-entry-stream.read-directory-entry") void read_directory_entry(int32_t s, uint8_t *ret);
+IMPORT(FS, "[method]descriptor.symlink-at") void symlink_at(int32_t d, const char *t, uint32_t tn, const char *l, uint32_t ln, uint8_t *ret);
+IMPORT(FS, "[method]descriptor.stat-at") void stat_at(int32_t d, int32_t pflags, const char *p, uint32_t n, uint8_t *ret);
+IMPORT(FS, "[resource-drop]descriptor") void descriptor_drop(int32_t d);
+IMPORT(FS, "[resource-drop]directory-entry-stream") void dir_stream_drop(int32_t s);
 IMPORT("wasi:sockets/ip-name-lookup@0.2.0", "resolve-addresses") void resolve_addresses(int32_t n, const char *p, uint32_t len, uint8_t *ret);
 
 EXPORT(IFACE "get-version") uint8_t *get_version(void) { return cm_version(0, 1, 0); }
 
+// One setting, `dir` (directories): configured directories become read-only preopens.
+static _Alignas(4) uint8_t schema[SCHEMA_ITEM_SIZE];
 EXPORT(IFACE "get-config-schemas") uint8_t *get_config_schemas(void) {
-  AT(cm_ret, 0, uint8_t *) = NULL;
-  AT(cm_ret, 4, uint32_t) = 0;
+  put_schema(schema, "dir", "Directory", "Directories the probe may read", CV_DIRECTORIES);
+  AT(cm_ret, 0, uint8_t *) = schema;
+  AT(cm_ret, 4, uint32_t) = 1;
   return cm_ret;
 }
 
@@ -70,7 +93,7 @@ EXPORT(IFACE "init") uint8_t *init(int32_t level, uint8_t *items, uint32_t n) {
   return cm_ret;
 }
 
-static _Alignas(8) uint8_t ret[32];
+static _Alignas(8) uint8_t ret[128]; // return area of the imports (descriptor-stat takes 104 bytes)
 
 static void do_clock(cm_buf *out) {
   int64_t t0 = mono_now();
@@ -164,10 +187,127 @@ static void do_sockets(cm_buf *out) {
   buf_printf(out, " => tcp denied %d, udp denied %d, lookup denied %d", tcp, udp, lookup);
 }
 
+static const char *const fs_errors[] = {
+  "access", "would-block", "already", "bad-descriptor", "busy", "deadlock", "quota", "exist",
+  "file-too-large", "illegal-byte-sequence", "in-progress", "interrupted", "invalid", "io",
+  "is-directory", "loop", "too-many-links", "message-size", "name-too-long", "no-device", "no-entry",
+  "no-lock", "insufficient-memory", "insufficient-space", "not-directory", "not-empty",
+  "not-recoverable", "unsupported", "no-tty", "no-such-device", "overflow", "not-permitted", "pipe",
+  "read-only", "invalid-seek", "text-file-busy", "cross-device",
+};
+
+static void put_fs_err(cm_buf *out, uint8_t code) {
+  buf_printf(out, " => err %s", code < sizeof fs_errors / sizeof fs_errors[0] ? fs_errors[code] : "?");
+}
+
+// Preopens: their descriptors and guest names, and which is writable.
+typedef struct { int32_t fd; cm_str name; } preopen;
+static preopen *pre;
+static uint32_t npre;
+static int32_t writable = -1;
+
+static void load_preopens(void) {
+  if (pre) return;
+  get_directories(ret);
+  pre = AT(ret, 0, preopen *);
+  npre = AT(ret, 4, uint32_t);
+  for (uint32_t i = 0; i < npre; i++) {
+    get_flags(pre[i].fd, ret);
+    if (ret[0] == 0 && (ret[1] & 2)) writable = pre[i].fd; // flags: read=1, write=2
+  }
+}
+
+// at picks the preopen and the relative path of p: an absolute path under a
+// preopen's name, or a path relative to the writable preopen.
+static int32_t at(const char **p) {
+  if (**p != '/') return writable;
+  for (uint32_t i = 0; i < npre; i++) {
+    cm_str n = pre[i].name;
+    if (!strncmp(*p, n.ptr, n.len) && (*p)[n.len] == '/') {
+      *p += n.len + 1;
+      return pre[i].fd;
+    }
+  }
+  return writable; // absolute path under no preopen: the host refuses it
+}
+
+static void do_write(cm_buf *out, char *arg) {
+  char *text = strchr(arg, ' ');
+  if (text) *text++ = 0;
+  const char *p = arg;
+  int32_t d = at(&p);
+  open_at(d, 0, p, (uint32_t)strlen(p), 1 | 8, 2, ret); // create|truncate, write
+  if (ret[0]) return put_fs_err(out, ret[4]);
+  int32_t f = AT(ret, 4, int32_t);
+  write_via_stream(f, 0, ret);
+  if (ret[0]) return put_fs_err(out, ret[4]);
+  int32_t s = AT(ret, 4, int32_t);
+  stream_write(s, text ? text : "", text ? (uint32_t)strlen(text) : 0, ret);
+  int wrote = ret[0] == 0;
+  output_drop(s);
+  descriptor_drop(f);
+  buf_printf(out, " => ok written %d", wrote);
+}
+
+static void do_read(cm_buf *out, const char *p) {
+  int32_t d = at(&p);
+  open_at(d, 1, p, (uint32_t)strlen(p), 0, 1, ret); // follow links, read
+  if (ret[0]) return put_fs_err(out, ret[4]);
+  int32_t f = AT(ret, 4, int32_t);
+  read_via_stream(f, 0, ret);
+  if (ret[0]) return put_fs_err(out, ret[4]);
+  int32_t s = AT(ret, 4, int32_t);
+  stream_read(s, 64, ret);
+  buf_puts(out, " => ok ");
+  if (ret[0] == 0) {
+    char *b = AT(ret, 4, char *);
+    uint32_t n = AT(ret, 8, uint32_t);
+    for (uint32_t i = 0; i < n; i++) buf_put(out, b[i] == '\n' ? "|" : &b[i], 1);
+    cm_free(b, n);
+  } else {
+    buf_puts(out, "(end)");
+  }
+  input_drop(s);
+  descriptor_drop(f);
+}
+
+static void do_list(cm_buf *out) {
+  read_directory(writable, ret);
+  if (ret[0]) return put_fs_err(out, ret[4]);
+  int32_t s = AT(ret, 4, int32_t);
+  buf_puts(out, " => ok");
+  for (;;) {
+    read_directory_entry(s, ret);
+    if (ret[0] || !ret[4]) break;
+    buf_puts(out, " ");
+    buf_put(out, AT(ret, 12, char *), AT(ret, 16, uint32_t));
+    cm_free(AT(ret, 12, char *), AT(ret, 16, uint32_t));
+  }
+  dir_stream_drop(s);
+}
+
+static void do_symlink(cm_buf *out, char *arg) {
+  char *link = strchr(arg, ' ');
+  if (!link) return buf_puts(out, " => usage");
+  *link++ = 0;
+  symlink_at(writable, arg, (uint32_t)strlen(arg), link, (uint32_t)strlen(link), ret);
+  if (ret[0]) return put_fs_err(out, ret[1]); // result<_, error-code>: payload at 1
+  buf_puts(out, " => ok");
+}
+
+static void do_stat(cm_buf *out, const char *p) {
+  int32_t d = at(&p);
+  stat_at(d, 0, p, (uint32_t)strlen(p), ret);
+  if (ret[0]) return put_fs_err(out, ret[8]); // payload aligned to 8 (u64 fields)
+  static const char *const types[] = {"unknown", "block-device", "character-device", "directory", "fifo", "symbolic-link", "regular-file", "socket"};
+  buf_printf(out, " => ok %s size %llu", types[ret[8] & 7], (unsigned long long)AT(ret, 24, uint64_t));
+}
+
 static void run(cm_buf *out, char *line) {
   char *arg = strchr(line, ' ');
   if (arg) *arg++ = 0;
   buf_puts(out, line);
+  load_preopens();
   if (!strcmp(line, "clock")) {
     do_clock(out);
   } else if (!strcmp(line, "poll")) {
@@ -180,6 +320,18 @@ static void run(cm_buf *out, char *line) {
     do_env(out);
   } else if (!strcmp(line, "stdout")) {
     do_stdout(out, arg ? arg : "");
+  } else if (!strcmp(line, "preopens")) {
+    buf_printf(out, " => %u, writable %d", npre, writable >= 0);
+  } else if (!strcmp(line, "write")) {
+    do_write(out, arg ? arg : "");
+  } else if (!strcmp(line, "read")) {
+    do_read(out, arg ? arg : "");
+  } else if (!strcmp(line, "list")) {
+    do_list(out);
+  } else if (!strcmp(line, "symlink")) {
+    do_symlink(out, arg ? arg : "");
+  } else if (!strcmp(line, "stat")) {
+    do_stat(out, arg ? arg : "");
   } else if (!strcmp(line, "sockets")) {
     do_sockets(out);
   } else if (!strcmp(line, "stdin")) {
