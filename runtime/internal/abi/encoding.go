@@ -76,6 +76,12 @@ func (l *Lifter) liftString16(dst *Value, mem Memory, ptr, tagged uint32) error 
 	if units == 0 {
 		return nil
 	}
+	// Every code unit (Latin-1 byte) gives at least one UTF-8 byte: charge
+	// that before converting, so MaxBytes also bounds the scratch buffer
+	// (at most 3 bytes per unit), and the rest once the size is known.
+	if err := l.charge(int64(units)); err != nil {
+		return err
+	}
 	l.scratch = l.scratch[:0]
 	if latin1 {
 		l.scratch = appendLatin1(l.scratch, src)
@@ -84,10 +90,13 @@ func (l *Lifter) liftString16(dst *Value, mem Memory, ptr, tagged uint32) error 
 		e.Msg = fmt.Sprintf("string at %#x (%d code units) %s", ptr, units, e.Msg)
 		return e
 	}
-	if err := l.charge(int64(len(l.scratch))); err != nil {
+	if err := l.charge(int64(len(l.scratch)) - int64(units)); err != nil {
 		return err
 	}
 	b := l.copyBytes(l.scratch)
+	if cap(l.scratch) > arenaBlock {
+		l.scratch = nil // do not keep a huge string's buffer
+	}
 	dst.Str = unsafe.String(&b[0], len(b))
 	return nil
 }

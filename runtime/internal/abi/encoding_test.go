@@ -526,3 +526,38 @@ func countFFFD(units []uint16) int {
 	}
 	return n
 }
+
+// TestLiftString16MaxBytes checks that MaxBytes counts the UTF-8 a utf16
+// or Latin-1 string becomes: a string longer than the limit in code units
+// is refused before it is converted, and one whose UTF-8 is over it after.
+func TestLiftString16MaxBytes(t *testing.T) {
+	mem := newFakeMem(256)
+	for i := 0; i < 40; i += 2 {
+		mem.b[16+i], mem.b[16+i+1] = 0xAC, 0x20 // U+20AC: 1 unit, 3 UTF-8 bytes; as Latin-1 "¬ ": 3 bytes
+	}
+	for _, tt := range []struct {
+		enc      Encoding
+		n        uint32
+		maxBytes int64
+		ok       bool
+		used     int64
+	}{
+		{UTF16, 3, 10, true, 9},
+		{UTF16, 4, 10, false, 12},                  // 4 units fit, 12 bytes do not
+		{UTF16, 20, 10, false, 20},                 // refused on its 20 units
+		{Latin1UTF16, 4 | UTF16Tag, 10, false, 12}, // the same as tagged UTF-16
+		{Latin1UTF16, 6, 10, true, 9},              // "¬ ¬ ¬ ": 3×2 + 3×1 bytes
+		{Latin1UTF16, 8, 10, false, 12},
+	} {
+		l := NewLifter()
+		l.MaxBytes = tt.maxBytes
+		l.enc = tt.enc
+		_, err := l.LiftFlat(mem, tString, []uint64{16, uint64(tt.n)})
+		if (err == nil) != tt.ok || l.used != tt.used {
+			t.Errorf("%s %#x: err %v, used %d; want ok %v, used %d", tt.enc, tt.n, err, l.used, tt.ok, tt.used)
+		}
+		if err != nil && !strings.Contains(err.Error(), "exceed the limit of 10 bytes") {
+			t.Errorf("%s %#x: %v", tt.enc, tt.n, err)
+		}
+	}
+}
