@@ -561,3 +561,76 @@ func TestLiftString16MaxBytes(t *testing.T) {
 		}
 	}
 }
+
+// FuzzStoreString16 lowers random strings in both encodings and checks the
+// realloc calls against the canonical ABI's sequence, computed the simple
+// way from the string (n = its UTF-8 length, u = its UTF-16 code units):
+// utf16 allocates 2n then shrinks to 2u if smaller; latin1+utf16 allocates
+// n, then either shrinks to the Latin-1 length or grows to 2n at the first
+// char above U+00FF and shrinks to 2u. The string must lift back unchanged.
+func FuzzStoreString16(f *testing.F) {
+	for _, s := range []string{"", "a", "café", "ca€", "😀é", "\u00ff\u0100", strings.Repeat("x", 100) + "€"} {
+		f.Add(s, false)
+		f.Add(s, true)
+	}
+	f.Fuzz(func(t *testing.T, s string, compact bool) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+		enc := UTF16
+		if compact {
+			enc = Latin1UTF16
+		}
+		mem := newReallocMem()
+		ptr, n, err := mem.lowerer(enc).storeString(context.Background(), s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := liftStringAt(mem, enc, ptr, n); err != nil || got != s {
+			t.Fatalf("lifted back %q, %v", got, err)
+		}
+		size := uint32(len(s))
+		units := uint32(utf16Len(s))
+		var want []uint32 // (oldSize, newSize) of each call
+		fits := true
+		for _, r := range s {
+			fits = fits && r < 0x100
+		}
+		switch {
+		case enc == UTF16:
+			want = []uint32{0, 2 * size}
+			if 2*units < 2*size {
+				want = append(want, 2*size, 2*units)
+			}
+		case fits:
+			want = []uint32{0, size}
+			if l := uint32(utf8.RuneCountInString(s)); l < size {
+				want = append(want, size, l)
+			}
+		default:
+			want = []uint32{0, size, size, 2 * size}
+			if 2*units < 2*size {
+				want = append(want, 2*size, 2*units)
+			}
+		}
+		var got []uint32
+		for _, c := range mem.calls {
+			if c.align != 2 {
+				t.Fatalf("realloc with alignment %d", c.align)
+			}
+			got = append(got, c.oldSize, c.newSize)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("%s %q: realloc (old, new) sizes %v, want %v", enc, s, got, want)
+		}
+		wantN := units
+		if enc == Latin1UTF16 {
+			if fits {
+				wantN = uint32(utf8.RuneCountInString(s))
+			} else {
+				wantN |= UTF16Tag
+			}
+		}
+		if n != wantN {
+			t.Fatalf("%s %q: length %#x, want %#x", enc, s, n, wantN)
+		}
+	})
+}
