@@ -69,7 +69,7 @@ func clientOptions(o *protocol.InitializationOptions) (runtime.LogLevel, []strin
 // capabilities are what the server supports and its limits.
 func capabilities() protocol.ServerCapabilities {
 	return protocol.ServerCapabilities{
-		PluginKinds:     []string{string(runtime.Parser), string(runtime.ByteSource)},
+		PluginKinds:     []string{string(runtime.Parser), string(runtime.ByteSource), string(runtime.Producer)},
 		BuiltinParsers:  []string{protocol.BuiltinText},
 		Cancellation:    true,
 		Progress:        true,

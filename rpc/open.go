@@ -29,6 +29,8 @@ type openPlan struct {
 	parserCfg     []schema.Setting
 	source        *runtime.Plugin // nil: a file or the input stream
 	sourceCfg     []schema.Setting
+	producer      *runtime.Plugin // set: a producer session (no source, no parser)
+	producerCfg   []schema.Setting
 	level         runtime.LogLevel // handed to the plugins' init
 	progressToken any
 }
@@ -73,6 +75,9 @@ func (s *Server) openSession(ctx context.Context, p *protocol.SessionsOpenParams
 // checkOpenParams checks the shape of sessions/open params: one source,
 // one parser, and only the options that fit them.
 func checkOpenParams(p *protocol.SessionsOpenParams) error {
+	if p.Producer != nil {
+		return checkProducerParams(p)
+	}
 	src, par := p.Source, p.Parser
 	switch {
 	case countTrue(src.File != "", src.Stdin, src.Plugin != "") != 1:
@@ -108,6 +113,13 @@ func (s *Server) planOpen(ctx context.Context, p *protocol.SessionsOpenParams) (
 	plan := &openPlan{src: p.Source, level: s.pluginLevel, progressToken: p.ProgressToken}
 	s.mu.Unlock()
 	var err error
+	if p.Producer != nil {
+		plan.producer, plan.producerCfg, err = s.configuredPlugin(ctx, p.Producer.Plugin, runtime.Producer, p.Producer.Config)
+		if err != nil {
+			return nil, err
+		}
+		return plan, nil
+	}
 	if p.Parser.Plugin != "" {
 		if plan.parser, plan.parserCfg, err = s.configuredPlugin(ctx, p.Parser.Plugin, runtime.Parser, p.Parser.Config); err != nil {
 			return nil, err
@@ -224,6 +236,9 @@ func (s *Server) abandon(sess *session) {
 // session's context, runCtx (they outlive this request), which the request
 // cancels while they are created.
 func (s *Server) startSession(ctx, runCtx context.Context, sess *session, plan *openPlan) (*protocol.SessionsOpenResult, error) {
+	if plan.producer != nil {
+		return s.startProducerSession(ctx, runCtx, sess, plan)
+	}
 	stop := context.AfterFunc(ctx, sess.cancel)
 	defer stop()
 	initCtx := runtime.WithCompileTrace(runCtx, runtime.CompileTraceFrom(ctx))
@@ -243,7 +258,9 @@ func (s *Server) startSession(ctx, runCtx context.Context, sess *session, plan *
 	}
 	s.sessions.add(sess)
 	s.startParseProgress(sess, plan.progressToken, plan.src)
-	go s.runSession(runCtx, sess, source, parser)
+	go s.runSession(runCtx, sess, func(ctx context.Context, sink driver.Sink, o *driver.Options) (driver.Stats, error) {
+		return driver.Run(ctx, source, parser, sink, o)
+	})
 	go s.sessionUpdates(sess)
 	return res, nil
 }

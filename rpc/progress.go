@@ -156,6 +156,9 @@ func (pp *parseProgress) report(st driver.Stats) protocol.ProgressValue {
 		}
 		return protocol.ProgressValue{Kind: "report", Percentage: &pct}
 	}
+	if st.Bytes == 0 && st.Items > 0 { // a producer: rows, and no bytes chiphost read
+		return protocol.ProgressValue{Kind: "report", Message: fmt.Sprintf("%d rows", st.Items)}
+	}
 	return protocol.ProgressValue{Kind: "report", Message: fmt.Sprintf("%.1f MB read, %d rows", float64(st.Bytes)/1e6, st.Items)}
 }
 

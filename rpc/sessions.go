@@ -223,10 +223,11 @@ func (sess *session) caughtUp() {
 // active reports whether a session in state may still get rows.
 func active(state string) bool { return state == protocol.StateRunning || state == protocol.StateLive }
 
-// runSession is the session's parse loop.
-func (s *Server) runSession(ctx context.Context, sess *session, src driver.Source, p driver.Parser) {
+// runSession is the session's parse loop: run is driver.Run over the
+// session's source and parser, or driver.RunProducer over its producer.
+func (s *Server) runSession(ctx context.Context, sess *session, run func(context.Context, driver.Sink, *driver.Options) (driver.Stats, error)) {
 	defer close(sess.done)
-	stats, err := driver.Run(ctx, src, p, sess.store, &driver.Options{Progress: sess.progress})
+	stats, err := run(ctx, sess.store, &driver.Options{Progress: sess.progress})
 	for _, c := range sess.closes {
 		c()
 	}

@@ -58,7 +58,7 @@ export interface InitializeResult {
 }
 
 export interface PluginInfo {
-  id: string; name: string; kind: 'parser' | 'bytesource'; title: string; description?: string;
+  id: string; name: string; kind: 'parser' | 'bytesource' | 'producer'; title: string; description?: string;
   version?: string; apiVersion?: string; path: string; readme?: string; state: 'valid' | 'invalid';
   error?: ErrorData; warnings?: string[];
 }
@@ -68,7 +68,7 @@ export interface ColumnInfo { caption: string; description: string; width: numbe
 export interface RenderOptions { columns: ColumnInfo[]; minWidth: number; maxWidth: number }
 
 export interface PluginDescription {
-  id: string; name: string; kind: 'parser' | 'bytesource'; title: string; description?: string;
+  id: string; name: string; kind: 'parser' | 'bytesource' | 'producer'; title: string; description?: string;
   version: string; apiVersion: string;
   configItems: ConfigItem[]; configSchema: Record<string, unknown>; renderOptions?: RenderOptions; warnings?: string[];
 }
@@ -159,6 +159,16 @@ export interface OpenOptions {
   onProgress?: (p: Progress) => void;
 }
 
+export interface ProducerOptions {
+  /** A producer plugin (kind 'producer'): id, name or .wasm path. */
+  producer: string;
+  /** The producer's configuration keyed by config item id; it names the producer's input (absolute paths). */
+  config?: Record<string, unknown>;
+  signal?: AbortSignal;
+  /** Progress of the open (phase 'open') and of the run (phase 'parse'). */
+  onProgress?: (p: Progress) => void;
+}
+
 export interface StreamOptions {
   /** First row index (default 0). */
   start?: number;
@@ -210,6 +220,8 @@ export declare class Client extends EventEmitter {
   reloadPlugins(options?: ListOptions): Promise<PluginInfo[]>;
   describePlugin(id: string, options?: CallOptions): Promise<PluginDescription>;
   openSession(options: OpenOptions): Promise<Session>;
+  /** sessions/open with a producer plugin: no source, no parser; its rows are those of any session. */
+  openProducer(options: ProducerOptions): Promise<Session>;
   grab(session: Session | string, start?: number, count?: number, options?: CallOptions): Promise<Row[]>;
   stream(session: Session | string, options?: StreamOptions): RowStream;
   closeSession(session: Session | string, options?: CallOptions): Promise<null>;

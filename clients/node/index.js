@@ -266,7 +266,22 @@ class Client extends EventEmitter {
       if (config !== undefined) throw new TypeError('config needs a parser plugin');
       par = { builtin: builtin || 'text' };
     }
-    const params = { source: src, parser: par };
+    return this._open({ source: src, parser: par }, signal, onProgress);
+  }
+
+  /**
+   * sessions/open with a producer plugin (id, name or .wasm path; kind
+   * "producer") and its config: the producer reads the input its config
+   * names (give paths absolute), so there is no source and no parser.
+   */
+  async openProducer({ producer, config, signal, onProgress } = {}) {
+    if (typeof producer !== 'string' || producer === '') throw new TypeError('producer: want a plugin id, name or .wasm path');
+    const prod = { plugin: producer };
+    if (config !== undefined) prod.config = config;
+    return this._open({ producer: prod }, signal, onProgress);
+  }
+
+  async _open(params, signal, onProgress) {
     const opening = this._watchProgress('open', onProgress);
     const parsing = this._watchProgress('parse', onProgress);
     if (onProgress) {

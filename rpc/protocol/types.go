@@ -148,12 +148,21 @@ type ParserSpec struct {
 	Builtin string                     `json:"builtin,omitempty" jsonschema:"enum=text"`
 }
 
-// SessionsOpenParams are the params of sessions/open.
+// ProducerSpec chooses a producer plugin, which reads its own input (named
+// in its config): a session with a producer has no source and no parser.
+type ProducerSpec struct {
+	Plugin string                     `json:"plugin" jsonschema:"description=id of a producer plugin"`
+	Config map[string]json.RawMessage `json:"config,omitempty" jsonschema:"description=configuration of the producer plugin keyed by config id"`
+}
+
+// SessionsOpenParams are the params of sessions/open: Source and Parser, or
+// Producer alone.
 type SessionsOpenParams struct {
-	Source        SourceSpec `json:"source"`
-	Parser        ParserSpec `json:"parser"`
-	WorkDoneToken any        `json:"workDoneToken,omitempty" jsonschema:"description=integer or string token for $/progress (begin when loading starts and a report naming each plugin compiled on the way and end when the session is open or the request failed)"`
-	ProgressToken any        `json:"progressToken,omitempty" jsonschema:"description=integer or string token for $/progress of the parse: begin before the response and reports with the percentage of a file read and end when parsing ends (done or failed or closed)"`
+	Source        SourceSpec    `json:"source,omitzero" jsonschema:"description=where the bytes come from (with parser; not with producer)"`
+	Parser        ParserSpec    `json:"parser,omitzero" jsonschema:"description=the parser of the bytes (with source; not with producer)"`
+	Producer      *ProducerSpec `json:"producer,omitempty" jsonschema:"description=a producer plugin instead of source and parser: it reads the input its config names"`
+	WorkDoneToken any           `json:"workDoneToken,omitempty" jsonschema:"description=integer or string token for $/progress (begin when loading starts and a report naming each plugin compiled on the way and end when the session is open or the request failed)"`
+	ProgressToken any           `json:"progressToken,omitempty" jsonschema:"description=integer or string token for $/progress of the parse: begin before the response and reports with the percentage of a file read and end when parsing ends (done or failed or closed)"`
 }
 
 // SessionsOpenResult is the result of sessions/open.

@@ -84,6 +84,26 @@ test('open a plugin session and grab rows', async (t) => {
   await assert.rejects(c.grab(s, 0, 1), (e) => e instanceof ChiphostError && e.code === Codes.NotFound);
 });
 
+test('a producer session: no source or parser, rows like a parser\'s', async (t) => {
+  const { ls, file } = lines(200);
+  const proot = path.join(tmp, `producers-${Math.random().toString(36).slice(2)}`);
+  fs.mkdirSync(path.join(proot, 'producers'), { recursive: true });
+  fs.symlinkSync(path.join(PLUGINS, 'producers', 'file_producer'), path.join(proot, 'producers', 'file_producer'));
+  const c = await start(t, { pluginDirs: [proot] });
+  assert.ok(c.serverInfo.capabilities.pluginKinds.includes('producer'));
+  assert.deepEqual((await c.listPlugins()).map((p) => [p.name, p.kind]), [['file_producer', 'producer']]);
+  const s = await c.openProducer({ producer: 'file_producer', config: { 'input-path': [file], 'lines-per-call': 9 } });
+  assert.deepEqual(s.columns.map((col) => col.caption), ['Line', 'Text']);
+  const final = await s.wait({ timeout: 10000 });
+  assert.deepEqual([final.state, final.rows, final.bytes], ['done', 200, 0]);
+  const rows = [];
+  for await (const r of c.stream(s, { window: 30 })) rows.push(r.columns);
+  assert.deepEqual(rows, ls.map((l, i) => [String(i + 1), l]));
+  await assert.rejects(c.openProducer({ producer: 'file_producer', config: { 'input-path': [file], 'lines-per-call': 0 } }),
+    (e) => e instanceof ChiphostError && e.code === Codes.InvalidParams);
+  await assert.rejects(c.openProducer({}), TypeError);
+});
+
 test('stream with for await and flow control', async (t) => {
   const n = 20000;
   const window = 50;

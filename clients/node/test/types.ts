@@ -31,6 +31,13 @@ export async function quickStart(): Promise<void> {
   console.log(code);
 }
 
+export async function producer(c: Client): Promise<void> {
+  const s: Session = await c.openProducer({ producer: 'file_producer', config: { 'input-path': ['/var/log/app.log'] } });
+  for await (const row of c.stream(s)) console.log(row.index, row.columns);
+  // @ts-expect-error the producer is required
+  await c.openProducer({ config: {} });
+}
+
 export async function everyCall(): Promise<void> {
   await using c = await Client.start({
     binary: 'chiphost',

@@ -391,7 +391,23 @@ class Client:
             if config is not None:
                 raise ValueError("config needs a parser plugin")
             par = {"builtin": builtin or "text"}
-        params: JSONObject = {"source": src, "parser": par}
+        return self._open({"source": src, "parser": par}, timeout, on_progress)
+
+    def open_producer(self, producer: StrPath, config: Optional[JSONObject] = None, *,
+                      timeout: Optional[float] = None, on_progress: Optional[ProgressHandler] = None) -> Session:
+        """sessions/open with a producer plugin (id, name or .wasm path; kind
+        "producer"), configured with config (a dict keyed by config id; give
+        file paths absolute, the server resolves relative ones against its own
+        working directory). The producer reads the input its config names:
+        there is no source and no parser. Its rows, grab, stream, progress and
+        close are those of any session. Returns a Session."""
+        prod: JSONObject = {"plugin": os.fspath(producer)}
+        if config is not None:
+            prod["config"] = config
+        return self._open({"producer": prod}, timeout, on_progress)
+
+    def _open(self, params: JSONObject, timeout: Optional[float], on_progress: Optional[ProgressHandler]) -> Session:
+        """sends sessions/open with params, watching progress for on_progress."""
         open_token = self._watch_progress("open", on_progress)
         parse_token = self._watch_progress("parse", on_progress)
         if on_progress is not None:

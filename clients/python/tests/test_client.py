@@ -83,6 +83,27 @@ class ClientTest(unittest.TestCase):
             with self.assertRaises(chiphost.NotFound):
                 c.grab(s, 0, 1)
 
+    def test_producer_session(self):
+        lines, path = self.lines(300)
+        root = plugin_root("producers/file_producer")
+        with self.client(plugin_dirs=[root]) as c:
+            self.assertIn("producer", c.server_info.capabilities["pluginKinds"])
+            self.assertEqual([(p.name, p.kind) for p in c.list_plugins()], [("file_producer", "producer")])
+            self.assertEqual(c.describe_plugin("file_producer").kind, "producer")
+            reports = []
+            s = c.open_producer("file_producer", {"input-path": [path], "lines-per-call": 7}, on_progress=reports.append)
+            self.assertEqual([col["caption"] for col in s.columns], ["Line", "Text"])
+            final = s.wait()
+            self.assertEqual((final.state, final.rows, final.bytes), ("done", 300, 0))
+            rows = [r.columns for r in s.stream(window=50)]
+            self.assertEqual(rows, [[str(i + 1), line] for i, line in enumerate(lines)])
+            self.assertEqual(s.grab(299, 5)[0].columns, ["300", lines[-1]])
+            with self.assertRaises(chiphost.ChiphostError) as cm:
+                c.open_producer("file_producer", {"input-path": [path], "lines-per-call": 0})
+            self.assertEqual(cm.exception.code, -32602)
+            with self.assertRaises(chiphost.ChiphostError):
+                c.open_producer("string_parser")
+
     def test_builtin_text_parser(self):
         lines, path = self.lines(10)
         with self.client() as c:
