@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chiphost/chiphost/runtime/internal/abi"
 	"github.com/chiphost/chiphost/schema"
@@ -59,7 +60,7 @@ func TestProducerMetadata(t *testing.T) {
 	for _, it := range p.ConfigSchemas {
 		ids = append(ids, it.ID+":"+string(it.InputType.Type))
 	}
-	if got := strings.Join(ids, " "); got != "input-path:files lines-per-call:integer chunk-size:integer" {
+	if got := strings.Join(ids, " "); got != "input-path:files lines-per-call:integer chunk-size:integer fail-at:integer stall-at:integer" {
 		t.Errorf("schemas %s", got)
 	}
 	ro := p.RenderOptions
@@ -173,6 +174,72 @@ func TestProducerInitErrors(t *testing.T) {
 	bad := append(missing[:0:0], schema.Setting{ID: "lines-per-call", Value: schema.Value{Type: schema.Integer, Int: 0}})
 	if _, err := p.NewProducer(ctx, &InitOptions{Config: bad}); PluginErrorCode(err) != "config" || !strings.Contains(err.Error(), "lines-per-call") {
 		t.Errorf("lines-per-call 0: %v, want plugin-error (config) naming it", err)
+	}
+}
+
+// startProducer starts file_producer on a 100-line file with one line per
+// call and the given integer settings.
+func startProducer(t *testing.T, h *Host, ints map[string]int32) *ProducerInstance {
+	t.Helper()
+	var b strings.Builder
+	for i := 1; i <= 100; i++ {
+		fmt.Fprintf(&b, "line %d\n", i)
+	}
+	path := filepath.Join(t.TempDir(), "in.log")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	p, err := h.Load(ctx, fixture(t, fileProducer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	given := map[string]schema.Value{"input-path": {Type: schema.Files, Paths: []string{path}}, "lines-per-call": {Type: schema.Integer, Int: 1}}
+	for id, n := range ints {
+		given[id] = schema.Value{Type: schema.Integer, Int: n}
+	}
+	cfg, err := schema.Complete(p.ConfigSchemas, given)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, err := p.NewProducer(ctx, &InitOptions{Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pr.Close)
+	return pr
+}
+
+// TestProducerDeadline: a produce-next that spins is stopped by the call
+// deadline and reported as a timeout naming the plugin; the instance is
+// closed after it. (The test's own timeout is the safety net; nothing here
+// measures time.)
+func TestProducerDeadline(t *testing.T) {
+	pr := startProducer(t, newTestHost(t, &Options{CallTimeout: time.Second}), map[string]int32{"stall-at": 3})
+	for i := 1; i <= 2; i++ {
+		if got, err := pr.ProduceNext(context.Background()); err != nil || len(got.Items) != 1 {
+			t.Fatalf("call %d: %+v, %v", i, got, err)
+		}
+	}
+	_, err := pr.ProduceNext(context.Background())
+	if KindOf(err) != KindTimeout || !strings.Contains(err.Error(), "file_producer") {
+		t.Fatalf("spinning produce-next: %v, want a timeout naming the plugin", err)
+	}
+	if _, err := pr.ProduceNext(context.Background()); KindOf(err) != KindClosed {
+		t.Errorf("after the timeout: %v, want closed", err)
+	}
+}
+
+// TestProducerError: a produce-error is a plugin error with its case as
+// code and its text.
+func TestProducerError(t *testing.T) {
+	pr := startProducer(t, newTestHost(t, nil), map[string]int32{"fail-at": 2})
+	if got, err := pr.ProduceNext(context.Background()); err != nil || len(got.Items) != 1 {
+		t.Fatalf("call 1: %+v, %v", got, err)
+	}
+	_, err := pr.ProduceNext(context.Background())
+	if PluginErrorCode(err) != "produce" || !strings.Contains(err.Error(), "line 2: failing as configured") {
+		t.Fatalf("call 2: %v, want plugin-error (produce)", err)
 	}
 }
 

@@ -18,7 +18,7 @@ import (
 
 // startFileProducer starts the file_producer fixture on a file of n lines
 // ("line I", with a 200 kB line 7) and returns it with the file's path.
-func startFileProducer(t *testing.T, n int, linesPerCall int32) (*runtime.ProducerInstance, []string) {
+func startFileProducer(t *testing.T, n int, linesPerCall int32, more ...map[string]schema.Value) (*runtime.ProducerInstance, []string) {
 	t.Helper()
 	ctx := context.Background()
 	var b strings.Builder
@@ -44,10 +44,16 @@ func startFileProducer(t *testing.T, n int, linesPerCall int32) (*runtime.Produc
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := schema.Complete(p.ConfigSchemas, map[string]schema.Value{
+	given := map[string]schema.Value{
 		"input-path":     {Type: schema.Files, Paths: []string{path}},
 		"lines-per-call": {Type: schema.Integer, Int: linesPerCall},
-	})
+	}
+	for _, m := range more {
+		for id, v := range m {
+			given[id] = v
+		}
+	}
+	cfg, err := schema.Complete(p.ConfigSchemas, given)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,5 +108,21 @@ func TestRunProducerCancel(t *testing.T) {
 	}), nil)
 	if !errors.Is(err, context.Canceled) || got != 6 || stats.Items != 6 || stats.Calls != 1 {
 		t.Errorf("err %v, %d rows, stats %+v; want canceled after the first answer, 6 rows", err, got, stats)
+	}
+}
+
+// TestRunProducerError: a produce-error ends the run with that error; the
+// rows of the answers before it were handed to the sink (the failing answer
+// has none: an error answer carries no entries), and the run does not end
+// as done.
+func TestRunProducerError(t *testing.T) {
+	pr, _ := startFileProducer(t, 100, 10, map[string]schema.Value{"fail-at": {Type: schema.Integer, Int: 25}})
+	var got int
+	stats, err := driver.RunProducer(context.Background(), pr, driver.SinkFunc(func(_ context.Context, rows []driver.Row) error {
+		got += len(rows)
+		return nil
+	}), nil)
+	if runtime.PluginErrorCode(err) != "produce" || got != int(stats.Items) || got == 0 || got >= 24 {
+		t.Errorf("err %v, %d rows, stats %+v; want the produce error after the rows of the answers before line 25", err, got, stats)
 	}
 }

@@ -3,7 +3,8 @@
 // line: columns([line number, text]). Empty lines are `skipped`, lines that start with '#' are
 // `empty`; a produce-next that cannot finish a line with one read answers `incomplete`; the end
 // of the file gives the last line (even without its '\n') and then `done`. Calling produce-next
-// after `done` traps: a host must not do it.
+// after `done` traps: a host must not do it. For the hosts' tests, `fail-at` N makes the call that
+// reaches line N answer err(produce(...)), and `stall-at` N makes it log "looping" and spin.
 #include "chipmunk_abi.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -18,7 +19,7 @@ enum { PRE_UNRECOVERABLE, PRE_PRODUCE, PRE_OTHER };
 
 EXPORT(IFACE "get-version") uint8_t *get_version(void) { return cm_version(0, 1, 0); }
 
-static _Alignas(4) uint8_t schemas[3 * SCHEMA_ITEM_SIZE];
+static _Alignas(4) uint8_t schemas[5 * SCHEMA_ITEM_SIZE];
 
 EXPORT(IFACE "get-config-schemas") uint8_t *get_config_schemas(void) {
   put_schema(schemas, "input-path", "File Path", "The file whose lines become rows", CV_FILES);
@@ -28,8 +29,12 @@ EXPORT(IFACE "get-config-schemas") uint8_t *get_config_schemas(void) {
   AT(schemas + SCHEMA_ITEM_SIZE, 32, int32_t) = 1000;
   put_schema(schemas + 2 * SCHEMA_ITEM_SIZE, "chunk-size", "Read size", "Bytes asked for by each read of the file", CV_INTEGER);
   AT(schemas + 2 * SCHEMA_ITEM_SIZE, 32, int32_t) = 65536;
+  put_schema(schemas + 3 * SCHEMA_ITEM_SIZE, "fail-at", "Fail at line", "Answer a produce error instead of this line (0: never)", CV_INTEGER);
+  AT(schemas + 3 * SCHEMA_ITEM_SIZE, 32, int32_t) = 0;
+  put_schema(schemas + 4 * SCHEMA_ITEM_SIZE, "stall-at", "Stall at line", "Spin forever instead of returning this line (0: never)", CV_INTEGER);
+  AT(schemas + 4 * SCHEMA_ITEM_SIZE, 32, int32_t) = 0;
   AT(cm_ret, 0, uint8_t *) = schemas;
-  AT(cm_ret, 4, uint32_t) = 3;
+  AT(cm_ret, 4, uint32_t) = 5;
   return cm_ret;
 }
 
@@ -53,7 +58,7 @@ EXPORT(IFACE "get-render-options") uint8_t *get_render_options(void) {
 // ---- init -------------------------------------------------------------------
 
 static int fd = -1;
-static int32_t lines_per_call = 1000, chunk_size = 65536;
+static int32_t lines_per_call = 1000, chunk_size = 65536, fail_at, stall_at;
 
 static uint8_t *find_item(uint8_t *items, uint32_t n, const char *id) {
   for (uint32_t i = 0; i < n; i++)
@@ -78,7 +83,8 @@ static uint8_t *do_init(int32_t level, uint8_t *items, uint32_t n) {
   cm_buf msg = {0};
   cm_level = level;
   if (fd >= 0) __builtin_trap(); // one init per instance
-  if (int_item(items, n, "lines-per-call", 1, &lines_per_call, &msg) < 0 || int_item(items, n, "chunk-size", 1, &chunk_size, &msg) < 0)
+  if (int_item(items, n, "lines-per-call", 1, &lines_per_call, &msg) < 0 || int_item(items, n, "chunk-size", 1, &chunk_size, &msg) < 0 ||
+      int_item(items, n, "fail-at", 0, &fail_at, &msg) < 0 || int_item(items, n, "stall-at", 0, &stall_at, &msg) < 0)
     return ret_err_string(IE_CONFIG, &msg);
   if (lines_per_call > 1000000) lines_per_call = 1000000;
   uint8_t *it = find_item(items, n, "input-path");
@@ -144,8 +150,19 @@ static uint8_t *entry(uint8_t kind) {
   return e;
 }
 
+static int failed; // fail-at was reached in this call
+
 // put_line appends item(message(columns([number, text]))) for a line of len bytes at p.
 static void put_line(const char *p, size_t len) {
+  if (stall_at && lineno + 1 == (uint64_t)stall_at) {
+    cm_host_log(LVL_INFO, "looping", 7); // unfiltered: the hosts' tests wait for it
+    for (volatile int spin = 1; spin;) {
+    }
+  }
+  if (fail_at && lineno + 1 == (uint64_t)fail_at) {
+    failed = 1;
+    return;
+  }
   uint8_t *e = entry(PR_ITEM);
   uint32_t k = nentries - 1;
   char *num = numbers + k * 21;
@@ -160,7 +177,7 @@ static void put_line(const char *p, size_t len) {
 
 // take_lines turns the complete lines in the buffer into entries, up to lines-per-call.
 static void take_lines(void) {
-  while (nentries < (uint32_t)lines_per_call && pos < filled) {
+  while (nentries < (uint32_t)lines_per_call && pos < filled && !failed) {
     char *nl = memchr(buf + pos, '\n', filled - pos);
     if (!nl) return;
     size_t len = (size_t)(nl - (buf + pos));
@@ -223,6 +240,13 @@ EXPORT(IFACE "produce-next") uint8_t *produce_next(void) {
     }
     entry(PR_DONE);
     done_sent = 1;
+  }
+  if (failed) {
+    cm_buf msg = {0};
+    buf_printf(&msg, "line %d: failing as configured (fail-at)", fail_at);
+    failed = 0;
+    fail_at = 0;
+    return ret_err_string(PRE_PRODUCE, &msg);
   }
   if (nentries == 0) entry(PR_INCOMPLETE);
   return cm_items(entries, nentries);
