@@ -98,7 +98,7 @@ func TestInspectProducer(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatal(err)
 	}
-	if got.Kind != "producer" || got.APIVersion != "0.1.0" || len(got.ConfigSchemas) != 3 || got.ConfigSchemas[0].ID != "input-path" ||
+	if got.Kind != "producer" || got.APIVersion != "0.1.0" || len(got.ConfigSchemas) != 5 || got.ConfigSchemas[0].ID != "input-path" ||
 		got.RenderOptions == nil || len(got.RenderOptions.Columns) != 2 || got.RenderOptions.Columns[1].Caption != "Text" {
 		t.Errorf("inspect: %s", out)
 	}
