@@ -152,12 +152,26 @@ func readInt(r *wasmbin.Reader) (int, error) {
 	return int(v), err
 }
 
-// readOpts reads the canon options.
+// readOpts reads the canon options. Each option may be given once, and the
+// three string encodings are one option: a list that names two encodings,
+// or two memories, is malformed (the validator of the Component Model's
+// reference tools refuses it too), rather than the last one winning.
 func (c *canonEntry) readOpts(r *wasmbin.Reader) error {
+	var seen [optCallback + 1]bool
 	return r.Vec(1, func(int) error {
 		o, err := r.Byte()
 		if err != nil {
 			return err
+		}
+		if o <= optCallback {
+			slot := o
+			if o <= optLatin1UTF16 {
+				slot = optUTF8 // the encodings share one slot
+			}
+			if seen[slot] {
+				return fmt.Errorf("canon %s: %s given twice: %w", canonName(c.op), optName(o), ErrMalformed)
+			}
+			seen[slot] = true
 		}
 		switch o {
 		case optUTF8, optUTF16, optLatin1UTF16:
@@ -177,4 +191,19 @@ func (c *canonEntry) readOpts(r *wasmbin.Reader) error {
 		}
 		return err
 	})
+}
+
+// optName names a canon option for messages.
+func optName(o byte) string {
+	switch o {
+	case optUTF8, optUTF16, optLatin1UTF16:
+		return "string-encoding"
+	case optMemory:
+		return "option memory"
+	case optRealloc:
+		return "option realloc"
+	case optPostReturn:
+		return "option post-return"
+	}
+	return fmt.Sprintf("option 0x%02x", o)
 }

@@ -166,6 +166,9 @@ func TestDecodeErrors(t *testing.T) {
 		{"unknown canon opcode", compSpec{extraCanon: []byte{0x0c}}.bytes(), ErrUnsupported, "canon opcode 0x0c is not supported"},
 		{"async option", compSpec{liftOpts: []byte{0x06}}.bytes(), ErrUnsupported, "canon lift: option async (0x06) is not supported"},
 		{"callback option", compSpec{liftOpts: []byte{0x07, 0x00}}.bytes(), ErrUnsupported, "option callback (0x07)"},
+		{"two string encodings", compSpec{liftOpts: []byte{0x01, 0x00}}.bytes(), ErrMalformed, "canon lift: string-encoding given twice"},
+		{"one encoding twice", compSpec{lowerOpts: []byte{0x00, 0x00}}.bytes(), ErrMalformed, "canon lower: string-encoding given twice"},
+		{"two memories", compSpec{lowerOpts: []byte{0x03, 0x00}}.bytes(), ErrMalformed, "canon lower: option memory given twice"},
 		{"direct p2 import", compSpec{p2Import: true, mainExtraImports: [][3]string{{"wasi:random/random@0.2.3", "get-random-bytes", "func"}}}.bytes(),
 			ErrUnsupported, `core module 0: unsupported imports: "wasi:random/random@0.2.3" "get-random-bytes" (no canon lower of that function)`},
 		{"all unsupported imports listed", compSpec{mainExtraImports: [][3]string{

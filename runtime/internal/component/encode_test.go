@@ -319,8 +319,12 @@ func (s compSpec) bytes() []byte {
 		b = append(b, alias(coreAlias(0x00, 9, "other"))...) // cf8
 		getVersionFunc = 8
 	}
-	parseOpts := [][]byte{{0x03, 0x00}, {0x04, 0x02}, {0x05, 0x07}, {0x00}}
-	parseOpts = append(parseOpts, splitOpts(s.liftOpts)...)
+	parseOpts := [][]byte{{0x03, 0x00}, {0x04, 0x02}, {0x05, 0x07}}
+	extra := splitOpts(s.liftOpts)
+	if len(extra) == 0 || extra[0][0] > 0x02 { // no encoding given: utf8
+		parseOpts = append(parseOpts, []byte{0x00})
+	}
+	parseOpts = append(parseOpts, extra...)
 	canons := [][]byte{
 		cat([]byte{0x00, 0x00}, u32(getVersionFunc), vec([]byte{0x03, 0x00}), u32(tGetVersion)), // f1
 		cat([]byte{0x00, 0x00, 0x06}, vec(parseOpts...), u32(tParse)),                           // f2
