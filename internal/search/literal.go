@@ -16,14 +16,15 @@ type literal struct {
 }
 
 // index returns the first occurrence of l in b at or after from, or -1.
-func (l *literal) index(b []byte, from int, fs *foldScanner) int {
+// Folded literals search with fs and c (see foldScanner.indexCursor).
+func (l *literal) index(b []byte, from int, fs *foldScanner, c *foldCursor) int {
 	if !l.fold {
 		if i := bytes.Index(b[from:], l.text); i >= 0 {
 			return from + i
 		}
 		return -1
 	}
-	return fs.index(b, from)
+	return fs.indexCursor(b, from, c)
 }
 
 // requiredLiterals returns literals such that every match of re contains at
@@ -173,6 +174,20 @@ func newFoldScanner(pat []byte) foldScanner {
 
 // index returns the first match starting at or after from, or -1.
 func (s *foldScanner) index(text []byte, from int) int {
+	var c foldCursor
+	return s.indexCursor(text, from, &c)
+}
+
+// foldCursor remembers where the anchor's two cases occur next in one text
+// (-1: nowhere), so that searches at growing offsets of that text never
+// scan a part of it twice.
+type foldCursor struct {
+	lo, up int
+	valid  bool
+}
+
+// indexCursor is index for calls on the same text with growing from.
+func (s *foldScanner) indexCursor(text []byte, from int, c *foldCursor) int {
 	n := len(s.pat)
 	if n == 0 {
 		if from <= len(text) {
@@ -181,32 +196,45 @@ func (s *foldScanner) index(text []byte, from int) int {
 		return -1
 	}
 	last := len(text) - n + s.anchor // the last possible anchor position
-	for i := from + s.anchor; i <= last; i++ {
-		j := indexEither(text[i:last+1], s.lo, s.up)
-		if j < 0 {
+	if last < 0 {
+		return -1
+	}
+	area := text[:last+1]
+	if !c.valid {
+		c.lo, c.up, c.valid = -2, -2, true
+	}
+	for i := from + s.anchor; i <= last; {
+		c.lo = nextAt(area, i, s.lo, c.lo)
+		if s.up == s.lo {
+			c.up = c.lo
+		} else {
+			c.up = nextAt(area, i, s.up, c.up)
+		}
+		at := c.lo
+		if at < 0 || c.up >= 0 && c.up < at {
+			at = c.up
+		}
+		if at < 0 {
 			return -1
 		}
-		i += j
-		if start := i - s.anchor; equalFoldASCII(text[start:start+n], s.pat) {
+		if start := at - s.anchor; equalFoldASCII(text[start:start+n], s.pat) {
 			return start
 		}
+		i = at + 1
 	}
 	return -1
 }
 
-// indexEither returns the first index of x or y in b, or -1.
-func indexEither(b []byte, x, y byte) int {
-	i := bytes.IndexByte(b, x)
-	if x == y || i == 0 {
-		return i
+// nextAt returns the first index ≥ i of x in b, given prev, the answer of an
+// earlier search (-1: none from an earlier offset; -2: unknown).
+func nextAt(b []byte, i int, x byte, prev int) int {
+	if prev == -1 || prev >= i {
+		return prev
 	}
-	if i > 0 {
-		b = b[:i]
+	if j := bytes.IndexByte(b[i:], x); j >= 0 {
+		return i + j
 	}
-	if j := bytes.IndexByte(b, y); j >= 0 {
-		return j
-	}
-	return i
+	return -1
 }
 
 // equalFoldASCII reports whether t equals the lower-case pattern p up to

@@ -90,13 +90,15 @@ func (c *chunk) recordEnd(i int) int { return int(entryEnd(c.entries[i]) - c.bas
 
 // scanner scans chunks for one matcher; it is not safe for concurrent use.
 type scanner struct {
-	m    *Matcher
-	next []int // per plan literal: its next hit in the chunk, -1 for none
-	cols [][]byte
+	m       *Matcher
+	next    []int // per plan literal: its next hit in the chunk, -1 for none
+	cursors []foldCursor
+	cols    [][]byte
 }
 
 func newScanner(m *Matcher) *scanner {
-	return &scanner{m: m, next: make([]int, len(m.plan.lits)), cols: make([][]byte, 0, 16)}
+	n := len(m.plan.lits)
+	return &scanner{m: m, next: make([]int, n), cursors: make([]foldCursor, n), cols: make([][]byte, 0, 16)}
 }
 
 // scan calls emit with the position in c of every matching row, in order.
@@ -111,7 +113,8 @@ func (s *scanner) scan(c *chunk, emit func(i int)) {
 		return
 	}
 	for j := range p.lits {
-		s.next[j] = p.lits[j].index(c.buf, 0, &p.lits[j].scan)
+		s.cursors[j] = foldCursor{}
+		s.next[j] = p.lits[j].index(c.buf, 0, &p.lits[j].scan, &s.cursors[j])
 	}
 	i := 0 // the first row not decided yet
 	for i < len(c.entries) {
@@ -156,7 +159,7 @@ func (s *scanner) advance(buf []byte, pos int) {
 	lits := s.m.plan.lits
 	for j, n := range s.next {
 		if n >= 0 && n < pos {
-			s.next[j] = lits[j].index(buf, pos, &lits[j].scan)
+			s.next[j] = lits[j].index(buf, pos, &lits[j].scan, &s.cursors[j])
 		}
 	}
 }
