@@ -118,7 +118,7 @@ type Matcher struct {
 	queries []*queryMatcher
 	all     bool // CombineAll
 	plan    scanPlan
-	joins   sync.Pool // *[]byte buffers for joining columns
+	joins   sync.Pool // *joined: scratch for joining columns
 }
 
 // Compile checks and compiles a filter. Its errors are *QueryError.
@@ -154,11 +154,9 @@ func (m *Matcher) Match(t Text) bool {
 	if t.Columns == nil {
 		return m.matchRow(row{text: t.Line})
 	}
-	bp := m.joinBuffer()
-	r := joinColumns(*bp, t.Columns)
-	ok := m.matchRow(r)
-	*bp = r.text[:0]
-	m.joins.Put(bp)
+	j := m.join(t.Columns)
+	ok := m.matchRow(j.row)
+	m.joins.Put(j)
 	return ok
 }
 
@@ -174,11 +172,9 @@ func (m *Matcher) Ranges(dst []Range, t Text) []Range {
 		case t.Columns == nil:
 			dst = q.appendRanges(dst, -1, t.Line)
 		case q.columns == nil:
-			bp := m.joinBuffer()
-			r := joinColumns(*bp, t.Columns)
-			dst = q.appendRanges(dst, -1, r.text)
-			*bp = r.text[:0]
-			m.joins.Put(bp)
+			j := m.join(t.Columns)
+			dst = q.appendRanges(dst, -1, j.text)
+			m.joins.Put(j)
 		default:
 			for _, c := range q.columns {
 				if c < len(t.Columns) {
@@ -190,14 +186,6 @@ func (m *Matcher) Ranges(dst []Range, t Text) []Range {
 	return dst
 }
 
-func (m *Matcher) joinBuffer() *[]byte {
-	if bp, ok := m.joins.Get().(*[]byte); ok {
-		return bp
-	}
-	b := make([]byte, 0, 256)
-	return &b
-}
-
 // row is a row's text as the matcher sees it: text is the line, or the
 // columns joined with "\t"; cols are the columns (sub-slices of text) of a
 // columns row, nil for a line row.
@@ -206,22 +194,31 @@ type row struct {
 	cols [][]byte
 }
 
-// joinColumns joins cols into buf (reused) and returns the row.
-func joinColumns(buf []byte, cols [][]byte) row {
-	buf = buf[:0]
-	starts := make([]int, len(cols)+1)
+// joined is a columns row joined into reused buffers.
+type joined struct{ row }
+
+// join joins cols with "\t" into a pooled joined; put it back when done.
+func (m *Matcher) join(cols [][]byte) *joined {
+	j, _ := m.joins.Get().(*joined)
+	if j == nil {
+		j = &joined{}
+	}
+	j.text, j.cols = j.text[:0], j.cols[:0]
+	if j.cols == nil {
+		j.cols = make([][]byte, 0, len(cols))
+	}
 	for i, c := range cols {
 		if i > 0 {
-			buf = append(buf, '\t')
+			j.text = append(j.text, '\t')
 		}
-		starts[i] = len(buf)
-		buf = append(buf, c...)
+		j.text = append(j.text, c...)
 	}
-	r := row{text: buf, cols: make([][]byte, len(cols))}
-	for i, c := range cols {
-		r.cols[i] = buf[starts[i] : starts[i]+len(c) : starts[i]+len(c)]
+	at := 0
+	for _, c := range cols {
+		j.cols = append(j.cols, j.text[at:at+len(c):at+len(c)])
+		at += len(c) + 1
 	}
-	return r
+	return j
 }
 
 func (m *Matcher) matchRow(r row) bool {

@@ -255,3 +255,20 @@ func hasAssertion(re *syntax.Regexp) bool {
 	}
 	return false
 }
+
+// TestMatchDoesNotAllocate: the CLI matches every row with Match; joining a
+// columns row reuses pooled buffers.
+func TestMatchDoesNotAllocate(t *testing.T) {
+	m := mustCompile(t, Query{Pattern: "b\tc"}, Query{Pattern: "zz", Columns: []int{1}, WholeWord: true})
+	cols := Text{Columns: [][]byte{[]byte("ab"), []byte("c zz")}}
+	line := Text{Line: []byte("xx B\tC")}
+	if !m.Match(cols) || !m.Match(line) {
+		t.Fatal("no match")
+	}
+	if raceEnabled {
+		return // the pool drops buffers at random: allocations are expected
+	}
+	if n := testing.AllocsPerRun(100, func() { m.Match(cols); m.Match(line) }); n != 0 {
+		t.Errorf("%v allocations per Match", n)
+	}
+}
