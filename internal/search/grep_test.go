@@ -16,14 +16,22 @@ import (
 )
 
 // corpus returns the rows the string parser makes of the repository's test
-// logs (loggen's dirty log, with CRLF lines, multi-byte UTF-8 and invalid
-// UTF-8 replaced by the parser, and its edge log), plus a few lines for word
-// boundaries, case folding and tabs. Each row is a line and its columns (the
-// parser's: the line's length and the line).
+// logs (testdata/logs/mixed.log; loggen's dirty log, with CRLF lines,
+// multi-byte UTF-8 and invalid UTF-8 replaced by the parser, and its edge
+// log), plus a few lines for word boundaries, case folding and tabs. Each row
+// is a line and its columns (the parser's: the line's length and the line).
 func corpus(t testing.TB) (lines [][]byte, cols [][][]byte) {
 	t.Helper()
 	edges, _ := loggen.Edges(40_000, 8192)
+	mixed, err := os.ReadFile("../../testdata/logs/mixed.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasSuffix(mixed, []byte("\n")) {
+		mixed = append(mixed, '\n') // the parser's last line, given at the end of the input
+	}
 	logs := [][]byte{
+		mixed,
 		loggen.Log(300_000, true),
 		edges,
 		[]byte("ok\nok_ok\n-ok-\nxok okx\nOK\ttab\nÜNÏCØDÉ ünïcødé\nid=42 id=4\n\n\r\nSTRASSE straße\nfoo→bar →\n"),
@@ -105,6 +113,12 @@ var grepCases = []grepCase{
 	lit("K", false, false, false),
 	lit("took 3ms", false, true, false),
 	lit("\tt", true, false, false),
+	lit("timeout", false, false, false),
+	lit("error", false, true, false),
+	lit("error", true, true, true),
+	lit("ERRORS_TOTAL", false, false, false),
+	lit("\tcol", true, false, false),
+	lit("caf", false, false, false),
 	rx("ERROR|WARN", true, false, false),
 	rx("^0000[0-9]+ INFO", true, false, false),
 	rx("disk $", true, false, false),
@@ -125,6 +139,11 @@ var grepCases = []grepCase{
 	{q: Query{Pattern: "ÜNÏCØDÉ", CaseSensitive: false}, locale: "C.UTF-8"},
 	{q: Query{Pattern: "ünïcødé ok", CaseSensitive: false}, locale: "C.UTF-8"},
 	{q: Query{Pattern: "ÜNÏCØDÉ|日本語", Kind: KindRegex}, locale: "C.UTF-8"},
+	{q: Query{Pattern: "CAFÉ"}, locale: "C.UTF-8"},
+	{q: Query{Pattern: "température élevée"}, locale: "C.UTF-8"},
+	rx("[0-9]+ms\\)?\r?$", true, false, false),
+	rx("error[sx]?", false, true, false),
+	rx("(GET|POST) /[a-z]+ [45][0-9][0-9]", true, false, false),
 }
 
 // grepCount runs grep over file and returns the count it prints.
