@@ -46,6 +46,10 @@ func handlers() map[string]handler {
 		protocol.MethodSessionsGrab:    typed((*Server).sessionsGrab, async|work),
 		protocol.MethodSessionsStream:  typed((*Server).sessionsStream, async),
 		protocol.MethodSessionsClose:   typed((*Server).sessionsClose, async),
+		protocol.MethodSearchesOpen:    typed((*Server).searchesOpen, async|work),
+		protocol.MethodSearchesGrab:    typed((*Server).searchesGrab, async|work),
+		protocol.MethodSearchesNearest: typed((*Server).searchesNearest, async),
+		protocol.MethodSearchesClose:   typed((*Server).searchesClose, async),
 		// Handled by the preempter first (see preempter).
 		protocol.MethodCancelRequest:  typed((*Server).cancelNotification, 0),
 		protocol.MethodSessionsCredit: typed((*Server).creditNotification, 0),

@@ -29,8 +29,11 @@
 //     running before the connection closes;
 //   - lifecycle.go, plugins.go (resolution, listing, root polling),
 //     open.go (sessions/open in steps), sessions.go, streaming.go
-//     (sessions/stream), rowstore.go, progress.go, logs.go (rate-limited
-//     forwarding), memory.go (returning memory after sessions).
+//     (sessions/stream), rowstore.go (the row store, which also feeds the
+//     session's search text store), searches.go (searches/*: one engine
+//     goroutine and one updates goroutine per search), searchgrab.go,
+//     searchprogress.go, progress.go, logs.go (rate-limited forwarding),
+//     memory.go (returning memory after sessions).
 //
 // docs/design.md ("How is the JSON-RPC server built?") gives the reasons.
 // This package builds on runtime and schema. It must not import wazero or

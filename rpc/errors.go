@@ -25,6 +25,7 @@ const (
 	limitSessions    = "sessions"
 	limitMemory      = "memory"
 	limitDescriptors = "descriptors"
+	limitSearches    = "searches"
 )
 
 // limitError is CodeLimitReached for the named limit.

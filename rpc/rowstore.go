@@ -1,6 +1,7 @@
 package rpc
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -9,8 +10,11 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"unicode/utf8"
+	"unsafe"
 
 	"github.com/chiphost/chiphost/internal/rowjson"
+	"github.com/chiphost/chiphost/internal/search"
 	"github.com/chiphost/chiphost/runtime/driver"
 )
 
@@ -19,6 +23,12 @@ import (
 // and rows.idx holds, for row i, the little-endian uint64 end offset of its
 // encoding. Reading rows [a, b) is two ReadAt calls, so grab and stream are
 // random access with memory bounded by the request, whatever the input size.
+//
+// Every committed row's text also goes to text, the session's search
+// store (internal/search), which searches scan instead of decoding the JSON.
+// It gets a row only after the row store has committed it, so a row a
+// search found can always be read; a textFeeder appends it beside the
+// parse loop.
 //
 // # Notes
 //
@@ -39,6 +49,9 @@ type rowStore struct {
 	// writer-side buffers, used only by append
 	dbuf, ibuf []byte
 	attach     driver.AttachmentStore
+
+	text *search.Store // the rows' text, for searches
+	feed *textFeeder   // appends it
 }
 
 var errClosedStore = errors.New("session closed")
@@ -60,8 +73,14 @@ func newRowStore(dir string) (*rowStore, error) {
 		data.Close()
 		return nil, fmt.Errorf("row store: %w", err)
 	}
+	text, err := search.NewStore(dir)
+	if err != nil {
+		data.Close()
+		index.Close()
+		return nil, fmt.Errorf("row store: search store: %w", err)
+	}
 	return &rowStore{
-		data: data, index: index, changed: make(chan struct{}),
+		data: data, index: index, changed: make(chan struct{}), text: text, feed: newTextFeeder(text),
 		attach: driver.AttachmentStore{Dir: filepath.Join(dir, storeAttachments)},
 	}, nil
 }
@@ -118,7 +137,48 @@ func (st *rowStore) append(rows []driver.Row) error {
 	close(st.changed)
 	st.changed = make(chan struct{})
 	st.cmu.Unlock()
-	return nil
+	// jsonstr writes each byte of invalid UTF-8 as the escape \ufffd (and a
+	// valid U+FFFD as its UTF-8 bytes): a batch whose JSON holds no such
+	// escape has valid text only, which needs no check row by row.
+	return st.appendText(rows, !bytes.Contains(d, []byte(`\ufffd`)))
+}
+
+// appendText queues the text of committed rows for the search store: the
+// text the row's JSON carries (jsonText), so that matches and ranges are
+// about what clients see. valid says that every row's text is valid UTF-8.
+// Called with st.mu held for reading, so that close cannot end the queue
+// meanwhile.
+func (st *rowStore) appendText(rows []driver.Row, valid bool) error {
+	text := jsonText
+	if valid {
+		text = stringBytes
+	}
+	return st.feed.add(rows, text)
+}
+
+// stringBytes returns the bytes of s without copying them; they must not
+// be changed.
+func stringBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+// jsonText returns the bytes of s as its JSON encoding carries them
+// (internal/jsonstr): each byte of invalid UTF-8 becomes U+FFFD. Valid text
+// (the usual case) is not copied: the search store copies what it keeps,
+// as a driver.Sink must.
+func jsonText(s string) []byte {
+	if utf8.ValidString(s) {
+		return stringBytes(s)
+	}
+	b := make([]byte, 0, len(s)+8)
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = utf8.AppendRune(b, utf8.RuneError)
+		} else {
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return b
 }
 
 // count returns the committed row count and a channel closed at the next
@@ -193,10 +253,15 @@ func (st *rowStore) read(dst []byte, start, count uint64, maxBytes int) ([]byte,
 	return dst, n, nil
 }
 
-// close releases the files. The directory is removed by the session.
-// finish drops the writer's buffers once no more rows will be appended.
-func (st *rowStore) finish() { st.dbuf, st.ibuf = nil, nil }
+// finish drops the writer's buffers once no more rows will be appended,
+// and tells the searches that no more rows will come.
+func (st *rowStore) finish() {
+	st.dbuf, st.ibuf = nil, nil
+	st.feed.finish()
+}
 
+// close releases the files (the session's searches are closed first). The
+// directory is removed by the session.
 func (st *rowStore) close() {
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -206,6 +271,8 @@ func (st *rowStore) close() {
 	st.closed = true
 	st.data.Close()
 	st.index.Close()
+	st.feed.close()
+	st.text.Close()
 }
 
 // appendString appends s as a JSON string.

@@ -129,6 +129,7 @@ type Server struct {
 	routes   map[string]route // the methods the server runs (dispatch.go)
 	plugins  pluginRegistry
 	sessions sessionRegistry
+	searches searchRegistry
 	logs     logForwarder
 	memory   *memoryReleaser
 	tempDir  string // this server's private directory (see Options.TempDir)
@@ -159,6 +160,7 @@ func NewServer(opts *Options) (*Server, error) {
 	s.memory = newMemoryReleaser(s.log, s.sessions.count)
 	s.plugins.host = o.Host
 	s.sessions.init()
+	s.searches.init()
 	s.answers.init()
 	s.logs.init(s, o.LogRate)
 	return s, nil

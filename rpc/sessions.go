@@ -131,6 +131,8 @@ type session struct {
 	closing bool
 	closed  chan struct{} // closed when closeSession has finished
 
+	searches []*searchRun // open searches (searches.go), guarded by mu
+
 	parseProgress *parseProgress // $/progress of the parse (nil without a progressToken)
 
 	streaming atomic.Bool
@@ -299,8 +301,8 @@ func (s *Server) notifyEnd(sess *session) {
 	}
 }
 
-// closeSession stops a session, removes its files and sends a final
-// sessions/updated with state closed.
+// closeSession closes the session's searches, stops it, removes its files
+// and sends a final sessions/updated with state closed.
 func (s *Server) closeSession(sess *session) {
 	sess.mu.Lock()
 	if sess.closing {
@@ -311,6 +313,7 @@ func (s *Server) closeSession(sess *session) {
 	sess.closing = true
 	sess.mu.Unlock()
 	defer close(sess.closed)
+	s.closeSearches(sess) // first: a live search must not see the end of the rows as done
 	sess.cancel()
 	select {
 	case <-sess.done:

@@ -21,8 +21,9 @@
 //	<!-- snippet: session (why) -->    a command that reads JSON-RPC on stdin: every later ```ndjson
 //	                                   block of the page is pasted into it, and its ```output lists the
 //	                                   messages to wait for before the next paste (in any order;
-//	                                   window/logMessage and sessions/updated in state running are
-//	                                   let through); after the last one it must exit with status 0
+//	                                   window/logMessage, sessions/updated in state running and
+//	                                   searches/updated in state running or live are let
+//	                                   through); after the last one it must exit with status 0
 //	<!-- snippet: venv (why) -->       run in a new virtual environment (python3 -m venv
 //	                                   --system-site-packages) from a copy of clients/python; the page's
 //	                                   python blocks then run again in it, without PYTHONPATH

@@ -144,7 +144,7 @@ func (sess *session) finish(t *testing.T) error {
 }
 
 // passThrough reports the messages an output block leaves out: plugin log
-// lines, live progress, and a repeat of a sessions/updated already seen
+// lines, live progress (of sessions and searches), and a repeat of a sessions/updated already seen
 // (the final state can be announced twice when the end of parsing races
 // with a progress notification).
 func (sess *session) passThrough(msg any) bool {
@@ -155,6 +155,8 @@ func (sess *session) passThrough(msg any) bool {
 		return true
 	case "sessions/updated":
 		return params["state"] == "running" || indexOf(sess.updates, msg) >= 0
+	case "searches/updated":
+		return params["state"] == "running" || params["state"] == "live"
 	}
 	return false
 }

@@ -41,13 +41,15 @@ const (
 type ErrorData struct {
 	Kind   string              `json:"kind" jsonschema:"enum=trap,enum=timeout,enum=oom,enum=abi,enum=plugin-error,enum=config,enum=io,enum=unsupported,enum=not-found,enum=cancelled,enum=closed,enum=limit,enum=internal"`
 	Plugin string              `json:"plugin,omitempty"`
-	Code   string              `json:"code,omitempty" jsonschema:"description=the plugin own error case for plugin-error (config or io or unsupported or other for init); the limit reached for limit (sessions or memory or descriptors)"`
+	Code   string              `json:"code,omitempty" jsonschema:"description=the plugin own error case for plugin-error (config or io or unsupported or other for init); the limit reached for limit (sessions or memory or descriptors or searches)"`
 	Detail string              `json:"detail"`
 	Errors []schema.FieldError `json:"errors,omitempty" jsonschema:"description=per-field configuration errors (with -32602)"`
 	// Imports and Hint are set when a plugin is refused for importing
 	// functions chiphost does not provide (kind unsupported).
 	Imports []ImportGroup `json:"imports,omitempty" jsonschema:"description=the imports chiphost does not provide by interface (kind unsupported)"`
 	Hint    string        `json:"hint,omitempty" jsonschema:"description=what to change in the plugin build when one is known to help"`
+	// Position is set for an invalid search pattern when it is known.
+	Position *int `json:"position,omitempty" jsonschema:"description=for an invalid search pattern (-32602 of searches/open): the byte offset in the pattern where it goes wrong"`
 }
 
 // ImportGroup is the refused imports of one interface that share a reason.

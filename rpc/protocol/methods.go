@@ -27,6 +27,12 @@ const (
 	MethodSessionsCredit  = "sessions/credit"
 	MethodSessionsClose   = "sessions/close"
 
+	MethodSearchesOpen    = "searches/open"
+	MethodSearchesUpdated = "searches/updated"
+	MethodSearchesGrab    = "searches/grab"
+	MethodSearchesNearest = "searches/nearest"
+	MethodSearchesClose   = "searches/close"
+
 	MethodCancelRequest = "$/cancelRequest"
 	MethodProgress      = "$/progress"
 	MethodLogMessage    = "window/logMessage"
@@ -126,6 +132,16 @@ func Methods() []Method {
 			"grants a session's stream more rows"},
 		{MethodSessionsClose, c2s, true, SessionsCloseParams{}, nil,
 			"stops a session and removes its files"},
+		{MethodSearchesOpen, c2s, true, SearchesOpenParams{}, SearchesOpenResult{},
+			"starts searching a session's rows for one query or several combined"},
+		{MethodSearchesUpdated, s2c, false, SearchesUpdatedParams{}, nil,
+			"a search's matches, rows searched and state moved"},
+		{MethodSearchesGrab, c2s, true, SearchesGrabParams{}, SearchesGrabResult{},
+			"a range of a search's matches: the rows with the byte ranges of their matches"},
+		{MethodSearchesNearest, c2s, true, SearchesNearestParams{}, SearchesNearestResult{},
+			"the match at or after (or before) a session row"},
+		{MethodSearchesClose, c2s, true, SearchesCloseParams{}, nil,
+			"stops a search and forgets its matches"},
 		{MethodCancelRequest, c2s, false, CancelParams{}, nil,
 			"cancels a running request, which answers -32800"},
 		{MethodProgress, s2c, false, ProgressParams{}, nil,
