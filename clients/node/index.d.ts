@@ -24,6 +24,8 @@ export interface ErrorData {
   kind: ErrorKind; plugin?: string; code?: string; detail: string; errors?: FieldError[];
   /** For a plugin refused for its imports: the imports by interface, and what to change in its build. */
   imports?: ImportGroup[]; hint?: string;
+  /** for an invalid search pattern: the byte offset in the pattern where it goes wrong */
+  position?: number;
 }
 
 export declare class ChiphostError extends Error {
@@ -95,6 +97,75 @@ export interface SessionUpdate {
 
 export interface StreamResult { session: string; rows: number; next: number; state: SessionState; error?: ErrorData }
 
+/** One query of a search, as the protocol has it. */
+export interface Query {
+  pattern: string;
+  /** 'literal' (default) or 'regex' (Go RE2 syntax). */
+  kind?: 'literal' | 'regex';
+  /** Default false: case folded as RE2's (?i). */
+  caseSensitive?: boolean;
+  /** A match must not be preceded or followed by an ASCII word character. */
+  wholeWord?: boolean;
+  /** Rows with columns: the 0-based columns to match (default: all, joined by a tab). */
+  columns?: number[];
+  /** Select the rows the query does not match. */
+  invert?: boolean;
+}
+
+export interface SearchOptions {
+  /** With an array of queries: 'any' (default) or 'all' must match. */
+  combine?: 'any' | 'all';
+  /** With a string pattern: its query's options. */
+  regex?: boolean;
+  caseSensitive?: boolean;
+  wholeWord?: boolean;
+  columns?: number[];
+  invert?: boolean;
+  signal?: AbortSignal;
+  /** Progress of the search (phase 'search'). */
+  onProgress?: (p: Progress) => void;
+}
+
+/** running, live (every row stored so far searched; the session may get more), done, failed, closed. */
+export type SearchState = 'running' | 'live' | 'done' | 'failed' | 'closed';
+
+export interface SearchUpdate {
+  search: string; session: string; state: SearchState; matches: number; rowsSearched: number; error?: ErrorData;
+}
+
+/** The byte range [start, end) of a match in the line, or in column `column`; UTF-8 bytes (see matchedText). */
+export interface MatchRange { start: number; end: number; column?: number }
+
+/** A matching row: the Row as sessions/grab gives it, plus the ranges of its matches. */
+export interface SearchItem extends Row {
+  ranges: MatchRange[];
+  /** Only the first 1024 ranges are given. */
+  rangesTruncated?: boolean;
+}
+
+/** A match found by searches/nearest: its position (a start for grab) and its session row. */
+export interface NearestMatch { match: number; row: number }
+
+export declare class Search {
+  readonly client: Client;
+  readonly id: string;
+  readonly session: string;
+  grab(start?: number, count?: number, options?: CallOptions): Promise<SearchItem[]>;
+  nearest(row: number, direction?: 'forward' | 'backward', options?: CallOptions): Promise<NearestMatch | null>;
+  /** Resolves once the search is done, failed or closed. */
+  wait(options?: { timeout?: number; signal?: AbortSignal }): Promise<SearchUpdate>;
+  /** Resolves once the search is live (or has ended). */
+  waitLive(options?: { timeout?: number; signal?: AbortSignal }): Promise<SearchUpdate>;
+  /** Waits for the end of the search and returns every match. */
+  matches(options?: { batch?: number; timeout?: number }): Promise<SearchItem[]>;
+  readonly update: SearchUpdate | undefined;
+  close(options?: CallOptions): Promise<null>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** The text of each range of an item (ranges count UTF-8 bytes). */
+export declare function matchedText(item: SearchItem): string[];
+
 export interface LogMessage {
   /** 1 error, 2 warning, 3 info, 4 log, 5 debug */
   type: 1 | 2 | 3 | 4 | 5;
@@ -125,8 +196,8 @@ export interface CallOptions { signal?: AbortSignal }
 
 /** A $/progress value of a series the client asked for, with the phase it belongs to. */
 export interface Progress {
-  /** 'list': plugins/list or plugins/reload; 'open': sessions/open until the answer; 'parse': the session's parse. */
-  phase: 'list' | 'open' | 'parse';
+  /** 'list': plugins/list or plugins/reload; 'open': sessions/open until the answer; 'parse': the session's parse; 'search': a search. */
+  phase: 'list' | 'open' | 'parse' | 'search';
   token: string;
   kind: 'begin' | 'report' | 'end';
   title?: string;
@@ -206,6 +277,7 @@ export declare class Session {
   waitLive(options?: { timeout?: number; signal?: AbortSignal }): Promise<SessionUpdate>;
   rows(options?: { batch?: number; timeout?: number }): Promise<Row[]>;
   readonly update: SessionUpdate | undefined;
+  search(query: string | Query | Query[], options?: SearchOptions): Promise<Search>;
   close(options?: CallOptions): Promise<null>;
 }
 
@@ -230,6 +302,12 @@ export declare class Client extends EventEmitter {
   /** Resolves once a followed session is live (or has ended). */
   waitLive(session: Session | string, options?: { timeout?: number; signal?: AbortSignal }): Promise<SessionUpdate>;
   grabAll(session: Session | string, options?: { batch?: number; timeout?: number }): Promise<Row[]>;
+  search(session: Session | string, query: string | Query | Query[], options?: SearchOptions): Promise<Search>;
+  searchGrab(search: Search | string, start?: number, count?: number, options?: CallOptions): Promise<SearchItem[]>;
+  searchNearest(search: Search | string, row: number, direction?: 'forward' | 'backward', options?: CallOptions): Promise<NearestMatch | null>;
+  closeSearch(search: Search | string, options?: CallOptions): Promise<null>;
+  searchUpdate(search: Search | string): SearchUpdate | undefined;
+  waitSearch(search: Search | string, options?: { timeout?: number; signal?: AbortSignal; live?: boolean }): Promise<SearchUpdate>;
   /** shutdown + exit, then close(). Resolves with the exit code. */
   shutdown(options?: { timeout?: number }): Promise<number | string | null>;
   /** Closes stdin, waits, SIGTERM, SIGKILL. Resolves with the exit code. */
@@ -238,6 +316,7 @@ export declare class Client extends EventEmitter {
 
   on(event: 'log', listener: (m: LogMessage) => void): this;
   on(event: 'sessionUpdated', listener: (u: SessionUpdate) => void): this;
+  on(event: 'searchUpdated', listener: (u: SearchUpdate) => void): this;
   on(event: 'pluginsChanged', listener: (p: { roots: string[] }) => void): this;
   on(event: 'notification', listener: (method: string, params: any) => void): this;
   on(event: 'exit', listener: (code: number | string | null) => void): this;

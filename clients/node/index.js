@@ -81,6 +81,10 @@ function sid(session) {
   return typeof session === 'string' ? session : session.id;
 }
 
+function qid(search) {
+  return typeof search === 'string' ? search : search.id;
+}
+
 const FINISHED = new Set(['done', 'failed', 'closed']);
 
 // LSP work-done progress values ($/progress {token, value}).
@@ -89,6 +93,7 @@ const progressType = new rpc.ProgressType();
 /**
  * A connection to a chiphost server. Create it with Client.start().
  * Events: 'log' (LogMessage), 'sessionUpdated' (SessionUpdate),
+ * 'searchUpdated' (SearchUpdate),
  * 'pluginsChanged' ({roots}), 'notification' (method, params), 'exit' (code).
  */
 class Client extends EventEmitter {
@@ -100,6 +105,8 @@ class Client extends EventEmitter {
     this.serverInfo = null;
     this._updates = new Map();
     this._waiters = new Set();
+    this._searchUpdates = new Map();
+    this._searchWaiters = new Set();
     this._streams = new Map();
     this._closed = false;
     this._progressTokens = 0;
@@ -374,6 +381,104 @@ class Client extends EventEmitter {
     return rows;
   }
 
+  // Searches
+
+  /**
+   * searches/open: starts searching the session's rows in the server. query
+   * is a pattern (a string; options regex, caseSensitive, wholeWord,
+   * columns, invert shape it), a query object {pattern, kind?,
+   * caseSensitive?, wholeWord?, columns?, invert?} as the protocol has it,
+   * or an array of them combined with options.combine ('any', the default,
+   * or 'all'). options.onProgress receives {phase: 'search', ...}. An
+   * invalid regex rejects with a ChiphostError of code InvalidParams.
+   */
+  async search(session, query, options = {}) {
+    const { combine, regex, caseSensitive, wholeWord, columns, invert, onProgress, signal } = options;
+    const params = { session: sid(session) };
+    if (typeof query === 'string') {
+      const q = { pattern: query };
+      if (regex) q.kind = 'regex';
+      if (caseSensitive) q.caseSensitive = true;
+      if (wholeWord) q.wholeWord = true;
+      if (columns !== undefined) q.columns = columns;
+      if (invert) q.invert = true;
+      params.query = q;
+    } else if (regex || caseSensitive || wholeWord || columns !== undefined || invert) {
+      throw new TypeError('the options regex, caseSensitive, wholeWord, columns and invert are for a string pattern');
+    } else if (Array.isArray(query)) {
+      params.queries = query;
+      params.combine = combine || 'any';
+    } else {
+      params.query = query;
+    }
+    const watch = this._watchProgress('search', onProgress);
+    if (watch) params.progressToken = watch.token;
+    let res;
+    try {
+      res = await this.request('searches/open', params, { signal });
+    } catch (e) {
+      if (watch) watch.dispose();
+      throw e;
+    }
+    return new Search(this, res.search, sid(session));
+  }
+
+  /** searches/grab: up to count matches from position start, as rows with the ranges of their matches. */
+  async searchGrab(search, start = 0, count = 1000, options) {
+    return (await this.request('searches/grab', { search: qid(search), start, count }, options)).items;
+  }
+
+  /**
+   * searches/nearest: the first match at or after session row `row`
+   * (direction 'forward') or the last at or before it ('backward');
+   * resolves with {match, row}, or null when there is none (so far).
+   */
+  async searchNearest(search, row, direction = 'forward', options) {
+    const res = await this.request('searches/nearest', { search: qid(search), row, direction }, options);
+    return res.found ? { match: res.match, row: res.row } : null;
+  }
+
+  closeSearch(search, options) {
+    return this.request('searches/close', { search: qid(search) }, options);
+  }
+
+  /** The last searches/updated of a search (undefined before the first). */
+  searchUpdate(search) {
+    return this._searchUpdates.get(qid(search));
+  }
+
+  /**
+   * Resolves with the SearchUpdate once the search is done, failed or
+   * closed; with options.live, also once it is live (it has searched every
+   * row stored so far).
+   */
+  waitSearch(search, { timeout, signal, live } = {}) {
+    const id = qid(search);
+    const reached = (u) => FINISHED.has(u.state) || (live && u.state === 'live');
+    const now = this._searchUpdates.get(id);
+    if (now && reached(now)) return Promise.resolve(now);
+    return new Promise((resolve, reject) => {
+      let timer;
+      const w = {
+        check: (u) => {
+          if (u.search === id && reached(u)) done(null, u);
+        },
+        fail: (e) => done(e),
+      };
+      const onAbort = () => done(abortError(signal));
+      const done = (err, u) => {
+        this._searchWaiters.delete(w);
+        clearTimeout(timer);
+        if (signal) signal.removeEventListener('abort', onAbort);
+        if (err) reject(err);
+        else resolve(u);
+      };
+      this._searchWaiters.add(w);
+      if (timeout) timer = setTimeout(() => done(new Error(`search ${id} did not ${live ? 'go live' : 'finish'} within ${timeout} ms`)), timeout);
+      if (signal) signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
   // Lifecycle
 
   /** shutdown, exit, then close(). Resolves with the exit code. */
@@ -426,6 +531,7 @@ class Client extends EventEmitter {
     this._closed = true;
     const e = new ConnectionClosedError();
     for (const w of [...this._waiters]) w.fail(e);
+    for (const w of [...this._searchWaiters]) w.fail(e);
     for (const s of [...this._streams.values()]) s._fail(e);
   }
 
@@ -440,6 +546,11 @@ class Client extends EventEmitter {
         this._updates.set(params.session, params);
         for (const w of [...this._waiters]) w.check(params);
         this.emit('sessionUpdated', params);
+        break;
+      case 'searches/updated':
+        this._searchUpdates.set(params.search, params);
+        for (const w of [...this._searchWaiters]) w.check(params);
+        this.emit('searchUpdated', params);
         break;
       case 'window/logMessage':
         this.emit('log', params);
@@ -487,9 +598,77 @@ class Session {
     return this.client.sessionUpdate(this);
   }
 
+  search(query, options) {
+    return this.client.search(this, query, options);
+  }
+
   close(options) {
     return this.client.closeSession(this, options);
   }
+}
+
+/** An open search (Client.search). */
+class Search {
+  constructor(client, id, session) {
+    this.client = client;
+    this.id = id;
+    this.session = session;
+  }
+
+  grab(start, count, options) {
+    return this.client.searchGrab(this, start, count, options);
+  }
+
+  nearest(row, direction, options) {
+    return this.client.searchNearest(this, row, direction, options);
+  }
+
+  wait(options) {
+    return this.client.waitSearch(this, options);
+  }
+
+  waitLive(options) {
+    return this.client.waitSearch(this, { ...options, live: true });
+  }
+
+  /** Waits for the search to end and returns every match. */
+  async matches({ batch = 10000, timeout } = {}) {
+    const u = await this.wait({ timeout });
+    const items = [];
+    while (items.length < u.matches) {
+      const got = await this.grab(items.length, Math.min(batch, u.matches - items.length));
+      if (!got.length) break;
+      items.push(...got);
+    }
+    return items;
+  }
+
+  get update() {
+    return this.client.searchUpdate(this);
+  }
+
+  close(options) {
+    return this.client.closeSearch(this, options);
+  }
+
+  async [Symbol.asyncDispose]() {
+    try {
+      await this.close();
+    } catch {
+      // already closed, or the connection is gone
+    }
+  }
+}
+
+/**
+ * The text of each range of a searches/grab item: ranges count UTF-8
+ * bytes, JavaScript strings UTF-16 units.
+ */
+function matchedText(item) {
+  return (item.ranges || []).map((r) => {
+    const text = r.column === undefined ? item.line : (item.columns || [])[r.column];
+    return Buffer.from(text || '', 'utf8').subarray(r.start, r.end).toString('utf8');
+  });
 }
 
 /** The async iterable of Client.stream(). */
@@ -617,6 +796,8 @@ class RowStream {
 module.exports = {
   Client,
   Session,
+  Search,
+  matchedText,
   RowStream,
   ChiphostError,
   SessionFailedError,

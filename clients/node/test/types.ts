@@ -8,11 +8,18 @@ import {
   ConnectionClosedError,
   type FieldError,
   type LogMessage,
+  type MatchRange,
+  matchedText,
+  type NearestMatch,
   type PluginDescription,
   type PluginInfo,
   type Progress,
   type Row,
   RowStream,
+  Search,
+  type SearchItem,
+  type SearchState,
+  type SearchUpdate,
   Session,
   SessionFailedError,
   type SessionUpdate,
@@ -54,7 +61,7 @@ export async function everyCall(): Promise<void> {
   console.log(name, maxGrab, c.child?.pid, c.connection);
 
   const onProgress = (p: Progress): void => {
-    const phase: 'list' | 'open' | 'parse' = p.phase;
+    const phase: 'list' | 'open' | 'parse' | 'search' = p.phase;
     console.log(phase, p.token, p.kind, p.title, p.message, p.percentage?.toFixed(0));
   };
   await c.listPlugins({ onProgress, signal: AbortSignal.timeout(1000) });
@@ -93,6 +100,32 @@ export async function everyCall(): Promise<void> {
   const res: StreamResult | undefined = await st.done();
   console.log(res?.next, st.result?.state, st.session, st.window);
 
+  const q: Search = await s.search('error', { regex: false, caseSensitive: true, wholeWord: true, columns: [1], invert: false, onProgress });
+  const q2: Search = await c.search(s, [{ pattern: 'a', kind: 'regex' }, { pattern: 'b', invert: true }], { combine: 'all', signal: ac.signal });
+  const q3: Search = await c.search(s.id, { pattern: 'x', caseSensitive: true });
+  const su: SearchUpdate = await q.wait({ timeout: 1000 });
+  const sl: SearchUpdate = await q2.waitLive({ signal: ac.signal });
+  const sw: SearchUpdate = await c.waitSearch(q3, { live: true, timeout: 1000 });
+  const state: SearchState = su.state;
+  console.log(state, su.matches, su.rowsSearched, su.error?.position, sl.session, sw.search, q.update?.matches, c.searchUpdate(q2.id)?.state);
+  const items: SearchItem[] = await q.grab(0, 10, { signal: ac.signal });
+  const more: SearchItem[] = await c.searchGrab(q2, 0, 10);
+  const everyMatch: SearchItem[] = await q3.matches({ batch: 100, timeout: 1000 });
+  for (const it of [...items, ...more, ...everyMatch]) {
+    const r: MatchRange | undefined = it.ranges[0];
+    const texts: string[] = matchedText(it);
+    console.log(it.index, it.line ?? it.columns, r?.start, r?.end, r?.column, it.rangesTruncated, texts);
+  }
+  const near: NearestMatch | null = await q.nearest(5, 'backward');
+  const near2: NearestMatch | null = await c.searchNearest(q2, 5);
+  console.log(near?.match, near?.row, near2, q.id, q.session);
+  await q.close();
+  await c.closeSearch(q2, { signal: ac.signal });
+  {
+    await using scoped = await s.search('x');
+    console.log(scoped.id);
+  }
+
   await s.close();
   await c.closeSession(viaSource, { signal: ac.signal });
   const info: unknown = await c.request('plugins/list', undefined, { signal: ac.signal });
@@ -102,6 +135,7 @@ export async function everyCall(): Promise<void> {
 
   c.on('log', (m) => console.log(m.message))
     .on('sessionUpdated', (upd) => console.log(upd.rows))
+    .on('searchUpdated', (upd) => console.log(upd.matches, upd.rowsSearched))
     .on('pluginsChanged', (p) => console.log(p.roots.join(',')))
     .on('notification', (method, params) => console.log(method, params))
     .on('exit', (code) => console.log(code));
@@ -134,6 +168,12 @@ export async function misuse(c: Client, s: Session): Promise<void> {
   c.on('items', () => {});
   // @ts-expect-error codes are constants
   Codes.NotFound = 1;
+  // @ts-expect-error a query's kind is literal or regex
+  await s.search({ pattern: 'x', kind: 'glob' });
+  // @ts-expect-error combine is any or all
+  await s.search([{ pattern: 'x' }], { combine: 'none' });
+  // @ts-expect-error direction is forward or backward
+  await c.searchNearest('q1', 0, 'up');
   // @ts-expect-error a field error names the config item in "field"
   const bad: FieldError = { id: 'prefix', message: 'wrong type' };
   console.log(bad);

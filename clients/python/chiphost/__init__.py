@@ -11,20 +11,20 @@ chiphost repository.
 """
 
 from ._framing import HEADER, NDJSON, Connection, FramingError
-from .client import Call, Client, Session, SessionRef, Stream, StrPath, find_binary
+from .client import Call, Client, Search, SearchRef, Session, SessionRef, Stream, StrPath, find_binary
 from .errors import (ChiphostError, ConfigError, ConnectionClosed, InvalidParams, LimitReached, MethodNotFound,
                      NotFound, PluginFailed, RequestCancelled, RPCError, ServerNotInitialized, SessionClosed,
                      SessionFailed)
-from .types import (FieldError, JSONObject, LogMessage, PluginDescription, PluginInfo, Progress, Row, ServerInfo,
-                    SessionUpdate, StreamResult)
+from .types import (FieldError, JSONObject, LogMessage, MatchRange, NearestMatch, PluginDescription, PluginInfo,
+                    Progress, Query, Row, SearchItem, SearchUpdate, ServerInfo, SessionUpdate, StreamResult)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "HEADER", "NDJSON", "Connection", "FramingError",
-    "Call", "Client", "Session", "SessionFailed", "SessionRef", "Stream", "StrPath", "find_binary",
+    "Call", "Client", "Search", "SearchRef", "Session", "SessionFailed", "SessionRef", "Stream", "StrPath", "find_binary",
     "ChiphostError", "ConfigError", "ConnectionClosed", "InvalidParams", "LimitReached", "MethodNotFound", "NotFound",
     "PluginFailed", "RequestCancelled", "RPCError", "ServerNotInitialized", "SessionClosed",
-    "FieldError", "JSONObject", "LogMessage", "PluginDescription", "PluginInfo", "Progress", "Row", "ServerInfo",
-    "SessionUpdate", "StreamResult",
+    "FieldError", "JSONObject", "LogMessage", "MatchRange", "NearestMatch", "PluginDescription", "PluginInfo", "Progress",
+    "Query", "Row", "SearchItem", "SearchUpdate", "ServerInfo", "SessionUpdate", "StreamResult",
 ]

@@ -12,13 +12,13 @@ import shutil
 import signal
 import subprocess
 import threading
-from typing import IO, Any, Callable, DefaultDict, Deque, Dict, Iterable, List, Optional, Tuple, Union
+from typing import IO, Any, Callable, DefaultDict, Deque, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from . import errors
 from ._framing import HEADER, Connection, FramingError
 from .errors import SessionFailed
-from .types import (JSONObject, LogMessage, PluginDescription, PluginInfo, Progress, Row, ServerInfo, SessionUpdate,
-                    StreamResult)
+from .types import (JSONObject, LogMessage, NearestMatch, PluginDescription, PluginInfo, Progress, Query, Row,
+                    SearchItem, SearchUpdate, ServerInfo, SessionUpdate, StreamResult)
 
 StrPath = Union[str, "os.PathLike[str]"]
 """A path: a str or an os.PathLike (pathlib.Path)."""
@@ -29,7 +29,7 @@ NotificationHandler = Callable[..., None]
 ProgressHandler = Callable[[Progress], None]
 """on_progress(Progress) of list_plugins, reload_plugins and open_session."""
 
-__all__ = ["Client", "Call", "Session", "Stream", "find_binary"]
+__all__ = ["Client", "Call", "Search", "Session", "Stream", "find_binary"]
 
 log = logging.getLogger("chiphost")
 
@@ -150,6 +150,7 @@ class Client:
         self._streams: Dict[str, Stream] = {}
         self._handlers: DefaultDict[str, List[NotificationHandler]] = collections.defaultdict(list)
         self._updates: Dict[str, SessionUpdate] = {}
+        self._search_updates: Dict[str, SearchUpdate] = {}
         self._progress: Dict[str, Tuple[str, ProgressHandler]] = {}  # token -> (phase, fn) of the series asked for
         self._cond = threading.Condition(self._lock)
         self._inbox: queue.Queue[Any] = queue.Queue()
@@ -481,6 +482,83 @@ class Client:
             rows.extend(got)
         return rows
 
+    # Searches
+
+    def search(self, session: SessionRef, query: Union[str, Query, Sequence[Query]], *, combine: str = "any",
+               regex: bool = False, case_sensitive: bool = False, whole_word: bool = False,
+               columns: Optional[List[int]] = None, invert: bool = False,
+               on_progress: Optional[ProgressHandler] = None) -> Search:
+        """searches/open: starts searching the session's rows in the server.
+        query is a pattern (with the keyword options: regex=True for Go RE2
+        syntax, case_sensitive, whole_word, columns, invert), a Query, or a
+        list of Queries combined with combine ("any" or "all"). An invalid
+        regex raises ConfigError (its message says where and why).
+        on_progress receives Progress values of phase "search". Returns a
+        Search; its updates arrive as searches/updated (Search.update,
+        Search.wait)."""
+        params: JSONObject = {"session": _sid(session)}
+        if isinstance(query, str):
+            params["query"] = Query(query, regex, case_sensitive, whole_word, columns, invert).to_json()
+        elif regex or case_sensitive or whole_word or columns is not None or invert:
+            raise ValueError("the keyword options are for a pattern given as a str; set them on the Query")
+        elif isinstance(query, Query):
+            params["query"] = query.to_json()
+        else:
+            params["queries"] = [q.to_json() for q in query]
+            params["combine"] = combine
+        token = self._watch_progress("search", on_progress)
+        if token is not None:
+            params["progressToken"] = token
+        try:
+            res = self.request("searches/open", params)
+        except BaseException:
+            self._unwatch_progress(token)
+            raise
+        return Search(self, res["search"], _sid(session))
+
+    def search_grab(self, search: SearchRef, start: int = 0, count: int = 1000) -> List[SearchItem]:
+        """searches/grab: up to count matches from position start (0: the
+        match in the lowest row), as rows with the ranges of their matches."""
+        res = self.request("searches/grab", {"search": _qid(search), "start": start, "count": count})
+        return [SearchItem.from_json(r) for r in res["items"]]
+
+    def search_nearest(self, search: SearchRef, row: int, forward: bool = True) -> Optional[NearestMatch]:
+        """searches/nearest: the first match at or after session row `row`
+        (forward) or the last at or before it; None when there is none (so
+        far)."""
+        res = self.request("searches/nearest", {"search": _qid(search), "row": row,
+                                                "direction": "forward" if forward else "backward"})
+        if not res.get("found"):
+            return None
+        return NearestMatch(res["match"], res["row"])
+
+    def close_search(self, search: SearchRef) -> None:
+        """searches/close: stops the search and forgets its matches."""
+        self.request("searches/close", {"search": _qid(search)})
+
+    def search_update(self, search: SearchRef) -> Optional[SearchUpdate]:
+        """The last searches/updated of a search (None before the first)."""
+        with self._lock:
+            return self._search_updates.get(_qid(search))
+
+    def wait_search(self, search: SearchRef, timeout: Optional[float] = None, live: bool = False) -> SearchUpdate:
+        """Waits until the search is done, failed or closed (or, with
+        live=True, also until it is live: it has searched every row stored
+        so far) and returns its last SearchUpdate."""
+        qid = _qid(search)
+
+        def reached() -> bool:
+            u = self._search_updates.get(qid)
+            return u is not None and (u.finished or (live and u.live))
+
+        with self._cond:
+            ok = self._cond.wait_for(lambda: self._closed or reached(), self.timeout if timeout is None else timeout)
+            if not ok:
+                raise TimeoutError("search %s did not %s" % (qid, "go live" if live else "finish"))
+            if not reached():
+                raise errors.ConnectionClosed("the server closed the connection")
+            return self._search_updates[qid]
+
     # Reader thread
 
     def _read_loop(self) -> None:
@@ -548,6 +626,11 @@ class Client:
             with self._cond:
                 self._updates[upd.session] = upd
                 self._cond.notify_all()
+        elif method == "searches/updated":
+            supd = SearchUpdate.from_json(params)
+            with self._cond:
+                self._search_updates[supd.search] = supd
+                self._cond.notify_all()
         elif method == "$/progress":
             token = params.get("token")
             value: JSONObject = params["value"] if isinstance(params.get("value"), dict) else {}
@@ -601,6 +684,10 @@ class Session:
         """Client.stream for this session."""
         return self.client.stream(self, start, window, raise_on_failure)
 
+    def search(self, query: Union[str, Query, Sequence[Query]], **options: Any) -> Search:
+        """Client.search for this session (same keyword options)."""
+        return self.client.search(self, query, **options)
+
     def wait(self, timeout: Optional[float] = None) -> SessionUpdate:
         """Client.wait_session for this session."""
         return self.client.wait_session(self, timeout)
@@ -625,6 +712,67 @@ class Session:
 
 SessionRef = Union[Session, str]
 """A session: a Session or its id."""
+
+
+class Search:
+    """An open search (Client.search). A context manager that closes it."""
+
+    def __init__(self, client: Client, id: str, session: str) -> None:
+        self.client = client
+        self.id = id
+        self.session = session
+
+    def __repr__(self) -> str:
+        return "Search(%r)" % self.id
+
+    def __enter__(self) -> Search:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.close()
+        except errors.ChiphostError:
+            pass
+
+    def grab(self, start: int = 0, count: int = 1000) -> List[SearchItem]:
+        """Client.search_grab for this search."""
+        return self.client.search_grab(self, start, count)
+
+    def nearest(self, row: int, forward: bool = True) -> Optional[NearestMatch]:
+        """Client.search_nearest for this search."""
+        return self.client.search_nearest(self, row, forward)
+
+    def wait(self, timeout: Optional[float] = None) -> SearchUpdate:
+        """Client.wait_search for this search: until it is done, failed or closed."""
+        return self.client.wait_search(self, timeout)
+
+    def wait_live(self, timeout: Optional[float] = None) -> SearchUpdate:
+        """Until the search has searched every row stored so far (live) or has ended."""
+        return self.client.wait_search(self, timeout, live=True)
+
+    def matches(self, batch: int = 10000, timeout: Optional[float] = None) -> List[SearchItem]:
+        """Waits for the search to end and returns every match."""
+        upd = self.wait(timeout)
+        items: List[SearchItem] = []
+        while len(items) < upd.matches:
+            got = self.grab(len(items), min(batch, upd.matches - len(items)))
+            if not got:
+                break
+            items.extend(got)
+        return items
+
+    @property
+    def update(self) -> Optional[SearchUpdate]:
+        """The last searches/updated of this search (None before the first)."""
+        return self.client.search_update(self)
+
+    def close(self) -> None:
+        """Client.close_search for this search."""
+        self.client.close_search(self)
+
+
+SearchRef = Union[Search, str]
+"""A search: a Search or its id."""
 
 
 class Stream:
@@ -720,3 +868,7 @@ class Stream:
 
 def _sid(session: SessionRef) -> str:
     return session.id if isinstance(session, Session) else str(session)
+
+
+def _qid(search: SearchRef) -> str:
+    return search.id if isinstance(search, Search) else str(search)

@@ -151,8 +151,9 @@ class Progress:
     """One $/progress notification of a series the client asked for.
 
     phase says which: "list" (plugins/list or plugins/reload: compiling
-    plugins), "open" (sessions/open until the answer: compiling plugins) or
-    "parse" (the session's parse, until it ends). kind is "begin", "report"
+    plugins), "open" (sessions/open until the answer: compiling plugins),
+    "parse" (the session's parse, until it ends) or "search" (a search,
+    until it ends). kind is "begin", "report"
     or "end"; percentage is set for the parse of a regular file."""
 
     phase: str
@@ -180,6 +181,109 @@ class StreamResult:
     @classmethod
     def from_json(cls, d: JSONObject) -> StreamResult:
         return cls(d.get("session", ""), d.get("rows", 0), d.get("next", 0), d.get("state", ""), d.get("error"))
+
+
+@dataclass
+class Query:
+    """One query of a search (searches/open): pattern, a literal unless
+    regex=True (Go RE2 syntax); case folded unless case_sensitive; whole_word
+    keeps only matches not inside a word; columns (rows with columns) names
+    the 0-based columns to match, each on its own (default: all joined by a
+    tab); invert selects the rows the query does not match."""
+
+    pattern: str
+    regex: bool = False
+    case_sensitive: bool = False
+    whole_word: bool = False
+    columns: Optional[List[int]] = None
+    invert: bool = False
+
+    def to_json(self) -> JSONObject:
+        """The query object of the protocol."""
+        d: JSONObject = {"pattern": self.pattern}
+        if self.regex:
+            d["kind"] = "regex"
+        if self.case_sensitive:
+            d["caseSensitive"] = True
+        if self.whole_word:
+            d["wholeWord"] = True
+        if self.columns is not None:
+            d["columns"] = list(self.columns)
+        if self.invert:
+            d["invert"] = True
+        return d
+
+
+@dataclass
+class MatchRange:
+    """The byte range [start, end) of a match in a row's line (column None)
+    or in column `column` of a row with columns. Offsets count UTF-8 bytes:
+    slice row.line.encode()[start:end] (see SearchItem.matched)."""
+
+    start: int
+    end: int
+    column: Optional[int] = None
+
+    @classmethod
+    def from_json(cls, d: JSONObject) -> MatchRange:
+        return cls(d.get("start", 0), d.get("end", 0), d.get("column"))
+
+
+@dataclass
+class SearchItem(Row):
+    """A matching row (searches/grab): the Row, plus the ranges of its matches."""
+
+    ranges: List[MatchRange] = field(default_factory=list)
+    ranges_truncated: bool = False  # only the first 1024 ranges are given
+
+    def matched(self) -> List[str]:
+        """The text of each range (decoded from the UTF-8 bytes it covers)."""
+        out = []
+        for r in self.ranges:
+            text = self.line if r.column is None else (self.columns or [])[r.column]
+            out.append((text or "").encode("utf-8")[r.start:r.end].decode("utf-8", "replace"))
+        return out
+
+    @classmethod
+    def from_json(cls, d: JSONObject) -> SearchItem:
+        return cls(d.get("index", 0), d.get("line"), d.get("columns"), d.get("attachment"),
+                   [MatchRange.from_json(r) for r in d.get("ranges") or []], bool(d.get("rangesTruncated")))
+
+
+@dataclass
+class SearchUpdate:
+    """A searches/updated notification: progress and state of a search.
+    state is running, live (every row stored so far searched; the session
+    may get more), done, failed or closed."""
+
+    search: str
+    session: str
+    state: str
+    matches: int
+    rows_searched: int
+    error: Optional[Dict[str, Any]] = None
+
+    @property
+    def finished(self) -> bool:
+        return self.state in ("done", "failed", "closed")
+
+    @property
+    def live(self) -> bool:
+        return self.state == "live"
+
+    @classmethod
+    def from_json(cls, d: JSONObject) -> SearchUpdate:
+        return cls(d.get("search", ""), d.get("session", ""), d.get("state", ""), d.get("matches", 0),
+                   d.get("rowsSearched", 0), d.get("error"))
+
+
+@dataclass
+class NearestMatch:
+    """The answer of searches/nearest: the match's position (a start for
+    grab) and its session row."""
+
+    match: int
+    row: int
 
 
 @dataclass
