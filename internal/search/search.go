@@ -56,7 +56,8 @@ const runOptimizeEvery = 64
 
 // Start starts searching st with m. progress, when not nil, is called from
 // the search's goroutine after each chunk and at each change of state; the
-// last call has the final state, and Done is closed after it.
+// last call has the final state, and Done is closed after it. progress may
+// call Page, Nearest and Progress, but not Close (which waits for it).
 func Start(ctx context.Context, st *Store, m *Matcher, progress func(Progress)) *Search {
 	ctx, cancel := context.WithCancel(ctx)
 	s := &Search{
