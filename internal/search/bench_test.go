@@ -3,6 +3,7 @@ package search
 import (
 	"bytes"
 	"context"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/chiphost/chiphost/internal/loggen"
 	"github.com/chiphost/chiphost/internal/stringparser"
 )
@@ -126,4 +128,36 @@ func timeGrep(b *testing.B, file string, args []string) (time.Duration, uint64) 
 		}
 	}
 	return best, count
+}
+
+// BenchmarkPage pages 100 matches at random positions, and finds the
+// nearest match to random rows, among 10 million matches (every other row).
+func BenchmarkPage(b *testing.B) {
+	s := &Search{matches: roaring.New()}
+	batch := make([]uint32, 0, 8192)
+	const matches = 10_000_000
+	for n := range matches {
+		batch = append(batch, uint32(2*n))
+		if len(batch) == cap(batch) {
+			s.publish(batch, uint64(2*n), StateRunning, false)
+			batch = batch[:0]
+		}
+	}
+	s.publish(batch, 2*matches, StateRunning, false)
+	s.finish(StateDone, nil)
+	r := rand.New(rand.NewPCG(9, 10))
+	b.Run("page-100", func(b *testing.B) {
+		for b.Loop() {
+			if len(s.Page(uint64(r.IntN(matches-100)), 100)) != 100 {
+				b.Fatal("short page")
+			}
+		}
+	})
+	b.Run("nearest", func(b *testing.B) {
+		for b.Loop() {
+			if _, _, ok := s.Nearest(uint64(r.IntN(2*matches)), r.IntN(2) == 0); !ok {
+				b.Fatal("no match")
+			}
+		}
+	})
 }
