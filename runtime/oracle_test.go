@@ -43,7 +43,9 @@ var scenarioPlugins = []struct {
 		"wasip2/js_wasi_string_parser/js_wasi_string_parser.wasm"}},
 	{"file_source", []string{"bytesources/file_source/file_source.wasm", "core/file_source.core.wasm"}},
 	{"go_records", []string{"parsers/go_records/go_records.wasm"}},
-	{"file_producer", []string{"producers/file_producer/file_producer.wasm"}},
+	{"file_producer", []string{"producers/file_producer/file_producer.wasm", "wasip2/js_file_producer/js_file_producer.wasm"}},
+	{"file_producer_missing_file", []string{"producers/file_producer/file_producer.wasm"}},
+	{"js_file_producer", []string{"wasip2/js_file_producer/js_file_producer.wasm"}},
 	{"hostile", []string{"hostile/hostile.wasm"}},
 	// One WAT parser in both UTF-16 encodings. jco cannot transpile
 	// latin1+utf16, so the latin1 build must give the utf16 build's

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -27,13 +28,25 @@ func sampleRows(t *testing.T) []string {
 
 // TestParseProducer: parse --producer, by discovered name (producers/ of a
 // plugin root) and by path, prints the producer's rows like a parser's:
-// text (columns joined by tabs) and jsonl (the same objects as parser rows).
+// text (columns joined by tabs) and jsonl (the same objects as parser rows);
+// the JavaScript producer (WASI 0.2 filesystem) gives the same rows.
 func TestParseProducer(t *testing.T) {
 	want := sampleRows(t)
 	out, errOut, code := runCLI(t, "", "parse", "--no-default-plugins", "--plugins-dir", repo("testdata/plugins"),
 		"--producer", "file_producer", "--config", "input-path="+repo("examples/sample.log"), "--config", "lines-per-call=2")
 	if code != 0 || out != strings.Join(want, "\n")+"\n" {
 		t.Fatalf("exit %d, stdout\n%s\nwant\n%s\nstderr: %s", code, out, strings.Join(want, "\n"), errOut)
+	}
+	// The JavaScript twin reads its file through wasi:filesystem (WASI 0.2) instead of the
+	// preview-1 adapter: the same rows.
+	abs, err := filepath.Abs(repo("examples/sample.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code = runCLI(t, "", "parse", "--producer", repo("testdata/plugins/wasip2/js_file_producer/js_file_producer.wasm"),
+		"--config", "input-path="+abs, "--progress", "never")
+	if code != 0 || out != strings.Join(want, "\n")+"\n" {
+		t.Fatalf("js_file_producer: exit %d, stdout\n%s\nstderr: %s", code, out, errOut)
 	}
 	out, errOut, code = runCLI(t, "", "parse", "--producer", repo("testdata/plugins/producers/file_producer/file_producer.wasm"),
 		"--config", "input-path="+repo("examples/sample.log"), "--output", "jsonl")

@@ -174,7 +174,8 @@ build_det "$HERE"
 JS_OUT=$HERE/parsers/js_string_parser/js_string_parser.wasm
 P2_OUT=$HERE/negative/p2_imports.wasm
 WASI_OUT=$HERE/wasip2/js_wasi_string_parser/js_wasi_string_parser.wasm
-if [ "$MODE" = js ] || [ ! -f "$JS_OUT" ] || [ ! -f "$P2_OUT" ] || [ ! -f "$WASI_OUT" ]; then
+JSP_OUT=$HERE/wasip2/js_file_producer/js_file_producer.wasm
+if [ "$MODE" = js ] || [ ! -f "$JS_OUT" ] || [ ! -f "$P2_OUT" ] || [ ! -f "$WASI_OUT" ] || [ ! -f "$JSP_OUT" ]; then
   npm_tools componentize-js
   CJS=$CACHE/componentize-js/node_modules/.bin/componentize-js
   mkdir -p "$(dirname "$JS_OUT")"
@@ -187,6 +188,18 @@ if [ "$MODE" = js ] || [ ! -f "$JS_OUT" ] || [ ! -f "$P2_OUT" ] || [ ! -f "$WASI
   mkdir -p "$(dirname "$WASI_OUT")"
   "$CJS" "$HERE/src/js/string_parser.js" -w "$WIT" -n chipmunk:parser/parse \
     -d http fetch-event -o "$WASI_OUT" >/dev/null
+  # The JavaScript producer imports wasi:filesystem/preopens itself: its world (src/js/file_producer)
+  # sits next to the producer draft's packages and the WASI 0.2.12 packages componentize-js ships.
+  log "componentize-js: wasip2/js_file_producer (a producer reading its file through wasi:filesystem)"
+  jwit=$(mktemp -d)
+  builtin=$CACHE/componentize-js/node_modules/@bytecodealliance/jco/lib/wit/builtin/0.2.12
+  mkdir -p "$jwit/deps" "$(dirname "$JSP_OUT")"
+  cp "$HERE/src/js/file_producer/world.wit" "$jwit/"
+  cp -r "$WIT_DRAFT/deps/shared" "$WIT_DRAFT/deps/parser" "$WIT_DRAFT/deps/producer" "$jwit/deps/"
+  for p in filesystem io clocks; do cp -r "$builtin/wasi-$p" "$jwit/deps/$p"; done
+  "$CJS" "$HERE/src/js/file_producer/file_producer.js" -w "$jwit" -n file-producer \
+    -d http fetch-event -o "$JSP_OUT" >/dev/null
+  rm -rf "$jwit"
 fi
 
-ls -l "${DET_FILES[@]/#/$HERE/}" "$JS_OUT" "$P2_OUT" "$WASI_OUT" | awk '{print $5, $NF}' >&2
+ls -l "${DET_FILES[@]/#/$HERE/}" "$JS_OUT" "$P2_OUT" "$WASI_OUT" "$JSP_OUT" | awk '{print $5, $NF}' >&2

@@ -21,6 +21,7 @@ plugin_for() {
     chipmunk_string_parser*) echo "$P/compat/string_parser_chipmunk/string_parser_chipmunk.wasm" ;;
     file_source*) echo "$P/bytesources/file_source/file_source.wasm" ;;
     file_producer*) echo "$P/producers/file_producer/file_producer.wasm" ;;
+    js_file_producer*) echo "$P/wasip2/js_file_producer/js_file_producer.wasm" ;;
     go_records*) echo "$P/parsers/go_records/go_records.wasm" ;;
     hostile*) echo "$P/hostile/hostile.wasm" ;;
     utf16_lines*) echo "$P/compat/utf16_lines/utf16_lines.wasm" ;;
@@ -38,6 +39,8 @@ for s in "$HERE"/scenarios/*.json; do
     chipmunk_string_parser*) twins=(parsers/js_string_parser/js_string_parser.wasm wasip2/js_wasi_string_parser/js_wasi_string_parser.wasm) ;;
     string_parser_init*) twins=(compat/string_parser_draft/string_parser_draft.wasm composed/nested.wasm compat/string_parser_chipmunk/string_parser_chipmunk.wasm
       parsers/js_string_parser/js_string_parser.wasm wasip2/js_wasi_string_parser/js_wasi_string_parser.wasm) ;;
+    file_producer_missing_file*) ;; # the JavaScript producer names WASI 0.2 error codes
+    file_producer*) twins=(wasip2/js_file_producer/js_file_producer.wasm) ;;
     string_parser*) twins=(compat/string_parser_draft/string_parser_draft.wasm composed/nested.wasm) ;;
   esac
   for twin in "${twins[@]}"; do
