@@ -108,8 +108,8 @@ func checkPositive(t *testing.T, rel string, bin []byte, p *Plan, res *wit.Resol
 	case strings.HasPrefix(kind, "chipmunk:producer/producer@"):
 		// Producers follow the producer draft's WIT layout.
 		wantFuncs = []string{"get-version", "get-config-schemas", "get-render-options", "init", "produce-next"}
-		if !strings.HasPrefix(rel, "producers") {
-			t.Errorf("a fixture outside producers/ exports %s", kind)
+		if strings.HasPrefix(rel, "parsers") || strings.HasPrefix(rel, "bytesources") {
+			t.Errorf("a parser or byte-source fixture exports %s", kind)
 		}
 		draft, err := wit.LoadProducerDraft()
 		if err != nil {
