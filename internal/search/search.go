@@ -85,41 +85,54 @@ func (s *Search) run(ctx context.Context) {
 		v := s.st.view()
 		var changed <-chan struct{}
 		if next >= v.rows {
+			v.release()
 			v, changed = s.st.watch() // caught up: wait for the next commit
 		}
-		switch {
-		case next < v.rows:
-			if v.rows > maxRows {
-				s.finish(StateFailed, fmt.Errorf("search: the store has %d rows, a search holds at most %d", v.rows, uint64(maxRows)))
-				return
-			}
-			c, err := rd.chunk(v, next)
-			if err != nil {
+		if next < v.rows {
+			var err error
+			if found, err = s.scanChunk(sc, rd, v, next, found[:0]); err != nil {
 				s.finish(StateFailed, err)
 				return
 			}
-			found = found[:0]
-			sc.scan(c, func(i int) { found = append(found, uint32(next)+uint32(i)) })
-			next += uint64(len(c.entries))
+			next += uint64(rd.last)
 			chunks++
 			s.publish(found, next, state, chunks%runOptimizeEvery == 0)
+			continue
+		}
+		v.release()
+		switch {
 		case v.closed:
 			s.finish(StateFailed, ErrClosedStore)
 			return
 		case v.finished:
 			s.finish(StateDone, nil)
 			return
-		default:
-			if state != StateLive {
-				state = StateLive
-				s.publish(nil, next, state, true)
-			}
-			select {
-			case <-changed:
-			case <-ctx.Done():
-			}
+		}
+		if state != StateLive {
+			state = StateLive
+			s.publish(nil, next, state, true)
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
 		}
 	}
+}
+
+// scanChunk appends to found the matches among the chunk of v's rows that
+// starts at row next (rd.last tells how many rows it held), and releases v.
+func (s *Search) scanChunk(sc *scanner, rd *reader, v view, next uint64, found []uint32) ([]uint32, error) {
+	defer v.release()
+	if v.rows > maxRows {
+		return found, fmt.Errorf("search: the store has %d rows, a search holds at most %d", v.rows, uint64(maxRows))
+	}
+	c, err := rd.chunk(v, next)
+	if err != nil {
+		return found, err
+	}
+	rd.last = len(c.entries)
+	sc.scan(c, func(i int) { found = append(found, uint32(next)+uint32(i)) })
+	return found, nil
 }
 
 // publish adds a chunk's matches and reports progress.

@@ -94,6 +94,7 @@ func TestStoreKeepsEveryRow(t *testing.T) {
 		t.Fatal("a row out of order was accepted")
 	}
 	v := st.view()
+	defer v.release()
 	if v.spilledRows == 0 || v.spilledRows == v.rows {
 		t.Fatalf("want rows both in the files and in the tail, got %d spilled of %d", v.spilledRows, v.rows)
 	}
@@ -273,9 +274,11 @@ func TestLiveSearch(t *testing.T) {
 
 // TestConcurrentAppendsWhileSearching: one writer appends while three
 // searches run and readers page through them; each search ends with the
-// brute-force matches.
+// brute-force matches. The store spills its tail several times, reusing the
+// buffers of tails the searches have released.
 func TestConcurrentAppendsWhileSearching(t *testing.T) {
 	lines := bigCorpus(t)
+	lines = append(append(lines, lines...), lines...) // spills that reuse released tails
 	texts := lineTexts(lines)
 	st := newStore(t)
 	appendAll(t, st, texts[:100])

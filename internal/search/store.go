@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 )
 
 // The store's files in its directory.
@@ -16,8 +17,12 @@ const (
 )
 
 // spillSize is the size of the in-memory tail at which it is written to the
-// files, in one write each.
-const spillSize = 1 << 20
+// files, in one write each; the tail's buffer has room for spillSlack more,
+// so that the row crossing spillSize seldom makes it grow (and be copied).
+const (
+	spillSize  = 1 << 20
+	spillSlack = 64 << 10
+)
 
 // ErrClosedStore is returned by a closed store, and fails the searches that
 // were reading it.
@@ -37,19 +42,33 @@ type Store struct {
 	text, index *os.File
 
 	mu          sync.Mutex
-	rows        uint64   // committed rows
-	spilledRows uint64   // rows whose records and entries are in the files
-	spilledText uint64   // bytes of records in the text file
-	tailText    []byte   // records of rows [spilledRows, rows); never rewritten once committed
-	tailIdx     []uint64 // their entries
+	rows        uint64 // committed rows
+	spilledRows uint64 // rows whose records and entries are in the files
+	spilledText uint64 // bytes of records in the text file
+	tail        *tail  // rows [spilledRows, rows)
 	changed     chan struct{}
 	watched     bool // someone holds changed: replace it at the next commit
 	finished    bool
 	closed      bool
 	err         error // a failed write: appends fail from then on
 
-	ibuf []byte // writer only: entries to write
+	// writer only
+	ibuf    []byte  // entries to write
+	retired []*tail // tails written to the files, reused once no reader holds them
 }
+
+// tail is the in-memory records of the newest rows and their index
+// entries. The committed part is never rewritten while it is the store's
+// tail; once written to the files, the buffers are reused only after every
+// reader that took them has released them.
+type tail struct {
+	text    []byte
+	idx     []uint64
+	readers atomic.Int32
+}
+
+// maxRetired bounds the tails kept for reuse.
+const maxRetired = 4
 
 // NewStore creates a store's files inside dir.
 func NewStore(dir string) (*Store, error) {
@@ -62,7 +81,7 @@ func NewStore(dir string) (*Store, error) {
 		text.Close()
 		return nil, fmt.Errorf("search store: %w", err)
 	}
-	return &Store{text: text, index: index, changed: make(chan struct{}), tailText: make([]byte, 0, spillSize)}, nil
+	return &Store{text: text, index: index, changed: make(chan struct{}), tail: newTail()}, nil
 }
 
 // Append adds row index, which must be the next one (rows are appended in
@@ -84,11 +103,12 @@ func (s *Store) Append(index uint64, t Text) error {
 		return fmt.Errorf("search store: row %d appended, want row %d", index, s.rows)
 	}
 	var flags uint64
-	s.tailText, flags = appendRecord(s.tailText, t)
-	s.tailIdx = append(s.tailIdx, (s.spilledText+uint64(len(s.tailText)))|flags)
+	tl := s.tail
+	tl.text, flags = appendRecord(tl.text, t)
+	tl.idx = append(tl.idx, (s.spilledText+uint64(len(tl.text)))|flags)
 	s.rows++
 	s.notifyLocked()
-	full := len(s.tailText) >= spillSize
+	full := len(tl.text) >= spillSize
 	s.mu.Unlock()
 	if full {
 		return s.spill()
@@ -108,26 +128,48 @@ func (s *Store) notifyLocked() {
 // the old tail keep reading it.
 func (s *Store) spill() error {
 	// Only this goroutine changes the tail, so it reads it unlocked.
-	text, idx := s.tailText, s.tailIdx
+	old := s.tail
 	s.ibuf = s.ibuf[:0]
-	for _, e := range idx {
+	for _, e := range old.idx {
 		s.ibuf = binary.LittleEndian.AppendUint64(s.ibuf, e)
 	}
-	_, err := s.text.WriteAt(text, int64(s.spilledText))
+	_, err := s.text.WriteAt(old.text, int64(s.spilledText))
 	if err == nil {
 		_, err = s.index.WriteAt(s.ibuf, int64(s.spilledRows)*8)
 	}
+	next := s.reusableTail()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err != nil {
 		s.err = fmt.Errorf("search store: write: %w", err)
 		return s.err
 	}
-	s.spilledRows += uint64(len(idx))
-	s.spilledText += uint64(len(text))
-	s.tailText = make([]byte, 0, spillSize)
-	s.tailIdx = make([]uint64, 0, cap(idx))
+	s.spilledRows += uint64(len(old.idx))
+	s.spilledText += uint64(len(old.text))
+	s.tail = next
+	s.retired = append(s.retired, old)
+	if len(s.retired) > maxRetired {
+		s.retired = s.retired[1:]
+	}
 	return nil
+}
+
+func newTail() *tail {
+	return &tail{text: make([]byte, 0, spillSize+spillSlack), idx: make([]uint64, 0, 16384)}
+}
+
+// reusableTail returns an empty retired tail no reader holds, or a new one.
+// A reader takes a tail only while it is the store's, so a retired tail
+// whose readers are gone stays free.
+func (s *Store) reusableTail() *tail {
+	for i, t := range s.retired {
+		if t.readers.Load() == 0 {
+			s.retired = append(s.retired[:i], s.retired[i+1:]...)
+			t.text, t.idx = t.text[:0], t.idx[:0]
+			return t
+		}
+	}
+	return newTail()
 }
 
 // Rows returns the number of committed rows and a channel closed at the
@@ -173,6 +215,15 @@ type view struct {
 	tailText                       []byte
 	tailIdx                        []uint64
 	finished, closed               bool
+	tail                           *tail // held until release
+}
+
+// release lets the store reuse the tail the view holds.
+func (v *view) release() {
+	if v.tail != nil {
+		v.tail.readers.Add(-1)
+		v.tail = nil
+	}
 }
 
 func (s *Store) view() view {
@@ -181,10 +232,13 @@ func (s *Store) view() view {
 	return s.viewLocked()
 }
 
+// viewLocked takes the tail: release the view when done with its chunks.
 func (s *Store) viewLocked() view {
+	s.tail.readers.Add(1)
 	return view{
 		rows: s.rows, spilledRows: s.spilledRows, spilledText: s.spilledText,
-		tailText: s.tailText, tailIdx: s.tailIdx, finished: s.finished, closed: s.closed,
+		tailText: s.tail.text, tailIdx: s.tail.idx, finished: s.finished, closed: s.closed,
+		tail: s.tail,
 	}
 }
 
@@ -200,6 +254,7 @@ func (s *Store) watch() (view, <-chan struct{}) {
 type reader struct {
 	st      *Store
 	size    int // bytes of records a chunk aims at (chunkSize)
+	last    int // rows in the last chunk
 	buf     []byte
 	raw     []byte
 	entries []uint64
