@@ -38,7 +38,7 @@ type Config struct {
 	Runs int
 	// Quick shrinks every input and runs each figure once: a smoke run.
 	Quick bool
-	// Sections limits the suite to these section numbers (1–7); empty: all.
+	// Sections limits the suite to these section numbers (1–8); empty: all.
 	Sections []int
 	// Live limits section 7 to some of its parts: "latency", "cost"
 	// (streaming reads against Options.FullWindows) and "follow" (a file
@@ -69,6 +69,7 @@ var sectionTitles = map[int]string{
 	5: "5 peak memory",
 	6: "6 scale",
 	7: "7 live sources (issue 10)",
+	8: "8 search (issue 12)",
 }
 
 // The fixtures the suite measures, relative to Config.Fixtures.
@@ -116,6 +117,7 @@ func (b *bencher) suite(ctx context.Context) error {
 		{5, "peak memory", b.memorySection},
 		{6, "scale", b.scaleSection},
 		{7, "live sources", b.liveSection},
+		{8, "search", b.searchSection},
 	}
 	for _, s := range steps {
 		if !b.cfg.want(s.n) {

@@ -55,12 +55,13 @@ func TestNativeRecords(t *testing.T) {
 // (in-process, plus a plugin built with clang when present) and 7 (live
 // sources: every line written to a pipe or a followed file reached the CLI
 // and the server's clients, one at a time, and a fast follow delivered
-// every row in order): nothing failed. CHIPHOST_BENCH_ALL=1 runs every
-// section (slow).
+// every row in order) and 8 (search: the server's searches and the CLI's
+// --grep found as many rows as grep -c): nothing failed. CHIPHOST_BENCH_ALL=1
+// runs every section (slow).
 func TestSuiteQuick(t *testing.T) {
 	args := []string{"run", "./cmd/chiphost-bench", "--quick", "--json", "--fixtures", fixtures}
 	if os.Getenv("CHIPHOST_BENCH_ALL") == "" {
-		args = append(args, "--sections", "2,4,7")
+		args = append(args, "--sections", "2,4,7,8")
 	}
 	cmd := exec.Command("go", args...)
 	var stderr strings.Builder
@@ -82,8 +83,8 @@ func TestSuiteQuick(t *testing.T) {
 	for _, f := range rep.Figures {
 		sections[f.Section] = true
 	}
-	if !sections[2] || !sections[4] || !sections[7] || len(rep.Ratios) == 0 {
-		t.Fatalf("want figures of sections 2, 4 and 7 and ratios, got %s", out)
+	if !sections[2] || !sections[4] || !sections[7] || !sections[8] || len(rep.Ratios) == 0 {
+		t.Fatalf("want figures of sections 2, 4, 7 and 8 and ratios, got %s", out)
 	}
 	checkLiveFigures(t, &rep)
 	// The Go reader always runs; each client runs where its tools are.

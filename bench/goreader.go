@@ -28,6 +28,14 @@ type goReader struct {
 
 	mu       sync.Mutex
 	sessions map[string]*sessionState
+	searches map[string]*searchState
+}
+
+// searchState is the last searches/updated of a search.
+type searchState struct {
+	mu      sync.Mutex
+	last    protocol.SearchesUpdatedParams
+	updated chan struct{} // signalled (non-blocking) on every update
 }
 
 // sessionState is what the reader learnt about a session from
@@ -70,7 +78,7 @@ func startServerWith(ctx context.Context, exe string, extra []*os.File, args ...
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	c := &goReader{cmd: cmd, stdin: stdin, sessions: map[string]*sessionState{}}
+	c := &goReader{cmd: cmd, stdin: stdin, sessions: map[string]*sessionState{}, searches: map[string]*searchState{}}
 	c.conn = jsonrpc2.NewConn(jsonrpc2.NewHeaderStream(stdio{stdout, stdin}), jsonrpc2.WithCodec(v1Codec{}))
 	c.conn.Go(context.Background(), c.handle)
 	return c, nil
@@ -115,6 +123,19 @@ func (c *goReader) handle(_ context.Context, req *jsonrpc2.Request) (any, error)
 		case s.updated <- struct{}{}:
 		default:
 		}
+	case protocol.MethodSearchesUpdated:
+		var p protocol.SearchesUpdatedParams
+		if json.Unmarshal(req.Params(), &p) != nil {
+			return nil, nil
+		}
+		s := c.search(p.Search)
+		s.mu.Lock()
+		s.last = p
+		s.mu.Unlock()
+		select {
+		case s.updated <- struct{}{}:
+		default:
+		}
 	case protocol.MethodSessionsItems:
 		var p protocol.SessionsItemsParams
 		if json.Unmarshal(req.Params(), &p) != nil {
@@ -138,6 +159,17 @@ func (c *goReader) session(id string) *sessionState {
 	if s == nil {
 		s = &sessionState{updated: make(chan struct{}, 1)}
 		c.sessions[id] = s
+	}
+	return s
+}
+
+func (c *goReader) search(id string) *searchState {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.searches[id]
+	if s == nil {
+		s = &searchState{updated: make(chan struct{}, 1)}
+		c.searches[id] = s
 	}
 	return s
 }

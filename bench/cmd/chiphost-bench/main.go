@@ -45,7 +45,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	baseline := fs.String("baseline-chiphost", "", "another chiphost binary that section 7 times chiphost parse against (e.g. one built before a change)")
 	runs := fs.Int("runs", 5, "timed runs per figure (medians are reported)")
 	quick := fs.Bool("quick", false, "smoke run: small inputs, one run per figure")
-	sections := fs.String("sections", "", "comma-separated section numbers to run (1-7; default all)")
+	sections := fs.String("sections", "", "comma-separated section numbers to run (1-8, or search for 8; default all)")
 	live := fs.String("live", "", "comma-separated parts of section 7 to run: latency, cost, follow (default all)")
 	asJSON := fs.Bool("json", false, "print the report as JSON instead of tables")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the in-process sections to this file")
@@ -113,9 +113,12 @@ func parseSections(list string) ([]int, error) {
 		if s = strings.TrimSpace(s); s == "" {
 			continue
 		}
+		if s == "search" {
+			s = "8"
+		}
 		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 7 {
-			return nil, fmt.Errorf("--sections: want numbers 1-7, found %q", s)
+		if err != nil || n < 1 || n > 8 {
+			return nil, fmt.Errorf("--sections: want numbers 1-8 (or search), found %q", s)
 		}
 		out = append(out, n)
 	}
