@@ -19,6 +19,7 @@ import (
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/chiphost/chiphost/internal/procdir"
+	"github.com/chiphost/chiphost/runtime/internal/sandboxfs"
 	"github.com/chiphost/chiphost/runtime/internal/wasip2"
 )
 
@@ -48,6 +49,16 @@ type Options struct {
 	// KindLimit (Code "memory"), and so does a call whose memory cannot
 	// grow because of it.
 	MaxTotalMemory uint64
+	// MaxOpenFiles caps the files one instance has open at once, through
+	// WASI preview 1 and WASI 0.2 together (default 256). Past it, opening
+	// a file fails: EIO for preview 1 (which has no "too many open files"
+	// here), error-code quota for WASI 0.2; the host log says why.
+	MaxOpenFiles int
+	// MaxTotalOpenFiles caps the files all instances have open at once
+	// (default: half the process's open-file limit, at most 4096), so that
+	// plugins cannot use up the descriptors the host needs for new
+	// instances, sessions and its own files.
+	MaxTotalOpenFiles int
 	// CallTimeout bounds every call into a plugin (default 60 s; negative:
 	// no deadline). A call that overruns is interrupted and its instance
 	// discarded.
@@ -80,6 +91,8 @@ const (
 	defaultMemoryLimit    = 512 << 20
 	defaultMaxTotalMemory = 4 << 30
 	defaultCallTimeout    = 60 * time.Second
+	defaultMaxOpenFiles   = 256
+	maxTotalOpenFiles     = 4096
 )
 
 // Host loads and runs plugins. It owns one wazero runtime; every plugin
@@ -99,7 +112,8 @@ type Host struct {
 	temp *procdir.Dir // this host's private directory under TempRoot
 
 	nextInstance atomic.Uint64
-	memory       memoryPool // guest memory of all instances
+	memory       memoryPool          // guest memory of all instances
+	openFiles    sandboxfs.OpenFiles // files all instances have open
 	// logSink receives plugin log lines (Options.OnLog, or SetLogSink's).
 	logSink atomic.Pointer[func(LogRecord)]
 
@@ -140,6 +154,13 @@ func NewHost(ctx context.Context, opts *Options) (*Host, error) {
 		h.opts.MaxTotalMemory = defaultMaxTotalMemory
 	}
 	h.memory.limit = h.opts.MaxTotalMemory
+	if h.opts.MaxOpenFiles <= 0 {
+		h.opts.MaxOpenFiles = defaultMaxOpenFiles
+	}
+	if h.opts.MaxTotalOpenFiles <= 0 {
+		h.opts.MaxTotalOpenFiles = defaultMaxTotalOpenFiles()
+	}
+	h.openFiles.Max = int64(h.opts.MaxTotalOpenFiles)
 	h.SetLogSink(h.opts.OnLog)
 	if h.opts.CallTimeout == 0 {
 		h.opts.CallTimeout = defaultCallTimeout

@@ -60,6 +60,8 @@ type instance struct {
 	stderr *lineWriter
 	temp   tempDir
 	roots  []*sandboxfs.FS // confined mounts, released with the instance
+	// openFiles counts the files the plugin has open (Options.MaxOpenFiles).
+	openFiles sandboxfs.OpenFiles
 	// refusals counts file-system operations the sandbox refused.
 	refusals atomic.Uint64
 	// stderrX is what the plugin wrote to stderr during the current call.
@@ -121,6 +123,7 @@ func (h *Host) newInstance(ctx context.Context, cp *compiledPlugin, m mounts) (*
 	if err := in.reserveMemory(); err != nil {
 		return nil, err
 	}
+	in.openFiles = sandboxfs.OpenFiles{Max: int64(h.opts.MaxOpenFiles), Total: &h.openFiles}
 	in.callCtx = context.WithValue(context.Background(), instanceKey{}, in)
 	in.stdout = &lineWriter{in: in, source: FromStdout, level: LevelInfo}
 	in.stderr = &lineWriter{in: in, source: FromStderr, level: LevelInfo}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/tetratelabs/wazero"
+	experimentalsys "github.com/tetratelabs/wazero/experimental/sys"
 	"github.com/tetratelabs/wazero/experimental/sysfs"
 
 	"github.com/chiphost/chiphost/runtime/internal/sandboxfs"
@@ -142,8 +143,9 @@ func (in *instance) fsConfig(m mounts) (wazero.FSConfig, error) {
 		return nil, &Error{Kind: KindIO, Plugin: in.cp.name, Op: "instantiate", Err: fmt.Errorf("open temporary directory: %w", err)}
 	}
 	in.roots = append(in.roots, temp)
-	fsc = fsc.(sysfs.FSConfig).WithSysFSMount(temp, in.temp.path)
-	in.wasi.AddPreopen(wasip2.Preopen{Guest: in.temp.path, FS: temp, Writable: true})
+	tempFS := in.limitOpenFiles(temp)
+	fsc = fsc.(sysfs.FSConfig).WithSysFSMount(tempFS, in.temp.path)
+	in.wasi.AddPreopen(wasip2.Preopen{Guest: in.temp.path, FS: tempFS, Writable: true})
 	for _, d := range m.dirs {
 		root, err := sandboxfs.Open(d, in.refused)
 		if err != nil {
@@ -152,16 +154,22 @@ func (in *instance) fsConfig(m mounts) (wazero.FSConfig, error) {
 			continue
 		}
 		in.roots = append(in.roots, root)
-		ro := sandboxfs.ReadOnly(root, in.refused)
+		ro := in.limitOpenFiles(sandboxfs.ReadOnly(root, in.refused))
 		fsc = fsc.(sysfs.FSConfig).WithSysFSMount(ro, d)
 		in.wasi.AddPreopen(wasip2.Preopen{Guest: d, FS: ro})
 	}
 	for dir, names := range m.files {
-		subset := sandboxfs.ReadOnly(&sysfs.AdaptFS{FS: newFileSubset(dir, names)}, in.refused)
+		subset := in.limitOpenFiles(sandboxfs.ReadOnly(&sysfs.AdaptFS{FS: newFileSubset(dir, names)}, in.refused))
 		fsc = fsc.(sysfs.FSConfig).WithSysFSMount(subset, dir)
 		in.wasi.AddPreopen(wasip2.Preopen{Guest: dir, FS: subset})
 	}
 	return fsc, nil
+}
+
+// limitOpenFiles counts the files the plugin opens through fsys against
+// Options.MaxOpenFiles and Options.MaxTotalOpenFiles.
+func (in *instance) limitOpenFiles(fsys experimentalsys.FS) experimentalsys.FS {
+	return sandboxfs.LimitOpenFiles(fsys, &in.openFiles, in.refused)
 }
 
 // refused logs a file-system operation the sandbox refused: the first

@@ -10,6 +10,7 @@ import (
 	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/chiphost/chiphost/runtime/internal/abi"
+	"github.com/chiphost/chiphost/runtime/internal/sandboxfs"
 )
 
 // Preopen is a directory the guest gets from wasi:filesystem/preopens: a
@@ -108,6 +109,9 @@ var errorCodes = map[experimentalsys.Errno]uint64{
 	experimentalsys.ENOTSUP:      27, // unsupported
 	experimentalsys.EPERM:        31, // not-permitted
 	experimentalsys.EROFS:        33, // read-only
+	// The instance's limit of open files (there is no too-many-open-files
+	// case): quota, the instance's quota of open files.
+	sandboxfs.ErrTooManyOpenFiles: 6,
 }
 
 const (

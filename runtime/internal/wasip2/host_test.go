@@ -9,6 +9,7 @@ import (
 	experimentalsys "github.com/tetratelabs/wazero/experimental/sys"
 
 	"github.com/chiphost/chiphost/runtime/internal/abi"
+	"github.com/chiphost/chiphost/runtime/internal/sandboxfs"
 	"github.com/chiphost/chiphost/wit"
 )
 
@@ -35,6 +36,7 @@ func TestErrorCodeIndexes(t *testing.T) {
 		experimentalsys.ENAMETOOLONG: "name-too-long", experimentalsys.ENOENT: "no-entry", experimentalsys.ENOTDIR: "not-directory",
 		experimentalsys.ENOTEMPTY: "not-empty", experimentalsys.ENOSYS: "unsupported", experimentalsys.ENOTSUP: "unsupported",
 		experimentalsys.EPERM: "not-permitted", experimentalsys.EROFS: "read-only",
+		sandboxfs.ErrTooManyOpenFiles: "quota",
 	}
 	for errno, n := range want {
 		if got := name(errorCodes[errno]); got != n {

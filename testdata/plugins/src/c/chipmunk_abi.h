@@ -36,8 +36,16 @@ IMPORT("chipmunk:shared/logging@0.1.0", "log") void cm_host_log(int32_t level, c
 IMPORT("chipmunk:shared/sandbox@0.1.0", "temp-directory") void cm_host_temp_dir(void *ret);
 
 // ---- allocator -------------------------------------------------------------
+// A plugin defining CM_REALLOC_HOOK provides cm_realloc_hook, called at the start of every
+// cabi_realloc (the wasip2 probe calls imports from it, which the host must refuse).
+#ifdef CM_REALLOC_HOOK
+static void cm_realloc_hook(void);
+#endif
 EXPORT("cabi_realloc") void *cabi_realloc(void *old, size_t old_size, size_t align, size_t new_size) {
   (void)old_size;
+#ifdef CM_REALLOC_HOOK
+  cm_realloc_hook();
+#endif
   if (new_size == 0) return (void *)align;
   void *p = realloc(old, new_size);
   if (!p) abort();

@@ -3,7 +3,8 @@
 //
 //   read P | write P TEXT | stat P | lstat P | readlink P | list P | mkdir P | rmdir P |
 //   unlink P | symlink TARGET LINK | rename FROM TO | link FROM TO | tmp |
-//   touch P (open read-only with O_CREAT) | trunc P (open read-only with O_TRUNC)
+//   touch P (open read-only with O_CREAT) | trunc P (open read-only with O_TRUNC) |
+//   hold P N (open P N times and keep the descriptors: how many opened) | release (close them)
 //
 // In arguments, a leading $T stands for the temporary directory (from the temp-directory
 // import), $D for the first configured directory (`dir`) and $F for the first configured
@@ -146,6 +147,21 @@ static int do_list(cm_buf *out, const char *p) {
   return 1;
 }
 
+static int held[1 << 16];
+static int nheld;
+
+// do_hold opens p up to n times, keeping the descriptors; it stops at the first error.
+static int do_hold(cm_buf *out, const char *p, int n) {
+  int got = 0;
+  for (; got < n && nheld < (int)(sizeof held / sizeof held[0]); got++) {
+    int fd = open(p, O_RDONLY);
+    if (fd < 0) break;
+    held[nheld++] = fd;
+  }
+  buf_printf(out, " => %d opened", got);
+  return got < n ? -1 : 1;
+}
+
 // run executes one command line into out (a row).
 static void run(cm_buf *out, char *line) {
   buf_puts(out, line);
@@ -174,6 +190,14 @@ static void run(cm_buf *out, char *line) {
   } else if (!strcmp(cmd, "touch") || !strcmp(cmd, "trunc")) {
     rc = open(a.p, O_RDONLY | (cmd[1] == 'o' ? O_CREAT : O_TRUNC), 0644);
     if (rc >= 0) close(rc);
+  } else if (!strcmp(cmd, "hold")) {
+    if (do_hold(out, a.p, argc > 2 ? atoi(argv[2]) : 0) > 0) return;
+    rc = -1;
+  } else if (!strcmp(cmd, "release")) {
+    int n = nheld;
+    while (nheld > 0) close(held[--nheld]);
+    buf_printf(out, " => ok %d closed", n);
+    return;
   } else if (!strcmp(cmd, "write")) {
     rc = do_write(a.p, argc > 2 ? argv[2] : "");
   } else if (!strcmp(cmd, "stat") || !strcmp(cmd, "lstat")) {

@@ -25,7 +25,20 @@
 //   list         the names in the writable preopen
 //   symlink T L  a link L to T in the writable preopen
 //   stat P       the type and size of P in the writable preopen (without following links)
+//   hold P N     open P (read) N times, keeping the descriptors: how many opened, and the error
+//   release      drop every descriptor hold kept
+//   pollmany N   poll a list of N copies of one ready pollable: how many are ready
+//   bigread P    descriptor.read and input-stream.read of P asking for 2^64-1 bytes: the sizes got
+//   random-n N   get-random-bytes(N): the size got
+//   rowrite P    open P read-only, then write-via-stream, append-via-stream, descriptor.write
+//                and set-size on it: each one's result
+//   farwrite P   create P, write "x" through a stream at offset 2^63-1: the write's result
+//   mutflag      open the first read-only preopen's "." asking for mutate-directory: the flags
+//                given, then create-directory-at in it
+//   reenter      readlink-at whose result's realloc calls wasi:clocks now and then drops the
+//                descriptor lent to readlink-at (the host must trap the first nested call)
 // File-system rows end `=> ok ...` or `=> err ERROR-CODE`.
+#define CM_REALLOC_HOOK 1
 #include "chipmunk_abi.h"
 
 #define IFACE "chipmunk:parser/parser@0.1.0#"
@@ -68,6 +81,12 @@ IMPORT(FS, "[method]descriptor.symlink-at") void symlink_at(int32_t d, const cha
 IMPORT(FS, "[method]descriptor.stat-at") void stat_at(int32_t d, int32_t pflags, const char *p, uint32_t n, uint8_t *ret);
 IMPORT(FS, "[resource-drop]descriptor") void descriptor_drop(int32_t d);
 IMPORT(FS, "[resource-drop]directory-entry-stream") void dir_stream_drop(int32_t s);
+IMPORT(FS, "[method]descriptor.append-via-stream") void append_via_stream(int32_t d, uint8_t *ret);
+IMPORT(FS, "[method]descriptor.read") void desc_read(int32_t d, int64_t len, int64_t off, uint8_t *ret);
+IMPORT(FS, "[method]descriptor.write") void desc_write(int32_t d, const char *p, uint32_t n, int64_t off, uint8_t *ret);
+IMPORT(FS, "[method]descriptor.set-size") void set_size(int32_t d, int64_t size, uint8_t *ret);
+IMPORT(FS, "[method]descriptor.readlink-at") void readlink_at(int32_t d, const char *p, uint32_t n, uint8_t *ret);
+IMPORT(FS, "[method]descriptor.create-directory-at") void create_dir_at(int32_t d, const char *p, uint32_t n, uint8_t *ret);
 IMPORT("wasi:sockets/ip-name-lookup@0.2.0", "resolve-addresses") void resolve_addresses(int32_t n, const char *p, uint32_t len, uint8_t *ret);
 
 EXPORT(IFACE "get-version") uint8_t *get_version(void) { return cm_version(0, 1, 0); }
@@ -303,6 +322,149 @@ static void do_stat(cm_buf *out, const char *p) {
   buf_printf(out, " => ok %s size %llu", types[ret[8] & 7], (unsigned long long)AT(ret, 24, uint64_t));
 }
 
+// open_file opens p (relative to the writable preopen, or absolute under another) with the
+// descriptor flags and open flags given: its descriptor, or -1 with the error code in *code.
+static int32_t open_file(const char *p, int32_t flags, int32_t oflags, uint8_t *code) {
+  int32_t d = at(&p);
+  open_at(d, 1, p, (uint32_t)strlen(p), oflags, flags, ret);
+  if (ret[0]) {
+    *code = ret[4];
+    return -1;
+  }
+  return AT(ret, 4, int32_t);
+}
+
+static int32_t held[1 << 16];
+static int nheld;
+
+static void do_hold(cm_buf *out, char *arg) {
+  char *n = strchr(arg, ' ');
+  if (!n) return buf_puts(out, " => usage");
+  *n++ = 0;
+  int want = atoi(n), got = 0;
+  uint8_t code = 0;
+  for (; got < want && nheld < (int)(sizeof held / sizeof held[0]); got++) {
+    int32_t f = open_file(arg, 1, 0, &code);
+    if (f < 0) break;
+    held[nheld++] = f;
+  }
+  buf_printf(out, " => %d opened", got);
+  if (got < want) put_fs_err(out, code);
+}
+
+static void do_release(cm_buf *out) {
+  int n = nheld;
+  while (nheld > 0) descriptor_drop(held[--nheld]);
+  buf_printf(out, " => %d dropped", n);
+}
+
+static void do_pollmany(cm_buf *out, const char *arg) {
+  int n = atoi(arg);
+  int32_t p = subscribe_duration(0);
+  int32_t *ps = malloc(sizeof(int32_t) * (n > 0 ? n : 1));
+  for (int i = 0; i < n; i++) ps[i] = p;
+  poll_list(ps, (uint32_t)n, ret);
+  uint32_t ready = AT(ret, 4, uint32_t);
+  cm_free(AT(ret, 0, void *), ready * 4);
+  free(ps);
+  pollable_drop(p);
+  buf_printf(out, " => %u ready", ready);
+}
+
+static void do_bigread(cm_buf *out, const char *p) {
+  uint8_t code = 0;
+  int32_t f = open_file(p, 1, 0, &code);
+  if (f < 0) return put_fs_err(out, code);
+  desc_read(f, -1, 0, ret); // result<tuple<list<u8>, bool>, error-code>
+  if (ret[0]) return put_fs_err(out, ret[4]);
+  uint32_t dn = AT(ret, 8, uint32_t);
+  cm_free(AT(ret, 4, void *), dn);
+  read_via_stream(f, 0, ret);
+  if (ret[0]) return put_fs_err(out, ret[4]);
+  int32_t s = AT(ret, 4, int32_t);
+  stream_read(s, -1, ret);
+  uint32_t sn = ret[0] ? 0 : AT(ret, 8, uint32_t);
+  if (!ret[0]) cm_free(AT(ret, 4, void *), sn);
+  input_drop(s);
+  descriptor_drop(f);
+  buf_printf(out, " => descriptor.read %u bytes, input-stream.read %u bytes", dn, sn);
+}
+
+// stream_result names the result<_, stream-error> in ret.
+static const char *stream_result(void) {
+  if (!ret[0]) return "ok";
+  return ret[4] == 0 ? "last-operation-failed" : "closed";
+}
+
+static void do_rowrite(cm_buf *out, const char *p) {
+  uint8_t code = 0;
+  int32_t f = open_file(p, 1, 0, &code);
+  if (f < 0) return put_fs_err(out, code);
+  write_via_stream(f, 0, ret);
+  buf_puts(out, " => write-via-stream");
+  if (ret[0]) put_fs_err(out, ret[4]); else { buf_puts(out, " ok"); output_drop(AT(ret, 4, int32_t)); }
+  append_via_stream(f, ret);
+  buf_puts(out, ", append-via-stream");
+  if (ret[0]) put_fs_err(out, ret[4]); else { buf_puts(out, " ok"); output_drop(AT(ret, 4, int32_t)); }
+  desc_write(f, "ZZ", 2, 0, ret); // result<filesize, error-code>: payload at 8
+  buf_puts(out, ", write");
+  if (ret[0]) put_fs_err(out, ret[8]); else buf_puts(out, " ok");
+  set_size(f, 0, ret);
+  buf_puts(out, ", set-size");
+  if (ret[0]) put_fs_err(out, ret[1]); else buf_puts(out, " ok");
+  descriptor_drop(f);
+}
+
+static void do_farwrite(cm_buf *out, const char *p) {
+  uint8_t code = 0;
+  int32_t f = open_file(p, 2, 1, &code); // write; create
+  if (f < 0) return put_fs_err(out, code);
+  write_via_stream(f, 0x7fffffffffffffffLL, ret);
+  if (ret[0]) return put_fs_err(out, ret[4]);
+  int32_t s = AT(ret, 4, int32_t);
+  stream_write(s, "x", 1, ret);
+  buf_printf(out, " => write %s", stream_result());
+  output_drop(s);
+  descriptor_drop(f);
+}
+
+static void do_mutflag(cm_buf *out) {
+  int32_t ro = -1;
+  for (uint32_t i = 0; i < npre && ro < 0; i++)
+    if (pre[i].fd != writable) ro = pre[i].fd;
+  if (ro < 0) return buf_puts(out, " => no read-only preopen");
+  open_at(ro, 1, ".", 1, 2, 1 | 32, ret); // directory; read | mutate-directory
+  if (ret[0]) return put_fs_err(out, ret[4]);
+  int32_t d = AT(ret, 4, int32_t);
+  get_flags(d, ret);
+  buf_printf(out, " => flags %d, mkdir", ret[1]);
+  create_dir_at(d, "made-by-mutflag", 15, ret);
+  if (ret[0]) put_fs_err(out, ret[1]); else buf_puts(out, " ok");
+  descriptor_drop(d);
+}
+
+static int32_t hook_descriptor = -1;
+
+static void cm_realloc_hook(void) {
+  int32_t d = hook_descriptor;
+  if (d < 0) return;
+  hook_descriptor = -1;
+  (void)mono_now();     // a nested import: ends the lends of the outer call on a careless host
+  descriptor_drop(d);   // then the descriptor lent to the outer call
+}
+
+static void do_reenter(cm_buf *out) {
+  uint8_t code = 0;
+  int32_t d = open_file(".", 1, 2, &code); // a directory descriptor of the writable preopen
+  if (d < 0) return put_fs_err(out, code);
+  symlink_at(d, "target", 6, "reenter-link", 12, ret);
+  hook_descriptor = d;
+  readlink_at(d, "reenter-link", 12, ret); // the result's string goes through cabi_realloc
+  hook_descriptor = -1;
+  get_flags(d, ret);
+  buf_printf(out, " => the descriptor still works: %d", ret[0] == 0);
+}
+
 static void run(cm_buf *out, char *line) {
   char *arg = strchr(line, ' ');
   if (arg) *arg++ = 0;
@@ -364,6 +526,26 @@ static void run(cm_buf *out, char *line) {
     wasi_exit(0);
   } else if (!strcmp(line, "exit-err")) {
     wasi_exit(1);
+  } else if (!strcmp(line, "hold")) {
+    do_hold(out, arg ? arg : "");
+  } else if (!strcmp(line, "release")) {
+    do_release(out);
+  } else if (!strcmp(line, "pollmany")) {
+    do_pollmany(out, arg ? arg : "0");
+  } else if (!strcmp(line, "bigread")) {
+    do_bigread(out, arg ? arg : "");
+  } else if (!strcmp(line, "random-n")) {
+    random_bytes(atoll(arg ? arg : "0"), ret);
+    cm_free(AT(ret, 0, void *), AT(ret, 4, uint32_t));
+    buf_printf(out, " => %u bytes", AT(ret, 4, uint32_t));
+  } else if (!strcmp(line, "rowrite")) {
+    do_rowrite(out, arg ? arg : "");
+  } else if (!strcmp(line, "farwrite")) {
+    do_farwrite(out, arg ? arg : "");
+  } else if (!strcmp(line, "mutflag")) {
+    do_mutflag(out);
+  } else if (!strcmp(line, "reenter")) {
+    do_reenter(out);
   } else {
     buf_puts(out, " => unknown command");
   }

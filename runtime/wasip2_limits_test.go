@@ -1,0 +1,85 @@
+package runtime_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/rs/zerolog"
+
+	. "github.com/chiphost/chiphost/runtime"
+	"github.com/chiphost/chiphost/schema"
+)
+
+// newProbeP2 starts a wasip2_probe instance, with dir as its configured
+// (read-only) directory when not "".
+func newProbeP2(t *testing.T, p *Plugin, dir string) *ParserInstance {
+	t.Helper()
+	var init *InitOptions
+	if dir != "" {
+		init = &InitOptions{Config: []schema.Setting{{ID: "dir", Value: schema.Value{Type: schema.Directories, Paths: []string{dir}}}}}
+	}
+	pi, err := p.NewParser(context.Background(), init)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pi.Close)
+	return pi
+}
+
+// expectRows runs commands on pi and compares each row.
+func expectRows(t *testing.T, pi *ParserInstance, steps [][2]string) {
+	t.Helper()
+	for _, s := range steps {
+		row, err := probeRow(t, pi, s[0])
+		if err != nil || row != s[1] {
+			t.Errorf("%s: %q, %v; want %q", s[0], row, err, s[1])
+		}
+	}
+}
+
+// TestWASIP2OpenFileLimit: a plugin that keeps opening files through
+// wasi:filesystem gets error-code quota at Options.MaxOpenFiles (8 here)
+// instead of using up the host's descriptors; the instances together stop
+// at Options.MaxTotalOpenFiles (12); dropping descriptors gives their
+// count back; the host log says which limit refused. With the defaults,
+// an instance stops at 256.
+func TestWASIP2OpenFileLimit(t *testing.T) {
+	logs := &syncBuffer{}
+	logger := zerolog.New(logs)
+	p := probeP2(t, &Options{Logger: &logger, MaxOpenFiles: 8, MaxTotalOpenFiles: 12})
+	a, b := newProbeP2(t, p, ""), newProbeP2(t, p, "")
+	expectRows(t, a, [][2]string{{"write f x", "write => ok written 1"}, {"hold f 20", "hold => 8 opened => err quota"}})
+	expectRows(t, b, [][2]string{{"write f x", "write => ok written 1"}, {"hold f 20", "hold => 4 opened => err quota"}})
+	expectRows(t, a, [][2]string{{"release", "release => 8 dropped"}})
+	expectRows(t, b, [][2]string{{"hold f 20", "hold => 4 opened => err quota"}, {"release", "release => 8 dropped"}})
+	expectRows(t, a, [][2]string{{"hold f 20", "hold => 8 opened => err quota"}})
+	for _, want := range []string{"the plugin instance already has 8 files open, its limit", "the plugin instances together already have 12 files open"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("host log lacks %q:\n%s", want, logs.String())
+		}
+	}
+
+	d := newProbeP2(t, probeP2(t, nil), "")
+	expectRows(t, d, [][2]string{{"write f x", "write => ok written 1"}, {"hold f 300", "hold => 256 opened => err quota"}})
+}
+
+// TestSandboxOpenFileLimit: the same limit holds for WASI preview 1
+// (wazero's WASI over the sandbox's file systems): past it open(2) fails
+// (EIO: wazero's preview 1 has no EMFILE) and closing gives the count back.
+func TestSandboxOpenFileLimit(t *testing.T) {
+	w := newEscapeWorld(t)
+	rows, logs := probeWith(t, w, &Options{MaxOpenFiles: 8}, nil, []string{
+		"write $T/f x", "hold $T/f 20", "release", "hold $T/f 3", "read $T/f",
+	})
+	// wazero keeps the temporary directory's preopen open once used: 7 left.
+	want := []string{"write $T/f x => ok", "hold $T/f 20 => 7 opened => err EIO", "release => ok 7 closed", "hold $T/f 3 => 3 opened", "read $T/f => ok x"}
+	for i, row := range rows {
+		if row != want[i] {
+			t.Errorf("row %d: %q, want %q", i, row, want[i])
+		}
+	}
+	if !strings.Contains(logs, "the plugin instance already has 8 files open, its limit") {
+		t.Errorf("host log lacks the limit:\n%s", logs)
+	}
+}
