@@ -138,6 +138,14 @@ type ExitError = wasip2.ExitError
 
 var errImportInPostReturn = fmt.Errorf("called during post-return, where the canonical ABI forbids calling imports")
 
+// MaxImportBytes bounds what the host lifts from the plugin for one import
+// call: the bytes of its strings and byte lists, plus 72 bytes (one lifted
+// value) per element of other lists, field and payload. A call past it
+// traps with an abi error instead of making the host allocate without
+// bound (a poll over 10 million pollables lifted 3 GB). It admits poll
+// over about 116,000 pollables and writes of 8 MiB.
+const MaxImportBytes = 8 << 20
+
 // logImport implements chipmunk:shared/logging.log(level, msg). The lifted
 // string lives in the import lifter's arena, reused by the next import call:
 // it is cloned before it leaves.

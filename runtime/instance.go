@@ -117,7 +117,7 @@ func (h *Host) newInstance(ctx context.Context, cp *compiledPlugin, m mounts) (*
 		id:           h.nextInstance.Add(1),
 		funcs:        map[string]*boundFunc{},
 		lifter:       abi.NewLifter(),
-		importLifter: abi.NewLifter(),
+		importLifter: &abi.Lifter{MaxBytes: MaxImportBytes},
 		memory:       &limitedMemory{limit: h.opts.MemoryLimit, pool: &h.memory},
 	}
 	if err := in.reserveMemory(); err != nil {

@@ -1,7 +1,10 @@
 package runtime_test
 
 import (
+	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -81,5 +84,38 @@ func TestSandboxOpenFileLimit(t *testing.T) {
 	}
 	if !strings.Contains(logs, "the plugin instance already has 8 files open, its limit") {
 		t.Errorf("host log lacks the limit:\n%s", logs)
+	}
+}
+
+// TestWASIP2ImportBytesLimit: what the host lifts for one import call is
+// bounded by MaxImportBytes (72 bytes per list element): poll over 1,000
+// pollables works, poll over 200,000 (14.4 MB lifted) traps with an abi
+// error naming the limit instead of lifting it; a new instance works.
+func TestWASIP2ImportBytesLimit(t *testing.T) {
+	p := probeP2(t, nil)
+	pi := newProbeP2(t, p, "")
+	expectRows(t, pi, [][2]string{{"pollmany 1000", "pollmany => 1000 ready"}})
+	_, err := probeRow(t, pi, "pollmany 200000")
+	if KindOf(err) != KindABI || !strings.Contains(err.Error(), "import poll: abi: ") || !strings.Contains(err.Error(), "exceed the limit of 8388608 bytes") {
+		t.Fatalf("pollmany 200000: %v; want an abi error naming the limit", err)
+	}
+	expectRows(t, newProbeP2(t, p, ""), [][2]string{{"pollmany 100000", "pollmany => 100000 ready"}})
+}
+
+// TestWASIP2ReadsBounded: a read asking for 2^64-1 bytes of a 3 MiB file
+// returns MaxReadBytes (1 MiB), through descriptor.read and
+// input-stream.read; get-random-bytes gives up to 1 MiB and traps past it.
+func TestWASIP2ReadsBounded(t *testing.T) {
+	dir := t.TempDir()
+	must(t, os.WriteFile(filepath.Join(dir, "big.bin"), bytes.Repeat([]byte("b"), 3<<20), 0o644))
+	p := probeP2(t, nil)
+	pi := newProbeP2(t, p, dir)
+	expectRows(t, pi, [][2]string{
+		{"bigread " + filepath.Join(dir, "big.bin"), "bigread => descriptor.read 1048576 bytes, input-stream.read 1048576 bytes"},
+		{"random-n 1048576", "random-n => 1048576 bytes"},
+	})
+	_, err := probeRow(t, pi, "random-n 1048577")
+	if KindOf(err) != KindABI || !strings.Contains(err.Error(), "get-random-bytes(1048577): more than the 1048576 bytes") {
+		t.Fatalf("random-n 1048577: %v; want an abi error naming the limit", err)
 	}
 }

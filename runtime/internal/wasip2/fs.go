@@ -266,8 +266,8 @@ var fsImpls = map[string]Func{
 		if err != nil || d.file == nil {
 			return fsErr(codeBadDescriptor), err
 		}
-		n := min(a[1].Num, maxRandom)
-		buf := make([]byte, n)
+		n := a[1].Num
+		buf := w.readBuffer(n)
 		got, errno := d.file.Pread(buf, int64(a[2].Num))
 		if errno != 0 {
 			return errCode(errno), nil

@@ -21,8 +21,15 @@ type outputStream struct{ w io.Writer }
 
 type streamError struct{ msg string }
 
-// maxRandom bounds one get-random-bytes call.
-const maxRandom = 64 << 20
+// MaxRandomBytes bounds one get-random-bytes call: a guest asking for more
+// traps (the function may not return fewer bytes than asked for).
+const MaxRandomBytes = 1 << 20
+
+// MaxReadBytes bounds what one read (input-stream.read, blocking-read, skip,
+// splice, descriptor.read) returns: WASI lets reads return fewer bytes than
+// asked for, so a guest asking for 2^64-1 bytes gets at most this many, read
+// into the instance's one reusable buffer, whatever it asks for.
+const MaxReadBytes = 1 << 20
 
 // writeBudget is what check-write grants: writes go to the log writers and
 // never block.
@@ -252,10 +259,10 @@ func read(ctx context.Context, w *Instance, a []abi.Value) (abi.Value, error) {
 	if !isFile {
 		return inputClosed(ctx, w, a)
 	}
-	buf := make([]byte, min(a[1].Num, maxRandom))
+	buf := w.readBuffer(a[1].Num)
 	n, errno := f.file.Pread(buf, f.off)
 	if errno != 0 {
-		return abi.Value{Num: 1, Elems: []abi.Value{{Num: 0, Elems: []abi.Value{w.hold(&streamError{msg: errno.Error()})}}}}, nil
+		return w.lastOperationFailed(errno), nil
 	}
 	if n == 0 && len(buf) > 0 {
 		return closed, nil
@@ -271,6 +278,24 @@ func skip(ctx context.Context, w *Instance, a []abi.Value) (abi.Value, error) {
 		return r, err
 	}
 	return okU64(uint64(len(r.Elems[0].Bytes))), nil
+}
+
+// lastOperationFailed is result::err(stream-error::last-operation-failed)
+// with an error resource saying why.
+func (w *Instance) lastOperationFailed(err error) abi.Value {
+	return abi.Value{Num: 1, Elems: []abi.Value{{Num: 0, Elems: []abi.Value{w.hold(&streamError{msg: err.Error()})}}}}
+}
+
+// readBuffer returns the instance's read buffer, n bytes long but at most
+// MaxReadBytes. Results that point into it are lowered into the guest
+// before the next import call (an import called from the guest's realloc
+// while the host lowers traps), so one buffer serves every call.
+func (w *Instance) readBuffer(n uint64) []byte {
+	n = min(n, MaxReadBytes)
+	if uint64(cap(w.buf)) < n {
+		w.buf = make([]byte, n)
+	}
+	return w.buf[:n]
 }
 
 func write(_ context.Context, w *Instance, a []abi.Value) (abi.Value, error) {
@@ -325,10 +350,10 @@ func splice(ctx context.Context, w *Instance, a []abi.Value) (abi.Value, error) 
 
 func randomBytes(_ context.Context, w *Instance, a []abi.Value) (abi.Value, error) {
 	n := a[0].Num
-	if n > maxRandom {
-		return abi.Value{}, fmt.Errorf("get-random-bytes(%d): more than %d bytes at once", n, maxRandom)
+	if n > MaxRandomBytes {
+		return abi.Value{}, fmt.Errorf("get-random-bytes(%d): more than the %d bytes chiphost gives at once", n, MaxRandomBytes)
 	}
-	b := make([]byte, n)
+	b := w.readBuffer(n)
 	if _, err := io.ReadFull(w.random(), b); err != nil {
 		return abi.Value{}, err
 	}

@@ -46,6 +46,7 @@ type Instance struct {
 	next   uint32
 
 	preopens []Preopen
+	buf      []byte // see readBuffer
 }
 
 // NewInstance returns the WASI state of a new instance.
