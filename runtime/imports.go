@@ -111,6 +111,9 @@ func importTrampoline(qname string, f *wit.Func, sig abi.Signature, impl hostFun
 		if in.inPostReturn {
 			fail(errImportInPostReturn)
 		}
+		if in.inRealloc {
+			fail(errImportInRealloc)
+		}
 		s := &sig
 		if in.cp.importSigs != nil {
 			if p := in.cp.importSigs[key]; p != nil {
@@ -127,6 +130,9 @@ func importTrampoline(qname string, f *wit.Func, sig abi.Signature, impl hostFun
 			fail(err)
 		}
 		if _, err := in.lowerer.LowerResult(ctx, s, res, stack[:len(sig.Params)], stack[:0]); err != nil {
+			if in.hostErr != nil { // the guest's realloc called an import (trapped there)
+				panic(in.hostErr)
+			}
 			fail(err)
 		}
 	})
@@ -137,6 +143,12 @@ func importTrampoline(qname string, f *wit.Func, sig abi.Signature, impl hostFun
 type ExitError = wasip2.ExitError
 
 var errImportInPostReturn = fmt.Errorf("called during post-return, where the canonical ABI forbids calling imports")
+
+// errImportInRealloc traps an import called from the guest's realloc while
+// the host lowers a value into the guest (the canonical ABI's may_leave is
+// false then): a nested call would end the outer call's borrows and reuse
+// the buffers the value being lowered lives in.
+var errImportInRealloc = fmt.Errorf("called from the plugin's realloc while the host was lowering a value into the plugin, where the canonical ABI forbids calling imports")
 
 // MaxImportBytes bounds what the host lifts from the plugin for one import
 // call: the bytes of its strings and byte lists, plus 72 bytes (one lifted

@@ -70,6 +70,7 @@ type instance struct {
 	mu           sync.Mutex // one call at a time
 	dead         *Error     // set once the instance may not be entered again
 	inPostReturn bool
+	inRealloc    bool   // the host is in the guest's realloc (lowering a value)
 	hostErr      *Error // set by a host import or guard before it traps the guest
 
 	// Interruption: fire sets the guest's interrupt global when the call of
@@ -247,7 +248,10 @@ func (in *instance) callRealloc(ctx context.Context, old, oldSize, align, newSiz
 	}
 	var stack [4]uint64
 	stack[0], stack[1], stack[2], stack[3] = uint64(old), uint64(oldSize), uint64(align), uint64(newSize)
-	if err := in.realloc.CallWithStack(in.callCtx, stack[:]); err != nil {
+	in.inRealloc = true
+	err := in.realloc.CallWithStack(in.callCtx, stack[:])
+	in.inRealloc = false
+	if err != nil {
 		return 0, guestFailure{err}
 	}
 	return uint32(stack[0]), nil

@@ -119,3 +119,42 @@ func TestWASIP2ReadsBounded(t *testing.T) {
 		t.Fatalf("random-n 1048577: %v; want an abi error naming the limit", err)
 	}
 }
+
+// TestWASIP2WriteErrors: a descriptor opened read-only gives bad-descriptor
+// to write-via-stream, append-via-stream, write and set-size, and the file
+// is unchanged; a write through a file stream that fails (at offset
+// 2^63-1) is last-operation-failed, not success.
+func TestWASIP2WriteErrors(t *testing.T) {
+	p := probeP2(t, &Options{TempRoot: t.TempDir()})
+	pi := newProbeP2(t, p, "")
+	expectRows(t, pi, [][2]string{
+		{"write x.txt hello", "write => ok written 1"},
+		{"rowrite x.txt", "rowrite => write-via-stream => err bad-descriptor, append-via-stream => err bad-descriptor, write => err bad-descriptor, set-size => err bad-descriptor"},
+		{"read x.txt", "read => ok hello"},
+		{"farwrite far.txt", "farwrite => write last-operation-failed"},
+	})
+}
+
+// TestWASIP2ReadOnlyPreopenFlags: a directory opened under a read-only
+// preopen never gets mutate-directory: asking for it is read-only, and
+// nothing is created in the configured directory.
+func TestWASIP2ReadOnlyPreopenFlags(t *testing.T) {
+	dir := t.TempDir()
+	pi := newProbeP2(t, probeP2(t, nil), dir)
+	expectRows(t, pi, [][2]string{{"mutflag", "mutflag => err read-only"}})
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("the configured directory holds %v", ents)
+	}
+}
+
+// TestWASIP2ImportInRealloc: an import called from the plugin's realloc
+// while the host lowers an import's result (here readlink-at's string; the
+// nested calls would end the outer call's borrow and drop its descriptor)
+// traps with an abi error, as the canonical ABI requires.
+func TestWASIP2ImportInRealloc(t *testing.T) {
+	pi := newProbeP2(t, probeP2(t, nil), "")
+	_, err := probeRow(t, pi, "reenter")
+	if KindOf(err) != KindABI || !strings.Contains(err.Error(), "import now: called from the plugin's realloc while the host was lowering a value") {
+		t.Fatalf("reenter: %v; want an abi error for the import called from realloc", err)
+	}
+}

@@ -162,6 +162,17 @@ func (w *Instance) descriptorOf(v abi.Value) (*descriptor, error) {
 	return object[*descriptor](w, v.Num, "descriptor")
 }
 
+// fileOf returns the open file behind descriptor v if it was opened with
+// the descriptor flag need (read or write), else nil: the operation is
+// then bad-descriptor, as on a directory.
+func (w *Instance) fileOf(v abi.Value, need uint64) (*descriptor, error) {
+	d, err := w.descriptorOf(v)
+	if err != nil || d.file == nil || d.flags&need == 0 {
+		return nil, err
+	}
+	return d, nil
+}
+
 func datetimeOpt(ns int64) abi.Value {
 	return abi.Value{Num: 1, Elems: []abi.Value{datetime(uint64(ns/1e9), uint64(ns%1e9))}}
 }
@@ -244,8 +255,8 @@ var fsImpls = map[string]Func{
 			return fsErr(codeNotPermitted), nil
 		}
 		open, flags := a[3].Num, a[4].Num
-		if flags&flagWrite != 0 && d.flags&flagMutateDirectory == 0 {
-			return fsErr(33), nil // read-only
+		if flags&(flagWrite|flagMutateDirectory) != 0 && d.flags&flagMutateDirectory == 0 {
+			return fsErr(33), nil // read-only: no write or mutate-directory under a read-only directory
 		}
 		f, errno := d.fsys.OpenFile(p, oflags(open, flags, a[1].Num), 0o644)
 		if errno != 0 {
@@ -262,8 +273,8 @@ var fsImpls = map[string]Func{
 		return ok(w.hold(nd)), nil
 	},
 	"wasi:filesystem/types.[method]descriptor.read": func(_ context.Context, w *Instance, a []abi.Value) (abi.Value, error) {
-		d, err := w.descriptorOf(a[0])
-		if err != nil || d.file == nil {
+		d, err := w.fileOf(a[0], flagRead)
+		if err != nil || d == nil {
 			return fsErr(codeBadDescriptor), err
 		}
 		n := a[1].Num
@@ -275,8 +286,8 @@ var fsImpls = map[string]Func{
 		return ok(abi.Value{Elems: []abi.Value{{Bytes: buf[:got]}, boolValue(got == 0 && n > 0)}}), nil
 	},
 	"wasi:filesystem/types.[method]descriptor.write": func(_ context.Context, w *Instance, a []abi.Value) (abi.Value, error) {
-		d, err := w.descriptorOf(a[0])
-		if err != nil || d.file == nil {
+		d, err := w.fileOf(a[0], flagWrite)
+		if err != nil || d == nil {
 			return fsErr(codeBadDescriptor), err
 		}
 		n, errno := d.file.Pwrite(a[1].Bytes, int64(a[2].Num))
@@ -286,22 +297,22 @@ var fsImpls = map[string]Func{
 		return okU64(uint64(n)), nil
 	},
 	"wasi:filesystem/types.[method]descriptor.read-via-stream": func(_ context.Context, w *Instance, a []abi.Value) (abi.Value, error) {
-		d, err := w.descriptorOf(a[0])
-		if err != nil || d.file == nil {
+		d, err := w.fileOf(a[0], flagRead)
+		if err != nil || d == nil {
 			return fsErr(codeBadDescriptor), err
 		}
 		return ok(w.hold(&fileInput{file: d.file, off: int64(a[1].Num)})), nil
 	},
 	"wasi:filesystem/types.[method]descriptor.write-via-stream": func(_ context.Context, w *Instance, a []abi.Value) (abi.Value, error) {
-		d, err := w.descriptorOf(a[0])
-		if err != nil || d.file == nil {
+		d, err := w.fileOf(a[0], flagWrite)
+		if err != nil || d == nil {
 			return fsErr(codeBadDescriptor), err
 		}
 		return ok(w.hold(&outputStream{w: &fileWriter{file: d.file, off: int64(a[1].Num)}})), nil
 	},
 	"wasi:filesystem/types.[method]descriptor.append-via-stream": func(_ context.Context, w *Instance, a []abi.Value) (abi.Value, error) {
-		d, err := w.descriptorOf(a[0])
-		if err != nil || d.file == nil {
+		d, err := w.fileOf(a[0], flagWrite)
+		if err != nil || d == nil {
 			return fsErr(codeBadDescriptor), err
 		}
 		if errno := d.file.SetAppend(true); errno != 0 {
@@ -463,8 +474,8 @@ var fsImpls = map[string]Func{
 		return ok0, nil
 	},
 	"wasi:filesystem/types.[method]descriptor.set-size": func(_ context.Context, w *Instance, a []abi.Value) (abi.Value, error) {
-		d, err := w.descriptorOf(a[0])
-		if err != nil || d.file == nil {
+		d, err := w.fileOf(a[0], flagWrite)
+		if err != nil || d == nil {
 			return fsErr(codeBadDescriptor), err
 		}
 		if errno := d.file.Truncate(int64(a[1].Num)); errno != 0 {

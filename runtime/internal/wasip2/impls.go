@@ -306,10 +306,19 @@ func write(_ context.Context, w *Instance, a []abi.Value) (abi.Value, error) {
 	if len(a[1].Bytes) > writeBudget {
 		return abi.Value{}, fmt.Errorf("output-stream.write of %d bytes, more than check-write granted (%d)", len(a[1].Bytes), writeBudget)
 	}
-	if s.w != nil {
-		s.w.Write(a[1].Bytes)
+	return s.write(w, a[1].Bytes), nil
+}
+
+// write writes b to the stream's writer: a failed write (of a file) is
+// last-operation-failed.
+func (s *outputStream) write(w *Instance, b []byte) abi.Value {
+	if s.w == nil {
+		return ok0
 	}
-	return ok0, nil
+	if _, err := s.w.Write(b); err != nil {
+		return w.lastOperationFailed(err)
+	}
+	return ok0
 }
 
 func flush(_ context.Context, w *Instance, a []abi.Value) (abi.Value, error) {
@@ -325,10 +334,9 @@ func writeZeroes(_ context.Context, w *Instance, a []abi.Value) (abi.Value, erro
 	if a[1].Num > writeBudget {
 		return abi.Value{}, fmt.Errorf("output-stream.write-zeroes of %d bytes, more than check-write granted (%d)", a[1].Num, writeBudget)
 	}
-	if s.w != nil {
-		s.w.Write(make([]byte, a[1].Num))
-	}
-	return ok0, nil
+	zeroes := w.readBuffer(a[1].Num)
+	clear(zeroes)
+	return s.write(w, zeroes), nil
 }
 
 // splice from an input stream: every input stream here is at its end.
@@ -342,8 +350,8 @@ func splice(ctx context.Context, w *Instance, a []abi.Value) (abi.Value, error) 
 		return r, err
 	}
 	b := r.Elems[0].Bytes
-	if s.w != nil {
-		s.w.Write(b)
+	if res := s.write(w, b); res.Num != 0 {
+		return res, nil
 	}
 	return okU64(uint64(len(b))), nil
 }
