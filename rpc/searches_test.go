@@ -332,7 +332,7 @@ func TestSearchLiveSession(t *testing.T) {
 func TestSearchGrabWhileSearching(t *testing.T) {
 	watchdog(t, 120*time.Second)
 	path := filepath.Join(t.TempDir(), "gen.log")
-	if err := os.WriteFile(path, loggen.Log(16<<20, false), 0o644); err != nil {
+	if err := os.WriteFile(path, loggen.Log(8<<20, false), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	c := start(t, startOpts{})
@@ -424,9 +424,10 @@ func TestSearchCloseAndErrors(t *testing.T) {
 	c.waitUpdate(sid, func(p protocol.SessionsUpdatedParams) bool { return p.State == protocol.StateLive })
 	var res protocol.SearchesOpenResult
 	c.mustCall(protocol.MethodSearchesOpen, protocol.SearchesOpenParams{Session: sid, Query: &protocol.SearchQuery{Pattern: "x"}, ProgressToken: "p1"}, &res)
-	c.waitSearchState(res.Search, protocol.StateLive)
-	c.mustCall(protocol.MethodSearchesClose, protocol.SearchesCloseParams{Search: res.Search}, nil)
-	ups := c.searchUpdates(res.Search) // complete: the close answers after the final update
+	q := res.Search
+	c.waitSearchState(q, protocol.StateLive)
+	c.mustCall(protocol.MethodSearchesClose, protocol.SearchesCloseParams{Search: q}, nil)
+	ups := c.searchUpdates(q) // complete: the close answers after the final update
 	if last := ups[len(ups)-1]; last.State != protocol.StateClosed || last.Matches != 1 {
 		t.Fatalf("last update %+v", last)
 	}
@@ -436,7 +437,7 @@ func TestSearchCloseAndErrors(t *testing.T) {
 	if !bytes.Contains(end, []byte(`"closed: 1 matches in 1 rows"`)) {
 		t.Fatalf("progress end %s", end)
 	}
-	wireErr(t, c.call(protocol.MethodSearchesClose, protocol.SearchesCloseParams{Search: res.Search}, nil), protocol.CodeNotFound)
+	wireErr(t, c.call(protocol.MethodSearchesClose, protocol.SearchesCloseParams{Search: q}, nil), protocol.CodeNotFound)
 
 	err := c.call(protocol.MethodSearchesOpen, protocol.SearchesOpenParams{Session: sid, Queries: []protocol.SearchQuery{{Pattern: "ok"}, {Pattern: "(unclosed", Kind: protocol.QueryRegex}}}, nil)
 	d := wireErr(t, err, protocol.CodeInvalidParams)
