@@ -91,6 +91,29 @@ func (b *bencher) cliGrepRun(file string, size int64, args ...string) func(conte
 	}
 }
 
+// withCPU wraps run to append the CPU seconds clock advanced by during
+// each run to out.
+func withCPU(run func(context.Context) (sample, error), clock func() time.Duration, out *[]float64) func(context.Context) (sample, error) {
+	return func(ctx context.Context) (sample, error) {
+		c0 := clock()
+		s, err := run(ctx)
+		*out = append(*out, (clock() - c0).Seconds())
+		return s, err
+	}
+}
+
+// perCPUSecond turns the CPU seconds of the timed runs (the last n: the
+// warm-up round comes first) into MB per CPU second.
+func perCPUSecond(cpu []float64, n int, size int64) []float64 {
+	var out []float64
+	for _, c := range cpu[len(cpu)-n:] {
+		if c > 0 {
+			out = append(out, float64(size)/c/1e6)
+		}
+	}
+	return out
+}
+
 // clientMatchRun is the baseline a client has without searches: grab every
 // row of a finished session (pages of protocol.MaxGrabCount, decoded into
 // protocol.Row) and match each line in the client.
@@ -342,12 +365,15 @@ func (b *bencher) searchSection(ctx context.Context) error {
 
 	lit := protocol.SearchQuery{Pattern: searchLiteral, CaseSensitive: true}
 	re := protocol.SearchQuery{Pattern: searchRegex, Kind: protocol.QueryRegex, CaseSensitive: true}
+	// CPU time: a child's once it was waited for; the server's from /proc.
+	server := func() time.Duration { return procCPU(srv.pid()) }
+	cpu := make([][]float64, 5)
 	rs := []runner{
-		{Name: "grep -c -F", Run: grepRun("-F", searchLiteral, file, size)},
-		{Name: "searches/open literal", Run: searchRun(srv, sess, lit, size)},
-		{Name: "grep -c -E", Run: grepRun("-E", searchRegex, file, size)},
-		{Name: "searches/open regex", Run: searchRun(srv, sess, re, size)},
-		{Name: "chiphost parse --grep --count", Run: b.cliGrepRun(file, size, "--grep", searchLiteral)},
+		{Name: "grep -c -F", Run: withCPU(grepRun("-F", searchLiteral, file, size), childrenCPU, &cpu[0])},
+		{Name: "searches/open literal", Run: withCPU(searchRun(srv, sess, lit, size), server, &cpu[1])},
+		{Name: "grep -c -E", Run: withCPU(grepRun("-E", searchRegex, file, size), childrenCPU, &cpu[2])},
+		{Name: "searches/open regex", Run: withCPU(searchRun(srv, sess, re, size), server, &cpu[3])},
+		{Name: "chiphost parse --grep --count", Run: withCPU(b.cliGrepRun(file, size, "--grep", searchLiteral), childrenCPU, &cpu[4])},
 	}
 	ss, err := b.Interleave(ctx, b.Runs(), rs)
 	if err != nil {
@@ -365,12 +391,21 @@ func (b *bencher) searchSection(ctx context.Context) error {
 	ge := b.Figure(8, fmt.Sprintf("grep -c -E %q on the raw file", searchRegex), "MB/s", benchkit.Map(ss[2], sample.MBps), strconv.FormatUint(ss[2][0].Items, 10)+" lines")
 	se := b.Figure(8, fmt.Sprintf("searches/open regex %q → final searches/updated", searchRegex), "MB/s", benchkit.Map(ss[3], sample.MBps), "the same matches as grep")
 	cf := b.Figure(8, fmt.Sprintf("chiphost parse --parser text FILE --grep %q --count", searchLiteral), "MB/s", benchkit.Map(ss[4], sample.MBps), "parse and match, one process; the same count as grep")
+	var perCPU []float64
+	for i := range rs {
+		perCPU = append(perCPU, b.Figure(8, rs[i].Name+", per CPU second", "MB/s-CPU", perCPUSecond(cpu[i], len(ss[i]), size), "user + system"))
+	}
 	b.Ratio(8, "literal search / grep -c -F", sf, gf, "≥ 0.5", "")
+	b.Ratio(8, "literal search / grep -c -F, per CPU second", perCPU[1], perCPU[0], "", "")
+	b.Ratio(8, "regex search / grep -c -E, per CPU second", perCPU[3], perCPU[2], "", "")
 	b.Ratio(8, "chiphost parse --grep --count / grep -c -F", cf, gf, "", "the CLI parses the raw file as it matches")
 	b.Ratio(8, "regex search / grep -c -E", se, ge, "≥ 0.3", "")
 
 	// The client's baseline: one run, it takes tens of seconds per GB.
-	base, err := b.Interleave(ctx, 1, []runner{{Name: "grab all + match in the Go client", Run: clientMatchRun(srv, sess, rows, size, func(s string) bool { return strings.Contains(s, searchLiteral) })}})
+	var baseCPU []float64
+	both := func() time.Duration { return procCPU(srv.pid()) + selfCPU() }
+	match := func(s string) bool { return strings.Contains(s, searchLiteral) }
+	base, err := b.Interleave(ctx, 1, []runner{{Name: "grab all + match in the Go client", Run: withCPU(clientMatchRun(srv, sess, rows, size, match), both, &baseCPU)}})
 	if err != nil {
 		return err
 	}
@@ -379,6 +414,8 @@ func (b *bencher) searchSection(ctx context.Context) error {
 	}
 	cb := b.Figure(8, fmt.Sprintf("baseline: sessions/grab of every row + strings.Contains %q in the Go client", searchLiteral), "MB/s", benchkit.Map(base[0], sample.MBps), "one run, the same matches")
 	b.Ratio(8, "literal search / the Go client's grab-all baseline", sf, cb, "≥ 20", "")
+	cbc := b.Figure(8, "baseline, per CPU second of the server and the client", "MB/s-CPU", perCPUSecond(baseCPU, 1, size), "")
+	b.Ratio(8, "literal search / the Go client's grab-all baseline, per CPU second", perCPU[1], cbc, "", "")
 
 	var totals, anons []float64
 	for range min(b.Runs(), 3) {
