@@ -158,3 +158,18 @@ func TestWASIP2ImportInRealloc(t *testing.T) {
 		t.Fatalf("reenter: %v; want an abi error for the import called from realloc", err)
 	}
 }
+
+// TestWASIP2DropParentFirst: dropping a descriptor while a stream on its
+// file lives traps (as in wasmtime) instead of leaving the stream on a
+// closed file; the file is closed all the same: with one open file
+// allowed for all instances, another instance can still open one.
+func TestWASIP2DropParentFirst(t *testing.T) {
+	p := probeP2(t, &Options{MaxTotalOpenFiles: 1})
+	pi := newProbeP2(t, p, "")
+	expectRows(t, pi, [][2]string{{"write x.txt hello", "write => ok written 1"}})
+	_, err := probeRow(t, pi, "dropparent x.txt")
+	if KindOf(err) != KindABI || !strings.Contains(err.Error(), "descriptor dropped while 1 of its streams are alive") {
+		t.Fatalf("dropparent: %v; want an abi error", err)
+	}
+	expectRows(t, newProbeP2(t, p, ""), [][2]string{{"write f x", "write => ok written 1"}, {"hold f 1", "hold => 1 opened"}})
+}

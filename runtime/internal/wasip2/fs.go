@@ -32,6 +32,9 @@ type descriptor struct {
 	dir   bool
 	file  experimentalsys.File // files only
 	flags uint64               // descriptor-flags
+	// streams counts the live streams on the file: the descriptor may not
+	// be dropped before them.
+	streams int
 }
 
 type dirEntries struct {
@@ -42,11 +45,13 @@ type dirEntries struct {
 // fileInput and fileOutput are the streams of read-via-stream and
 // write-via-stream / append-via-stream.
 type fileInput struct {
-	file experimentalsys.File
-	off  int64
+	parent *descriptor
+	file   experimentalsys.File
+	off    int64
 }
 
 type fileWriter struct {
+	parent *descriptor
 	file   experimentalsys.File
 	off    int64
 	append bool
@@ -301,14 +306,16 @@ var fsImpls = map[string]Func{
 		if err != nil || d == nil {
 			return fsErr(codeBadDescriptor), err
 		}
-		return ok(w.hold(&fileInput{file: d.file, off: int64(a[1].Num)})), nil
+		d.streams++
+		return ok(w.hold(&fileInput{parent: d, file: d.file, off: int64(a[1].Num)})), nil
 	},
 	"wasi:filesystem/types.[method]descriptor.write-via-stream": func(_ context.Context, w *Instance, a []abi.Value) (abi.Value, error) {
 		d, err := w.fileOf(a[0], flagWrite)
 		if err != nil || d == nil {
 			return fsErr(codeBadDescriptor), err
 		}
-		return ok(w.hold(&outputStream{w: &fileWriter{file: d.file, off: int64(a[1].Num)}})), nil
+		d.streams++
+		return ok(w.hold(&outputStream{w: &fileWriter{parent: d, file: d.file, off: int64(a[1].Num)}})), nil
 	},
 	"wasi:filesystem/types.[method]descriptor.append-via-stream": func(_ context.Context, w *Instance, a []abi.Value) (abi.Value, error) {
 		d, err := w.fileOf(a[0], flagWrite)
@@ -318,7 +325,8 @@ var fsImpls = map[string]Func{
 		if errno := d.file.SetAppend(true); errno != 0 {
 			return errCode(errno), nil
 		}
-		return ok(w.hold(&outputStream{w: &fileWriter{file: d.file, append: true}})), nil
+		d.streams++
+		return ok(w.hold(&outputStream{w: &fileWriter{parent: d, file: d.file, append: true}})), nil
 	},
 	"wasi:filesystem/types.[method]descriptor.get-type": func(_ context.Context, w *Instance, a []abi.Value) (abi.Value, error) {
 		d, err := w.descriptorOf(a[0])

@@ -92,8 +92,17 @@ func (h *Host) Impl(iface string, f *wit.Func) Func {
 }
 
 // dropImpl ends a resource the guest dropped: lifting its own handle moved
-// it out of the guest's table, so the host now releases it.
+// it out of the guest's table, so the host now releases it. A descriptor
+// dropped while streams on its file live traps, as in wasmtime (the
+// streams would read and write a closed file).
 func dropImpl(_ context.Context, w *Instance, args []abi.Value) (abi.Value, error) {
-	w.release(uint32(args[0].Num))
+	rep := uint32(args[0].Num)
+	d, isDescriptor := w.objs[rep].(*descriptor)
+	if isDescriptor && d.streams > 0 {
+		n := d.streams
+		w.release(rep) // the handle has left the table: nothing else would close the file
+		return abi.Value{}, fmt.Errorf("descriptor dropped while %d of its streams are alive: drop the streams first", n)
+	}
+	w.release(rep)
 	return abi.Value{}, nil
 }

@@ -73,10 +73,20 @@ func (w *Instance) hold(o any) abi.Value {
 	return abi.Value{Num: uint64(w.next)}
 }
 
-// release ends a host object: an open file is closed.
+// release ends a host object: an open file is closed, a file stream is
+// no longer counted by its descriptor.
 func (w *Instance) release(rep uint32) {
-	if d, ok := w.objs[rep].(*descriptor); ok && d.file != nil {
-		d.file.Close()
+	switch o := w.objs[rep].(type) {
+	case *descriptor:
+		if o.file != nil {
+			o.file.Close()
+		}
+	case *fileInput:
+		o.parent.streams--
+	case *outputStream:
+		if f, ok := o.w.(*fileWriter); ok {
+			f.parent.streams--
+		}
 	}
 	delete(w.objs, rep)
 }

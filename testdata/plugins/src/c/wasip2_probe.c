@@ -35,6 +35,8 @@
 //   farwrite P   create P, write "x" through a stream at offset 2^63-1: the write's result
 //   mutflag      open the first read-only preopen's "." asking for mutate-directory: the flags
 //                given, then create-directory-at in it
+//   dropparent P open P, read-via-stream, drop the descriptor while the stream lives (the host
+//                traps), then read from the stream
 //   reenter      readlink-at whose result's realloc calls wasi:clocks now and then drops the
 //                descriptor lent to readlink-at (the host must trap the first nested call)
 // File-system rows end `=> ok ...` or `=> err ERROR-CODE`.
@@ -443,6 +445,19 @@ static void do_mutflag(cm_buf *out) {
   descriptor_drop(d);
 }
 
+static void do_dropparent(cm_buf *out, const char *p) {
+  uint8_t code = 0;
+  int32_t f = open_file(p, 1, 0, &code);
+  if (f < 0) return put_fs_err(out, code);
+  read_via_stream(f, 0, ret);
+  if (ret[0]) return put_fs_err(out, ret[4]);
+  int32_t s = AT(ret, 4, int32_t);
+  descriptor_drop(f);
+  stream_read(s, 16, ret);
+  buf_printf(out, " => read after the drop: %s", stream_result());
+  input_drop(s);
+}
+
 static int32_t hook_descriptor = -1;
 
 static void cm_realloc_hook(void) {
@@ -544,6 +559,8 @@ static void run(cm_buf *out, char *line) {
     do_farwrite(out, arg ? arg : "");
   } else if (!strcmp(line, "mutflag")) {
     do_mutflag(out);
+  } else if (!strcmp(line, "dropparent")) {
+    do_dropparent(out, arg ? arg : "");
   } else if (!strcmp(line, "reenter")) {
     do_reenter(out);
   } else {
