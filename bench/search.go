@@ -342,6 +342,39 @@ func (b *bencher) grabLatencies(ctx context.Context, c *goReader, done, file str
 	return lat, nil
 }
 
+// idleGrabLatencies times n searches/grab of 100 matches at random
+// positions of a finished search of q, with nothing else running, in
+// milliseconds.
+func idleGrabLatencies(ctx context.Context, c *goReader, session string, q protocol.SearchQuery, n int) ([]float64, error) {
+	id, err := c.openSearch(ctx, session, q)
+	if err != nil {
+		return nil, err
+	}
+	defer c.closeSearch(ctx, id)
+	last, err := c.awaitSearch(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if last.Matches < 100 {
+		return nil, fmt.Errorf("%d matches, want at least 100", last.Matches)
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	lat := make([]float64, 0, n)
+	for range n {
+		var r protocol.SearchesGrabResult
+		start := rng.Uint64N(last.Matches - 99)
+		t := time.Now()
+		if err := c.call(ctx, protocol.MethodSearchesGrab, protocol.SearchesGrabParams{Search: id, Start: start, Count: 100}, &r); err != nil {
+			return lat, err
+		}
+		lat = append(lat, float64(time.Since(t).Microseconds())/1000)
+		if len(r.Items) != 100 {
+			return lat, fmt.Errorf("searches/grab at %d: %d items, want 100", start, len(r.Items))
+		}
+	}
+	return lat, nil
+}
+
 func (b *bencher) searchSection(ctx context.Context) error {
 	dir := b.TempDir()
 	file := filepath.Join(dir, "search.log")
@@ -428,6 +461,12 @@ func (b *bencher) searchSection(ctx context.Context) error {
 	added := b.Figure(8, "server peak RSS added by a literal search (VmHWM after − VmRSS before)", "MiB", totals, "VmHWM reset through /proc/PID/clear_refs first")
 	b.Figure(8, "server anonymous RSS added by a literal search (peak RssAnon − before)", "MiB", anons, "sampled every 5 ms")
 	b.Ratio(8, "peak RSS added by a search / 64 MiB", added, 64, "≤ 1", "")
+
+	idle, err := idleGrabLatencies(ctx, srv, sess, lit, b.Size(1000, 100))
+	if err != nil {
+		return fmt.Errorf("idle grab latency: %w", err)
+	}
+	b.Figure(8, "searches/grab of 100 matches, nothing else running: p50", "ms", []float64{percentile(idle, 50)}, fmt.Sprintf("%d grabs at random positions of a finished literal search: the round trip and the Go reader's decoding alone", len(idle)))
 
 	lat, err := b.grabLatencies(ctx, srv, sess, file, re, b.Size(2000, 200))
 	if err != nil {
