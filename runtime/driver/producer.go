@@ -2,9 +2,35 @@ package driver
 
 import (
 	"context"
+	"time"
 
 	"github.com/chiphost/chiphost/runtime"
 )
+
+// A producer that answers with neither items nor skipped entries (nothing
+// new yet) is called again
+// after a pause that doubles from idleMin up to idleMax and ends at the
+// first answer with items: a live producer waiting for data does not keep a
+// core busy, and its rows arrive at most idleMax late.
+const (
+	idleMin = time.Millisecond
+	idleMax = 50 * time.Millisecond
+)
+
+// idleWait waits d or until ctx ends. It is a variable of the run (not a
+// global) so tests can record the pauses instead of sleeping.
+type idleWait func(ctx context.Context, d time.Duration) error
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
 
 // Producer returns items it finds itself, a batch per call, until it says
 // done (a producer plugin: runtime.ProducerInstance). After an answer with
@@ -23,9 +49,18 @@ type Producer interface {
 // reader while it waits for more. The error is nil only when p said done;
 // the stats count calls (Calls), rows (Items, TruncatedRows) and the other
 // entries (Skipped, Incomplete, Empty); there are no bytes to account for.
+// After an answer with neither items nor skipped entries (nothing new yet:
+// only empty or incomplete entries, or none) the next call waits a little
+// longer each time (1 ms doubling to 50 ms), so a producer with nothing to
+// say does not spin.
 func RunProducer(ctx context.Context, p Producer, sink Sink, opts *Options) (Stats, error) {
+	return runProducer(ctx, p, sink, opts, sleepCtx)
+}
+
+func runProducer(ctx context.Context, p Producer, sink Sink, opts *Options, wait idleWait) (Stats, error) {
 	o := opts.withDefaults()
 	var st Stats
+	var idle time.Duration
 	var rows []Row
 	report := func() {
 		if o.Progress != nil {
@@ -51,7 +86,18 @@ func RunProducer(ctx context.Context, p Producer, sink Sink, opts *Options) (Sta
 					return st, err
 				}
 			}
+			if got.Skipped > 0 { // it moved on: call again at once
+				idle = 0
+				continue
+			}
+			idle = min(max(2*idle, idleMin), idleMax)
+			report()
+			if err := wait(ctx, idle); err != nil {
+				return st, err
+			}
+			continue
 		}
+		idle = 0
 		rows = rows[:0]
 		for i := range got.Items {
 			it := &got.Items[i]
