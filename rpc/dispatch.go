@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"reflect"
 	"runtime/debug"
+	"strings"
 
 	"go.lsp.dev/jsonrpc2"
 
@@ -27,8 +28,9 @@ type handler struct {
 
 // Handler flags for typed.
 const (
-	async = 1 << iota // see handler.async
-	work              // see handler.work
+	async    = 1 << iota // see handler.async
+	work                 // see handler.work
+	required             // the params' required fields must be present and not null (see missingField)
 )
 
 // handlers returns the handler of every client→server method, by name.
@@ -46,10 +48,10 @@ func handlers() map[string]handler {
 		protocol.MethodSessionsGrab:    typed((*Server).sessionsGrab, async|work),
 		protocol.MethodSessionsStream:  typed((*Server).sessionsStream, async),
 		protocol.MethodSessionsClose:   typed((*Server).sessionsClose, async),
-		protocol.MethodSearchesOpen:    typed((*Server).searchesOpen, async|work),
-		protocol.MethodSearchesGrab:    typed((*Server).searchesGrab, async|work),
-		protocol.MethodSearchesNearest: typed((*Server).searchesNearest, async),
-		protocol.MethodSearchesClose:   typed((*Server).searchesClose, async),
+		protocol.MethodSearchesOpen:    typed((*Server).searchesOpen, async|work|required),
+		protocol.MethodSearchesGrab:    typed((*Server).searchesGrab, async|work|required),
+		protocol.MethodSearchesNearest: typed((*Server).searchesNearest, async|required),
+		protocol.MethodSearchesClose:   typed((*Server).searchesClose, async|required),
 		// Handled by the preempter first (see preempter).
 		protocol.MethodCancelRequest:  typed((*Server).cancelNotification, 0),
 		protocol.MethodSessionsCredit: typed((*Server).creditNotification, 0),
@@ -67,6 +69,11 @@ func typed[P any, R any](f func(*Server, context.Context, *P) (R, error), flags 
 			if len(raw) > 0 && string(raw) != "null" && !isEmptyArray(raw) {
 				if err := json.Unmarshal(raw, &p); err != nil {
 					return nil, invalidParams("invalid params: %s", paramsError(err))
+				}
+			}
+			if flags&required != 0 {
+				if err := missingField(raw, reflect.TypeFor[P]()); err != nil {
+					return nil, err
 				}
 			}
 			return f(s, ctx, &p)
@@ -151,6 +158,76 @@ func checkTypes(m protocol.Method, h handler) error {
 // params, as {} do (Neovim's vim.json encodes an empty table as []).
 func isEmptyArray(raw json.RawMessage) bool {
 	return string(bytes.TrimSpace(raw)) == "[]"
+}
+
+// missingField checks that params raw, already decoded into struct type t,
+// hold each of t's required fields (a json tag without omitempty, as the
+// schemas in spec/schema list them) with a value other than null: a
+// missing field would otherwise read as its zero value (start 0, direction
+// ""), hiding the client's mistake. Keys match as the decoder matches them
+// (case-insensitively).
+func missingField(raw json.RawMessage, t reflect.Type) error {
+	var obj map[string]json.RawMessage
+	if len(raw) > 0 && string(raw) != "null" && !isEmptyArray(raw) {
+		if err := json.Unmarshal(raw, &obj); err != nil {
+			return nil // not an object: the decoder has already said so
+		}
+	}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if !f.IsExported() || name == "" || name == "-" || strings.Contains(opts, "omitempty") {
+			continue
+		}
+		v, ok := lookupKey(obj, name)
+		switch {
+		case !ok:
+			return invalidParams("%s: missing (%s)", name, fieldWant(f))
+		case string(bytes.TrimSpace(v)) == "null":
+			return invalidParams("%s: null (%s)", name, fieldWant(f))
+		}
+	}
+	return nil
+}
+
+// lookupKey finds key in obj as encoding/json matches keys: the exact key
+// first, else one equal under case folding.
+func lookupKey(obj map[string]json.RawMessage, key string) (json.RawMessage, bool) {
+	if v, ok := obj[key]; ok {
+		return v, true
+	}
+	for k, v := range obj {
+		if strings.EqualFold(k, key) {
+			return v, true
+		}
+	}
+	return nil, false
+}
+
+// fieldWant names what a required field takes, for messages: the values of
+// its jsonschema enum, else its JSON type.
+func fieldWant(f reflect.StructField) string {
+	var enum []string
+	for _, opt := range strings.Split(f.Tag.Get("jsonschema"), ",") {
+		if v, ok := strings.CutPrefix(opt, "enum="); ok {
+			enum = append(enum, v)
+		}
+	}
+	if len(enum) > 0 {
+		return "want " + strings.Join(enum, " or ")
+	}
+	switch f.Type.Kind() {
+	case reflect.String:
+		return "want a string"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "want an integer"
+	case reflect.Bool:
+		return "want true or false"
+	case reflect.Slice:
+		return "want an array"
+	}
+	return "want an object"
 }
 
 // paramsError makes a json decoding error readable for clients.
