@@ -156,7 +156,7 @@ export declare class Search {
   wait(options?: { timeout?: number; signal?: AbortSignal }): Promise<SearchUpdate>;
   /** Resolves once the search is live (or has ended). */
   waitLive(options?: { timeout?: number; signal?: AbortSignal }): Promise<SearchUpdate>;
-  /** Waits for the end of the search and returns every match. */
+  /** Waits for the end of the search and returns every match; on a followed session, once the search has caught up (Client.waitSearchCaughtUp), the matches found so far. */
   matches(options?: { batch?: number; timeout?: number }): Promise<SearchItem[]>;
   readonly update: SearchUpdate | undefined;
   close(options?: CallOptions): Promise<null>;
@@ -308,6 +308,8 @@ export declare class Client extends EventEmitter {
   closeSearch(search: Search | string, options?: CallOptions): Promise<null>;
   searchUpdate(search: Search | string): SearchUpdate | undefined;
   waitSearch(search: Search | string, options?: { timeout?: number; signal?: AbortSignal; live?: boolean }): Promise<SearchUpdate>;
+  /** Resolves once the search has ended or, on a followed session, is live with the session live and every row it reported searched. */
+  waitSearchCaughtUp(search: Search | string, session: Session | string, options?: { timeout?: number; signal?: AbortSignal }): Promise<SearchUpdate>;
   /** shutdown + exit, then close(). Resolves with the exit code. */
   shutdown(options?: { timeout?: number }): Promise<number | string | null>;
   /** Closes stdin, waits, SIGTERM, SIGKILL. Resolves with the exit code. */

@@ -454,27 +454,60 @@ class Client extends EventEmitter {
    */
   waitSearch(search, { timeout, signal, live } = {}) {
     const id = qid(search);
-    const reached = (u) => FINISHED.has(u.state) || (live && u.state === 'live');
-    const now = this._searchUpdates.get(id);
-    if (now && reached(now)) return Promise.resolve(now);
+    const reached = () => {
+      const u = this._searchUpdates.get(id);
+      return u && (FINISHED.has(u.state) || (live && u.state === 'live')) ? u : undefined;
+    };
+    return this._waitSearch(id, reached, live ? 'go live' : 'finish', { timeout, signal });
+  }
+
+  /**
+   * Resolves with the SearchUpdate once the search has ended or, on a
+   * followed session, has caught up: the search is live, the session is
+   * live (it has read everything its source held) and the search has
+   * searched every row the session reported. On a session that is not
+   * followed this is waitSearch: a search can be live while its session is
+   * still running.
+   */
+  waitSearchCaughtUp(search, session, { timeout, signal } = {}) {
+    const id = qid(search);
+    const sessionId = sid(session);
+    const reached = () => {
+      const u = this._searchUpdates.get(id);
+      if (!u) return undefined;
+      if (FINISHED.has(u.state)) return u;
+      const su = this._updates.get(sessionId);
+      return u.state === 'live' && su && su.state === 'live' && u.rowsSearched >= su.rows ? u : undefined;
+    };
+    return this._waitSearch(id, reached, 'catch up or finish', { timeout, signal });
+  }
+
+  // _waitSearch resolves with reached() once it returns an update, checked
+  // again at every sessions/updated and searches/updated.
+  _waitSearch(id, reached, what, { timeout, signal } = {}) {
+    const now = reached();
+    if (now) return Promise.resolve(now);
     return new Promise((resolve, reject) => {
       let timer;
       const w = {
-        check: (u) => {
-          if (u.search === id && reached(u)) done(null, u);
+        check: () => {
+          const u = reached();
+          if (u) done(null, u);
         },
         fail: (e) => done(e),
       };
       const onAbort = () => done(abortError(signal));
       const done = (err, u) => {
         this._searchWaiters.delete(w);
+        this._waiters.delete(w);
         clearTimeout(timer);
         if (signal) signal.removeEventListener('abort', onAbort);
         if (err) reject(err);
         else resolve(u);
       };
       this._searchWaiters.add(w);
-      if (timeout) timer = setTimeout(() => done(new Error(`search ${id} did not ${live ? 'go live' : 'finish'} within ${timeout} ms`)), timeout);
+      this._waiters.add(w);
+      if (timeout) timer = setTimeout(() => done(new Error(`search ${id} did not ${what} within ${timeout} ms`)), timeout);
       if (signal) signal.addEventListener('abort', onAbort, { once: true });
     });
   }
@@ -631,9 +664,14 @@ class Search {
     return this.client.waitSearch(this, { ...options, live: true });
   }
 
-  /** Waits for the search to end and returns every match. */
+  /**
+   * Waits for the search to end and returns every match; on a followed
+   * session (which never ends by itself), waits until the search has caught
+   * up with the rows read so far (Client.waitSearchCaughtUp) and returns the
+   * matches found so far.
+   */
   async matches({ batch = 10000, timeout } = {}) {
-    const u = await this.wait({ timeout });
+    const u = await this.client.waitSearchCaughtUp(this, this.session, { timeout });
     const items = [];
     while (items.length < u.matches) {
       const got = await this.grab(items.length, Math.min(batch, u.matches - items.length));

@@ -131,6 +131,31 @@ test('a search of a followed session keeps up; nearest, close and errors', async
   await assert.rejects(s.search('x'), (e) => e instanceof ChiphostError && e.code === Codes.NotFound);
 });
 
+test('matches() on a followed session returns once the search has caught up', async (t) => {
+  // A followed session never ends by itself: matches() returns the matches of
+  // the rows read so far once the search is live and has searched them all.
+  const file = path.join(tmp, 'follow.log');
+  const lines = [];
+  for (let i = 0; i < 3000; i++) lines.push(`${String(i).padStart(5, '0')} ${i % 10 === 3 ? 'error' : 'fine'}\n`);
+  fs.writeFileSync(file, lines.join(''));
+  const c = await start(t);
+  const s = await c.openSession({ source: file, follow: true });
+  const q = await s.search('error'); // at once: the session may still be reading
+  const want = [];
+  for (let i = 3; i < 3000; i += 10) want.push(i);
+  assert.deepEqual((await q.matches()).map((it) => it.index), want);
+  assert.deepEqual([q.update.state, s.update.state], ['live', 'live']);
+  const caughtUp = new Promise((resolve) => {
+    c.on('searchUpdated', (u) => {
+      if (u.search === q.id && u.rowsSearched === 3002) resolve(u);
+    });
+  });
+  fs.appendFileSync(file, 'late error\nlate ok\n');
+  await caughtUp;
+  assert.deepEqual((await q.matches()).map((it) => it.index).slice(-2), [2993, 3000]);
+  await s.close();
+});
+
 test('columns, several queries, progress and an invalid regex', async (t) => {
   const file = path.join(tmp, 'cols.log');
   fs.writeFileSync(file, 'hello\nsay 7\nbye\n');

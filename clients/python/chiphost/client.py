@@ -559,6 +559,31 @@ class Client:
                 raise errors.ConnectionClosed("the server closed the connection")
             return self._search_updates[qid]
 
+    def wait_search_caught_up(self, search: SearchRef, session: SessionRef,
+                              timeout: Optional[float] = None) -> SearchUpdate:
+        """Waits until the search has ended, or, on a followed session, has
+        caught up: the search is live, the session is live (it has read
+        everything its source held) and the search has searched every row
+        the session reported. Returns the search's last SearchUpdate. On a
+        session that is not followed this is wait_search: a search can be
+        live while its session is still running."""
+        qid, sid = _qid(search), _sid(session)
+
+        def reached() -> bool:
+            u = self._search_updates.get(qid)
+            if u is None or u.finished:
+                return u is not None
+            su = self._updates.get(sid)
+            return u.live and su is not None and su.live and u.rows_searched >= su.rows
+
+        with self._cond:
+            ok = self._cond.wait_for(lambda: self._closed or reached(), self.timeout if timeout is None else timeout)
+            if not ok:
+                raise TimeoutError("search %s did not catch up or finish" % qid)
+            if not reached():
+                raise errors.ConnectionClosed("the server closed the connection")
+            return self._search_updates[qid]
+
     # Reader thread
 
     def _read_loop(self) -> None:
@@ -751,8 +776,11 @@ class Search:
         return self.client.wait_search(self, timeout, live=True)
 
     def matches(self, batch: int = 10000, timeout: Optional[float] = None) -> List[SearchItem]:
-        """Waits for the search to end and returns every match."""
-        upd = self.wait(timeout)
+        """Waits for the search to end and returns every match; on a followed
+        session (which never ends by itself), waits until the search has
+        caught up with the rows read so far (Client.wait_search_caught_up)
+        and returns the matches found so far."""
+        upd = self.client.wait_search_caught_up(self, self.session, timeout)
         items: List[SearchItem] = []
         while len(items) < upd.matches:
             got = self.grab(len(items), min(batch, upd.matches - len(items)))

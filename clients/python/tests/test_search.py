@@ -135,6 +135,28 @@ class SearchTest(unittest.TestCase):
             with self.assertRaises(chiphost.NotFound):
                 s.search("x")
 
+    def test_matches_on_followed_session(self):
+        # matches() on a followed session (which never ends by itself) returns
+        # the matches of the rows read so far once the search has caught up,
+        # instead of waiting for a done that never comes.
+        path = os.path.join(self.tmp.name, "follow.log")
+        with open(path, "w") as f:
+            f.writelines("%05d %s\n" % (i, "error" if i % 10 == 3 else "fine") for i in range(3000))
+        with self.client() as c:
+            s = c.open_session(source=path, follow=True)
+            q = s.search("error")  # at once: the session may still be reading
+            items = q.matches()
+            self.assertEqual([it.index for it in items], list(range(3, 3000, 10)))
+            self.assertEqual((q.update.state, s.update.state), ("live", "live"))
+            caught_up = threading.Event()  # the search has searched the appended rows
+            c.on_notification("searches/updated",
+                              lambda p: p["rowsSearched"] == 3002 and caught_up.set())
+            with open(path, "a") as f:
+                f.write("late error\nlate ok\n")
+            self.assertTrue(caught_up.wait(30))
+            self.assertEqual([it.index for it in q.matches()][-2:], [2993, 3000])
+            s.close()
+
     def test_columns_queries_progress_and_errors(self):
         path = os.path.join(self.tmp.name, "in.log")
         with open(path, "w") as f:
