@@ -159,6 +159,15 @@ const maxListedNames = 20
 // notFoundIn is the error for a name no root holds: it lists the plugin
 // names the roots have (of kind, when set), from directory names only.
 func notFoundIn(ref string, roots []string, kind PluginKind) error {
+	if kind != "" {
+		for _, d := range PluginDirs(roots, "") {
+			if d.Name == ref {
+				// The name is a plugin of another kind: say so, as
+				// Resolve does for a path to one.
+				return &Error{Kind: KindUnsupported, Plugin: cutRef(ref), Err: &WrongKindError{Got: d.Kind, Want: kind}}
+			}
+		}
+	}
 	names := PluginNames(roots, kind)
 	what := "plugins"
 	if kind != "" {

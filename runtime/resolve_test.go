@@ -116,8 +116,9 @@ func TestResolveErrors(t *testing.T) {
 	}{
 		{"nosuch", Parser, KindNotFound, []string{"plugin nosuch: not-found: not a file, and not one of the parser plugins in " + root + " (string_parser, trap)"}},
 		{"nosuch", "", KindNotFound, []string{"not one of the plugins in " + root + " (file_source, string_parser, trap)"}},
-		{"file_source", Parser, KindNotFound, []string{"plugin file_source: not-found", "(string_parser, trap)"}},
-		{"string_parser", ByteSource, KindNotFound, []string{"(file_source)"}},
+		// A name of a plugin of another kind says which kind it is.
+		{"file_source", Parser, KindUnsupported, []string{"plugin file_source: unsupported: it is a bytesource, want a parser"}},
+		{"string_parser", ByteSource, KindUnsupported, []string{"plugin string_parser: unsupported: it is a parser, want a bytesource"}},
 		{filepath.Join(root, "bytesources", "file_source"), Parser, KindUnsupported, []string{"plugin file_source: unsupported: it is a bytesource, want a parser"}},
 		{notWasm, "", KindUnsupported, []string{"README.md: unsupported: not a WebAssembly binary", `"# a read`}},
 		{empty, "", KindUnsupported, []string{"the file is empty"}},
@@ -138,7 +139,7 @@ func TestResolveErrors(t *testing.T) {
 		var wk *WrongKindError
 		if isWrongKind := errors.As(err, &wk); isWrongKind != strings.Contains(err.Error(), "it is a") {
 			t.Errorf("Resolve(%q, %q) = %v: a *WrongKindError exactly when the kind is wrong, got %v", c.ref, c.kind, err, isWrongKind)
-		} else if isWrongKind && (wk.Got != ByteSource || wk.Want != c.kind) {
+		} else if isWrongKind && (wk.Got == c.kind || wk.Want != c.kind || !strings.Contains(err.Error(), "it is a "+string(wk.Got)+",")) {
 			t.Errorf("Resolve(%q, %q): WrongKindError %+v", c.ref, c.kind, wk)
 		}
 	}

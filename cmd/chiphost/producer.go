@@ -83,14 +83,14 @@ func produceCmd(ctx context.Context, pf *parseFlags, args []string, stdout, stde
 // checkProducerFlags refuses what a producer run cannot use.
 func checkProducerFlags(pf *parseFlags, args []string) error {
 	switch {
+	case pf.follow: // before FILE: --follow FILE is the likely mistake
+		return usageError{errorf("--follow does not apply to --producer: the producer reads the input its config names and decides when it ends (done)")}
 	case len(args) > 0:
 		return usageError{errorf("--producer takes no FILE: the producer reads the input its config names (--config id=value)")}
 	case pf.parser != "":
 		return usageError{errorf("give --parser or --producer, not both: a producer returns rows itself")}
 	case pf.source != "" || len(pf.sourceConfig) > 0:
 		return usageError{errorf("--source and --source-config do not apply to --producer: the producer reads its own input")}
-	case pf.follow:
-		return usageError{errorf("--follow does not apply to --producer: the producer decides when its input ends (done)")}
 	case pf.chipmunkGuards:
 		return usageError{errorf("--chipmunk-guards does not apply to --producer: they count parse errors")}
 	case pf.output != "text" && pf.output != "jsonl":

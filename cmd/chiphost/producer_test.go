@@ -89,9 +89,11 @@ func TestParseProducerUsage(t *testing.T) {
 		{[]string{"--producer", fp, "--parser", "text", "--config", in}, 2, "give --parser or --producer, not both"},
 		{[]string{"--producer", fp, "--source", "file_source", "--config", in}, 2, "--source and --source-config do not apply"},
 		{[]string{"--producer", fp, "--follow", "--config", in}, 2, "--follow does not apply"},
+		{[]string{"--producer", fp, "--config", in, "--follow", repo("examples/sample.log")}, 2, "--follow does not apply to --producer"},
 		{[]string{"--producer", fp, "--config", "nope=1"}, 2, "nope"},
 		{[]string{"--producer", fp, "--config", in, "--config", "lines-per-call=0"}, 2, "'lines-per-call' must be an integer of at least 1"},
 		{[]string{"--producer", repo("testdata/plugins/parsers/string_parser/string_parser.wasm"), "--config", in}, 1, "is a parser"},
+		{[]string{"--plugins-dir", repo("testdata/plugins"), "--producer", "string_parser", "--config", in}, 1, "plugin string_parser: unsupported: it is a parser, want a producer"},
 	} {
 		out, errOut, code := runCLI(t, "", append([]string{"parse"}, tc.args...)...)
 		if code != tc.code || out != "" || !strings.Contains(errOut, tc.msg) {
