@@ -32,7 +32,9 @@ type CompileInfo struct {
 type CompileTrace struct {
 	// Start is called before the compilation begins.
 	Start func(CompileInfo)
-	// Done is called when it has ended; err is nil on success.
+	// Done is called when it has ended, or when the call stopped waiting
+	// for it because its context was cancelled (err is then the call's
+	// KindCancelled error; the compile goes on); err is nil on success.
 	Done func(CompileInfo, error)
 }
 

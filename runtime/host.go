@@ -123,10 +123,15 @@ type Host struct {
 
 	mu       sync.Mutex
 	compiled map[string]*compileEntry // by content hash
+	// compiling counts the compiles running (see runCompile), closed is
+	// set by Close: the runtime is closed by the last compile to end.
+	compiling int
+	closed    bool
 }
 
 // compileEntry lets concurrent loads of one binary share a single compile,
-// while loads of other binaries proceed in parallel.
+// while loads of other binaries proceed in parallel. cp and err are set
+// before done is closed.
 type compileEntry struct {
 	done chan struct{}
 	cp   *compiledPlugin
@@ -261,9 +266,19 @@ func (h *Host) resolveCacheDir() error {
 func (h *Host) TempDir() string { return h.temp.Path }
 
 // Close releases the runtime and every compiled plugin, and removes the
-// host's temporary directory.
+// host's temporary directory. It does not wait for a compile still running
+// (wazero cannot stop one, and a cold compile can take seconds): that
+// compile's result is dropped and the runtime is closed when it ends; loads
+// after Close fail with KindClosed.
 func (h *Host) Close(ctx context.Context) error {
-	err := h.rt.Close(ctx)
+	h.mu.Lock()
+	h.closed = true
+	compiling := h.compiling > 0
+	h.mu.Unlock()
+	var err error
+	if !compiling {
+		err = h.rt.Close(ctx)
+	}
 	if terr := h.temp.Close(); err == nil {
 		err = terr
 	}
@@ -347,38 +362,88 @@ func (h *Host) logWarnings(p *Plugin) {
 }
 
 // compile decodes, checks, instruments and compiles a binary once per
-// content hash. A compile that does real work is reported to the
-// CompileTrace of ctx, also when ctx only waits for another caller's.
+// content hash. The compile runs on a goroutine of its own, detached from
+// ctx: wazero cannot stop a compilation half-way, so a caller whose ctx is
+// cancelled returns at once (KindCancelled) and the compile carries on; its
+// result is kept for the next caller. A compile that does real work is
+// reported to the CompileTrace of ctx, also when ctx only waits for
+// another caller's.
 func (h *Host) compile(ctx context.Context, name, hash string, bin []byte) (*compiledPlugin, error) {
-	h.mu.Lock()
-	e, ok := h.compiled[hash]
-	if !ok {
-		e = &compileEntry{done: make(chan struct{}), cold: !h.codeCached || !h.coreCached(hash)}
-		h.compiled[hash] = e
-	}
-	h.mu.Unlock()
 	info := CompileInfo{Plugin: name, Size: int64(len(bin)), Cached: h.codeCached}
 	trace := CompileTraceFrom(ctx)
-	if ok {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return nil, &Error{Kind: KindClosed, Plugin: name, Op: "load", Err: errHostClosed}
+	}
+	if e, ok := h.compiled[hash]; ok {
+		h.mu.Unlock()
 		return h.awaitCompile(ctx, e, info, trace)
 	}
+	if err := ctx.Err(); err != nil {
+		h.mu.Unlock()
+		return nil, &Error{Kind: KindCancelled, Plugin: name, Op: "load", Err: err}
+	}
+	e := &compileEntry{done: make(chan struct{}), cold: !h.codeCached || !h.coreCached(hash)}
+	h.compiled[hash] = e
+	h.compiling++
+	h.mu.Unlock()
 	if e.cold {
 		h.log.Info().Str("plugin", name).Int64("bytes", info.Size).Bool("cached", info.Cached).Msg("compiling plugin")
 		trace.start(info)
 	}
-	e.cp, e.err = h.prepare(ctx, name, hash, bin)
+	go h.runCompile(context.WithoutCancel(ctx), e, name, hash, bin)
+	cp, err := waitCompile(ctx, e, name)
 	if e.cold {
-		trace.done(info, e.err)
+		trace.done(info, err)
 	}
-	if e.err != nil {
-		// Failures are not remembered: the next load tries again (Chipmunk
-		// keeps a plugin invalid until its file changes).
-		h.mu.Lock()
+	return cp, err
+}
+
+// errHostClosed is the cause of the KindClosed error of a load after Close.
+var errHostClosed = errors.New("the host is closed")
+
+// runCompile compiles for e and publishes the result. Failures are not
+// remembered: the next load tries again (Chipmunk keeps a plugin invalid
+// until its file changes). When Close came first, the result is dropped
+// and the last compile to end closes the runtime (see Close).
+func (h *Host) runCompile(ctx context.Context, e *compileEntry, name, hash string, bin []byte) {
+	cp, err := h.prepare(ctx, name, hash, bin)
+	h.mu.Lock()
+	h.compiling--
+	closed := h.closed
+	closeRuntime := closed && h.compiling == 0
+	if closed && err == nil {
+		cp.module.Close(ctx)
+		cp, err = nil, &Error{Kind: KindClosed, Plugin: name, Op: "load", Err: errHostClosed}
+	}
+	if err != nil {
 		delete(h.compiled, hash)
-		h.mu.Unlock()
 	}
+	e.cp, e.err = cp, err
+	h.mu.Unlock()
 	close(e.done)
-	return e.cp, e.err
+	if closeRuntime {
+		if err := h.rt.Close(ctx); err != nil {
+			h.log.Warn().Err(err).Msg("close the runtime after the last compile")
+		}
+	}
+}
+
+// waitCompile waits for e's compile, or until ctx is done. A compile that
+// has ended wins over a cancellation that came at the same time.
+func waitCompile(ctx context.Context, e *compileEntry, name string) (*compiledPlugin, error) {
+	select {
+	case <-e.done:
+		return e.cp, e.err
+	case <-ctx.Done():
+	}
+	select {
+	case <-e.done:
+		return e.cp, e.err
+	default:
+		return nil, &Error{Kind: KindCancelled, Plugin: name, Op: "load", Err: ctx.Err()}
+	}
 }
 
 // awaitCompile waits for a compile another caller started, telling trace
@@ -393,18 +458,9 @@ func (h *Host) awaitCompile(ctx context.Context, e *compileEntry, info CompileIn
 	if waiting {
 		trace.start(info)
 	}
-	var err error
-	select {
-	case <-e.done:
-		err = e.err
-	case <-ctx.Done():
-		err = &Error{Kind: KindCancelled, Plugin: info.Plugin, Op: "load", Err: ctx.Err()}
-	}
+	cp, err := waitCompile(ctx, e, info.Plugin)
 	if waiting {
 		trace.done(info, err)
 	}
-	if err != nil {
-		return nil, err
-	}
-	return e.cp, nil
+	return cp, err
 }
