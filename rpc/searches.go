@@ -228,7 +228,7 @@ func searchQuery(field string, q protocol.SearchQuery) (search.Query, error) {
 	default:
 		return sq, invalidParams("%s.kind: %s is not literal or regex", field, echo(q.Kind))
 	}
-	if len(q.Pattern) > protocol.MaxPatternBytes {
+	if len(q.Pattern) > protocol.MaxPatternBytes { // the engine's limit too (search.MaxPatternBytes), said the same way
 		return sq, invalidParams("%s.pattern: %d bytes, at most %d", field, len(q.Pattern), protocol.MaxPatternBytes)
 	}
 	for _, c := range q.Columns {

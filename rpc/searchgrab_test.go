@@ -8,6 +8,7 @@ import (
 
 	"github.com/chiphost/chiphost/internal/jsonstr"
 	"github.com/chiphost/chiphost/internal/search"
+	"github.com/chiphost/chiphost/rpc/protocol"
 	"github.com/chiphost/chiphost/runtime"
 	"github.com/chiphost/chiphost/runtime/driver"
 )
@@ -115,5 +116,14 @@ func TestRowStoreFeedsSearchText(t *testing.T) {
 	}
 	if got := s.Page(0, 10); !slices.Equal(got, []uint64{2, 3, 4}) {
 		t.Fatalf("rows with U+FFFD: %v, want [2 3 4]", got)
+	}
+}
+
+// TestSearchLimitsAgree: the protocol's limits of a search are the
+// engine's, which the CLI's --grep enforces, so both refuse the same
+// filters.
+func TestSearchLimitsAgree(t *testing.T) {
+	if protocol.MaxQueries != search.MaxQueries || protocol.MaxPatternBytes != search.MaxPatternBytes {
+		t.Errorf("protocol limits %d queries of %d bytes, engine %d of %d", protocol.MaxQueries, protocol.MaxPatternBytes, search.MaxQueries, search.MaxPatternBytes)
 	}
 }

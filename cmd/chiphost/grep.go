@@ -94,8 +94,11 @@ func (f *grepFlags) filter() search.Filter {
 // (quoted, cut to maxPatternEcho bytes), where in it, and why.
 func (f *grepFlags) patternError(err error) error {
 	var qe *search.QueryError
-	if !errors.As(err, &qe) || qe.Query < 0 || qe.Query >= len(f.patterns) {
+	switch {
+	case !errors.As(err, &qe):
 		return fmt.Errorf("--grep: %w", err)
+	case qe.Query < 0 || qe.Query >= len(f.patterns): // the filter as a whole
+		return fmt.Errorf("--grep: %s", qe.Reason)
 	}
 	where := ""
 	if qe.Pos >= 0 {

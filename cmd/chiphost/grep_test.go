@@ -169,13 +169,27 @@ func TestGrepErrors(t *testing.T) {
 	if code != 2 || !strings.Contains(errOut, `--grep "a(b"`) || !strings.Contains(errOut, "missing closing )") {
 		t.Fatalf("bad regex: exit %d, stderr %q", code, errOut)
 	}
-	long := strings.Repeat("x", 100<<10) + "(" // an argument is at most 128 KiB
+	long := strings.Repeat("x", 60<<10) + "(" // under the 64 KiB limit of a pattern
 	_, errOut, code = runCLI(t, "", append(parse, "--regex", "--grep", long)...)
 	if code != 2 || !strings.Contains(errOut, "missing closing )") || len(errOut) > 1000 {
-		t.Fatalf("bad 100 KiB regex: exit %d, %d bytes of stderr (want < 1000): %.300q", code, len(errOut), errOut)
+		t.Fatalf("bad 60 KiB regex: exit %d, %d bytes of stderr (want < 1000): %.300q", code, len(errOut), errOut)
 	}
 	if !strings.Contains(errOut, "("+strconv.Itoa(len(long))+" bytes)") {
-		t.Errorf("bad 100 KiB regex: the message does not say the pattern was cut: %.300q", errOut)
+		t.Errorf("bad 60 KiB regex: the message does not say the pattern was cut: %.300q", errOut)
+	}
+	// The server's limits, worded as the server words them
+	// ("query.pattern: 70000 bytes, at most 65536").
+	_, errOut, code = runCLI(t, "", append(parse, "--grep", strings.Repeat("y", 70000))...)
+	if code != 2 || !strings.Contains(errOut, ": 70000 bytes, at most 65536") || len(errOut) > 1000 {
+		t.Errorf("70000-byte pattern: exit %d, %d bytes of stderr: %.300q; want exit 2 and the server's limit", code, len(errOut), errOut)
+	}
+	many := parse
+	for i := range 65 {
+		many = append(many, "-e", strconv.Itoa(i))
+	}
+	_, errOut, code = runCLI(t, "", many...)
+	if code != 2 || !strings.Contains(errOut, "chiphost parse: --grep: 65 queries, at most 64\n") {
+		t.Errorf("65 patterns: exit %d, stderr %q; want exit 2 and the limit", code, errOut)
 	}
 	for _, flag := range []string{"--count", "-i", "--regex", "--invert", "--word"} {
 		_, errOut, code := runCLI(t, "", append(parse, flag)...)
@@ -190,7 +204,7 @@ func TestGrepErrors(t *testing.T) {
 func TestGrepHelp(t *testing.T) {
 	out, _, code := runCLI(t, "", "help", "parse")
 	for _, want := range []string{"-e, --grep PATTERN", "-i, --ignore-case", "-E, --regex", "-w, --word", "-v, --invert", "-c, --count",
-		"app.log --grep ERROR --grep WARN", "exit status is 0"} {
+		"app.log --grep ERROR --grep WARN", "exit status is 0", "at most 64 patterns of at most 64 KiB"} {
 		if code != 0 || !strings.Contains(out, want) {
 			t.Errorf("help parse: exit %d, no %q in:\n%s", code, want, out)
 		}

@@ -62,7 +62,8 @@ it several times for rows that match any pattern. -i, --regex, --word and
 matching rows. With --follow, matching rows are printed as they arrive, and
 --count prints the number when the input ends (Ctrl-C). The exit status is 0
 whether or not a row matched (1 stays "the run failed"); a bad pattern is a
-usage error (2).`
+usage error (2), and so is going over the server's limits:
+at most 64 patterns of at most 64 KiB (65536 bytes) each.`
 
 const parseExample = `  chiphost parse --parser testdata/plugins/parsers/string_parser/string_parser.wasm examples/sample.log
   chiphost parse app.log --parser string_parser --config prefix='>' --output jsonl

@@ -106,12 +106,17 @@ func (e *QueryError) Error() string {
 	return fmt.Sprintf("query %d: at byte %d: %s", e.Query, e.Pos, e.Reason)
 }
 
-// maxQueries bounds a filter; maxExcerpt bounds the part of a pattern an
-// error quotes.
+// Limits of a filter, the same for the CLI's --grep and the server's
+// searches (the protocol's maxQueries and 64 KiB per pattern).
 const (
-	maxQueries = 64
-	maxExcerpt = 40
+	// MaxQueries bounds the queries of a filter.
+	MaxQueries = 64
+	// MaxPatternBytes bounds the length of one query's pattern.
+	MaxPatternBytes = 64 << 10
 )
+
+// maxExcerpt bounds the part of a pattern an error quotes.
+const maxExcerpt = 40
 
 // Matcher is a compiled filter. It is safe for concurrent use.
 type Matcher struct {
@@ -126,8 +131,8 @@ func Compile(f Filter) (*Matcher, error) {
 	switch {
 	case len(f.Queries) == 0:
 		return nil, &QueryError{Query: -1, Pos: -1, Reason: "no queries"}
-	case len(f.Queries) > maxQueries:
-		return nil, &QueryError{Query: -1, Pos: -1, Reason: fmt.Sprintf("%d queries, at most %d allowed", len(f.Queries), maxQueries)}
+	case len(f.Queries) > MaxQueries:
+		return nil, &QueryError{Query: -1, Pos: -1, Reason: fmt.Sprintf("%d queries, at most %d", len(f.Queries), MaxQueries)}
 	}
 	m := &Matcher{}
 	switch f.Combine {
@@ -261,6 +266,9 @@ func (q *queryMatcher) appendRanges(dst []Range, col int, text []byte) []Range {
 }
 
 func compileQuery(q Query) (*queryMatcher, *QueryError) {
+	if len(q.Pattern) > MaxPatternBytes {
+		return nil, &QueryError{Pos: -1, Reason: fmt.Sprintf("%d bytes, at most %d", len(q.Pattern), MaxPatternBytes)}
+	}
 	qm := &queryMatcher{invert: q.Invert}
 	if q.Columns != nil {
 		qm.columns = slices.Compact(slices.Sorted(slices.Values(q.Columns)))
