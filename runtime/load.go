@@ -57,11 +57,9 @@ func (h *Host) prepare(ctx context.Context, name, hash string, bin []byte) (*com
 		return nil, fail(KindUnsupported, importsError(bin, refused.Core, decoderRefusals(refused.Imports)))
 	}
 	if err != nil {
-		kind := KindUnsupported
-		if errors.Is(err, component.ErrNotWasm) {
-			kind = KindABI
-		}
-		return nil, fail(kind, err)
+		// Not Wasm, malformed or a shape chiphost cannot run: unsupported
+		// (abi is for a plugin that breaks the ABI while it runs).
+		return nil, fail(KindUnsupported, err)
 	}
 	if len(plan.Exports) == 0 {
 		return nil, fail(KindUnsupported, errors.New("the binary exports no interface (want chipmunk:parser/parser@0.1.0, chipmunk:bytesource/byte-source@0.1.0 or chipmunk:producer/producer@0.1.0)"))

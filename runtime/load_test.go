@@ -66,7 +66,9 @@ func TestLoadRejects(t *testing.T) {
 		// strings, read as UTF-16 (alignment 2), fail the first lift.
 		{"utf8 strings labelled utf16", fixture(t, "hostile/utf8_as_utf16.wasm"), KindABI,
 			"get-render-options: abi: invalid result: abi: result.columns-options.some.columns[0].caption: string pointer 0x6ad is not aligned to 2"},
-		{"not wasm", write("text.wasm", []byte("hello, this is not wasm")), KindABI, "not"},
+		// Not a plugin that broke the ABI: a file chiphost cannot run, as
+		// Resolve says for a path (spec/protocol.md, error kinds).
+		{"not wasm", write("text.wasm", []byte("hello, this is not wasm")), KindUnsupported, "not a WebAssembly component or core module"},
 		{"empty core module", write("empty.wasm", []byte("\x00asm\x01\x00\x00\x00")), KindUnsupported, "export"},
 		{"missing file", filepath.Join(dir, "nope.wasm"), KindNotFound, "nope.wasm"},
 	}

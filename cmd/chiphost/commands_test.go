@@ -161,7 +161,8 @@ func TestFlagsAfterFile(t *testing.T) {
 
 // pluginsRoot makes a plugin root with string_parser and broken plugins:
 // one that imports what chiphost does not provide, a parser under
-// bytesources/, and a directory without its .wasm file.
+// bytesources/, a directory without its .wasm file and a text file named
+// .wasm.
 func pluginsRoot(t *testing.T) string {
 	t.Helper()
 	root := t.TempDir()
@@ -187,6 +188,7 @@ func pluginsRoot(t *testing.T) string {
 	put("parsers/needs_wasi/needs_wasi.toml", "", []byte("title = \"Needs WASI\"\ndescription = \"\"\"two\nlines\"\"\"\n"))
 	put("bytesources/misplaced/misplaced.wasm", "testdata/plugins/parsers/string_parser/string_parser.wasm", nil)
 	put("parsers/empty/README.md", "", []byte("no wasm here\n"))
+	put("parsers/text_wasm/text_wasm.wasm", "", []byte("hello, not wasm\n"))
 	return root
 }
 
@@ -231,6 +233,9 @@ func TestPluginsJSON(t *testing.T) {
 		"needs_wasi": "unsupported: 36 WASI 0.2 imports that chiphost does not provide (2 interfaces)\n  wasi:http/types@0.2.10: fields{constructor, from-list,",
 		"misplaced":  "plugin in bytesources/ exports a parser interface",
 		"empty":      "plugin wasm file not found: " + filepath.Join(root, "parsers/empty/empty.wasm"),
+		// Not a WebAssembly binary: unsupported, as Resolve says for a path
+		// (abi is a plugin breaking the ABI while it runs).
+		"text_wasm": "plugin text_wasm: load: unsupported: component: input starts with 68 65 6c 6c 6f",
 	}
 	for name, reason := range invalid {
 		ps := byName[name]
@@ -260,9 +265,20 @@ func TestPluginsTable(t *testing.T) {
 		"needs_wasi":    {"needs_wasi", "parser", "-", "Needs WASI", "two …", "invalid: plugin needs_wasi: load: unsupported: 36 WASI 0.2 imports that chiphost does not provide (2 interfaces) …"},
 		"misplaced":     {"misplaced", "bytesource", "-", "misplaced", "", "invalid: plugin misplaced: discover: unsupported: plugin in bytesources/ exports a parser interface"},
 		"empty":         {"empty", "parser", "-", "empty", "", "invalid: plugin empty: discover: not-found: plugin wasm file not found: " + filepath.Join(root, "parsers/empty/empty.wasm")},
+		"text_wasm":     {"text_wasm", "parser", "-", "text_wasm", "", "invalid: plugin text_wasm: load: unsupported: component: input starts with"},
 	}
-	if strings.Contains(out, "wasi:http/types") || !strings.Contains(out, "…\n") {
-		t.Errorf("the reason is not cut to its first line:\n%s", out)
+	// A reason cut to its first line ends with where to read all of it,
+	// and that command prints it.
+	needsWasi := filepath.Join(root, "parsers/needs_wasi/needs_wasi.wasm")
+	pointer := "(2 interfaces) … (all of it: chiphost inspect " + shellArg(needsWasi) + ")\n"
+	if strings.Contains(out, "wasi:http/types") || !strings.Contains(out, pointer) {
+		t.Errorf("the reason is not cut to its first line ending with %q:\n%s", pointer, out)
+	}
+	if strings.Count(out, "chiphost inspect") != 1 {
+		t.Errorf("a reason that is not cut points to inspect:\n%s", out)
+	}
+	if _, all, _ := runCLI(t, "", "inspect", needsWasi); !strings.Contains(all, "wasi:http/types@0.2.10: fields{") || !strings.Contains(all, "hint: ") {
+		t.Errorf("chiphost inspect %s does not print the whole reason: %q", needsWasi, all)
 	}
 	if len(lines) != 1+len(want) {
 		t.Fatalf("%d lines, want a header and %d plugins:\n%s", len(lines), len(want), out)

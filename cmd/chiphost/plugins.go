@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"unicode"
 
 	"github.com/spf13/cobra"
 
@@ -134,12 +135,37 @@ func writePluginTable(w io.Writer, plugins []pluginInfo) error {
 			desc = *p.Description
 		}
 		if p.Reason != "" {
-			state += ": " + oneLine(p.Reason, 300)
+			state += ": " + reasonCell(p.Reason, p.Path)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", p.Name, p.Kind, version,
 			oneLine(p.Title, tableTitleRunes), oneLine(desc, tableDescRunes), state)
 	}
 	return tw.Flush()
+}
+
+// maxReasonRunes bounds the reason in the STATE cell.
+const maxReasonRunes = 300
+
+// reasonCell is the reason a plugin is invalid as the table shows it: its
+// first line, and when that cuts it, where to read the whole of it.
+func reasonCell(reason, path string) string {
+	cell := oneLine(reason, maxReasonRunes)
+	if cell == strings.TrimSpace(reason) || path == "" {
+		return cell
+	}
+	return cell + " (all of it: chiphost inspect " + shellArg(path) + ")"
+}
+
+// shellArg quotes s for a POSIX shell when it holds anything but letters,
+// digits and /._-+,:@%.
+func shellArg(s string) string {
+	plain := s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("/._-+,:@%", r)))
+	}) < 0
+	if plain {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // oneLine returns the first line of s (tabs made spaces), cut to max runes
