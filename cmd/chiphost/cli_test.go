@@ -350,7 +350,7 @@ func TestUnusableDefaults(t *testing.T) {
 	if len(got.Warnings) != 3 || !strings.HasPrefix(got.Warnings[0], nanWarning) || !strings.Contains(got.Warnings[2], `config "level": the dropdown default "medium"`) {
 		t.Errorf("warnings %q", got.Warnings)
 	}
-	if logged, _ := json.Marshal(nanWarning); !strings.Contains(errOut, strings.Trim(string(logged), `"`)) {
+	if !strings.Contains(errOut, "chiphost inspect: warning: "+nanWarning) {
 		t.Errorf("the warnings are not logged: %q", errOut)
 	}
 
@@ -359,7 +359,7 @@ func TestUnusableDefaults(t *testing.T) {
 		t.Errorf("parse without values: exit %d, %q; want 2 and %q", code, errOut, want)
 	}
 	out, errOut, code = runCLI(t, "a\nb\n", "parse", "--parser", plugin, "--config", "ratio=0.5", "--config", "scale=2", "--log-level", "info", "-")
-	if code != 0 || out != "a\nb\n" || !strings.Contains(errOut, `level = Dropdown(\"low\")`) {
+	if code != 0 || out != "a\nb\n" || !strings.Contains(errOut, `chiphost parse: info: level = Dropdown("low") (from=log plugin=odd_schema)`) {
 		t.Errorf("parse: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 }

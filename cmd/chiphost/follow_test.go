@@ -187,8 +187,18 @@ func TestParseFollow(t *testing.T) {
 	if code != 0 || strings.Join(rest, "|") != "unterminated" {
 		t.Fatalf("after SIGINT: exit %d, rows %q; want 0 and the unterminated line", code, rest)
 	}
-	if errs := r.errors(); !strings.Contains(errs, "chiphost parse: 9 rows, 0 bytes skipped, 0 parse errors, 0 cut-dependent rows") || !strings.Contains(errs, "truncated") {
+	errs := r.errors()
+	if !strings.Contains(errs, "chiphost parse: 9 rows, 0 bytes skipped, 0 parse errors, 0 cut-dependent rows") || !strings.Contains(errs, "truncated") {
 		t.Fatalf("stderr has no summary of 9 rows or no truncation warning:\n%s", errs)
+	}
+	// The runtime's log lines read as the command's own warnings, not JSON.
+	if !strings.Contains(errs, "chiphost parse: warning: follow: the file was truncated; reading it again from its start (file="+path+" read=") {
+		t.Errorf("the truncation warning is not a chiphost parse: warning: line:\n%s", errs)
+	}
+	for _, l := range strings.Split(strings.TrimSpace(errs), "\n") {
+		if !strings.HasPrefix(l, "chiphost parse: ") {
+			t.Errorf("stderr line %q is not one of chiphost parse's", l)
+		}
 	}
 }
 

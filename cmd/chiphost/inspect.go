@@ -50,7 +50,7 @@ schemas, render options and warnings.`,
 // inspectCmd prints the metadata of the plugin ref.
 func inspectCmd(ctx context.Context, hf *hostFlags, ref string, stdout, stderr io.Writer) error {
 	ctx = withCompileNotes(ctx, "inspect", stderr)
-	h, done, err := newHost(ctx, hf, stderr)
+	h, done, err := newHost(ctx, "inspect", hf, stderr)
 	if err != nil {
 		return err
 	}
@@ -75,9 +75,10 @@ func inspectCmd(ctx context.Context, hf *hostFlags, ref string, stdout, stderr i
 	return enc.Encode(out)
 }
 
-// newHost builds the logger and the runtime host for a command.
-func newHost(ctx context.Context, hf *hostFlags, stderr io.Writer) (*runtime.Host, func(), error) {
-	log, closeLog, err := hf.logger(stderr)
+// newHost builds the logger and the runtime host for command (its log lines
+// on stderr read as the command's own warnings, see humanLog).
+func newHost(ctx context.Context, command string, hf *hostFlags, stderr io.Writer) (*runtime.Host, func(), error) {
+	log, closeLog, err := hf.logger(stderr, command)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -251,8 +251,11 @@ func (f *hostFlags) roots() []string {
 }
 
 // logger builds the process logger: stderr or a file, never stdout. It also
-// starts the CPU profile when asked; the returned closer ends both.
-func (f *hostFlags) logger(stderr io.Writer) (zerolog.Logger, func(), error) {
+// starts the CPU profile when asked; the returned closer ends both. For a
+// command other than serve (command != ""), lines on stderr are the
+// command's own, as its warnings are ("chiphost parse: warning: …", see
+// humanLog); serve's stay JSON, and so does a --log-file.
+func (f *hostFlags) logger(stderr io.Writer, command string) (zerolog.Logger, func(), error) {
 	lvl, err := zerolog.ParseLevel(f.logLevel)
 	if err != nil {
 		return zerolog.Nop(), nil, usageError{fmt.Errorf("--log-level: %w", err)}
@@ -277,7 +280,10 @@ func (f *hostFlags) logger(stderr io.Writer) (zerolog.Logger, func(), error) {
 		}
 		w, closer = file, func() { file.Close(); stopProfile() }
 	}
-	if isTerminal(w) {
+	switch {
+	case command != "" && f.logFile == "":
+		w = &humanLog{out: w, prefix: "chiphost " + command + ": "}
+	case isTerminal(w):
 		w = zerolog.ConsoleWriter{Out: w, TimeFormat: "15:04:05"}
 	}
 	return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), closer, nil

@@ -124,7 +124,7 @@ func parseCmd(ctx context.Context, pf *parseFlags, args []string, stdin io.Reade
 		stderr = line // other stderr text erases the line first
 		ctx = runtime.WithCompileTrace(ctx, line.compileTrace())
 	}
-	h, done, err := newHost(ctx, &pf.host, stderr)
+	h, done, err := newHost(ctx, "parse", &pf.host, stderr)
 	if err != nil {
 		return err
 	}

@@ -63,7 +63,7 @@ instead, warnings included.`,
 // pluginsCmd lists the plugins discovered under hf's roots.
 func pluginsCmd(ctx context.Context, hf *hostFlags, asJSON bool, stdout, stderr io.Writer) error {
 	ctx = withCompileNotes(ctx, "plugins", stderr)
-	h, done, err := newHost(ctx, hf, stderr)
+	h, done, err := newHost(ctx, "plugins", hf, stderr)
 	if err != nil {
 		return err
 	}

@@ -26,7 +26,7 @@ func produceCmd(ctx context.Context, pf *parseFlags, args []string, stdout, stde
 		stderr = line
 		ctx = runtime.WithCompileTrace(ctx, line.compileTrace())
 	}
-	h, done, err := newHost(ctx, &pf.host, stderr)
+	h, done, err := newHost(ctx, "parse", &pf.host, stderr)
 	if err != nil {
 		return err
 	}

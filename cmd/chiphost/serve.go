@@ -74,7 +74,7 @@ func serveCmd(ctx context.Context, sf *serveFlags, stdin io.Reader, stdout, stde
 	if hint := terminalHint(stdin, stderr, sf.framing); hint != "" {
 		fmt.Fprintln(stderr, hint)
 	}
-	log, closeLog, err := sf.host.logger(stderr)
+	log, closeLog, err := sf.host.logger(stderr, "")
 	if err != nil {
 		return err
 	}
