@@ -39,10 +39,23 @@ func (g *readGate) progress(st driver.Stats) {
 	}
 }
 
-// hold stops the driver after its next read and waits until it is held.
-func (g *readGate) hold(t *testing.T) uint64 {
-	g.armed <- struct{}{}
+// arm makes the driver stop after its next read; wait waits until it has.
+// A driver that is already running may read on before the gate is armed:
+// arm before starting it (or before releasing it, as step does).
+func (g *readGate) arm() { g.armed <- struct{}{} }
+
+func (g *readGate) wait(t *testing.T) uint64 {
 	return testutil.Await(t, g.held, "the driver held after a read")
+}
+
+// step lets a held driver go on and holds it again after its very next
+// read. The gate is armed before the release: arming after it raced with
+// the driver, which could read the rest of the input first and then wait
+// for more, never reaching the read the test was waiting for.
+func (g *readGate) step(t *testing.T) uint64 {
+	g.arm()
+	g.release <- struct{}{}
+	return g.wait(t)
 }
 
 func lines(prefix string, n int) string {
@@ -85,6 +98,7 @@ func rotationsWhileBehind(t *testing.T, stopAtOnce bool) {
 		var got []string
 		rows := make(chan []string, 1)
 		allIn := make(chan struct{})
+		gate.arm() // before the driver starts: its first read is held
 		go func() {
 			stats, err := driver.Run(ctx, src, &driver.TextParser{}, driver.SinkFunc(func(_ context.Context, rs []driver.Row) error {
 				for _, r := range rs {
@@ -98,15 +112,14 @@ func rotationsWhileBehind(t *testing.T, stopAtOnce bool) {
 			rows <- got
 			f.done <- runResult{stats, err}
 		}()
-		if n := gate.hold(t); n >= uint64(len(a)) {
+		if n := gate.wait(t); n >= uint64(len(a)) {
 			t.Fatalf("the first read took all %d bytes of the first file; the reader must be behind", n)
 		}
 		if err := os.Rename(path, path+".1"); err != nil {
 			t.Fatal(err)
 		}
 		appendFile(t, path, b)
-		gate.release <- struct{}{}
-		if n := gate.hold(t); n >= uint64(len(a)) {
+		if n := gate.step(t); n >= uint64(len(a)) {
 			t.Fatalf("read %d bytes: the first file is read to its end before the second rotation", n)
 		}
 		if err := os.Rename(path, path+".2"); err != nil {
