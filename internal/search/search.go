@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"sync"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -97,6 +98,12 @@ func (s *Search) run(ctx context.Context) {
 			next += uint64(rd.last)
 			chunks++
 			s.publish(found, next, state, chunks%runOptimizeEvery == 0)
+			// A scan keeps a core busy for as long as it has rows; after
+			// each chunk (about a millisecond) it lets waiting goroutines
+			// run, so that a grab's answer does not wait for the Go
+			// scheduler to preempt the scan (every 10 ms) when the cores
+			// are all busy.
+			runtime.Gosched()
 			continue
 		}
 		v.release()
