@@ -250,15 +250,7 @@ var fsImpls = map[string]Func{
 		}
 		return abi.Value{Elems: out}, nil
 	},
-	"wasi:filesystem/types.[method]descriptor.open-at": func(_ context.Context, w *Instance, a []abi.Value) (abi.Value, error) {
-		d, err := w.descriptorOf(a[0])
-		if err != nil {
-			return abi.Value{}, err
-		}
-		p, okPath := w.resolve(d, a[2].Str)
-		if !okPath {
-			return fsErr(codeNotPermitted), nil
-		}
+	"wasi:filesystem/types.[method]descriptor.open-at": atPath(2, func(w *Instance, d *descriptor, p string, a []abi.Value) (abi.Value, error) {
 		open, flags := a[3].Num, a[4].Num
 		if flags&(flagWrite|flagMutateDirectory) != 0 && d.flags&flagMutateDirectory == 0 {
 			return fsErr(33), nil // read-only: no write or mutate-directory under a read-only directory
@@ -276,7 +268,7 @@ var fsImpls = map[string]Func{
 			nd.file = f
 		}
 		return ok(w.hold(nd)), nil
-	},
+	}),
 	"wasi:filesystem/types.[method]descriptor.read": func(_ context.Context, w *Instance, a []abi.Value) (abi.Value, error) {
 		d, err := w.fileOf(a[0], flagRead)
 		if err != nil || d == nil {
@@ -362,15 +354,7 @@ var fsImpls = map[string]Func{
 		}
 		return statValue(st), nil
 	},
-	"wasi:filesystem/types.[method]descriptor.stat-at": func(_ context.Context, w *Instance, a []abi.Value) (abi.Value, error) {
-		d, err := w.descriptorOf(a[0])
-		if err != nil {
-			return abi.Value{}, err
-		}
-		p, okPath := w.resolve(d, a[2].Str)
-		if !okPath {
-			return fsErr(codeNotPermitted), nil
-		}
+	"wasi:filesystem/types.[method]descriptor.stat-at": atPath(2, func(w *Instance, d *descriptor, p string, a []abi.Value) (abi.Value, error) {
 		var st sys.Stat_t
 		var errno experimentalsys.Errno
 		if a[1].Num&pathSymlinkFollow != 0 {
@@ -382,7 +366,7 @@ var fsImpls = map[string]Func{
 			return errCode(errno), nil
 		}
 		return statValue(st), nil
-	},
+	}),
 	"wasi:filesystem/types.[method]descriptor.read-directory": func(_ context.Context, w *Instance, a []abi.Value) (abi.Value, error) {
 		d, err := w.descriptorOf(a[0])
 		if err != nil {
@@ -430,35 +414,19 @@ var fsImpls = map[string]Func{
 	"wasi:filesystem/types.[method]descriptor.unlink-file-at": pathOp(func(d *descriptor, p string, _ []abi.Value) experimentalsys.Errno {
 		return d.fsys.Unlink(p)
 	}),
-	"wasi:filesystem/types.[method]descriptor.readlink-at": func(_ context.Context, w *Instance, a []abi.Value) (abi.Value, error) {
-		d, err := w.descriptorOf(a[0])
-		if err != nil {
-			return abi.Value{}, err
-		}
-		p, okPath := w.resolve(d, a[1].Str)
-		if !okPath {
-			return fsErr(codeNotPermitted), nil
-		}
+	"wasi:filesystem/types.[method]descriptor.readlink-at": atPath(1, func(w *Instance, d *descriptor, p string, a []abi.Value) (abi.Value, error) {
 		target, errno := d.fsys.Readlink(p)
 		if errno != 0 {
 			return errCode(errno), nil
 		}
 		return ok(abi.Value{Str: target}), nil
-	},
-	"wasi:filesystem/types.[method]descriptor.symlink-at": func(_ context.Context, w *Instance, a []abi.Value) (abi.Value, error) {
-		d, err := w.descriptorOf(a[0])
-		if err != nil {
-			return abi.Value{}, err
-		}
-		p, okPath := w.resolve(d, a[2].Str)
-		if !okPath {
-			return fsErr(codeNotPermitted), nil
-		}
+	}),
+	"wasi:filesystem/types.[method]descriptor.symlink-at": atPath(2, func(w *Instance, d *descriptor, p string, a []abi.Value) (abi.Value, error) {
 		if errno := d.fsys.Symlink(a[1].Str, p); errno != 0 {
 			return errCode(errno), nil
 		}
 		return ok0, nil
-	},
+	}),
 	"wasi:filesystem/types.[method]descriptor.rename-at": func(_ context.Context, w *Instance, a []abi.Value) (abi.Value, error) {
 		d, err := w.descriptorOf(a[0])
 		if err != nil {
@@ -521,21 +489,13 @@ var fsImpls = map[string]Func{
 		}
 		return ok(abi.Value{Elems: []abi.Value{{Num: st.Ino}, {Num: st.Dev}}}), nil
 	},
-	"wasi:filesystem/types.[method]descriptor.metadata-hash-at": func(_ context.Context, w *Instance, a []abi.Value) (abi.Value, error) {
-		d, err := w.descriptorOf(a[0])
-		if err != nil {
-			return abi.Value{}, err
-		}
-		p, okPath := w.resolve(d, a[2].Str)
-		if !okPath {
-			return fsErr(codeNotPermitted), nil
-		}
+	"wasi:filesystem/types.[method]descriptor.metadata-hash-at": atPath(2, func(w *Instance, d *descriptor, p string, a []abi.Value) (abi.Value, error) {
 		st, errno := d.fsys.Stat(p)
 		if errno != 0 {
 			return errCode(errno), nil
 		}
 		return ok(abi.Value{Elems: []abi.Value{{Num: st.Ino}, {Num: st.Dev}}}), nil
-	},
+	}),
 	// Times and links: not needed by parsers; refused.
 	"wasi:filesystem/types.[method]descriptor.set-times":    unsupportedFS,
 	"wasi:filesystem/types.[method]descriptor.set-times-at": unsupportedFS,
@@ -545,19 +505,29 @@ var fsImpls = map[string]Func{
 // pathOp implements a method taking (self, path) and returning
 // result<_, error-code>.
 func pathOp(op func(d *descriptor, p string, a []abi.Value) experimentalsys.Errno) Func {
+	return atPath(1, func(_ *Instance, d *descriptor, p string, a []abi.Value) (abi.Value, error) {
+		if errno := op(d, p, a); errno != 0 {
+			return errCode(errno), nil
+		}
+		return ok0, nil
+	})
+}
+
+// atPath makes a method of a descriptor that takes a path (argument
+// pathArg): fn gets the descriptor and the path resolved inside it, and a
+// path that would leave it is not-permitted before fn runs, in one place
+// for every such method.
+func atPath(pathArg int, fn func(w *Instance, d *descriptor, p string, a []abi.Value) (abi.Value, error)) Func {
 	return func(_ context.Context, w *Instance, a []abi.Value) (abi.Value, error) {
 		d, err := w.descriptorOf(a[0])
 		if err != nil {
 			return abi.Value{}, err
 		}
-		p, okPath := w.resolve(d, a[1].Str)
+		p, okPath := w.resolve(d, a[pathArg].Str)
 		if !okPath {
 			return fsErr(codeNotPermitted), nil
 		}
-		if errno := op(d, p, a); errno != 0 {
-			return errCode(errno), nil
-		}
-		return ok0, nil
+		return fn(w, d, p, a)
 	}
 }
 
