@@ -281,13 +281,19 @@ func TestSearchLiveSession(t *testing.T) {
 	sid := c.openSession(path, true)
 	c.waitUpdate(sid, func(p protocol.SessionsUpdatedParams) bool { return p.State == protocol.StateLive })
 	q := c.openSearch(sid, protocol.SearchQuery{Pattern: "error"})
-	u := c.waitSearch(q, func(p protocol.SearchesUpdatedParams) bool { return p.RowsSearched == 3 })
+	// The scan reports a chunk (running) before it notices it has caught
+	// up (live): wait for the live update of those rows.
+	u := c.waitSearch(q, func(p protocol.SearchesUpdatedParams) bool {
+		return p.RowsSearched == 3 && p.State == protocol.StateLive
+	})
 	if u.State != protocol.StateLive || u.Matches != 1 {
 		t.Fatalf("after the first rows: %+v; want live with 1 match", u)
 	}
 
 	appendTo(t, path, "retry\nERROR again\n")
-	u = c.waitSearch(q, func(p protocol.SearchesUpdatedParams) bool { return p.RowsSearched == 5 })
+	u = c.waitSearch(q, func(p protocol.SearchesUpdatedParams) bool {
+		return p.RowsSearched == 5 && p.State == protocol.StateLive
+	})
 	if u.State != protocol.StateLive || u.Matches != 2 {
 		t.Fatalf("after the append: %+v; want live with 2 matches", u)
 	}
