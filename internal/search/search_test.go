@@ -255,7 +255,9 @@ func TestLiveSearch(t *testing.T) {
 	defer s.Close()
 	awaitProgress(t, ch, func(p Progress) bool { return p.State == StateLive && p.RowsSearched == 2 && p.Matches == 1 })
 	appendAll(t, st, lineTexts([][]byte{[]byte("c"), []byte("d error")}))
-	p := awaitProgress(t, ch, func(p Progress) bool { return p.RowsSearched == 4 })
+	// A chunk is reported (running) before the scan notices it has caught
+	// up (live): wait for the live report of the new rows.
+	p := awaitProgress(t, ch, func(p Progress) bool { return p.RowsSearched == 4 && p.State == StateLive })
 	if p.State != StateLive || p.Matches != 2 {
 		t.Fatalf("got %+v, want live with 2 matches", p)
 	}

@@ -109,7 +109,9 @@ test('a search of a followed session keeps up; nearest, close and errors', async
   const caughtUp = new Promise((resolve) => {
     c.on('searchUpdated', (u) => {
       updates.push(u);
-      if (u.search === q.id && u.rowsSearched === 5) resolve(u);
+      // The scan reports the chunk (running) before it notices it has
+      // caught up (live): wait for the live update.
+      if (u.search === q.id && u.rowsSearched === 5 && u.state === 'live') resolve(u);
     });
   });
   fs.appendFileSync(file, 'retry\nanother Error\n');

@@ -111,7 +111,9 @@ class SearchTest(unittest.TestCase):
 
             def on_update(params):
                 updated.append(params)
-                if params["rowsSearched"] == 5:
+                # the scan reports the chunk (running) before it notices
+                # it has caught up (live): wait for the live one
+                if params["rowsSearched"] == 5 and params["state"] == "live":
                     caught_up.set()
 
             c.on_notification("searches/updated", on_update)
