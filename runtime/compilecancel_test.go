@@ -95,12 +95,20 @@ func wantErrKind(t *testing.T, err error, kind ErrorKind, what string) {
 	}
 }
 
-// TestCompileCancel cancels the call that started a compile while the
-// compile is held: the call returns KindCancelled (wrapping
-// context.Canceled) at once, though the compile has not ended. Once
-// released, the compile is kept: a second caller gets it without compiling
-// again (a second compile would block on the FIFO).
-func TestCompileCancel(t *testing.T) {
+// compileCancelled is the start both tests share: a Host whose first
+// NewParser of string_parser holds its compile (holdCompile), that call
+// cancelled while the compile is held, and what it returned.
+type compileCancelled struct {
+	h    *Host
+	p    *Plugin
+	opts *InitOptions
+	hc   *heldCompile
+	w    *os.File     // the FIFO's writer: hc.release(t, w) lets the compile go on
+	errs <-chan error // the cancelled call's result
+}
+
+func cancelDuringCompile(t *testing.T) compileCancelled {
+	t.Helper()
 	ctx := context.Background()
 	path := fixture(t, "parsers/string_parser/string_parser.wasm")
 	hc := holdCompile(t, t.TempDir(), path)
@@ -119,14 +127,25 @@ func TestCompileCancel(t *testing.T) {
 		t.FailNow()
 	}
 	cancel()
-	err = testutil.Await(t, errs, "the cancelled NewParser to return while the compile is held")
+	return compileCancelled{h: h, p: p, opts: opts, hc: hc, w: w, errs: errs}
+}
+
+// TestCompileCancel cancels the call that started a compile while the
+// compile is held: the call returns KindCancelled (wrapping
+// context.Canceled) at once, though the compile has not ended. Once
+// released, the compile is kept: a second caller gets it without compiling
+// again (a second compile would block on the FIFO).
+func TestCompileCancel(t *testing.T) {
+	ctx := context.Background()
+	c := cancelDuringCompile(t)
+	err := testutil.Await(t, c.errs, "the cancelled NewParser to return while the compile is held")
 	wantErrKind(t, err, KindCancelled, "cancelled during the compile")
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("error %v does not wrap context.Canceled", err)
 	}
 
-	hc.release(t, w)
-	if err := testutil.Await(t, newParserAsync(ctx, p, opts), "a second NewParser (a second compile would block on the FIFO)"); err != nil {
+	c.hc.release(t, c.w)
+	if err := testutil.Await(t, newParserAsync(ctx, c.p, c.opts), "a second NewParser (a second compile would block on the FIFO)"); err != nil {
 		t.Fatalf("second caller: %v", err)
 	}
 }
@@ -138,33 +157,17 @@ func TestCompileCancel(t *testing.T) {
 // that nothing uses the closed runtime).
 func TestCompileHostClose(t *testing.T) {
 	ctx := context.Background()
-	path := fixture(t, "parsers/string_parser/string_parser.wasm")
-	hc := holdCompile(t, t.TempDir(), path)
-	h := newTestHost(t, &Options{CacheDir: filepath.Dir(filepath.Dir(filepath.Dir(hc.fifo)))})
-	p, err := h.Load(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := defaults(t, p)
-
-	started := hc.started(t)
-	cctx, cancel := context.WithCancel(ctx)
-	errs := newParserAsync(cctx, p, opts)
-	w := testutil.Await(t, started, "the compile to open the cached module")
-	if w == nil {
-		t.FailNow()
-	}
-	cancel()
-	wantErrKind(t, testutil.Await(t, errs, "the cancelled NewParser"), KindCancelled, "cancelled during the compile")
+	c := cancelDuringCompile(t)
+	wantErrKind(t, testutil.Await(t, c.errs, "the cancelled NewParser"), KindCancelled, "cancelled during the compile")
 
 	closed := make(chan error, 1)
-	go func() { closed <- h.Close(ctx) }()
+	go func() { closed <- c.h.Close(ctx) }()
 	if err := testutil.Await(t, closed, "Close while a compile is held"); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	if _, err := os.Stat(h.TempDir()); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(c.h.TempDir()); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("temporary directory after Close: %v, want it removed", err)
 	}
-	wantErrKind(t, testutil.Await(t, newParserAsync(ctx, p, opts), "NewParser after Close"), KindClosed, "NewParser after Close")
-	hc.release(t, w)
+	wantErrKind(t, testutil.Await(t, newParserAsync(ctx, c.p, c.opts), "NewParser after Close"), KindClosed, "NewParser after Close")
+	c.hc.release(t, c.w)
 }
